@@ -1,0 +1,113 @@
+//! Typed configuration, parsed once from the environment. A missing or malformed variable
+//! fails start-up with a message naming it.
+
+use std::path::PathBuf;
+
+use todo_domain::auth::Secret;
+use todo_domain::Settings;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration variable {name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+/// Reads variables through a lookup function, so tests need not touch the process
+/// environment.
+pub struct Env<'a> {
+    lookup: Box<dyn Fn(&str) -> Option<String> + 'a>,
+}
+
+impl std::fmt::Debug for Env<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Env")
+    }
+}
+
+impl<'a> Env<'a> {
+    pub fn process() -> Self {
+        Self { lookup: Box::new(|name| std::env::var(name).ok()) }
+    }
+
+    pub fn from_fn(lookup: impl Fn(&str) -> Option<String> + 'a) -> Self {
+        Self { lookup: Box::new(lookup) }
+    }
+
+    pub fn optional(&self, name: &'static str) -> Option<String> {
+        (self.lookup)(name).filter(|value| !value.is_empty())
+    }
+
+    pub fn parsed<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|e| ConfigError { name, problem: format!("cannot parse {raw:?}: {e}") }),
+        }
+    }
+
+    fn seconds(&self, name: &'static str, default: i64) -> Result<i64, ConfigError> {
+        let value = self.parsed(name, default)?;
+        if value <= 0 {
+            return Err(ConfigError { name, problem: "must be a positive number of seconds".to_owned() });
+        }
+        Ok(value)
+    }
+}
+
+/// `TODO_TOKEN_SECRET`: at least 32 bytes of key material.
+pub const TOKEN_SECRET: &str = "TODO_TOKEN_SECRET";
+/// `TODO_DATA_DIR`: where the embedded store keeps its files.
+pub const DATA_DIR: &str = "TODO_DATA_DIR";
+pub const DEFAULT_DATA_DIR: &str = ".todo-data";
+
+pub fn token_secret(env: &Env<'_>) -> Result<Option<Secret>, ConfigError> {
+    env.optional(TOKEN_SECRET)
+        .map(|raw| Secret::new(raw.into_bytes()).map_err(|problem| ConfigError { name: TOKEN_SECRET, problem }))
+        .transpose()
+}
+
+pub fn data_dir(env: &Env<'_>) -> PathBuf {
+    PathBuf::from(env.optional(DATA_DIR).unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned()))
+}
+
+/// The settings shared by every deployment, given the signing secret.
+pub fn settings(env: &Env<'_>, token_secret: Secret) -> Result<Settings, ConfigError> {
+    Ok(Settings {
+        token_secret,
+        token_issuer: env.optional("TODO_TOKEN_ISSUER").unwrap_or_else(|| Settings::DEFAULT_ISSUER.to_owned()),
+        token_audience: env.optional("TODO_TOKEN_AUDIENCE").unwrap_or_else(|| Settings::DEFAULT_AUDIENCE.to_owned()),
+        access_token_seconds: env.seconds("TODO_ACCESS_TOKEN_SECONDS", Settings::DEFAULT_ACCESS_TOKEN_SECONDS)?,
+        refresh_token_seconds: env.seconds("TODO_REFRESH_TOKEN_SECONDS", Settings::DEFAULT_REFRESH_TOKEN_SECONDS)?,
+        idempotency_seconds: env.seconds("TODO_IDEMPOTENCY_SECONDS", Settings::DEFAULT_IDEMPOTENCY_SECONDS)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> Env<'static> {
+        Env::from_fn(move |name| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned()))
+    }
+
+    #[test]
+    fn malformed_variables_are_named() {
+        let secret = Secret::new(vec![0; 32]).unwrap();
+        let error = settings(&env(&[("TODO_ACCESS_TOKEN_SECONDS", "soon")]), secret.clone()).unwrap_err();
+        assert_eq!(error.name, "TODO_ACCESS_TOKEN_SECONDS");
+        let error = settings(&env(&[("TODO_REFRESH_TOKEN_SECONDS", "-5")]), secret).unwrap_err();
+        assert_eq!(error.name, "TODO_REFRESH_TOKEN_SECONDS");
+        let error = token_secret(&env(&[(TOKEN_SECRET, "short")])).unwrap_err();
+        assert_eq!(error.name, TOKEN_SECRET);
+    }
+
+    #[test]
+    fn defaults_apply_when_unset() {
+        let settings = settings(&env(&[]), Secret::new(vec![0; 32]).unwrap()).unwrap();
+        assert_eq!(settings.access_token_seconds, Settings::DEFAULT_ACCESS_TOKEN_SECONDS);
+        assert_eq!(data_dir(&env(&[])), PathBuf::from(DEFAULT_DATA_DIR));
+    }
+}

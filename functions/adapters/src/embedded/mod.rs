@@ -1,0 +1,173 @@
+//! The embedded store: SQLite (bundled, WAL, busy timeout) implementing every port.
+//!
+//! Rows keep the item as JSON (`doc`) beside the columns queries need, the same shape the
+//! DynamoDB adapter uses (key attributes plus the serialised item). Conditional writes
+//! run inside `BEGIN IMMEDIATE` transactions, so they hold across processes too (the local
+//! server and `cargo run -- job ...` share one database).
+
+mod sessions;
+mod tasks;
+mod users;
+
+use std::fs;
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavior};
+use serde::{Serialize, de::DeserializeOwned};
+use todo_domain::auth::Secret;
+use todo_domain::ports::{StoreError, StoreResult};
+
+const DATABASE_FILE: &str = "todo.sqlite3";
+const SECRET_FILE: &str = "token-secret";
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[r"
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        version INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX sessions_by_user ON sessions (user_id);
+    CREATE TABLE tasks (
+        owner TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        completed INTEGER NOT NULL,
+        due_ms INTEGER,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (owner, id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE idempotency (
+        owner TEXT NOT NULL,
+        key TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (owner, key)
+    ) STRICT, WITHOUT ROWID;
+"];
+
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for EmbeddedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EmbeddedStore")
+    }
+}
+
+impl EmbeddedStore {
+    /// Opens (creating if needed) the database in `dir` and brings its schema up to date.
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", dir.display()))?;
+        let mut connection = Connection::open(dir.join(DATABASE_FILE))?;
+        connection.busy_timeout(Duration::from_secs(10))?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        migrate(&mut connection)?;
+        Ok(Self { connection: Arc::new(Mutex::new(connection)) })
+    }
+
+    /// Runs `work` in an immediate transaction on the blocking pool; commits if it
+    /// returns `Ok`, rolls back otherwise.
+    async fn transaction<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            let mut connection = connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let result = work(&transaction)?;
+            transaction.commit().map_err(backend)?;
+            Ok(result)
+        })
+        .await
+        .map_err(StoreError::backend)?
+    }
+
+    /// Runs a read on the blocking pool.
+    async fn read<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            let connection = connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            work(&connection).map_err(backend)
+        })
+        .await
+        .map_err(StoreError::backend)?
+    }
+}
+
+fn migrate(connection: &mut Connection) -> anyhow::Result<()> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    let applied: usize = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if applied > MIGRATIONS.len() {
+        anyhow::bail!("the data dir was written by a newer version (schema {applied}, this build knows {})", MIGRATIONS.len());
+    }
+    for migration in &MIGRATIONS[applied..] {
+        transaction.execute_batch(migration)?;
+    }
+    transaction.pragma_update(None, "user_version", MIGRATIONS.len())?;
+    transaction.commit()?;
+    Ok(())
+}
+
+fn backend(error: rusqlite::Error) -> StoreError {
+    StoreError::backend(error)
+}
+
+fn is_unique_violation(error: &rusqlite::Error) -> bool {
+    matches!(error, rusqlite::Error::SqliteFailure(failure, _) if failure.code == ErrorCode::ConstraintViolation)
+}
+
+fn to_doc<T: Serialize>(item: &T) -> StoreResult<String> {
+    serde_json::to_string(item).map_err(StoreError::backend)
+}
+
+fn from_doc<T: DeserializeOwned>(doc: &str) -> StoreResult<T> {
+    serde_json::from_str(doc).map_err(StoreError::backend)
+}
+
+/// Reads one `doc` column and deserialises it.
+fn query_doc<T: DeserializeOwned>(transaction: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<Option<T>> {
+    let doc: Option<String> = transaction.query_row(sql, params, |row| row.get(0)).optional().map_err(backend)?;
+    doc.as_deref().map(from_doc).transpose()
+}
+
+/// The signing secret kept in the data dir, created (0600) on first use.
+pub fn load_or_create_secret(dir: &Path) -> anyhow::Result<Secret> {
+    fs::create_dir_all(dir)?;
+    let path = dir.join(SECRET_FILE);
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            let bytes: [u8; 32] = rand::random();
+            let encoded: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            file.write_all(encoded.as_bytes())?;
+            file.sync_all()?;
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(anyhow::anyhow!("cannot create {}: {error}", path.display())),
+    }
+    let encoded = fs::read_to_string(&path)?;
+    Secret::new(encoded.trim().as_bytes().to_vec()).map_err(|problem| anyhow::anyhow!("{} {problem}", path.display()))
+}

@@ -1,0 +1,75 @@
+use async_trait::async_trait;
+use rusqlite::params;
+use todo_domain::model::{SessionId, Timestamp, UserId};
+use todo_domain::ports::{Session, SessionStore, StoreError, StoreResult};
+
+use super::{EmbeddedStore, backend, from_doc, is_unique_violation, query_doc, to_doc};
+
+fn write(tx: &rusqlite::Transaction<'_>, session: &Session) -> StoreResult<()> {
+    tx.execute("UPDATE sessions SET generation = ?2, doc = ?3 WHERE id = ?1", params![session.id.to_string(), session.generation, to_doc(session)?]).map_err(backend)?;
+    Ok(())
+}
+
+#[async_trait]
+impl SessionStore for EmbeddedStore {
+    async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+        let (id, user_id, generation, doc) = (session.id.to_string(), session.user_id.to_string(), session.generation, to_doc(session)?);
+        self.transaction(move |tx| match tx.execute("INSERT INTO sessions (id, user_id, generation, doc) VALUES (?1, ?2, ?3, ?4)", params![id, user_id, generation, doc]) {
+            Ok(_) => Ok(()),
+            Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
+            Err(error) => Err(backend(error)),
+        })
+        .await
+    }
+
+    async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>> {
+        let id = id.to_string();
+        self.transaction(move |tx| query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1", [id])).await
+    }
+
+    async fn rotate_session(&self, rotated: &Session, expected_generation: u64) -> StoreResult<()> {
+        let rotated = rotated.clone();
+        self.transaction(move |tx| {
+            let current: Session = query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1", [rotated.id.to_string()])?.ok_or(StoreError::NotFound)?;
+            if current.generation != expected_generation || current.revoked_at.is_some() {
+                return Err(StoreError::VersionMismatch);
+            }
+            write(tx, &rotated)
+        })
+        .await
+    }
+
+    async fn revoke_session(&self, id: SessionId, at: Timestamp) -> StoreResult<()> {
+        self.transaction(move |tx| {
+            let mut session: Session = query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1", [id.to_string()])?.ok_or(StoreError::NotFound)?;
+            if session.revoked_at.is_none() {
+                session.revoked_at = Some(at);
+                write(tx, &session)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn revoke_user_sessions(&self, user_id: UserId, keep: Option<SessionId>, at: Timestamp) -> StoreResult<u64> {
+        self.transaction(move |tx| {
+            let mut statement = tx.prepare("SELECT doc FROM sessions WHERE user_id = ?1").map_err(backend)?;
+            let docs = statement.query_map([user_id.to_string()], |row| row.get::<_, String>(0)).map_err(backend)?.collect::<Result<Vec<_>, _>>().map_err(backend)?;
+            let mut revoked = 0;
+            for doc in docs {
+                let mut session: Session = from_doc(&doc)?;
+                if Some(session.id) != keep && session.revoked_at.is_none() {
+                    session.revoked_at = Some(at);
+                    write(tx, &session)?;
+                    revoked += 1;
+                }
+            }
+            Ok(revoked)
+        })
+        .await
+    }
+
+    async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64> {
+        self.transaction(move |tx| tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id.to_string()]).map(|n| n as u64).map_err(backend)).await
+    }
+}

@@ -1,0 +1,149 @@
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension as _, params};
+use todo_domain::model::{Task, TaskId, Timestamp, UserId};
+use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore};
+
+use super::{EmbeddedStore, backend, from_doc, is_unique_violation, query_doc, to_doc};
+
+/// The indexed columns of a task row, next to its JSON document.
+struct TaskRow {
+    owner: String,
+    id: String,
+    version: u64,
+    completed: bool,
+    due_ms: Option<i64>,
+    doc: String,
+}
+
+impl TaskRow {
+    fn of(task: &Task) -> StoreResult<Self> {
+        Ok(Self {
+            owner: task.owner.to_string(),
+            id: task.id.to_string(),
+            version: task.version,
+            completed: task.completion.is_completed(),
+            due_ms: task.due.map(|due| due.unix_millis()),
+            doc: to_doc(task)?,
+        })
+    }
+
+    fn insert(&self, tx: &rusqlite::Transaction<'_>) -> StoreResult<()> {
+        match tx.execute(
+            "INSERT INTO tasks (owner, id, version, completed, due_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![self.owner, self.id, self.version, self.completed, self.due_ms, self.doc],
+        ) {
+            Ok(_) => Ok(()),
+            Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
+            Err(error) => Err(backend(error)),
+        }
+    }
+}
+
+fn task_exists(tx: &rusqlite::Transaction<'_>, owner: &str, id: &str) -> StoreResult<bool> {
+    tx.query_row("SELECT 1 FROM tasks WHERE owner = ?1 AND id = ?2", [owner, id], |_| Ok(())).optional().map(|found| found.is_some()).map_err(backend)
+}
+
+#[async_trait]
+impl TaskStore for EmbeddedStore {
+    async fn create_task(&self, task: &Task, idempotency: Option<&IdempotencyRecord>, now: Timestamp) -> StoreResult<CreateOutcome> {
+        let row = TaskRow::of(task)?;
+        let record = idempotency.map(|record| Ok::<_, StoreError>((record.key.as_str().to_owned(), record.expires_at.unix_millis(), to_doc(record)?))).transpose()?;
+        self.transaction(move |tx| {
+            let owner_exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&row.owner], |_| Ok(())).optional().map_err(backend)?;
+            if owner_exists.is_none() {
+                return Err(StoreError::OwnerMissing);
+            }
+            if let Some((key, expires_ms, doc)) = record {
+                tx.execute("DELETE FROM idempotency WHERE owner = ?1 AND key = ?2 AND expires_ms <= ?3", params![row.owner, key, now.unix_millis()]).map_err(backend)?;
+                let previous: Option<IdempotencyRecord> = query_doc(tx, "SELECT doc FROM idempotency WHERE owner = ?1 AND key = ?2", [&row.owner, &key])?;
+                if let Some(previous) = previous {
+                    return Ok(CreateOutcome::Replayed(previous));
+                }
+                tx.execute("INSERT INTO idempotency (owner, key, expires_ms, doc) VALUES (?1, ?2, ?3, ?4)", params![row.owner, key, expires_ms, doc]).map_err(backend)?;
+            }
+            row.insert(tx)?;
+            Ok(CreateOutcome::Created)
+        })
+        .await
+    }
+
+    async fn get_task(&self, owner: UserId, id: TaskId) -> StoreResult<Option<Task>> {
+        let (owner, id) = (owner.to_string(), id.to_string());
+        let doc = self.read(move |c| c.query_row("SELECT doc FROM tasks WHERE owner = ?1 AND id = ?2", [owner, id], |row| row.get::<_, String>(0)).optional()).await?;
+        doc.as_deref().map(from_doc).transpose()
+    }
+
+    async fn update_task(&self, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()> {
+        let row = TaskRow::of(task)?;
+        let spawned = spawned.map(TaskRow::of).transpose()?;
+        self.transaction(move |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE tasks SET version = ?3, completed = ?4, due_ms = ?5, doc = ?6 WHERE owner = ?1 AND id = ?2 AND version = ?7",
+                    params![row.owner, row.id, row.version, row.completed, row.due_ms, row.doc, expected_version],
+                )
+                .map_err(backend)?;
+            if changed == 0 {
+                return Err(if task_exists(tx, &row.owner, &row.id)? { StoreError::VersionMismatch } else { StoreError::NotFound });
+            }
+            if let Some(spawned) = spawned {
+                spawned.insert(tx)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_task(&self, owner: UserId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {
+        let (owner, id) = (owner.to_string(), id.to_string());
+        self.transaction(move |tx| {
+            let changed = tx.execute("DELETE FROM tasks WHERE owner = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)", params![owner, id, expected_version]).map_err(backend)?;
+            if changed == 1 {
+                return Ok(());
+            }
+            Err(if task_exists(tx, &owner, &id)? { StoreError::VersionMismatch } else { StoreError::NotFound })
+        })
+        .await
+    }
+
+    async fn list_tasks(&self, owner: UserId, filter: &TaskFilter, page: PageRequest<TaskId>) -> StoreResult<Page<Task, TaskId>> {
+        let owner = owner.to_string();
+        let after = page.after.map(|id| id.to_string()).unwrap_or_default();
+        let completed = filter.completed;
+        let tag = filter.tag.as_ref().map(|tag| tag.as_str().to_owned());
+        let due_before = filter.due_before.map(|at| at.unix_millis());
+        let due_after = filter.due_after.map(|at| at.unix_millis());
+        let limit = page.limit;
+        let docs = self
+            .read(move |c| {
+                let mut statement = c.prepare_cached(
+                    "SELECT doc FROM tasks
+                     WHERE owner = ?1 AND id > ?2
+                       AND (?3 IS NULL OR completed = ?3)
+                       AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(tasks.doc, '$.tags') WHERE value = ?4))
+                       AND (?5 IS NULL OR due_ms < ?5)
+                       AND (?6 IS NULL OR due_ms >= ?6)
+                     ORDER BY id
+                     LIMIT ?7",
+                )?;
+                // One extra row tells whether another page follows.
+                let rows = statement.query_map(params![owner, after, completed, tag, due_before, due_after, limit + 1], |row| row.get::<_, String>(0))?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let mut items = docs.iter().map(|doc| from_doc::<Task>(doc)).collect::<StoreResult<Vec<_>>>()?;
+        let has_more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next = if has_more { items.last().map(|task| task.id) } else { None };
+        Ok(Page { items, next })
+    }
+
+    async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64> {
+        let owner = owner.to_string();
+        self.transaction(move |tx| {
+            tx.execute("DELETE FROM idempotency WHERE owner = ?1", [&owner]).map_err(backend)?;
+            tx.execute("DELETE FROM tasks WHERE owner = ?1", [&owner]).map(|n| n as u64).map_err(backend)
+        })
+        .await
+    }
+}

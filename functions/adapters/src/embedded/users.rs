@@ -1,0 +1,53 @@
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension as _, params};
+use todo_domain::model::{Email, User, UserId};
+use todo_domain::ports::{StoreError, StoreResult, UserStore};
+
+use super::{EmbeddedStore, backend, from_doc, is_unique_violation, to_doc};
+
+#[async_trait]
+impl UserStore for EmbeddedStore {
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        let (id, email, version, doc) = (user.id.to_string(), user.email.as_str().to_owned(), user.version, to_doc(user)?);
+        self.transaction(move |tx| match tx.execute("INSERT INTO users (id, email, version, doc) VALUES (?1, ?2, ?3, ?4)", params![id, email, version, doc]) {
+            Ok(_) => Ok(()),
+            Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
+            Err(error) => Err(backend(error)),
+        })
+        .await
+    }
+
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
+        let id = id.to_string();
+        let doc = self.read(move |c| c.query_row("SELECT doc FROM users WHERE id = ?1", [id], |row| row.get::<_, String>(0)).optional()).await?;
+        doc.as_deref().map(from_doc).transpose()
+    }
+
+    async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<User>> {
+        let email = email.as_str().to_owned();
+        let doc = self.read(move |c| c.query_row("SELECT doc FROM users WHERE email = ?1", [email], |row| row.get::<_, String>(0)).optional()).await?;
+        doc.as_deref().map(from_doc).transpose()
+    }
+
+    async fn replace_user(&self, user: &User, expected_version: u64) -> StoreResult<()> {
+        let (id, email, version, doc) = (user.id.to_string(), user.email.as_str().to_owned(), user.version, to_doc(user)?);
+        self.transaction(move |tx| {
+            let changed = match tx.execute("UPDATE users SET email = ?2, version = ?3, doc = ?4 WHERE id = ?1 AND version = ?5", params![id, email, version, doc, expected_version]) {
+                Ok(changed) => changed,
+                Err(error) if is_unique_violation(&error) => return Err(StoreError::AlreadyExists),
+                Err(error) => return Err(backend(error)),
+            };
+            if changed == 1 {
+                return Ok(());
+            }
+            let exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&id], |_| Ok(())).optional().map_err(backend)?;
+            Err(if exists.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound })
+        })
+        .await
+    }
+
+    async fn delete_user(&self, user: &User) -> StoreResult<()> {
+        let id = user.id.to_string();
+        self.transaction(move |tx| tx.execute("DELETE FROM users WHERE id = ?1", [id]).map(drop).map_err(backend)).await
+    }
+}

@@ -1,0 +1,78 @@
+//! The application: stores, clock and credentials, built once per cold start (or once per
+//! local server) and shared by every request.
+
+use std::sync::Arc;
+
+use crate::auth::{AccessTokens, PasswordHasher, Secret};
+use crate::clock::Clock;
+use crate::cursor::CursorCodec;
+use crate::ports::{SessionStore, TaskStore, UserStore};
+
+/// Settings every deployment shares, parsed once from its environment.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub token_secret: Secret,
+    pub token_issuer: String,
+    pub token_audience: String,
+    /// Access tokens are short-lived: they are checked without a store lookup.
+    pub access_token_seconds: i64,
+    pub refresh_token_seconds: i64,
+    /// How long an `Idempotency-Key` is remembered.
+    pub idempotency_seconds: i64,
+}
+
+impl Settings {
+    pub const DEFAULT_ISSUER: &'static str = "todo-api";
+    pub const DEFAULT_AUDIENCE: &'static str = "todo-api";
+    pub const DEFAULT_ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
+    pub const DEFAULT_REFRESH_TOKEN_SECONDS: i64 = 30 * 24 * 3600;
+    pub const DEFAULT_IDEMPOTENCY_SECONDS: i64 = 24 * 3600;
+
+    pub fn with_secret(token_secret: Secret) -> Self {
+        Self {
+            token_secret,
+            token_issuer: Self::DEFAULT_ISSUER.to_owned(),
+            token_audience: Self::DEFAULT_AUDIENCE.to_owned(),
+            access_token_seconds: Self::DEFAULT_ACCESS_TOKEN_SECONDS,
+            refresh_token_seconds: Self::DEFAULT_REFRESH_TOKEN_SECONDS,
+            idempotency_seconds: Self::DEFAULT_IDEMPOTENCY_SECONDS,
+        }
+    }
+}
+
+/// The ports an adapter provides.
+#[derive(Clone, Debug)]
+pub struct Stores {
+    pub users: Arc<dyn UserStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub tasks: Arc<dyn TaskStore>,
+}
+
+/// Everything a request needs. Cheap to clone (one `Arc`).
+#[derive(Clone, Debug)]
+pub struct App(Arc<AppInner>);
+
+#[derive(Debug)]
+pub struct AppInner {
+    pub stores: Stores,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+    pub access_tokens: AccessTokens,
+    pub passwords: PasswordHasher,
+    pub cursors: CursorCodec,
+}
+
+impl App {
+    pub fn new(stores: Stores, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        let access_tokens = AccessTokens::new(&settings.token_secret, &settings.token_issuer, &settings.token_audience, settings.access_token_seconds);
+        let cursors = CursorCodec::new(&settings.token_secret);
+        Self(Arc::new(AppInner { stores, clock, settings, access_tokens, passwords: PasswordHasher::new(), cursors }))
+    }
+}
+
+impl std::ops::Deref for App {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}

@@ -1,0 +1,97 @@
+//! The domain's one error type. `http::problem` maps it to `application/problem+json` once.
+
+use serde::Serialize;
+
+/// One rejected input, named so a client can show it next to the right field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request was understood but some of its fields are invalid.
+    #[error("invalid input: {0:?}")]
+    Validation(Vec<FieldError>),
+    /// The request could not be read at all (syntax, encoding).
+    #[error("malformed request: {detail}")]
+    Malformed { detail: String, field: Option<String> },
+    #[error("missing or invalid credentials: {0}")]
+    Unauthenticated(&'static str),
+    /// Log-in failed. One variant for unknown email and wrong password, by design.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("the resource changed since the version given in If-Match")]
+    PreconditionFailed,
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("no route for this path")]
+    RouteNotFound,
+    /// A bug or an unavailable dependency. Logged in full, answered opaquely.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<crate::ports::StoreError> for Error {
+    fn from(error: crate::ports::StoreError) -> Self {
+        // Use cases translate the conditions they expect; anything reaching this
+        // conversion is unexpected at that call site.
+        Self::Internal(anyhow::Error::new(error))
+    }
+}
+
+/// Collects field errors while parsing a request, so a client sees all of them at once.
+#[derive(Debug, Default)]
+pub struct Collector {
+    errors: Vec<FieldError>,
+}
+
+impl Collector {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps the value of a successful parse, records the message of a failed one.
+    pub fn take<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.errors.push(FieldError::new(field, message));
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn finish(self) -> Result<(), Error> {
+        if self.errors.is_empty() { Ok(()) } else { Err(Error::Validation(self.errors)) }
+    }
+}

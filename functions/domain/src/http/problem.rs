@@ -1,0 +1,65 @@
+//! The one place a domain `Error` becomes an HTTP response (`application/problem+json`,
+//! RFC 9457). 5xx causes are logged here and answered opaquely.
+
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+
+use crate::error::{Error, FieldError};
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, kind, title) = match &self {
+            Error::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid input"),
+            Error::Malformed { .. } => (StatusCode::BAD_REQUEST, "malformed-request", "Malformed request"),
+            Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required"),
+            Error::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid-credentials", "Invalid credentials"),
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Error::RouteNotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Error::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Error::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition-failed", "Precondition failed"),
+            Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),
+            Error::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type"),
+            Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
+            Error::Internal(cause) => {
+                tracing::error!(error = ?cause, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
+            }
+        };
+        let single;
+        let (detail, errors): (String, &[FieldError]) = match &self {
+            Error::Validation(errors) => (summarise(errors), errors),
+            Error::Malformed { detail, field: Some(field) } => {
+                single = [FieldError::new(field.clone(), detail.clone())];
+                (detail.clone(), &single)
+            }
+            Error::Internal(_) => ("the request could not be completed; it has been logged".to_owned(), &[]),
+            other => (other.to_string(), &[]),
+        };
+        let problem = Problem { kind: &format!("/problems/{kind}"), title, status: status.as_u16(), detail, errors };
+        let body = serde_json::to_vec(&problem).expect("problems serialise");
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Bearer realm="todo-api""#));
+        }
+        response
+    }
+}
+
+fn summarise(errors: &[FieldError]) -> String {
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    format!("invalid value for {}", fields.join(", "))
+}

@@ -1,0 +1,18 @@
+//! The To-Do domain: what a user, a session and a task are, the rules that govern them,
+//! the storage ports the adapters implement, and the HTTP glue every function shares.
+//!
+//! Nothing here knows about AWS: adapters live in `todo-adapters`, entry points in the
+//! service crates (`todo-users`, `todo-tasks`) and in `infra/local`.
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod cursor;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod ports;
+pub mod usecases;
+
+pub use app::{App, Settings};
+pub use error::{Error, FieldError};

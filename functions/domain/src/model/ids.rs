@@ -1,0 +1,123 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use ulid::Ulid;
+
+macro_rules! ulid_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(Ulid);
+
+        impl $name {
+            /// A new id; ULIDs sort by creation time, which list pages rely on.
+            pub fn generate() -> Self {
+                Self(Ulid::new())
+            }
+
+            /// Parses the canonical 26-character form (case-insensitive).
+            pub fn parse(raw: &str) -> Result<Self, String> {
+                if raw.len() != 26 {
+                    return Err("must be a 26-character id".to_owned());
+                }
+                Ulid::from_str(raw).map(Self).map_err(|_| "is not a valid id".to_owned())
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(deserializer)?;
+                Self::parse(&raw).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+ulid_id!(
+    /// A user account.
+    UserId
+);
+ulid_id!(
+    /// A log-in session: the family of refresh tokens rotated from one log-in.
+    SessionId
+);
+ulid_id!(
+    /// A task. Unique per owner; ids sort in creation order.
+    TaskId
+);
+
+/// A client-chosen `Idempotency-Key`: 1 to 255 visible ASCII characters.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.is_empty() || raw.len() > 255 {
+            return Err("must be 1 to 255 characters".to_owned());
+        }
+        if !raw.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("must be visible ASCII characters only".to_owned());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(key: IdempotencyKey) -> Self {
+        key.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_reject_garbage() {
+        let id = TaskId::generate();
+        assert_eq!(TaskId::parse(&id.to_string()).unwrap(), id);
+        assert_eq!(TaskId::parse(&id.to_string().to_lowercase()).unwrap(), id);
+        for bad in ["", "x", "01ARZ3NDEKTSV4RRFFQ69G5FA!", &"A".repeat(10_000), "ZZZZZZZZZZZZZZZZZZZZZZZZZZ"] {
+            assert!(TaskId::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_are_bounded_visible_ascii() {
+        assert!(IdempotencyKey::parse("order-42").is_ok());
+        assert!(IdempotencyKey::parse("").is_err());
+        assert!(IdempotencyKey::parse("has space").is_err());
+        assert!(IdempotencyKey::parse(&"k".repeat(256)).is_err());
+    }
+}

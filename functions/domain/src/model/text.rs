@@ -1,0 +1,18 @@
+//! Shared rules for user-supplied text.
+
+/// Checks length (in characters, after the caller's trimming) and control characters.
+/// `allow_newlines` admits `\n`, `\r` and `\t`, for multi-line fields.
+pub(crate) fn check_text(value: &str, min: usize, max: usize, allow_newlines: bool) -> Result<(), String> {
+    let length = value.chars().count();
+    if length < min {
+        return Err(if min == 1 { "must not be empty".to_owned() } else { format!("must be at least {min} characters") });
+    }
+    if length > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    let forbidden = |c: char| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\r' | '\t'));
+    if value.chars().any(forbidden) {
+        return Err("must not contain control characters".to_owned());
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An instant in UTC with millisecond precision, written as RFC 3339 (`2026-01-02T03:04:05.678Z`).
+///
+/// Precision is cut to milliseconds on the way in so a value survives a round trip through
+/// JSON and through every store unchanged.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    pub fn from_datetime(at: DateTime<Utc>) -> Self {
+        let millis = at.timestamp_millis();
+        Self(DateTime::from_timestamp_millis(millis).expect("millisecond timestamps of valid dates are valid"))
+    }
+
+    pub fn from_unix_millis(millis: i64) -> Option<Self> {
+        DateTime::from_timestamp_millis(millis).map(Self)
+    }
+
+    /// Parses RFC 3339 with an explicit offset; the result is in UTC.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.len() > 64 {
+            return Err("must be an RFC 3339 date-time".to_owned());
+        }
+        DateTime::parse_from_rfc3339(raw)
+            .map(|at| Self::from_datetime(at.with_timezone(&Utc)))
+            .map_err(|_| "must be an RFC 3339 date-time, e.g. 2026-01-31T09:00:00Z".to_owned())
+    }
+
+    pub fn as_datetime(&self) -> DateTime<Utc> {
+        self.0
+    }
+
+    pub fn unix_millis(&self) -> i64 {
+        self.0.timestamp_millis()
+    }
+
+    pub fn unix_seconds(&self) -> i64 {
+        self.0.timestamp()
+    }
+
+    pub fn plus(&self, duration: chrono::Duration) -> Self {
+        Self(self.0 + duration)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_offsets_into_utc_millis() {
+        let at = Timestamp::parse("2026-03-01T10:00:00.123456+02:00").unwrap();
+        assert_eq!(at.to_string(), "2026-03-01T08:00:00.123Z");
+    }
+
+    #[test]
+    fn rejects_dates_without_time_or_offset() {
+        for raw in ["2026-03-01", "2026-03-01T10:00:00", "2026-02-30T10:00:00Z", "", "tomorrow"] {
+            assert!(Timestamp::parse(raw).is_err(), "{raw} should be rejected");
+        }
+    }
+}

@@ -1,0 +1,199 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::UserId;
+use super::text::check_text;
+use super::time::Timestamp;
+
+/// An email address, trimmed and lower-cased, so addresses differing only in case are one
+/// account. The check is deliberately structural (one `@`, a dotted domain, sane lengths):
+/// deliverability is proven by mail, not by a regex.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let candidate = raw.trim().to_lowercase();
+        if candidate.is_empty() {
+            return Err("must not be empty".to_owned());
+        }
+        if candidate.len() > 254 {
+            return Err("must be at most 254 characters".to_owned());
+        }
+        if candidate.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("must not contain spaces or control characters".to_owned());
+        }
+        let Some((local, domain)) = candidate.split_once('@') else {
+            return Err("must be an email address like name@example.com".to_owned());
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.contains('@')
+            && domain.split('.').all(|label| !label.is_empty() && label.len() <= 63);
+        if local.is_empty() || local.len() > 64 || !domain_ok {
+            return Err("must be an email address like name@example.com".to_owned());
+        }
+        Ok(Self(candidate))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<Email> for String {
+    fn from(email: Email) -> Self {
+        email.0
+    }
+}
+
+/// A plaintext password on its way to the hasher. Never printed, never stored.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_CHARS: usize = 8;
+    pub const MAX_CHARS: usize = 128;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let length = raw.chars().count();
+        if length < Self::MIN_CHARS {
+            return Err(format!("must be at least {} characters", Self::MIN_CHARS));
+        }
+        if length > Self::MAX_CHARS {
+            return Err(format!("must be at most {} characters", Self::MAX_CHARS));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err("must not contain control characters".to_owned());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// For a password typed at log-in: any non-empty value within the size cap is worth
+    /// checking, so rules tightened later do not lock out existing users.
+    pub fn for_verification(raw: &str) -> Result<Self, String> {
+        if raw.is_empty() {
+            return Err("must not be empty".to_owned());
+        }
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(format!("must be at most {} characters", Self::MAX_CHARS));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// A PHC-format argon2id hash.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    pub fn from_phc(phc: String) -> Self {
+        Self(phc)
+    }
+
+    pub fn as_phc(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(<redacted>)")
+    }
+}
+
+/// A display name: 1 to 100 characters, trimmed, no control characters.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let trimmed = raw.trim();
+        check_text(trimmed, 1, 100, false)?;
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DisplayName {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<DisplayName> for String {
+    fn from(name: DisplayName) -> Self {
+        name.0
+    }
+}
+
+/// A user account as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub name: Option<DisplayName>,
+    pub password_hash: PasswordHash,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Bumped on every change; writes are conditional on it.
+    pub version: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_for_case_insensitive_comparison() {
+        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap(), Email::parse("ada@example.com").unwrap());
+    }
+
+    #[test]
+    fn malformed_emails_are_rejected() {
+        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@@example.com", "ada@example..com", "ada\u{0}@example.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn passwords_have_bounds_and_never_print() {
+        assert!(Password::parse("short").is_err());
+        assert!(Password::parse(&"x".repeat(129)).is_err());
+        let password = Password::parse("correct horse battery").unwrap();
+        assert!(!format!("{password:?}").contains("horse"));
+    }
+
+    #[test]
+    fn display_names_are_trimmed_and_bounded() {
+        assert_eq!(DisplayName::parse("  Ada ").unwrap().as_str(), "Ada");
+        assert!(DisplayName::parse("   ").is_err());
+        assert!(DisplayName::parse(&"n".repeat(101)).is_err());
+        assert!(DisplayName::parse("bell\u{7}").is_err());
+    }
+}

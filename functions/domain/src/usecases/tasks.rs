@@ -1,0 +1,132 @@
+//! Tasks: create (idempotent), read, list, update (optimistic concurrency), delete.
+
+use tracing::instrument;
+
+use crate::app::App;
+use crate::auth::Principal;
+use crate::error::Error;
+use crate::model::{IdempotencyKey, NewTask, Task, TaskId, TaskPatch};
+use crate::ports::{CreateOutcome, IdempotencyRecord, PageRequest, StoreError, TaskFilter};
+
+/// An `Idempotency-Key` with the fingerprint of the request it came with.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: IdempotencyKey,
+    pub fingerprint: String,
+}
+
+impl Idempotency {
+    /// Keys a request by the SHA-256 of its canonical JSON (object keys sorted), so the
+    /// same body sent twice — whatever its spacing or key order — is the same request.
+    pub fn for_request(key: crate::model::IdempotencyKey, body: &serde_json::Value) -> Self {
+        use sha2::{Digest as _, Sha256};
+        let canonical = serde_json::to_vec(body).expect("JSON values serialise");
+        let fingerprint = Sha256::digest(&canonical).iter().map(|byte| format!("{byte:02x}")).collect();
+        Self { key, fingerprint }
+    }
+}
+
+#[derive(Debug)]
+pub struct Created {
+    pub task: Task,
+    /// True when this answers a retry with the task an earlier request created.
+    pub replayed: bool,
+}
+
+/// The list page size when the client names none, and the largest it may name.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// The name cursors of this list are bound to.
+pub const TASK_LIST: &str = "tasks";
+
+#[instrument(skip_all, fields(user_id = %principal.user_id))]
+pub async fn create_task(app: &App, principal: Principal, new: NewTask, idempotency: Option<Idempotency>) -> Result<Created, Error> {
+    let now = app.clock.now();
+    let task = Task::create(TaskId::generate(), principal.user_id, new, now).map_err(|e| Error::Validation(vec![e]))?;
+    let record = idempotency.map(|idempotency| IdempotencyRecord {
+        owner: principal.user_id,
+        key: idempotency.key,
+        fingerprint: idempotency.fingerprint,
+        task: task.clone(),
+        expires_at: now.plus(chrono::Duration::seconds(app.settings.idempotency_seconds)),
+    });
+    match app.stores.tasks.create_task(&task, record.as_ref(), now).await {
+        Ok(CreateOutcome::Created) => Ok(Created { task, replayed: false }),
+        Ok(CreateOutcome::Replayed(previous)) => {
+            let same_request = record.is_some_and(|record| record.fingerprint == previous.fingerprint);
+            if same_request {
+                Ok(Created { task: previous.task, replayed: true })
+            } else {
+                Err(Error::Conflict("this Idempotency-Key was already used with a different request body".to_owned()))
+            }
+        }
+        Err(StoreError::OwnerMissing) => Err(Error::Unauthenticated("the account no longer exists")),
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn get_task(app: &App, principal: Principal, id: TaskId) -> Result<Task, Error> {
+    app.stores.tasks.get_task(principal.user_id, id).await?.ok_or(Error::NotFound("task"))
+}
+
+#[derive(Debug, Default)]
+pub struct ListTasks {
+    pub filter: TaskFilter,
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page, as the client sent it back.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct TaskPage {
+    pub items: Vec<Task>,
+    pub next_cursor: Option<String>,
+}
+
+#[instrument(skip_all, fields(user_id = %principal.user_id))]
+pub async fn list_tasks(app: &App, principal: Principal, query: ListTasks) -> Result<TaskPage, Error> {
+    let after = match &query.cursor {
+        Some(cursor) => Some(app.cursors.decode::<TaskId>(principal.user_id, TASK_LIST, cursor).map_err(|message| Error::field("cursor", message))?),
+        None => None,
+    };
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+    let page = app.stores.tasks.list_tasks(principal.user_id, &query.filter, PageRequest { limit, after }).await?;
+    let next_cursor = page.next.map(|last| app.cursors.encode(principal.user_id, TASK_LIST, &last));
+    Ok(TaskPage { items: page.items, next_cursor })
+}
+
+/// Applies a merge patch. With `if_match`, the write happens only if the task is still at
+/// that version (412 otherwise); without, a concurrent change is merged by re-applying the
+/// patch to the fresh task.
+#[instrument(skip_all, fields(user_id = %principal.user_id, task_id = %id))]
+pub async fn update_task(app: &App, principal: Principal, id: TaskId, patch: TaskPatch, if_match: Option<u64>) -> Result<Task, Error> {
+    const ATTEMPTS: usize = 3;
+    for _ in 0..ATTEMPTS {
+        let current = get_task(app, principal, id).await?;
+        if if_match.is_some_and(|expected| expected != current.version) {
+            return Err(Error::PreconditionFailed);
+        }
+        let (updated, spawned) = current.apply(patch.clone(), app.clock.now(), TaskId::generate()).map_err(|e| Error::Validation(vec![e]))?;
+        if updated.version == current.version {
+            return Ok(current);
+        }
+        match app.stores.tasks.update_task(&updated, current.version, spawned.as_ref()).await {
+            Ok(()) => return Ok(updated),
+            Err(StoreError::VersionMismatch) if if_match.is_some() => return Err(Error::PreconditionFailed),
+            Err(StoreError::VersionMismatch) => {}
+            Err(StoreError::NotFound) => return Err(Error::NotFound("task")),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(Error::Conflict("the task is being changed concurrently; retry".to_owned()))
+}
+
+#[instrument(skip_all, fields(user_id = %principal.user_id, task_id = %id))]
+pub async fn delete_task(app: &App, principal: Principal, id: TaskId, if_match: Option<u64>) -> Result<(), Error> {
+    match app.stores.tasks.delete_task(principal.user_id, id, if_match).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::NotFound) => Err(Error::NotFound("task")),
+        Err(StoreError::VersionMismatch) => Err(Error::PreconditionFailed),
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,196 @@
+//! Accounts and sessions: sign-up, log-in, refresh rotation, log-out, profile.
+
+use tracing::instrument;
+
+use crate::app::App;
+use crate::auth::{Principal, RefreshToken};
+use crate::error::Error;
+use crate::model::{DisplayName, Email, Password, SessionId, Timestamp, User, UserId};
+use crate::ports::{Session, StoreError};
+
+/// A freshly issued token pair.
+#[derive(Debug)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub refresh_token: RefreshToken,
+    pub expires_in: i64,
+}
+
+#[derive(Debug)]
+pub struct SignUp {
+    pub email: Email,
+    pub password: Password,
+    pub name: Option<DisplayName>,
+}
+
+#[derive(Debug)]
+pub struct Credentials {
+    pub email: Email,
+    pub password: Password,
+}
+
+/// A profile change. Changing the email or the password needs the current password.
+#[derive(Debug, Default)]
+pub struct ProfileChange {
+    pub name: Option<Option<DisplayName>>,
+    pub email: Option<Email>,
+    pub password: Option<Password>,
+    pub current_password: Option<Password>,
+}
+
+#[instrument(skip_all)]
+pub async fn sign_up(app: &App, request: SignUp) -> Result<(User, IssuedTokens), Error> {
+    let now = app.clock.now();
+    let password_hash = app.passwords.hash(request.password).await?;
+    let user = User { id: UserId::generate(), email: request.email, name: request.name, password_hash, created_at: now, updated_at: now, version: 1 };
+    match app.stores.users.insert_user(&user).await {
+        Ok(()) => {}
+        Err(StoreError::AlreadyExists) => return Err(Error::Conflict("an account with this email already exists".to_owned())),
+        Err(other) => return Err(other.into()),
+    }
+    let tokens = start_session(app, user.id, now).await?;
+    tracing::info!(user_id = %user.id, "user signed up");
+    Ok((user, tokens))
+}
+
+/// Unknown email and wrong password take the same path through the hasher and end in the
+/// same error, so neither the answer nor its timing tells them apart.
+#[instrument(skip_all)]
+pub async fn log_in(app: &App, credentials: Credentials) -> Result<(User, IssuedTokens), Error> {
+    let user = app.stores.users.find_user_by_email(&credentials.email).await?;
+    let stored = user.as_ref().map(|user| user.password_hash.clone());
+    let verified = app.passwords.verify(credentials.password, stored).await?;
+    match user {
+        Some(user) if verified => {
+            let tokens = start_session(app, user.id, app.clock.now()).await?;
+            Ok((user, tokens))
+        }
+        _ => Err(Error::InvalidCredentials),
+    }
+}
+
+async fn start_session(app: &App, user_id: UserId, now: Timestamp) -> Result<IssuedTokens, Error> {
+    let session_id = SessionId::generate();
+    let refresh_token = RefreshToken::generate(session_id, 1);
+    let session = Session {
+        id: session_id,
+        user_id,
+        generation: 1,
+        secret_hash: refresh_token.secret_hash(),
+        created_at: now,
+        expires_at: now.plus(chrono::Duration::seconds(app.settings.refresh_token_seconds)),
+        revoked_at: None,
+    };
+    app.stores.sessions.insert_session(&session).await?;
+    issue(app, Principal { user_id, session_id }, refresh_token, now)
+}
+
+fn issue(app: &App, principal: Principal, refresh_token: RefreshToken, now: Timestamp) -> Result<IssuedTokens, Error> {
+    let access_token = app.access_tokens.issue(principal, now)?;
+    Ok(IssuedTokens { access_token, refresh_token, expires_in: app.access_tokens.lifetime_seconds() })
+}
+
+/// Rotates a refresh token. Presenting an earlier generation of a session's token — one
+/// already rotated, so either stolen or replayed — revokes the whole session.
+#[instrument(skip_all, fields(session_id = %presented.session_id))]
+pub async fn refresh(app: &App, presented: RefreshToken) -> Result<IssuedTokens, Error> {
+    const INVALID: Error = Error::Unauthenticated("the refresh token is invalid, expired or revoked");
+    let now = app.clock.now();
+    let Some(session) = app.stores.sessions.get_session(presented.session_id).await? else {
+        return Err(INVALID);
+    };
+    if session.revoked_at.is_some() || session.expires_at <= now {
+        return Err(INVALID);
+    }
+    if presented.generation < session.generation {
+        return Err(revoke_for_reuse(app, &session, now).await);
+    }
+    if presented.generation != session.generation || !presented.matches(&session.secret_hash) {
+        return Err(INVALID);
+    }
+    let next_token = RefreshToken::generate(session.id, session.generation + 1);
+    let rotated = Session { generation: next_token.generation, secret_hash: next_token.secret_hash(), ..session.clone() };
+    match app.stores.sessions.rotate_session(&rotated, session.generation).await {
+        Ok(()) => issue(app, Principal { user_id: session.user_id, session_id: session.id }, next_token, now),
+        // Someone rotated this very token first: the same token was used twice.
+        Err(StoreError::VersionMismatch) => Err(revoke_for_reuse(app, &session, now).await),
+        Err(StoreError::NotFound) => Err(INVALID),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn revoke_for_reuse(app: &App, session: &Session, now: Timestamp) -> Error {
+    tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reused; revoking its session");
+    match app.stores.sessions.revoke_session(session.id, now).await {
+        Ok(()) | Err(StoreError::NotFound) => Error::Unauthenticated("the refresh token was already used; its session has been revoked"),
+        Err(other) => other.into(),
+    }
+}
+
+#[instrument(skip_all, fields(user_id = %principal.user_id))]
+pub async fn log_out(app: &App, principal: Principal) -> Result<(), Error> {
+    match app.stores.sessions.revoke_session(principal.session_id, app.clock.now()).await {
+        Ok(()) | Err(StoreError::NotFound) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The caller's account. A token outliving its account is no longer a credential.
+pub async fn current_user(app: &App, principal: Principal) -> Result<User, Error> {
+    app.stores.users.get_user(principal.user_id).await?.ok_or(Error::Unauthenticated("the account no longer exists"))
+}
+
+#[instrument(skip_all, fields(user_id = %principal.user_id))]
+pub async fn update_profile(app: &App, principal: Principal, change: ProfileChange) -> Result<User, Error> {
+    let user = current_user(app, principal).await?;
+    let sensitive = change.email.as_ref().is_some_and(|email| *email != user.email) || change.password.is_some();
+    if sensitive {
+        let Some(current) = change.current_password else {
+            return Err(Error::field("current_password", "is required to change the email or the password"));
+        };
+        if !app.passwords.verify(current, Some(user.password_hash.clone())).await? {
+            return Err(Error::field("current_password", "does not match the account's password"));
+        }
+    }
+    let now = app.clock.now();
+    let mut updated = user.clone();
+    if let Some(name) = change.name {
+        updated.name = name;
+    }
+    if let Some(email) = change.email {
+        updated.email = email;
+    }
+    let password_changed = change.password.is_some();
+    if let Some(password) = change.password {
+        updated.password_hash = app.passwords.hash(password).await?;
+    }
+    if updated == user {
+        return Ok(user);
+    }
+    updated.version = user.version + 1;
+    updated.updated_at = now;
+    match app.stores.users.replace_user(&updated, user.version).await {
+        Ok(()) => {}
+        Err(StoreError::AlreadyExists) => return Err(Error::Conflict("an account with this email already exists".to_owned())),
+        Err(StoreError::VersionMismatch) => return Err(Error::Conflict("the account changed concurrently; retry".to_owned())),
+        Err(StoreError::NotFound) => return Err(Error::Unauthenticated("the account no longer exists")),
+        Err(other) => return Err(other.into()),
+    }
+    if password_changed {
+        // Whoever knew the old password is logged out everywhere but here.
+        app.stores.sessions.revoke_user_sessions(user.id, Some(principal.session_id), now).await?;
+    }
+    Ok(updated)
+}
+
+/// Deletes the account, then everything it owned. The user item goes first: from then on
+/// no new task can be created for it (task creation is conditional on the owner).
+#[instrument(skip_all, fields(user_id = %principal.user_id))]
+pub async fn delete_account(app: &App, principal: Principal) -> Result<(), Error> {
+    let user = current_user(app, principal).await?;
+    app.stores.users.delete_user(&user).await?;
+    let tasks = app.stores.tasks.delete_user_tasks(user.id).await?;
+    let sessions = app.stores.sessions.delete_user_sessions(user.id).await?;
+    tracing::info!(tasks, sessions, "account deleted");
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! Lambda function `task-delete`: `DELETE /tasks/{id}`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    todo_adapters::lambda::serve(&todo_tasks::DELETE_TASK).await
+}

@@ -1,0 +1,74 @@
+//! The local API server: every operation of every service on one port, over the embedded
+//! store. It mounts the very routers the Lambda binaries serve (`todo_domain::http::router`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use todo_adapters::config::{self, Env};
+use todo_domain::App;
+use todo_domain::http::Operation;
+
+/// Every operation the API offers, across services.
+pub fn operations() -> impl Iterator<Item = &'static Operation> {
+    todo_users::OPERATIONS.into_iter().chain(todo_tasks::OPERATIONS)
+}
+
+/// The whole API as one router.
+pub fn router(app: App) -> axum::Router {
+    todo_domain::http::router(operations(), app)
+}
+
+/// The local server's configuration, from `TODO_ADDR`, `TODO_DATA_DIR` and
+/// `TODO_TOKEN_SECRET` (optional: by default a secret is generated once and kept in the
+/// data dir, so tokens survive restarts).
+#[derive(Debug)]
+pub struct LocalConfig {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+}
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+impl LocalConfig {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, config::ConfigError> {
+        let addr = env.parsed("TODO_ADDR", DEFAULT_ADDR.parse().expect("the default address parses"))?;
+        Ok(Self { addr, data_dir: config::data_dir(env) })
+    }
+}
+
+/// Builds the app on the embedded store and serves it until Ctrl-C or SIGTERM.
+pub async fn serve(env: &Env<'_>) -> anyhow::Result<()> {
+    let config = LocalConfig::from_env(env)?;
+    let app = todo_adapters::bootstrap::embedded_app(env, &config.data_dir, config::token_secret(env)?)?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {} (TODO_ADDR): {e}", config.addr))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tracing::info!(data_dir = %config.data_dir.display(), "To-Do API listening on {url}");
+    tracing::info!(
+        "try: curl -s -X POST {url}/users -H 'content-type: application/json' -d '{{\"email\":\"ada@example.com\",\"password\":\"correct horse battery\"}}'"
+    );
+    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
