@@ -1,8 +1,18 @@
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Mutex;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use ulid::Ulid;
+
+/// A ULID greater than every one this process made before: plain ULIDs made in the same
+/// millisecond sort at random, which would break "lists come in creation order".
+fn monotonic_ulid() -> Ulid {
+    static GENERATOR: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
+    let mut generator = GENERATOR.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Fails only after 2^80 ids in one millisecond.
+    generator.generate().unwrap_or_else(|_| Ulid::new())
+}
 
 macro_rules! ulid_id {
     ($(#[$meta:meta])* $name:ident) => {
@@ -11,9 +21,9 @@ macro_rules! ulid_id {
         pub struct $name(Ulid);
 
         impl $name {
-            /// A new id; ULIDs sort by creation time, which list pages rely on.
+            /// A new id; ids sort by creation time, which list pages rely on.
             pub fn generate() -> Self {
-                Self(Ulid::new())
+                Self(monotonic_ulid())
             }
 
             /// Parses the canonical 26-character form (case-insensitive).
@@ -21,7 +31,12 @@ macro_rules! ulid_id {
                 if raw.len() != 26 {
                     return Err("must be a 26-character id".to_owned());
                 }
-                Ulid::from_str(raw).map(Self).map_err(|_| "is not a valid id".to_owned())
+                // Only the canonical spelling: a first character over 7 overflows 128 bits.
+                Ulid::from_str(raw)
+                    .ok()
+                    .filter(|id| id.to_string().eq_ignore_ascii_case(raw))
+                    .map(Self)
+                    .ok_or_else(|| "is not a valid id".to_owned())
             }
         }
 

@@ -1,0 +1,7 @@
+//! HTTP tests of every route, in process (`tower::ServiceExt::oneshot`), each test on its
+//! own fresh embedded store.
+
+mod bad_input;
+mod support;
+mod tasks;
+mod users;

@@ -1,0 +1,142 @@
+//! `TestApp`: a fresh data dir, the whole API router, and request helpers.
+
+use axum::Router;
+use axum::body::Body;
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use todo_adapters::config::Env;
+use todo_domain::App;
+use tower::ServiceExt as _;
+
+pub struct TestApp {
+    pub app: App,
+    router: Router,
+    dir: TempDir,
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Asserts a problem response with `status` that names `field` (when given).
+    #[track_caller]
+    pub fn assert_problem(&self, status: StatusCode, field: Option<&str>) {
+        assert_eq!(self.status, status, "{:#}", self.body);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{:#}", self.body);
+        assert_eq!(self.body["status"], status.as_u16());
+        assert!(self.body["type"].is_string() && self.body["title"].is_string() && self.body["detail"].is_string(), "{:#}", self.body);
+        if let Some(field) = field {
+            let fields: Vec<&str> = self.body["errors"].as_array().map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect()).unwrap_or_default();
+            assert!(fields.contains(&field), "expected field {field} in {:#}", self.body);
+        }
+    }
+}
+
+/// A signed-up user.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub fn spawn() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::open(dir)
+    }
+
+    fn open(dir: TempDir) -> Self {
+        let app = todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None).expect("app on embedded store");
+        Self { router: todo_local::router(app.clone()), app, dir }
+    }
+
+    /// Drops the app and opens the same data dir again, as a server restart would.
+    pub fn restart(self) -> Self {
+        let Self { app, router, dir } = self;
+        drop((app, router));
+        Self::open(dir)
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.expect("routers are infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())) };
+        assert!(!status.is_server_error(), "5xx is a bug: {status} {body:#}");
+        Reply { status, headers, body }
+    }
+
+    pub fn request(method: Method, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Request<Body> {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        if body.is_some() && !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type")) {
+            builder = builder.header("content-type", "application/json");
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(body.map_or_else(Body::empty, Body::from)).expect("request")
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        self.call_with(method, path, token, &[], body).await
+    }
+
+    pub async fn call_with(&self, method: Method, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: Option<Value>) -> Reply {
+        let body = body.map(|body| serde_json::to_vec(&body).expect("json"));
+        self.send(Self::request(method, path, token, headers, body)).await
+    }
+
+    pub async fn sign_up(&self, email: &str) -> Account {
+        let reply = self.call(Method::POST, "/users", None, Some(json!({"email": email, "password": PASSWORD}))).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
+        Account {
+            id: reply.body["user"]["id"].as_str().unwrap().to_owned(),
+            access_token: reply.body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: reply.body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn create_task(&self, account: &Account, body: Value) -> Value {
+        let reply = self.call(Method::POST, "/tasks", Some(&account.access_token), Some(body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
+        reply.body
+    }
+
+    /// Every task the account can see, following cursors; `query` without `cursor`.
+    pub async fn all_tasks(&self, account: &Account, query: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..1000 {
+            let separator = if query.is_empty() { "" } else { "&" };
+            let path = match &cursor {
+                Some(cursor) => format!("/tasks?{query}{separator}cursor={cursor}"),
+                None => format!("/tasks?{query}"),
+            };
+            let reply = self.call(Method::GET, &path, Some(&account.access_token), None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
+            items.extend(reply.body["items"].as_array().unwrap().iter().cloned());
+            match reply.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return items,
+            }
+        }
+        panic!("pagination did not end");
+    }
+}

@@ -1,0 +1,205 @@
+use std::time::{Duration, Instant};
+
+use http::{Method, StatusCode};
+use serde_json::json;
+use todo_domain::model::UserId;
+use todo_domain::ports::{PageRequest, TaskFilter};
+
+use crate::support::{PASSWORD, TestApp};
+
+#[tokio::test]
+async fn sign_up_returns_the_user_and_a_working_token_pair() {
+    let app = TestApp::spawn();
+    let reply = app.call(Method::POST, "/users", None, Some(json!({"email": " Ada@Example.com ", "password": PASSWORD, "name": "Ada"}))).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    assert_eq!(reply.header("location"), Some("/users/me"));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_eq!(reply.body["user"]["email"], "ada@example.com");
+    assert_eq!(reply.body["user"]["name"], "Ada");
+    assert_eq!(reply.body["token_type"], "Bearer");
+    assert_eq!(reply.body["expires_in"], 900);
+    assert!(reply.body["user"].get("password_hash").is_none());
+    let token = reply.body["access_token"].as_str().unwrap();
+    let me = app.call(Method::GET, "/users/me", Some(token), None).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["id"], reply.body["user"]["id"]);
+}
+
+#[tokio::test]
+async fn a_duplicate_email_in_any_case_is_a_conflict() {
+    let app = TestApp::spawn();
+    app.sign_up("ada@example.com").await;
+    let reply = app.call(Method::POST, "/users", None, Some(json!({"email": "ADA@example.com", "password": PASSWORD}))).await;
+    reply.assert_problem(StatusCode::CONFLICT, None);
+}
+
+#[tokio::test]
+async fn concurrent_sign_ups_with_one_email_create_one_account() {
+    let app = TestApp::spawn();
+    let attempts = (0..8).map(|_| app.call(Method::POST, "/users", None, Some(json!({"email": "race@example.com", "password": PASSWORD}))));
+    let replies = futures::future::join_all(attempts).await;
+    let created = replies.iter().filter(|r| r.status == StatusCode::CREATED).count();
+    let conflicts = replies.iter().filter(|r| r.status == StatusCode::CONFLICT).count();
+    assert_eq!((created, conflicts), (1, 7));
+}
+
+#[tokio::test]
+async fn log_in_works_and_failures_look_identical() {
+    let app = TestApp::spawn();
+    let account = app.sign_up("ada@example.com").await;
+    let ok = app.call(Method::POST, "/sessions", None, Some(json!({"email": "ADA@example.com", "password": PASSWORD}))).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(ok.body["user"]["id"].as_str(), Some(account.id.as_str()));
+    assert!(ok.body["access_token"].is_string() && ok.body["refresh_token"].is_string());
+
+    let wrong_password = app.call(Method::POST, "/sessions", None, Some(json!({"email": "ada@example.com", "password": "not the password"}))).await;
+    let unknown_email = app.call(Method::POST, "/sessions", None, Some(json!({"email": "bob@example.com", "password": "not the password"}))).await;
+    wrong_password.assert_problem(StatusCode::UNAUTHORIZED, None);
+    assert_eq!(wrong_password.status, unknown_email.status);
+    assert_eq!(wrong_password.body, unknown_email.body);
+}
+
+/// Both failures must spend a password hash verification; without the decoy, an unknown
+/// email answers in microseconds instead of tens of milliseconds.
+#[tokio::test]
+async fn unknown_email_costs_a_hash_like_a_wrong_password() {
+    let app = TestApp::spawn();
+    app.sign_up("ada@example.com").await;
+    async fn median(app: &TestApp, email: &str) -> Duration {
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let started = Instant::now();
+            let reply = app.call(Method::POST, "/sessions", None, Some(json!({"email": email, "password": "not the password"}))).await;
+            times.push(started.elapsed());
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        }
+        times.sort();
+        times[2]
+    }
+    let wrong_password = median(&app, "ada@example.com").await;
+    let unknown_email = median(&app, "nobody@example.com").await;
+    let ratio = unknown_email.as_secs_f64() / wrong_password.as_secs_f64();
+    assert!((0.3..3.0).contains(&ratio), "unknown email {unknown_email:?} vs wrong password {wrong_password:?}");
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_session() {
+    let app = TestApp::spawn();
+    let account = app.sign_up("ada@example.com").await;
+    let first = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": account.refresh_token}))).await;
+    assert_eq!(first.status, StatusCode::OK, "{:#}", first.body);
+    let rotated = first.body["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(rotated, account.refresh_token);
+    let me = app.call(Method::GET, "/users/me", Some(first.body["access_token"].as_str().unwrap()), None).await;
+    assert_eq!(me.status, StatusCode::OK);
+
+    // The old token again: a replay. It fails, and so does the legitimate newer one.
+    let replay = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": account.refresh_token}))).await;
+    replay.assert_problem(StatusCode::UNAUTHORIZED, None);
+    let after = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": rotated}))).await;
+    after.assert_problem(StatusCode::UNAUTHORIZED, None);
+}
+
+#[tokio::test]
+async fn a_forged_refresh_secret_does_not_revoke_the_session() {
+    let app = TestApp::spawn();
+    let account = app.sign_up("ada@example.com").await;
+    let mut forged = account.refresh_token.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let reply = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": forged}))).await;
+    reply.assert_problem(StatusCode::UNAUTHORIZED, None);
+    let genuine = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": account.refresh_token}))).await;
+    assert_eq!(genuine.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn log_out_revokes_the_refresh_token() {
+    let app = TestApp::spawn();
+    let account = app.sign_up("ada@example.com").await;
+    let reply = app.call(Method::DELETE, "/sessions/current", Some(&account.access_token), None).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let refresh = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": account.refresh_token}))).await;
+    refresh.assert_problem(StatusCode::UNAUTHORIZED, None);
+}
+
+#[tokio::test]
+async fn profile_changes_need_the_current_password_for_credentials() {
+    let app = TestApp::spawn();
+    let account = app.sign_up("ada@example.com").await;
+    let other_session = app.call(Method::POST, "/sessions", None, Some(json!({"email": "ada@example.com", "password": PASSWORD}))).await;
+    let token = Some(account.access_token.as_str());
+
+    let renamed = app.call(Method::PATCH, "/users/me", token, Some(json!({"name": "Ada L."}))).await;
+    assert_eq!((renamed.status, renamed.body["name"].as_str()), (StatusCode::OK, Some("Ada L.")));
+    let cleared = app.call(Method::PATCH, "/users/me", token, Some(json!({"name": null}))).await;
+    assert!(cleared.body["name"].is_null());
+
+    let no_current = app.call(Method::PATCH, "/users/me", token, Some(json!({"email": "ada@new.example"}))).await;
+    no_current.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("current_password"));
+    let wrong_current = app.call(Method::PATCH, "/users/me", token, Some(json!({"password": "a new password", "current_password": "nope nope"}))).await;
+    wrong_current.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("current_password"));
+
+    let changed = app.call(Method::PATCH, "/users/me", token, Some(json!({"email": "Ada@New.example", "password": "a new password", "current_password": PASSWORD}))).await;
+    assert_eq!(changed.status, StatusCode::OK, "{:#}", changed.body);
+    assert_eq!(changed.body["email"], "ada@new.example");
+
+    let old = app.call(Method::POST, "/sessions", None, Some(json!({"email": "ada@new.example", "password": PASSWORD}))).await;
+    old.assert_problem(StatusCode::UNAUTHORIZED, None);
+    let new = app.call(Method::POST, "/sessions", None, Some(json!({"email": "ada@new.example", "password": "a new password"}))).await;
+    assert_eq!(new.status, StatusCode::OK);
+    // The password change logged out the other session, but not this one.
+    let other = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": other_session.body["refresh_token"]}))).await;
+    other.assert_problem(StatusCode::UNAUTHORIZED, None);
+    let this = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": account.refresh_token}))).await;
+    assert_eq!(this.status, StatusCode::OK);
+    // The old address is free again.
+    app.sign_up("ada@example.com").await;
+}
+
+#[tokio::test]
+async fn changing_to_a_taken_email_is_a_conflict() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    app.sign_up("bob@example.com").await;
+    let reply = app.call(Method::PATCH, "/users/me", Some(&ada.access_token), Some(json!({"email": "BOB@example.com", "current_password": PASSWORD}))).await;
+    reply.assert_problem(StatusCode::CONFLICT, None);
+}
+
+#[tokio::test]
+async fn deleting_the_account_removes_its_tasks_and_sessions_and_frees_the_email() {
+    let app = TestApp::spawn();
+    let account = app.sign_up("ada@example.com").await;
+    for n in 0..3 {
+        app.create_task(&account, json!({"title": format!("task {n}")})).await;
+    }
+    let reply = app.call(Method::DELETE, "/users/me", Some(&account.access_token), None).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+
+    let user_id = UserId::parse(&account.id).unwrap();
+    let left = app.app.stores.tasks.list_tasks(user_id, &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
+    assert!(left.items.is_empty(), "tasks left: {:?}", left.items);
+    assert!(app.app.stores.users.get_user(user_id).await.unwrap().is_none());
+    assert_eq!(app.app.stores.sessions.delete_user_sessions(user_id).await.unwrap(), 0, "sessions left");
+
+    // The still-unexpired access token no longer reaches anything, nor creates anything.
+    app.call(Method::GET, "/users/me", Some(&account.access_token), None).await.assert_problem(StatusCode::UNAUTHORIZED, None);
+    app.call(Method::POST, "/tasks", Some(&account.access_token), Some(json!({"title": "orphan"}))).await.assert_problem(StatusCode::UNAUTHORIZED, None);
+    let refresh = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": account.refresh_token}))).await;
+    refresh.assert_problem(StatusCode::UNAUTHORIZED, None);
+    let again = app.sign_up("ada@example.com").await;
+    assert_ne!(again.id, account.id);
+}
+
+#[tokio::test]
+async fn data_and_tokens_survive_a_restart() {
+    let app = TestApp::spawn();
+    let account = app.sign_up("ada@example.com").await;
+    let task = app.create_task(&account, json!({"title": "persist me"})).await;
+    let app = app.restart();
+    let reply = app.call(Method::GET, &format!("/tasks/{}", task["id"].as_str().unwrap()), Some(&account.access_token), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
+    assert_eq!(reply.body["title"], "persist me");
+    let refreshed = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": account.refresh_token}))).await;
+    assert_eq!(refreshed.status, StatusCode::OK);
+}
