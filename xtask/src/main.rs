@@ -1,1 +1,48 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's scripts, in Rust.
+//!
+//! - `test`: the full test suite (what CI runs, what the README names).
+//! - `lint`: formatting and clippy, warnings denied.
+
+use anyhow::{Context as _, bail};
+use xshell::{Shell, cmd};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let sh = Shell::new()?;
+    sh.change_dir(workspace_root());
+    match args.first().map(String::as_str) {
+        Some("test") => test(&sh, &args[1..]),
+        Some("lint") => lint(&sh),
+        Some("ci") => {
+            lint(&sh)?;
+            test(&sh, &[])
+        }
+        _ => {
+            eprintln!("usage: cargo xtask <test [nextest filters...] | lint | ci>");
+            bail!("unknown or missing command")
+        }
+    }
+}
+
+fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace root").to_path_buf()
+}
+
+/// The full suite: every crate's unit tests and every integration test, nothing skipped.
+fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
+    // Build first so compile time and test time show separately in CI logs.
+    cmd!(sh, "cargo build --workspace --all-targets").run().context("build failed")?;
+    if cmd!(sh, "cargo nextest --version").quiet().ignore_stdout().ignore_stderr().run().is_ok() {
+        cmd!(sh, "cargo nextest run --workspace --all-targets --no-fail-fast {filters...}").run().context("tests failed")?;
+    } else {
+        eprintln!("cargo-nextest not found; running cargo test");
+        cmd!(sh, "cargo test --workspace --all-targets --no-fail-fast {filters...}").run().context("tests failed")?;
+    }
+    Ok(())
+}
+
+fn lint(sh: &Shell) -> anyhow::Result<()> {
+    cmd!(sh, "cargo fmt --all -- --check").run().context("run `cargo fmt --all`")?;
+    cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run().context("clippy found problems")?;
+    Ok(())
+}

@@ -3,10 +3,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use todo_domain::App;
 use todo_domain::app::Stores;
 use todo_domain::auth::Secret;
 use todo_domain::clock::SystemClock;
-use todo_domain::App;
 
 use crate::config::{self, Env};
 use crate::embedded::{EmbeddedStore, load_or_create_secret};

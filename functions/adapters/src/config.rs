@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use todo_domain::auth::Secret;
 use todo_domain::Settings;
+use todo_domain::auth::Secret;
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration variable {name}: {problem}")]
@@ -16,8 +16,10 @@ pub struct ConfigError {
 /// Reads variables through a lookup function, so tests need not touch the process
 /// environment.
 pub struct Env<'a> {
-    lookup: Box<dyn Fn(&str) -> Option<String> + 'a>,
+    lookup: Box<Lookup<'a>>,
 }
+
+type Lookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
 impl std::fmt::Debug for Env<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

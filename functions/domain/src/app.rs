@@ -64,7 +64,8 @@ pub struct AppInner {
 
 impl App {
     pub fn new(stores: Stores, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        let access_tokens = AccessTokens::new(&settings.token_secret, &settings.token_issuer, &settings.token_audience, settings.access_token_seconds);
+        let access_tokens =
+            AccessTokens::new(&settings.token_secret, &settings.token_issuer, &settings.token_audience, settings.access_token_seconds);
         let cursors = CursorCodec::new(&settings.token_secret);
         Self(Arc::new(AppInner { stores, clock, settings, access_tokens, passwords: PasswordHasher::new(), cursors }))
     }

@@ -109,7 +109,7 @@ pub struct IdempotencyRecord {
 pub enum CreateOutcome {
     Created,
     /// The idempotency key was already used (and has not expired): here is its record.
-    Replayed(IdempotencyRecord),
+    Replayed(Box<IdempotencyRecord>),
 }
 
 /// Which tasks a list wants. Filters never widen the key range: one query per page.

@@ -39,7 +39,11 @@ pub async fn create_task(
     Ok(response)
 }
 
-pub async fn list_tasks(State(app): State<App>, Authenticated(principal): Authenticated, QueryParams(query): QueryParams<ListQuery>) -> Result<Json<TaskListView>, Error> {
+pub async fn list_tasks(
+    State(app): State<App>,
+    Authenticated(principal): Authenticated,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<TaskListView>, Error> {
     let page = tasks::list_tasks(&app, principal, query.try_into()?).await?;
     Ok(Json(TaskListView { items: page.items.iter().map(TaskView::from).collect(), next_cursor: page.next_cursor }))
 }
@@ -61,7 +65,12 @@ pub async fn update_task(
     Ok(task_response(StatusCode::OK, &task))
 }
 
-pub async fn delete_task(State(app): State<App>, Authenticated(principal): Authenticated, Path(id): Path<String>, IfMatch(if_match): IfMatch) -> Result<StatusCode, Error> {
+pub async fn delete_task(
+    State(app): State<App>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+    IfMatch(if_match): IfMatch,
+) -> Result<StatusCode, Error> {
     tasks::delete_task(&app, principal, task_id(&id)?, if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }

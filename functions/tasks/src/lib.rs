@@ -9,11 +9,26 @@ use axum::routing::{delete, get, patch, post};
 use http::Method;
 use todo_domain::http::{Access, Operation};
 
-pub static CREATE_TASK: Operation = Operation { binary: "task-create", method: Method::POST, path: "/tasks", access: Access::Write, route: || post(handlers::create_task) };
-pub static LIST_TASKS: Operation = Operation { binary: "task-list", method: Method::GET, path: "/tasks", access: Access::Read, route: || get(handlers::list_tasks) };
-pub static GET_TASK: Operation = Operation { binary: "task-get", method: Method::GET, path: "/tasks/{id}", access: Access::Read, route: || get(handlers::get_task) };
-pub static UPDATE_TASK: Operation = Operation { binary: "task-update", method: Method::PATCH, path: "/tasks/{id}", access: Access::Write, route: || patch(handlers::update_task) };
-pub static DELETE_TASK: Operation = Operation { binary: "task-delete", method: Method::DELETE, path: "/tasks/{id}", access: Access::Write, route: || delete(handlers::delete_task) };
+pub static CREATE_TASK: Operation =
+    Operation { binary: "task-create", method: Method::POST, path: "/tasks", access: Access::Write, route: || post(handlers::create_task) };
+pub static LIST_TASKS: Operation =
+    Operation { binary: "task-list", method: Method::GET, path: "/tasks", access: Access::Read, route: || get(handlers::list_tasks) };
+pub static GET_TASK: Operation =
+    Operation { binary: "task-get", method: Method::GET, path: "/tasks/{id}", access: Access::Read, route: || get(handlers::get_task) };
+pub static UPDATE_TASK: Operation = Operation {
+    binary: "task-update",
+    method: Method::PATCH,
+    path: "/tasks/{id}",
+    access: Access::Write,
+    route: || patch(handlers::update_task),
+};
+pub static DELETE_TASK: Operation = Operation {
+    binary: "task-delete",
+    method: Method::DELETE,
+    path: "/tasks/{id}",
+    access: Access::Write,
+    route: || delete(handlers::delete_task),
+};
 
 /// Every operation of this service.
 pub static OPERATIONS: [&Operation; 5] = [&CREATE_TASK, &LIST_TASKS, &GET_TASK, &UPDATE_TASK, &DELETE_TASK];

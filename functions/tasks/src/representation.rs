@@ -17,7 +17,7 @@ pub struct RecurrenceBody {
     interval: Option<i64>,
 }
 
-fn recurrence(field: &str, body: RecurrenceBody, errors: &mut Collector) -> Option<Recurrence> {
+fn recurrence(field: &str, body: &RecurrenceBody, errors: &mut Collector) -> Option<Recurrence> {
     let freq = errors.take(&format!("{field}.freq"), Frequency::parse(&body.freq))?;
     errors.take(&format!("{field}.interval"), Recurrence::new(freq, body.interval.unwrap_or(1)))
 }
@@ -49,7 +49,7 @@ impl TryFrom<CreateTaskBody> for NewTask {
         let due = body.due.and_then(|raw| errors.take("due", Timestamp::parse(&raw)));
         let priority = body.priority.and_then(|raw| errors.take("priority", Priority::parse(raw)));
         let tags = errors.take("tags", Tags::parse(&body.tags.unwrap_or_default()));
-        let recurrence = body.recurrence.and_then(|raw| recurrence("recurrence", raw, &mut errors));
+        let recurrence = body.recurrence.and_then(|raw| recurrence("recurrence", &raw, &mut errors));
         let reminder_at = body.reminder_at.and_then(|raw| errors.take("reminder_at", Timestamp::parse(&raw)));
         errors.finish()?;
         Ok(Self { title: title.expect("checked"), notes, due, priority, tags: tags.expect("checked"), recurrence, reminder_at })
@@ -113,7 +113,7 @@ impl TryFrom<TaskPatchBody> for TaskPatch {
         let priority = clearable(body.priority, |raw| errors.take("priority", Priority::parse(raw)));
         // `null` tags clear the list.
         let tags = body.tags.map(|raw| errors.take("tags", Tags::parse(&raw.unwrap_or_default())));
-        let recurrence = clearable(body.recurrence, |raw| recurrence("recurrence", raw, &mut errors));
+        let recurrence = clearable(body.recurrence, |raw| recurrence("recurrence", &raw, &mut errors));
         let reminder_at = clearable(body.reminder_at, |raw| errors.take("reminder_at", Timestamp::parse(&raw)));
         errors.finish()?;
         Ok(Self { title, notes, completed, due, priority, tags: tags.map(|tags| tags.expect("checked")), recurrence, reminder_at })

@@ -44,7 +44,11 @@ pub async fn get_me(State(app): State<App>, Authenticated(principal): Authentica
     Ok(Json(UserView::from(&user)))
 }
 
-pub async fn update_me(State(app): State<App>, Authenticated(principal): Authenticated, body: JsonBody<ProfilePatchBody>) -> Result<Json<UserView>, Error> {
+pub async fn update_me(
+    State(app): State<App>,
+    Authenticated(principal): Authenticated,
+    body: JsonBody<ProfilePatchBody>,
+) -> Result<Json<UserView>, Error> {
     let user = users::update_profile(&app, principal, body.value.try_into()?).await?;
     Ok(Json(UserView::from(&user)))
 }

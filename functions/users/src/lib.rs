@@ -8,13 +8,45 @@ use axum::routing::{delete, get, patch, post};
 use http::Method;
 use todo_domain::http::{Access, Operation};
 
-pub static SIGN_UP: Operation = Operation { binary: "user-signup", method: Method::POST, path: "/users", access: Access::Write, route: || post(handlers::sign_up) };
-pub static LOG_IN: Operation = Operation { binary: "session-create", method: Method::POST, path: "/sessions", access: Access::Write, route: || post(handlers::log_in) };
-pub static REFRESH: Operation = Operation { binary: "session-refresh", method: Method::POST, path: "/sessions/refresh", access: Access::Write, route: || post(handlers::refresh) };
-pub static LOG_OUT: Operation = Operation { binary: "session-delete", method: Method::DELETE, path: "/sessions/current", access: Access::Write, route: || delete(handlers::log_out) };
-pub static GET_ME: Operation = Operation { binary: "user-me-get", method: Method::GET, path: "/users/me", access: Access::Read, route: || get(handlers::get_me) };
-pub static UPDATE_ME: Operation = Operation { binary: "user-me-update", method: Method::PATCH, path: "/users/me", access: Access::Write, route: || patch(handlers::update_me) };
-pub static DELETE_ME: Operation = Operation { binary: "user-me-delete", method: Method::DELETE, path: "/users/me", access: Access::Write, route: || delete(handlers::delete_me) };
+pub static SIGN_UP: Operation =
+    Operation { binary: "user-signup", method: Method::POST, path: "/users", access: Access::Write, route: || post(handlers::sign_up) };
+pub static LOG_IN: Operation = Operation {
+    binary: "session-create",
+    method: Method::POST,
+    path: "/sessions",
+    access: Access::Write,
+    route: || post(handlers::log_in),
+};
+pub static REFRESH: Operation = Operation {
+    binary: "session-refresh",
+    method: Method::POST,
+    path: "/sessions/refresh",
+    access: Access::Write,
+    route: || post(handlers::refresh),
+};
+pub static LOG_OUT: Operation = Operation {
+    binary: "session-delete",
+    method: Method::DELETE,
+    path: "/sessions/current",
+    access: Access::Write,
+    route: || delete(handlers::log_out),
+};
+pub static GET_ME: Operation =
+    Operation { binary: "user-me-get", method: Method::GET, path: "/users/me", access: Access::Read, route: || get(handlers::get_me) };
+pub static UPDATE_ME: Operation = Operation {
+    binary: "user-me-update",
+    method: Method::PATCH,
+    path: "/users/me",
+    access: Access::Write,
+    route: || patch(handlers::update_me),
+};
+pub static DELETE_ME: Operation = Operation {
+    binary: "user-me-delete",
+    method: Method::DELETE,
+    path: "/users/me",
+    access: Access::Write,
+    route: || delete(handlers::delete_me),
+};
 
 /// Every operation of this service.
 pub static OPERATIONS: [&Operation; 7] = [&SIGN_UP, &LOG_IN, &REFRESH, &LOG_OUT, &GET_ME, &UPDATE_ME, &DELETE_ME];

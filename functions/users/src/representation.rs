@@ -86,7 +86,8 @@ impl TryFrom<ProfilePatchBody> for ProfileChange {
         let name = body.name.map(|name| name.and_then(|name| errors.take("name", DisplayName::parse(&name))));
         let email = required("email", body.email, &mut errors).and_then(|raw| errors.take("email", Email::parse(&raw)));
         let password = required("password", body.password, &mut errors).and_then(|raw| errors.take("password", Password::parse(&raw)));
-        let current_password = required("current_password", body.current_password, &mut errors).and_then(|raw| errors.take("current_password", Password::for_verification(&raw)));
+        let current_password = required("current_password", body.current_password, &mut errors)
+            .and_then(|raw| errors.take("current_password", Password::for_verification(&raw)));
         errors.finish()?;
         Ok(Self { name, email, password, current_password })
     }
@@ -94,7 +95,8 @@ impl TryFrom<ProfilePatchBody> for ProfileChange {
 
 /// Parses a refresh token, naming the field when it is not one this API issues.
 pub fn refresh_token(body: &RefreshBody) -> Result<todo_domain::auth::RefreshToken, Error> {
-    todo_domain::auth::RefreshToken::parse(&body.refresh_token).map_err(|message| Error::Validation(vec![FieldError::new("refresh_token", message)]))
+    todo_domain::auth::RefreshToken::parse(&body.refresh_token)
+        .map_err(|message| Error::Validation(vec![FieldError::new("refresh_token", message)]))
 }
 
 #[derive(Debug, Serialize)]

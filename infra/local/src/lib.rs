@@ -40,7 +40,9 @@ impl LocalConfig {
 pub async fn serve(env: &Env<'_>) -> anyhow::Result<()> {
     let config = LocalConfig::from_env(env)?;
     let app = todo_adapters::bootstrap::embedded_app(env, &config.data_dir, config::token_secret(env)?)?;
-    let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {} (TODO_ADDR): {e}", config.addr))?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (TODO_ADDR): {e}", config.addr))?;
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(data_dir = %config.data_dir.display(), "To-Do API listening on {url}");
     tracing::info!(

@@ -161,8 +161,7 @@ pub fn load_or_create_secret(dir: &Path) -> anyhow::Result<Secret> {
     match options.open(&path) {
         Ok(mut file) => {
             let bytes: [u8; 32] = rand::random();
-            let encoded: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            file.write_all(encoded.as_bytes())?;
+            file.write_all(todo_domain::auth::hex(&bytes).as_bytes())?;
             file.sync_all()?;
         }
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}

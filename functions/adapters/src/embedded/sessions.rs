@@ -6,7 +6,11 @@ use todo_domain::ports::{Session, SessionStore, StoreError, StoreResult};
 use super::{EmbeddedStore, backend, from_doc, is_unique_violation, query_doc, to_doc};
 
 fn write(tx: &rusqlite::Transaction<'_>, session: &Session) -> StoreResult<()> {
-    tx.execute("UPDATE sessions SET generation = ?2, doc = ?3 WHERE id = ?1", params![session.id.to_string(), session.generation, to_doc(session)?]).map_err(backend)?;
+    tx.execute(
+        "UPDATE sessions SET generation = ?2, doc = ?3 WHERE id = ?1",
+        params![session.id.to_string(), session.generation, to_doc(session)?],
+    )
+    .map_err(backend)?;
     Ok(())
 }
 
@@ -14,10 +18,15 @@ fn write(tx: &rusqlite::Transaction<'_>, session: &Session) -> StoreResult<()> {
 impl SessionStore for EmbeddedStore {
     async fn insert_session(&self, session: &Session) -> StoreResult<()> {
         let (id, user_id, generation, doc) = (session.id.to_string(), session.user_id.to_string(), session.generation, to_doc(session)?);
-        self.transaction(move |tx| match tx.execute("INSERT INTO sessions (id, user_id, generation, doc) VALUES (?1, ?2, ?3, ?4)", params![id, user_id, generation, doc]) {
-            Ok(_) => Ok(()),
-            Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
-            Err(error) => Err(backend(error)),
+        self.transaction(move |tx| {
+            match tx.execute(
+                "INSERT INTO sessions (id, user_id, generation, doc) VALUES (?1, ?2, ?3, ?4)",
+                params![id, user_id, generation, doc],
+            ) {
+                Ok(_) => Ok(()),
+                Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
+                Err(error) => Err(backend(error)),
+            }
         })
         .await
     }
@@ -30,7 +39,8 @@ impl SessionStore for EmbeddedStore {
     async fn rotate_session(&self, rotated: &Session, expected_generation: u64) -> StoreResult<()> {
         let rotated = rotated.clone();
         self.transaction(move |tx| {
-            let current: Session = query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1", [rotated.id.to_string()])?.ok_or(StoreError::NotFound)?;
+            let current: Session =
+                query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1", [rotated.id.to_string()])?.ok_or(StoreError::NotFound)?;
             if current.generation != expected_generation || current.revoked_at.is_some() {
                 return Err(StoreError::VersionMismatch);
             }
@@ -41,7 +51,8 @@ impl SessionStore for EmbeddedStore {
 
     async fn revoke_session(&self, id: SessionId, at: Timestamp) -> StoreResult<()> {
         self.transaction(move |tx| {
-            let mut session: Session = query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1", [id.to_string()])?.ok_or(StoreError::NotFound)?;
+            let mut session: Session =
+                query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1", [id.to_string()])?.ok_or(StoreError::NotFound)?;
             if session.revoked_at.is_none() {
                 session.revoked_at = Some(at);
                 write(tx, &session)?;
@@ -54,7 +65,11 @@ impl SessionStore for EmbeddedStore {
     async fn revoke_user_sessions(&self, user_id: UserId, keep: Option<SessionId>, at: Timestamp) -> StoreResult<u64> {
         self.transaction(move |tx| {
             let mut statement = tx.prepare("SELECT doc FROM sessions WHERE user_id = ?1").map_err(backend)?;
-            let docs = statement.query_map([user_id.to_string()], |row| row.get::<_, String>(0)).map_err(backend)?.collect::<Result<Vec<_>, _>>().map_err(backend)?;
+            let docs = statement
+                .query_map([user_id.to_string()], |row| row.get::<_, String>(0))
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?;
             let mut revoked = 0;
             for doc in docs {
                 let mut session: Session = from_doc(&doc)?;
@@ -70,6 +85,9 @@ impl SessionStore for EmbeddedStore {
     }
 
     async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64> {
-        self.transaction(move |tx| tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id.to_string()]).map(|n| n as u64).map_err(backend)).await
+        self.transaction(move |tx| {
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id.to_string()]).map(|n| n as u64).map_err(backend)
+        })
+        .await
     }
 }

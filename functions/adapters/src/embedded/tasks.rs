@@ -40,26 +40,40 @@ impl TaskRow {
 }
 
 fn task_exists(tx: &rusqlite::Transaction<'_>, owner: &str, id: &str) -> StoreResult<bool> {
-    tx.query_row("SELECT 1 FROM tasks WHERE owner = ?1 AND id = ?2", [owner, id], |_| Ok(())).optional().map(|found| found.is_some()).map_err(backend)
+    tx.query_row("SELECT 1 FROM tasks WHERE owner = ?1 AND id = ?2", [owner, id], |_| Ok(()))
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(backend)
 }
 
 #[async_trait]
 impl TaskStore for EmbeddedStore {
     async fn create_task(&self, task: &Task, idempotency: Option<&IdempotencyRecord>, now: Timestamp) -> StoreResult<CreateOutcome> {
         let row = TaskRow::of(task)?;
-        let record = idempotency.map(|record| Ok::<_, StoreError>((record.key.as_str().to_owned(), record.expires_at.unix_millis(), to_doc(record)?))).transpose()?;
+        let record = idempotency
+            .map(|record| Ok::<_, StoreError>((record.key.as_str().to_owned(), record.expires_at.unix_millis(), to_doc(record)?)))
+            .transpose()?;
         self.transaction(move |tx| {
             let owner_exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&row.owner], |_| Ok(())).optional().map_err(backend)?;
             if owner_exists.is_none() {
                 return Err(StoreError::OwnerMissing);
             }
             if let Some((key, expires_ms, doc)) = record {
-                tx.execute("DELETE FROM idempotency WHERE owner = ?1 AND key = ?2 AND expires_ms <= ?3", params![row.owner, key, now.unix_millis()]).map_err(backend)?;
-                let previous: Option<IdempotencyRecord> = query_doc(tx, "SELECT doc FROM idempotency WHERE owner = ?1 AND key = ?2", [&row.owner, &key])?;
+                tx.execute(
+                    "DELETE FROM idempotency WHERE owner = ?1 AND key = ?2 AND expires_ms <= ?3",
+                    params![row.owner, key, now.unix_millis()],
+                )
+                .map_err(backend)?;
+                let previous: Option<IdempotencyRecord> =
+                    query_doc(tx, "SELECT doc FROM idempotency WHERE owner = ?1 AND key = ?2", [&row.owner, &key])?;
                 if let Some(previous) = previous {
-                    return Ok(CreateOutcome::Replayed(previous));
+                    return Ok(CreateOutcome::Replayed(Box::new(previous)));
                 }
-                tx.execute("INSERT INTO idempotency (owner, key, expires_ms, doc) VALUES (?1, ?2, ?3, ?4)", params![row.owner, key, expires_ms, doc]).map_err(backend)?;
+                tx.execute(
+                    "INSERT INTO idempotency (owner, key, expires_ms, doc) VALUES (?1, ?2, ?3, ?4)",
+                    params![row.owner, key, expires_ms, doc],
+                )
+                .map_err(backend)?;
             }
             row.insert(tx)?;
             Ok(CreateOutcome::Created)
@@ -69,7 +83,11 @@ impl TaskStore for EmbeddedStore {
 
     async fn get_task(&self, owner: UserId, id: TaskId) -> StoreResult<Option<Task>> {
         let (owner, id) = (owner.to_string(), id.to_string());
-        let doc = self.read(move |c| c.query_row("SELECT doc FROM tasks WHERE owner = ?1 AND id = ?2", [owner, id], |row| row.get::<_, String>(0)).optional()).await?;
+        let doc = self
+            .read(move |c| {
+                c.query_row("SELECT doc FROM tasks WHERE owner = ?1 AND id = ?2", [owner, id], |row| row.get::<_, String>(0)).optional()
+            })
+            .await?;
         doc.as_deref().map(from_doc).transpose()
     }
 
@@ -97,7 +115,12 @@ impl TaskStore for EmbeddedStore {
     async fn delete_task(&self, owner: UserId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {
         let (owner, id) = (owner.to_string(), id.to_string());
         self.transaction(move |tx| {
-            let changed = tx.execute("DELETE FROM tasks WHERE owner = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)", params![owner, id, expected_version]).map_err(backend)?;
+            let changed = tx
+                .execute(
+                    "DELETE FROM tasks WHERE owner = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)",
+                    params![owner, id, expected_version],
+                )
+                .map_err(backend)?;
             if changed == 1 {
                 return Ok(());
             }
@@ -127,7 +150,8 @@ impl TaskStore for EmbeddedStore {
                      LIMIT ?7",
                 )?;
                 // One extra row tells whether another page follows.
-                let rows = statement.query_map(params![owner, after, completed, tag, due_before, due_after, limit + 1], |row| row.get::<_, String>(0))?;
+                let rows = statement
+                    .query_map(params![owner, after, completed, tag, due_before, due_after, limit + 1], |row| row.get::<_, String>(0))?;
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;

@@ -9,30 +9,38 @@ use super::{EmbeddedStore, backend, from_doc, is_unique_violation, to_doc};
 impl UserStore for EmbeddedStore {
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
         let (id, email, version, doc) = (user.id.to_string(), user.email.as_str().to_owned(), user.version, to_doc(user)?);
-        self.transaction(move |tx| match tx.execute("INSERT INTO users (id, email, version, doc) VALUES (?1, ?2, ?3, ?4)", params![id, email, version, doc]) {
-            Ok(_) => Ok(()),
-            Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
-            Err(error) => Err(backend(error)),
+        self.transaction(move |tx| {
+            match tx.execute("INSERT INTO users (id, email, version, doc) VALUES (?1, ?2, ?3, ?4)", params![id, email, version, doc]) {
+                Ok(_) => Ok(()),
+                Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
+                Err(error) => Err(backend(error)),
+            }
         })
         .await
     }
 
     async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
         let id = id.to_string();
-        let doc = self.read(move |c| c.query_row("SELECT doc FROM users WHERE id = ?1", [id], |row| row.get::<_, String>(0)).optional()).await?;
+        let doc =
+            self.read(move |c| c.query_row("SELECT doc FROM users WHERE id = ?1", [id], |row| row.get::<_, String>(0)).optional()).await?;
         doc.as_deref().map(from_doc).transpose()
     }
 
     async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<User>> {
         let email = email.as_str().to_owned();
-        let doc = self.read(move |c| c.query_row("SELECT doc FROM users WHERE email = ?1", [email], |row| row.get::<_, String>(0)).optional()).await?;
+        let doc = self
+            .read(move |c| c.query_row("SELECT doc FROM users WHERE email = ?1", [email], |row| row.get::<_, String>(0)).optional())
+            .await?;
         doc.as_deref().map(from_doc).transpose()
     }
 
     async fn replace_user(&self, user: &User, expected_version: u64) -> StoreResult<()> {
         let (id, email, version, doc) = (user.id.to_string(), user.email.as_str().to_owned(), user.version, to_doc(user)?);
         self.transaction(move |tx| {
-            let changed = match tx.execute("UPDATE users SET email = ?2, version = ?3, doc = ?4 WHERE id = ?1 AND version = ?5", params![id, email, version, doc, expected_version]) {
+            let changed = match tx.execute(
+                "UPDATE users SET email = ?2, version = ?3, doc = ?4 WHERE id = ?1 AND version = ?5",
+                params![id, email, version, doc, expected_version],
+            ) {
                 Ok(changed) => changed,
                 Err(error) if is_unique_violation(&error) => return Err(StoreError::AlreadyExists),
                 Err(error) => return Err(backend(error)),

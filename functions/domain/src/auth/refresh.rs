@@ -3,6 +3,8 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
+
+use super::hex;
 use subtle::ConstantTimeEq;
 
 use crate::model::SessionId;
@@ -33,7 +35,9 @@ impl RefreshToken {
             return Err(INVALID.to_owned());
         }
         let mut parts = raw.split('.');
-        let (Some(Self::PREFIX), Some(session), Some(generation), Some(secret), None) = (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(Self::PREFIX), Some(session), Some(generation), Some(secret), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(INVALID.to_owned());
         };
         let session_id = SessionId::parse(session).map_err(|_| INVALID.to_owned())?;
@@ -64,14 +68,6 @@ impl fmt::Debug for RefreshToken {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
-        let _ = write!(out, "{byte:02x}");
-        out
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,7 +84,9 @@ mod tests {
     #[test]
     fn rejects_malformed_tokens() {
         let good = RefreshToken::generate(SessionId::generate(), 1).expose();
-        for bad in ["", "rt1", "rt1.x.1.y", &good.replacen("rt1", "rt2", 1), &format!("{good}.extra"), &good[..good.len() - 1], &"a".repeat(5000)] {
+        for bad in
+            ["", "rt1", "rt1.x.1.y", &good.replacen("rt1", "rt2", 1), &format!("{good}.extra"), &good[..good.len() - 1], &"a".repeat(5000)]
+        {
             assert!(RefreshToken::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -35,7 +35,11 @@ pub struct AccessTokens {
 
 impl std::fmt::Debug for AccessTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessTokens").field("issuer", &self.issuer).field("audience", &self.audience).field("lifetime_seconds", &self.lifetime_seconds).finish_non_exhaustive()
+        f.debug_struct("AccessTokens")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("lifetime_seconds", &self.lifetime_seconds)
+            .finish_non_exhaustive()
     }
 }
 

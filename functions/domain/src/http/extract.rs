@@ -38,7 +38,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 Error::Malformed { detail: "the request body could not be read".to_owned(), field: None }
             }
         })?;
-        let canonical: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| Error::Malformed { detail: format!("the body is not valid JSON: {}", strip_position(&error.to_string())), field: None })?;
+        let canonical: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| Error::Malformed {
+            detail: format!("the body is not valid JSON: {}", strip_position(&error.to_string())),
+            field: None,
+        })?;
         if !canonical.is_object() {
             return Err(Error::Malformed { detail: "the body must be a JSON object".to_owned(), field: None });
         }
@@ -106,7 +109,10 @@ impl FromRequestParts<App> for Authenticated {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Error> {
-        let header = parts.headers.get(header::AUTHORIZATION).ok_or(Error::Unauthenticated("send an access token as `Authorization: Bearer <token>`"))?;
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or(Error::Unauthenticated("send an access token as `Authorization: Bearer <token>`"))?;
         let value = header.to_str().map_err(|_| Error::Unauthenticated("the Authorization header is not valid"))?;
         let token = match value.split_once(' ') {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
@@ -133,7 +139,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             return Ok(Self(None));
         }
         let tag = value.strip_prefix("W/").unwrap_or(value);
-        let version = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|v| v.parse().ok()).ok_or(Error::PreconditionFailed)?;
+        let version =
+            tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|v| v.parse().ok()).ok_or(Error::PreconditionFailed)?;
         Ok(Self(Some(version)))
     }
 }
@@ -164,6 +171,16 @@ pub fn parse_path_id<T>(field: &str, raw: &str, parse: fn(&str) -> Result<T, Str
     parse(raw).map_err(|message| Error::field(field, message))
 }
 
+/// For merge-patch fields: tells "absent" (`None`) from "null" (`Some(None)`). Use with
+/// `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,14 +202,4 @@ mod tests {
         assert!(!is_json("text/plain"));
         assert!(!is_json(""));
     }
-}
-
-/// For merge-patch fields: tells "absent" (`None`) from "null" (`Some(None)`). Use with
-/// `#[serde(default, deserialize_with = "nullable")]`.
-pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
 }

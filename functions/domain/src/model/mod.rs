@@ -7,9 +7,6 @@ mod time;
 mod user;
 
 pub use ids::{IdempotencyKey, SessionId, TaskId, UserId};
-pub use task::{
-    Completion, Frequency, NewTask, Notes, Priority, Recurrence, Tag, Tags, Task, TaskPatch,
-    Title,
-};
+pub use task::{Completion, Frequency, NewTask, Notes, Priority, Recurrence, Tag, Tags, Task, TaskPatch, Title};
 pub use time::Timestamp;
 pub use user::{DisplayName, Email, Password, PasswordHash, User};

@@ -456,7 +456,8 @@ mod tests {
     #[test]
     fn a_recurring_task_needs_a_due_date() {
         let daily = Recurrence::new(Frequency::Daily, 1).unwrap();
-        let error = Task::create(TaskId::generate(), UserId::generate(), new_task(None, Some(daily)), at("2027-01-01T00:00:00Z")).unwrap_err();
+        let error =
+            Task::create(TaskId::generate(), UserId::generate(), new_task(None, Some(daily)), at("2027-01-01T00:00:00Z")).unwrap_err();
         assert_eq!(error.field, "recurrence");
     }
 
@@ -515,7 +516,6 @@ mod tests {
             let next = recurrence.next_after(from).unwrap();
             prop_assert!(next > from);
             let gap = next.as_datetime() - from.as_datetime();
-            let interval = interval;
             let (min_days, max_days) = match freq {
                 Frequency::Daily => (interval, interval),
                 Frequency::Weekly => (7 * interval, 7 * interval),

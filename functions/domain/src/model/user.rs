@@ -28,9 +28,8 @@ impl Email {
         let Some((local, domain)) = candidate.split_once('@') else {
             return Err("must be an email address like name@example.com".to_owned());
         };
-        let domain_ok = domain.contains('.')
-            && !domain.contains('@')
-            && domain.split('.').all(|label| !label.is_empty() && label.len() <= 63);
+        let domain_ok =
+            domain.contains('.') && !domain.contains('@') && domain.split('.').all(|label| !label.is_empty() && label.len() <= 63);
         if local.is_empty() || local.len() > 64 || !domain_ok {
             return Err("must be an email address like name@example.com".to_owned());
         }
@@ -175,7 +174,17 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_rejected() {
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@@example.com", "ada@example..com", "ada\u{0}@example.com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "ada@@example.com",
+            "ada@example..com",
+            "ada\u{0}@example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());

@@ -21,7 +21,7 @@ impl Idempotency {
     pub fn for_request(key: crate::model::IdempotencyKey, body: &serde_json::Value) -> Self {
         use sha2::{Digest as _, Sha256};
         let canonical = serde_json::to_vec(body).expect("JSON values serialise");
-        let fingerprint = Sha256::digest(&canonical).iter().map(|byte| format!("{byte:02x}")).collect();
+        let fingerprint = crate::auth::hex(&Sha256::digest(&canonical));
         Self { key, fingerprint }
     }
 }
@@ -86,7 +86,9 @@ pub struct TaskPage {
 #[instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn list_tasks(app: &App, principal: Principal, query: ListTasks) -> Result<TaskPage, Error> {
     let after = match &query.cursor {
-        Some(cursor) => Some(app.cursors.decode::<TaskId>(principal.user_id, TASK_LIST, cursor).map_err(|message| Error::field("cursor", message))?),
+        Some(cursor) => {
+            Some(app.cursors.decode::<TaskId>(principal.user_id, TASK_LIST, cursor).map_err(|message| Error::field("cursor", message))?)
+        }
         None => None,
     };
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
@@ -106,7 +108,8 @@ pub async fn update_task(app: &App, principal: Principal, id: TaskId, patch: Tas
         if if_match.is_some_and(|expected| expected != current.version) {
             return Err(Error::PreconditionFailed);
         }
-        let (updated, spawned) = current.apply(patch.clone(), app.clock.now(), TaskId::generate()).map_err(|e| Error::Validation(vec![e]))?;
+        let (updated, spawned) =
+            current.apply(patch.clone(), app.clock.now(), TaskId::generate()).map_err(|e| Error::Validation(vec![e]))?;
         if updated.version == current.version {
             return Ok(current);
         }

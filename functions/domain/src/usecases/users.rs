@@ -42,7 +42,15 @@ pub struct ProfileChange {
 pub async fn sign_up(app: &App, request: SignUp) -> Result<(User, IssuedTokens), Error> {
     let now = app.clock.now();
     let password_hash = app.passwords.hash(request.password).await?;
-    let user = User { id: UserId::generate(), email: request.email, name: request.name, password_hash, created_at: now, updated_at: now, version: 1 };
+    let user = User {
+        id: UserId::generate(),
+        email: request.email,
+        name: request.name,
+        password_hash,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
     match app.stores.users.insert_user(&user).await {
         Ok(()) => {}
         Err(StoreError::AlreadyExists) => return Err(Error::Conflict("an account with this email already exists".to_owned())),

@@ -85,7 +85,9 @@ async fn malformed_bodies_and_media_types_are_refused() {
     let app = TestApp::spawn();
     let ada = app.sign_up("ada@example.com").await;
     let token = Some(ada.access_token.as_str());
-    let raw = |body: &[u8], content_type: &'static str| TestApp::request(Method::POST, "/tasks", token, &[("content-type", content_type)], Some(body.to_vec()));
+    let raw = |body: &[u8], content_type: &'static str| {
+        TestApp::request(Method::POST, "/tasks", token, &[("content-type", content_type)], Some(body.to_vec()))
+    };
     app.send(raw(b"{\"title\": ", "application/json")).await.assert_problem(StatusCode::BAD_REQUEST, None);
     app.send(raw(b"", "application/json")).await.assert_problem(StatusCode::BAD_REQUEST, None);
     app.send(raw(b"[1, 2]", "application/json")).await.assert_problem(StatusCode::BAD_REQUEST, None);
@@ -155,12 +157,17 @@ async fn bad_tokens_are_refused_everywhere() {
     let other_server = {
         let secret = todo_domain::auth::Secret::new(vec![9; 32]).unwrap();
         let tokens = todo_domain::auth::AccessTokens::new(&secret, "todo-api", "todo-api", 900);
-        let principal = todo_domain::auth::Principal { user_id: todo_domain::model::UserId::parse(&ada.id).unwrap(), session_id: todo_domain::model::SessionId::generate() };
+        let principal = todo_domain::auth::Principal {
+            user_id: todo_domain::model::UserId::parse(&ada.id).unwrap(),
+            session_id: todo_domain::model::SessionId::generate(),
+        };
         tokens.issue(principal, todo_domain::model::Timestamp::from_datetime(chrono_now())).unwrap()
     };
     let giant = "a".repeat(10_000);
     for token in ["", "garbage", "a.b.c", alg_none.as_str(), forged_signature.as_str(), other_server.as_str(), giant.as_str()] {
-        for (method, path) in [(Method::GET, "/users/me"), (Method::GET, "/tasks"), (Method::POST, "/tasks"), (Method::DELETE, "/sessions/current")] {
+        for (method, path) in
+            [(Method::GET, "/users/me"), (Method::GET, "/tasks"), (Method::POST, "/tasks"), (Method::DELETE, "/sessions/current")]
+        {
             let body = (method == Method::POST).then(|| json!({"title": "x"}));
             let reply = app.call(method.clone(), path, Some(token), body).await;
             reply.assert_problem(StatusCode::UNAUTHORIZED, None);

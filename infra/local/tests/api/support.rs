@@ -36,7 +36,10 @@ impl Reply {
         assert_eq!(self.body["status"], status.as_u16());
         assert!(self.body["type"].is_string() && self.body["title"].is_string() && self.body["detail"].is_string(), "{:#}", self.body);
         if let Some(field) = field {
-            let fields: Vec<&str> = self.body["errors"].as_array().map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect()).unwrap_or_default();
+            let fields: Vec<&str> = self.body["errors"]
+                .as_array()
+                .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
+                .unwrap_or_default();
             assert!(fields.contains(&field), "expected field {field} in {:#}", self.body);
         }
     }
@@ -75,7 +78,11 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())) };
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
         assert!(!status.is_server_error(), "5xx is a bug: {status} {body:#}");
         Reply { status, headers, body }
     }

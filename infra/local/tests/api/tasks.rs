@@ -64,7 +64,8 @@ async fn filters_by_status_tag_and_due_range() {
     let early = app.create_task(&ada, json!({"title": "early", "due": "2027-01-01T00:00:00Z", "tags": ["work"]})).await;
     let late = app.create_task(&ada, json!({"title": "late", "due": "2027-06-01T00:00:00Z", "tags": ["home"]})).await;
     let undated = app.create_task(&ada, json!({"title": "undated", "tags": ["work", "home"]})).await;
-    let done = app.call(Method::PATCH, &format!("/tasks/{}", id(&late)), Some(&ada.access_token), Some(json!({"status": "completed"}))).await;
+    let done =
+        app.call(Method::PATCH, &format!("/tasks/{}", id(&late)), Some(&ada.access_token), Some(json!({"status": "completed"}))).await;
     assert_eq!(done.status, StatusCode::OK);
 
     let titles = |items: Vec<Value>| items.iter().map(|t| t["title"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
@@ -89,7 +90,9 @@ async fn another_users_task_is_not_found_on_every_verb_and_stays_unchanged() {
     let bob_token = Some(bob.access_token.as_str());
     app.call(Method::GET, &path, bob_token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
     app.call(Method::PATCH, &path, bob_token, Some(json!({"title": "mine now"}))).await.assert_problem(StatusCode::NOT_FOUND, None);
-    app.call_with(Method::PATCH, &path, bob_token, &[("if-match", "\"1\"")], Some(json!({"title": "mine now"}))).await.assert_problem(StatusCode::NOT_FOUND, None);
+    app.call_with(Method::PATCH, &path, bob_token, &[("if-match", "\"1\"")], Some(json!({"title": "mine now"})))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, None);
     app.call(Method::DELETE, &path, bob_token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
     assert!(app.all_tasks(&bob, "").await.is_empty());
     let after = app.call(Method::GET, &path, Some(&ada.access_token), None).await;
@@ -123,7 +126,8 @@ async fn patch(app: &TestApp, account: &Account, task: &Value, body: Value) -> c
 async fn merge_patch_sets_and_clears_fields_and_bumps_the_etag() {
     let app = TestApp::spawn();
     let ada = app.sign_up("ada@example.com").await;
-    let task = app.create_task(&ada, json!({"title": "draft", "notes": "n", "priority": 1, "tags": ["a"], "due": "2027-01-01T00:00:00Z"})).await;
+    let task =
+        app.create_task(&ada, json!({"title": "draft", "notes": "n", "priority": 1, "tags": ["a"], "due": "2027-01-01T00:00:00Z"})).await;
     let reply = patch(&app, &ada, &task, json!({"title": "final", "notes": null, "priority": null, "tags": null, "due": null})).await;
     assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
     assert_eq!(reply.header("etag"), Some("\"2\""));
@@ -202,7 +206,15 @@ async fn of_sixteen_concurrent_if_match_writers_exactly_one_wins() {
     let ada = app.sign_up("ada@example.com").await;
     let task = app.create_task(&ada, json!({"title": "contended"})).await;
     let path = format!("/tasks/{}", id(&task));
-    let writers = (0..16).map(|n| app.call_with(Method::PATCH, &path, Some(&ada.access_token), &[("if-match", "\"1\"")], Some(json!({"title": format!("writer {n}")}))));
+    let writers = (0..16).map(|n| {
+        app.call_with(
+            Method::PATCH,
+            &path,
+            Some(&ada.access_token),
+            &[("if-match", "\"1\"")],
+            Some(json!({"title": format!("writer {n}")})),
+        )
+    });
     let replies = futures::future::join_all(writers).await;
     let ok = replies.iter().filter(|r| r.status == StatusCode::OK).count();
     let failed = replies.iter().filter(|r| r.status == StatusCode::PRECONDITION_FAILED).count();
@@ -241,7 +253,15 @@ async fn an_idempotency_key_replays_the_same_task() {
 async fn eight_concurrent_idempotent_creates_make_one_task() {
     let app = TestApp::spawn();
     let ada = app.sign_up("ada@example.com").await;
-    let attempts = (0..8).map(|_| app.call_with(Method::POST, "/tasks", Some(&ada.access_token), &[("idempotency-key", "retry-me")], Some(json!({"title": "exactly once"}))));
+    let attempts = (0..8).map(|_| {
+        app.call_with(
+            Method::POST,
+            "/tasks",
+            Some(&ada.access_token),
+            &[("idempotency-key", "retry-me")],
+            Some(json!({"title": "exactly once"})),
+        )
+    });
     let replies = futures::future::join_all(attempts).await;
     assert!(replies.iter().all(|r| r.status == StatusCode::CREATED), "{replies:#?}");
     let ids: HashSet<&str> = replies.iter().map(|r| id(&r.body)).collect();
