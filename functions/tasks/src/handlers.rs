@@ -1,10 +1,10 @@
 //! Request → use case → response, for each task-service route.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
-use todo_domain::http::{Authenticated, IdempotencyKeyHeader, IfMatch, JsonBody, QueryParams, etag, parse_path_id};
+use todo_domain::http::{Authenticated, IdempotencyKeyHeader, IfMatch, JsonBody, PathParam, QueryParams, etag, parse_path_id};
 use todo_domain::model::{Task, TaskId};
 use todo_domain::usecases::tasks::{self, Idempotency};
 use todo_domain::{App, Error};
@@ -48,7 +48,11 @@ pub async fn list_tasks(
     Ok(Json(TaskListView { items: page.items.iter().map(TaskView::from).collect(), next_cursor: page.next_cursor }))
 }
 
-pub async fn get_task(State(app): State<App>, Authenticated(principal): Authenticated, Path(id): Path<String>) -> Result<Response, Error> {
+pub async fn get_task(
+    State(app): State<App>,
+    Authenticated(principal): Authenticated,
+    PathParam(id): PathParam,
+) -> Result<Response, Error> {
     let task = tasks::get_task(&app, principal, task_id(&id)?).await?;
     Ok(task_response(StatusCode::OK, &task))
 }
@@ -56,7 +60,7 @@ pub async fn get_task(State(app): State<App>, Authenticated(principal): Authenti
 pub async fn update_task(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     IfMatch(if_match): IfMatch,
     body: JsonBody<TaskPatchBody>,
 ) -> Result<Response, Error> {
@@ -68,7 +72,7 @@ pub async fn update_task(
 pub async fn delete_task(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     IfMatch(if_match): IfMatch,
 ) -> Result<StatusCode, Error> {
     tasks::delete_task(&app, principal, task_id(&id)?, if_match).await?;

@@ -166,6 +166,26 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
     }
 }
 
+/// The single `{param}` of a route's path, as text. Undecodable segments (bad
+/// percent-encoding, invalid UTF-8) are a problem naming the parameter, like any bad id.
+#[derive(Debug, Clone)]
+pub struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let name = parts.extensions.get::<axum::extract::MatchedPath>().and_then(|path| {
+            let path = path.as_str();
+            Some(path[path.rfind('{')? + 1..path.rfind('}')?].to_owned())
+        });
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Self(value))
+            .map_err(|_| Error::field(name.unwrap_or_else(|| "path".to_owned()), "is not a valid path segment"))
+    }
+}
+
 /// Parses an id from a path segment, naming the segment in the error.
 pub fn parse_path_id<T>(field: &str, raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, Error> {
     parse(raw).map_err(|message| Error::field(field, message))

@@ -134,7 +134,7 @@ async fn malformed_and_giant_ids_are_refused() {
     let app = TestApp::spawn();
     let ada = app.sign_up("ada@example.com").await;
     let giant = "A".repeat(10_000);
-    for bad in ["not-an-id", "01ARZ3NDEKTSV4RRFFQ69G5FA!", "ZZZZZZZZZZZZZZZZZZZZZZZZZZ", giant.as_str(), "%00"] {
+    for bad in ["not-an-id", "01ARZ3NDEKTSV4RRFFQ69G5FA!", "ZZZZZZZZZZZZZZZZZZZZZZZZZZ", giant.as_str(), "%00", "%FF%FE", "a%2Fb"] {
         for method in [Method::GET, Method::PATCH, Method::DELETE] {
             let body = (method == Method::PATCH).then(|| json!({"title": "x"}));
             let reply = app.call(method.clone(), &format!("/tasks/{bad}"), Some(&ada.access_token), body).await;

@@ -2,6 +2,7 @@
 //! own fresh embedded store.
 
 mod bad_input;
+mod server;
 mod support;
 mod tasks;
 mod users;

@@ -1,0 +1,90 @@
+//! The real `todo-local` process, as `cargo run` starts it: it binds, logs its URL,
+//! serves over TCP, stops cleanly on SIGTERM, and keeps data and tokens across restarts.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(data_dir: &std::path::Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_todo-local"))
+            .env("TODO_ADDR", "127.0.0.1:0")
+            .env("TODO_DATA_DIR", data_dir)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("todo-local starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let addr = loop {
+            let line = lines.next().expect("the server logs its URL before anything else").expect("utf-8 log");
+            if let Some(at) = line.find("listening on http://") {
+                break line[at + "listening on http://".len()..].split_whitespace().next().expect("address").to_owned();
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        let mut first_curl = None;
+        for line in lines.by_ref().take(1) {
+            first_curl = line.ok();
+        }
+        assert!(first_curl.is_some_and(|line| line.contains("try: curl")), "the server suggests a first curl");
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, addr }
+    }
+
+    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+        let mut stream = TcpStream::connect(&self.addr).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        write!(stream, "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", self.addr, body.len()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response");
+        let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
+        let body = response.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or("");
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
+        assert!(status.success());
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("the server did not stop within 5 s of SIGTERM");
+    }
+}
+
+#[test]
+fn the_local_server_serves_stops_cleanly_and_keeps_data_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let (status, body) =
+        server.call("POST", "/users", None, Some(&json!({"email": "ada@example.com", "password": "correct horse battery"})));
+    assert_eq!(status, 201, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let (status, task) = server.call("POST", "/tasks", Some(&token), Some(&json!({"title": "survive a restart"})));
+    assert_eq!(status, 201, "{task}");
+    let (status, problem) = server.call("GET", "/no/such/route", None, None);
+    assert_eq!((status, problem["status"].as_u64()), (404, Some(404)));
+    assert!(server.terminate().success(), "SIGTERM is a clean shutdown");
+
+    let server = Server::start(dir.path());
+    let (status, fetched) = server.call("GET", &format!("/tasks/{}", task["id"].as_str().unwrap()), Some(&token), None);
+    assert_eq!(status, 200, "the token and the task survive: {fetched}");
+    assert_eq!(fetched["title"], "survive a restart");
+    assert!(server.terminate().success());
+}
