@@ -50,7 +50,7 @@ impl Server {
         let mut response = String::new();
         stream.read_to_string(&mut response).expect("response");
         let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
-        let body = response.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or("");
+        let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
         (status, serde_json::from_str(body).unwrap_or(Value::Null))
     }
 
