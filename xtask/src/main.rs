@@ -3,6 +3,8 @@
 //! - `test`: the full test suite (what CI runs, what the README names).
 //! - `lint`: formatting and clippy, warnings denied.
 
+mod emulator;
+
 use anyhow::{Context as _, bail};
 use xshell::{Shell, cmd};
 
@@ -28,10 +30,19 @@ fn workspace_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace root").to_path_buf()
 }
 
-/// The full suite: every crate's unit tests and every integration test, nothing skipped.
+/// Where xtask keeps tools it installs (a Python venv for the emulator).
+fn tools_dir() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), std::path::PathBuf::from);
+    target.join("xtask-tools")
+}
+
+/// The full suite: every crate's unit tests and every integration test, nothing skipped,
+/// with the DynamoDB half of the conformance suite against moto's server.
 fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
     // Build first so compile time and test time show separately in CI logs.
     cmd!(sh, "cargo build --workspace --all-targets").run().context("build failed")?;
+    let moto = emulator::Moto::start(sh, &tools_dir())?;
+    let _endpoint = sh.push_env("TODO_TEST_AWS_ENDPOINT", &moto.endpoint);
     if cmd!(sh, "cargo nextest --version").quiet().ignore_stdout().ignore_stderr().run().is_ok() {
         cmd!(sh, "cargo nextest run --workspace --all-targets --no-fail-fast {filters...}").run().context("tests failed")?;
     } else {

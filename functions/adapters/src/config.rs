@@ -61,6 +61,8 @@ impl<'a> Env<'a> {
 
 /// `TODO_TOKEN_SECRET`: at least 32 bytes of key material.
 pub const TOKEN_SECRET: &str = "TODO_TOKEN_SECRET";
+/// `TABLE_NAME`: the DynamoDB table (with `TODO_STORE=dynamodb`).
+pub const TABLE_NAME: &str = "TABLE_NAME";
 /// `TODO_DATA_DIR`: where the embedded store keeps its files.
 pub const DATA_DIR: &str = "TODO_DATA_DIR";
 pub const DEFAULT_DATA_DIR: &str = ".todo-data";

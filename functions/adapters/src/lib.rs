@@ -7,6 +7,7 @@
 
 pub mod bootstrap;
 pub mod config;
+pub mod dynamodb;
 pub mod embedded;
 pub mod lambda;
 pub mod telemetry;

@@ -56,14 +56,16 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     async fn insert_user(&self, user: &User) -> StoreResult<()>;
     async fn get_user(&self, id: UserId) -> StoreResult<Option<User>>;
     async fn find_user_by_email(&self, email: &crate::model::Email) -> StoreResult<Option<User>>;
-    /// Replaces a user if it is still at `expected_version`: `VersionMismatch` otherwise,
-    /// `AlreadyExists` if a changed email is taken, `NotFound` if the user is gone.
-    async fn replace_user(&self, user: &User, expected_version: u64) -> StoreResult<()>;
+    /// Replaces `current` by `updated` if it is still at `current.version`:
+    /// `VersionMismatch` otherwise, `AlreadyExists` if a changed email is taken, `NotFound`
+    /// if the user is gone. Passing `current` lets an adapter free the old email without
+    /// reading it first.
+    async fn replace_user(&self, current: &User, updated: &User) -> StoreResult<()>;
     /// Deletes the user and frees its email. Idempotent.
     async fn delete_user(&self, user: &User) -> StoreResult<()>;
 }
 
-/// A log-in session: a family of refresh tokens where only the newest generation is valid.
+/// A log-in session (stored under its user): a family of refresh tokens where only the newest generation is valid.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub id: SessionId,
@@ -81,12 +83,12 @@ pub struct Session {
 #[async_trait]
 pub trait SessionStore: Send + Sync + std::fmt::Debug {
     async fn insert_session(&self, session: &Session) -> StoreResult<()>;
-    async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>>;
+    async fn get_session(&self, user_id: UserId, id: SessionId) -> StoreResult<Option<Session>>;
     /// Moves a live session to its next generation if it is still at `expected_generation`
     /// (`VersionMismatch` otherwise, so two concurrent refreshes cannot both win).
     async fn rotate_session(&self, rotated: &Session, expected_generation: u64) -> StoreResult<()>;
     /// Marks a session revoked. Idempotent; `NotFound` if it never existed.
-    async fn revoke_session(&self, id: SessionId, at: Timestamp) -> StoreResult<()>;
+    async fn revoke_session(&self, user_id: UserId, id: SessionId, at: Timestamp) -> StoreResult<()>;
     /// Revokes every session of a user but `keep` (used when the password changes).
     async fn revoke_user_sessions(&self, user_id: UserId, keep: Option<SessionId>, at: Timestamp) -> StoreResult<u64>;
     /// Removes every session of a user (account deletion). Returns how many went.

@@ -31,16 +31,20 @@ impl SessionStore for EmbeddedStore {
         .await
     }
 
-    async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>> {
-        let id = id.to_string();
-        self.transaction(move |tx| query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1", [id])).await
+    async fn get_session(&self, user_id: UserId, id: SessionId) -> StoreResult<Option<Session>> {
+        let (user_id, id) = (user_id.to_string(), id.to_string());
+        self.transaction(move |tx| query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1 AND user_id = ?2", [id, user_id])).await
     }
 
     async fn rotate_session(&self, rotated: &Session, expected_generation: u64) -> StoreResult<()> {
         let rotated = rotated.clone();
         self.transaction(move |tx| {
-            let current: Session =
-                query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1", [rotated.id.to_string()])?.ok_or(StoreError::NotFound)?;
+            let current: Session = query_doc(
+                tx,
+                "SELECT doc FROM sessions WHERE id = ?1 AND user_id = ?2",
+                [rotated.id.to_string(), rotated.user_id.to_string()],
+            )?
+            .ok_or(StoreError::NotFound)?;
             if current.generation != expected_generation || current.revoked_at.is_some() {
                 return Err(StoreError::VersionMismatch);
             }
@@ -49,10 +53,11 @@ impl SessionStore for EmbeddedStore {
         .await
     }
 
-    async fn revoke_session(&self, id: SessionId, at: Timestamp) -> StoreResult<()> {
+    async fn revoke_session(&self, user_id: UserId, id: SessionId, at: Timestamp) -> StoreResult<()> {
         self.transaction(move |tx| {
             let mut session: Session =
-                query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1", [id.to_string()])?.ok_or(StoreError::NotFound)?;
+                query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1 AND user_id = ?2", [id.to_string(), user_id.to_string()])?
+                    .ok_or(StoreError::NotFound)?;
             if session.revoked_at.is_none() {
                 session.revoked_at = Some(at);
                 write(tx, &session)?;

@@ -34,7 +34,8 @@ impl UserStore for EmbeddedStore {
         doc.as_deref().map(from_doc).transpose()
     }
 
-    async fn replace_user(&self, user: &User, expected_version: u64) -> StoreResult<()> {
+    async fn replace_user(&self, current: &User, user: &User) -> StoreResult<()> {
+        let expected_version = current.version;
         let (id, email, version, doc) = (user.id.to_string(), user.email.as_str().to_owned(), user.version, to_doc(user)?);
         self.transaction(move |tx| {
             let changed = match tx.execute(

@@ -79,7 +79,7 @@ pub async fn log_in(app: &App, credentials: Credentials) -> Result<(User, Issued
 
 async fn start_session(app: &App, user_id: UserId, now: Timestamp) -> Result<IssuedTokens, Error> {
     let session_id = SessionId::generate();
-    let refresh_token = RefreshToken::generate(session_id, 1);
+    let refresh_token = RefreshToken::generate(user_id, session_id, 1);
     let session = Session {
         id: session_id,
         user_id,
@@ -104,7 +104,7 @@ fn issue(app: &App, principal: Principal, refresh_token: RefreshToken, now: Time
 pub async fn refresh(app: &App, presented: RefreshToken) -> Result<IssuedTokens, Error> {
     const INVALID: Error = Error::Unauthenticated("the refresh token is invalid, expired or revoked");
     let now = app.clock.now();
-    let Some(session) = app.stores.sessions.get_session(presented.session_id).await? else {
+    let Some(session) = app.stores.sessions.get_session(presented.user_id, presented.session_id).await? else {
         return Err(INVALID);
     };
     if session.revoked_at.is_some() || session.expires_at <= now {
@@ -116,7 +116,7 @@ pub async fn refresh(app: &App, presented: RefreshToken) -> Result<IssuedTokens,
     if presented.generation != session.generation || !presented.matches(&session.secret_hash) {
         return Err(INVALID);
     }
-    let next_token = RefreshToken::generate(session.id, session.generation + 1);
+    let next_token = RefreshToken::generate(session.user_id, session.id, session.generation + 1);
     let rotated = Session { generation: next_token.generation, secret_hash: next_token.secret_hash(), ..session.clone() };
     match app.stores.sessions.rotate_session(&rotated, session.generation).await {
         Ok(()) => issue(app, Principal { user_id: session.user_id, session_id: session.id }, next_token, now),
@@ -129,7 +129,7 @@ pub async fn refresh(app: &App, presented: RefreshToken) -> Result<IssuedTokens,
 
 async fn revoke_for_reuse(app: &App, session: &Session, now: Timestamp) -> Error {
     tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reused; revoking its session");
-    match app.stores.sessions.revoke_session(session.id, now).await {
+    match app.stores.sessions.revoke_session(session.user_id, session.id, now).await {
         Ok(()) | Err(StoreError::NotFound) => Error::Unauthenticated("the refresh token was already used; its session has been revoked"),
         Err(other) => other.into(),
     }
@@ -137,7 +137,7 @@ async fn revoke_for_reuse(app: &App, session: &Session, now: Timestamp) -> Error
 
 #[instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn log_out(app: &App, principal: Principal) -> Result<(), Error> {
-    match app.stores.sessions.revoke_session(principal.session_id, app.clock.now()).await {
+    match app.stores.sessions.revoke_session(principal.user_id, principal.session_id, app.clock.now()).await {
         Ok(()) | Err(StoreError::NotFound) => Ok(()),
         Err(other) => Err(other.into()),
     }
@@ -177,7 +177,7 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
     }
     updated.version = user.version + 1;
     updated.updated_at = now;
-    match app.stores.users.replace_user(&updated, user.version).await {
+    match app.stores.users.replace_user(&user, &updated).await {
         Ok(()) => {}
         Err(StoreError::AlreadyExists) => return Err(Error::Conflict("an account with this email already exists".to_owned())),
         Err(StoreError::VersionMismatch) => return Err(Error::Conflict("the account changed concurrently; retry".to_owned())),

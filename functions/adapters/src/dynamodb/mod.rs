@@ -1,0 +1,157 @@
+//! The DynamoDB adapter: every port over one table (single-table design).
+//!
+//! | item            | PK             | SK                | notes                                   |
+//! |-----------------|----------------|-------------------|-----------------------------------------|
+//! | user profile    | `USER#<uid>`   | `PROFILE`         | `version` guards updates                |
+//! | email guard     | `EMAIL#<email>`| `EMAIL`           | `user_id`; written with the profile     |
+//! | session         | `USER#<uid>`   | `SESSION#<sid>`   | `generation`; `ttl` = expiry            |
+//! | task            | `USER#<uid>`   | `TASK#<tid>`      | `completed`, `due_ms` for filters       |
+//! | idempotency key | `USER#<uid>`   | `IDEMPOTENCY#<k>` | `ttl` = expiry                          |
+//!
+//! Everything a user owns shares their partition, so listing, cascading and isolation are
+//! all key conditions. No request path Scans (see the `no_scan` test). Items are mapped with
+//! `serde_dynamo`: the domain type is flattened next to its key attributes.
+
+mod calls;
+mod schema;
+mod sessions;
+mod tasks;
+mod users;
+
+pub use calls::CallLog;
+pub use schema::create_table;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use serde::{Serialize, de::DeserializeOwned};
+use todo_domain::model::UserId;
+use todo_domain::ports::{StoreError, StoreResult};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB's own limit on one `BatchWriteItem` (moto accepts more: do not rely on it).
+pub const MAX_BATCH_WRITE: usize = 25;
+
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Deletes the given keys in batches of at most 25, retrying unprocessed ones.
+    async fn delete_keys(&self, keys: Vec<Item>) -> StoreResult<()> {
+        for chunk in keys.chunks(MAX_BATCH_WRITE) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|key| {
+                    Ok(WriteRequest::builder()
+                        .delete_request(DeleteRequest::builder().set_key(Some(key.clone())).build().map_err(StoreError::backend)?)
+                        .build())
+                })
+                .collect::<StoreResult<_>>()?;
+            for attempt in 0..8u32 {
+                if requests.is_empty() {
+                    break;
+                }
+                let output = self.client.batch_write_item().request_items(&self.table, requests).send().await.map_err(backend)?;
+                requests = output.unprocessed_items.and_then(|mut unprocessed| unprocessed.remove(&self.table)).unwrap_or_default();
+                if !requests.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                }
+            }
+            if !requests.is_empty() {
+                return Err(StoreError::backend(anyhow::anyhow!("{} deletes still unprocessed after retries", requests.len())));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every key in a user's partition whose sort key starts with `prefix`
+    /// (a keys-only query, paged to the end).
+    async fn partition_keys(&self, user: UserId, prefix: &str) -> StoreResult<Vec<Item>> {
+        self.partition_query(user, prefix, Some("PK, SK")).await
+    }
+
+    /// Every item in a user's partition whose sort key starts with `prefix`.
+    async fn partition_items(&self, user: UserId, prefix: &str) -> StoreResult<Vec<Item>> {
+        self.partition_query(user, prefix, None).await
+    }
+
+    async fn partition_query(&self, user: UserId, prefix: &str, projection: Option<&str>) -> StoreResult<Vec<Item>> {
+        let mut keys = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", s(user_pk(user)))
+                .expression_attribute_values(":prefix", s(prefix))
+                .set_projection_expression(projection.map(str::to_owned))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            keys.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(keys);
+            }
+        }
+    }
+}
+
+pub(crate) fn user_pk(user: UserId) -> String {
+    format!("USER#{user}")
+}
+
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(crate) fn n(value: impl Into<i128>) -> AttributeValue {
+    AttributeValue::N(value.into().to_string())
+}
+
+pub(crate) fn key(pk: String, sk: String) -> Item {
+    HashMap::from([("PK".to_owned(), s(pk)), ("SK".to_owned(), s(sk))])
+}
+
+pub(crate) fn to_item<T: Serialize>(value: &T) -> StoreResult<Item> {
+    serde_dynamo::to_item(value).map_err(StoreError::backend)
+}
+
+pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> StoreResult<T> {
+    serde_dynamo::from_item(item).map_err(StoreError::backend)
+}
+
+pub(crate) fn backend<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    StoreError::backend(anyhow::anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(error)))
+}
+
+/// Whether a cancelled transaction failed on the condition of item `index`.
+pub(crate) fn condition_failed_at(reasons: &[aws_sdk_dynamodb::types::CancellationReason], index: usize) -> bool {
+    reasons.get(index).and_then(|reason| reason.code()) == Some("ConditionalCheckFailed")
+}

@@ -1,0 +1,30 @@
+//! The table's key schema, for tests and local emulators. `template.yaml` declares the
+//! same table for AWS (a test checks they agree).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification};
+
+/// Creates the single table (PK/SK strings, on-demand, TTL on `ttl`).
+pub async fn create_table(client: &Client, table: &str) -> anyhow::Result<()> {
+    let attribute = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
+    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    client
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(attribute("PK")?)
+        .attribute_definitions(attribute("SK")?)
+        .key_schema(key("PK", KeyType::Hash)?)
+        .key_schema(key("SK", KeyType::Range)?)
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("create table {table}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name("ttl").enabled(true).build()?)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("enable TTL on {table}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+    Ok(())
+}

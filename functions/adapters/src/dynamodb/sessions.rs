@@ -1,0 +1,148 @@
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use serde::{Deserialize, Serialize};
+use todo_domain::model::{SessionId, Timestamp, UserId};
+use todo_domain::ports::{Session, SessionStore, StoreError, StoreResult};
+
+use super::{DynamoStore, backend, from_item, key, n, s, to_item, user_pk};
+
+const PREFIX: &str = "SESSION#";
+
+#[derive(Serialize, Deserialize)]
+struct SessionItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    /// Epoch seconds; DynamoDB's TTL removes expired sessions.
+    ttl: i64,
+    #[serde(flatten)]
+    session: Session,
+}
+
+fn session_sk(id: SessionId) -> String {
+    format!("{PREFIX}{id}")
+}
+
+impl SessionItem {
+    fn of(session: &Session) -> Self {
+        Self { pk: user_pk(session.user_id), sk: session_sk(session.id), ttl: session.expires_at.unix_seconds(), session: session.clone() }
+    }
+}
+
+#[async_trait]
+impl SessionStore for DynamoStore {
+    /// One `PutItem`.
+    async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&SessionItem::of(session))?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(_) => Err(StoreError::AlreadyExists),
+                other => Err(StoreError::backend(other)),
+            },
+        }
+    }
+
+    /// One `GetItem`.
+    async fn get_session(&self, user_id: UserId, id: SessionId) -> StoreResult<Option<Session>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user_id), session_sk(id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        output.item.map(|item| from_item::<SessionItem>(item).map(|item| item.session)).transpose()
+    }
+
+    /// One conditional `PutItem`.
+    async fn rotate_session(&self, rotated: &Session, expected_generation: u64) -> StoreResult<()> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&SessionItem::of(rotated))?))
+            .condition_expression("attribute_exists(PK) AND generation = :expected AND (attribute_not_exists(revoked_at) OR attribute_type(revoked_at, :null))")
+            .expression_attribute_values(":expected", n(expected_generation))
+            .expression_attribute_values(":null", s("NULL"))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(failed) => {
+                    Err(if failed.item.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound })
+                }
+                other => Err(StoreError::backend(other)),
+            },
+        }
+    }
+
+    /// One conditional `UpdateItem`; the first revocation time is kept.
+    async fn revoke_session(&self, user_id: UserId, id: SessionId, at: Timestamp) -> StoreResult<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user_id), session_sk(id))))
+            .update_expression("SET revoked_at = :at")
+            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(revoked_at) OR attribute_type(revoked_at, :null))")
+            .expression_attribute_values(":at", s(at.to_string()))
+            .expression_attribute_values(":null", s("NULL"))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.into_service_error() {
+                // Present but already revoked: done. Absent: not found.
+                UpdateItemError::ConditionalCheckFailedException(failed) => {
+                    if failed.item.is_some() {
+                        Ok(())
+                    } else {
+                        Err(StoreError::NotFound)
+                    }
+                }
+                other => Err(StoreError::backend(other)),
+            },
+        }
+    }
+
+    /// One `Query` of the user's sessions, then one `UpdateItem` per live session.
+    async fn revoke_user_sessions(&self, user_id: UserId, keep: Option<SessionId>, at: Timestamp) -> StoreResult<u64> {
+        let mut revoked = 0;
+        for item in self.partition_items(user_id, PREFIX).await? {
+            let session = from_item::<SessionItem>(item)?.session;
+            if Some(session.id) == keep || session.revoked_at.is_some() {
+                continue;
+            }
+            match self.revoke_session(user_id, session.id, at).await {
+                Ok(()) => revoked += 1,
+                Err(StoreError::NotFound) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(revoked)
+    }
+
+    /// One keys-only `Query`, then `BatchWriteItem`s of up to 25 deletes.
+    async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64> {
+        let keys = self.partition_keys(user_id, PREFIX).await?;
+        let count = keys.len() as u64;
+        self.delete_keys(keys).await?;
+        Ok(count)
+    }
+}

@@ -1,0 +1,319 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+use todo_domain::model::{IdempotencyKey, Task, TaskId, Timestamp, UserId};
+use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore};
+
+use super::{DynamoStore, Item, backend, condition_failed_at, from_item, key, n, s, to_item, user_pk};
+
+const TASK_PREFIX: &str = "TASK#";
+const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
+/// Concurrent transactions on one item are cancelled with `TransactionConflict`; retried.
+const TRANSACTION_ATTEMPTS: u32 = 5;
+
+#[derive(Serialize, Deserialize)]
+struct TaskItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    /// Top-level copies of what list filters test.
+    completed: bool,
+    due_ms: Option<i64>,
+    #[serde(flatten)]
+    task: Task,
+}
+
+impl TaskItem {
+    fn of(task: &Task) -> Self {
+        Self {
+            pk: user_pk(task.owner),
+            sk: task_sk(task.id),
+            completed: task.completion.is_completed(),
+            due_ms: task.due.map(|due| due.unix_millis()),
+            task: task.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct IdempotencyItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    /// Epoch seconds; DynamoDB's TTL removes expired records.
+    ttl: i64,
+    #[serde(flatten)]
+    record: IdempotencyRecord,
+}
+
+fn task_sk(id: TaskId) -> String {
+    format!("{TASK_PREFIX}{id}")
+}
+
+fn idempotency_sk(key: &IdempotencyKey) -> String {
+    format!("{IDEMPOTENCY_PREFIX}{}", key.as_str())
+}
+
+fn put_if_absent(table: &str, item: Item) -> StoreResult<TransactWriteItem> {
+    Ok(TransactWriteItem::builder()
+        .put(
+            Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(StoreError::backend)?,
+        )
+        .build())
+}
+
+fn is_conflict(reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> bool {
+    reasons.iter().any(|reason| reason.code() == Some("TransactionConflict"))
+}
+
+async fn back_off(attempt: u32) {
+    tokio::time::sleep(Duration::from_millis(10 << attempt)).await;
+}
+
+impl DynamoStore {
+    async fn get_idempotency(&self, owner: UserId, key_: &IdempotencyKey) -> StoreResult<Option<IdempotencyRecord>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(owner), idempotency_sk(key_))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        output.item.map(|item| from_item::<IdempotencyItem>(item).map(|item| item.record)).transpose()
+    }
+}
+
+#[async_trait]
+impl TaskStore for DynamoStore {
+    /// One `TransactWriteItems`: owner exists (condition check), task absent, idempotency
+    /// key unused or expired. A replay costs one more `GetItem` to read the stored answer.
+    async fn create_task(&self, task: &Task, idempotency: Option<&IdempotencyRecord>, now: Timestamp) -> StoreResult<CreateOutcome> {
+        let owner_check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(task.owner), "PROFILE".to_owned())))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(StoreError::backend)?;
+        let mut items = vec![
+            TransactWriteItem::builder().condition_check(owner_check).build(),
+            put_if_absent(&self.table, to_item(&TaskItem::of(task))?)?,
+        ];
+        if let Some(record) = idempotency {
+            let item = IdempotencyItem {
+                pk: user_pk(record.owner),
+                sk: idempotency_sk(&record.key),
+                ttl: record.expires_at.unix_seconds(),
+                record: record.clone(),
+            };
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(to_item(&item)?))
+                // TTL deletes lazily: an expired record counts as absent.
+                .condition_expression("attribute_not_exists(PK) OR #ttl <= :now")
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":now", n(now.unix_seconds()))
+                .build()
+                .map_err(StoreError::backend)?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        for attempt in 0..TRANSACTION_ATTEMPTS {
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let cancelled = match result {
+                Ok(_) => return Ok(CreateOutcome::Created),
+                Err(error) => match error.into_service_error() {
+                    TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled,
+                    other => return Err(StoreError::backend(other)),
+                },
+            };
+            let reasons = cancelled.cancellation_reasons();
+            if condition_failed_at(reasons, 0) {
+                return Err(StoreError::OwnerMissing);
+            }
+            if condition_failed_at(reasons, 2) {
+                let record = idempotency.expect("item 2 is the idempotency record");
+                match self.get_idempotency(record.owner, &record.key).await? {
+                    Some(previous) => return Ok(CreateOutcome::Replayed(Box::new(previous))),
+                    None => continue, // expired and removed in between: try again
+                }
+            }
+            if condition_failed_at(reasons, 1) {
+                return Err(StoreError::AlreadyExists);
+            }
+            if !is_conflict(reasons) {
+                return Err(StoreError::backend(anyhow::anyhow!("task creation cancelled: {reasons:?}")));
+            }
+            back_off(attempt).await;
+        }
+        Err(StoreError::backend(anyhow::anyhow!("task creation kept conflicting with concurrent writes")))
+    }
+
+    /// One `GetItem`.
+    async fn get_task(&self, owner: UserId, id: TaskId) -> StoreResult<Option<Task>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(owner), task_sk(id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        output.item.map(|item| from_item::<TaskItem>(item).map(|item| item.task)).transpose()
+    }
+
+    /// One conditional `PutItem`, or one `TransactWriteItems` when an occurrence is spawned.
+    async fn update_task(&self, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()> {
+        let condition = "version = :expected";
+        let item = to_item(&TaskItem::of(task))?;
+        let Some(spawned) = spawned else {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(condition)
+                .expression_attribute_values(":expected", n(expected_version))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(()),
+                Err(error) => match error.into_service_error() {
+                    PutItemError::ConditionalCheckFailedException(failed) => {
+                        Err(if failed.item.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound })
+                    }
+                    other => Err(StoreError::backend(other)),
+                },
+            };
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .expression_attribute_values(":expected", n(expected_version))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(StoreError::backend)?;
+        let items = vec![TransactWriteItem::builder().put(put).build(), put_if_absent(&self.table, to_item(&TaskItem::of(spawned))?)?];
+        for attempt in 0..TRANSACTION_ATTEMPTS {
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let cancelled = match result {
+                Ok(_) => return Ok(()),
+                Err(error) => match error.into_service_error() {
+                    TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled,
+                    other => return Err(StoreError::backend(other)),
+                },
+            };
+            let reasons = cancelled.cancellation_reasons();
+            if condition_failed_at(reasons, 0) {
+                let existed = reasons.first().is_some_and(|reason| reason.item.is_some());
+                return Err(if existed { StoreError::VersionMismatch } else { StoreError::NotFound });
+            }
+            if condition_failed_at(reasons, 1) {
+                return Err(StoreError::AlreadyExists);
+            }
+            if !is_conflict(reasons) {
+                return Err(StoreError::backend(anyhow::anyhow!("task update cancelled: {reasons:?}")));
+            }
+            back_off(attempt).await;
+        }
+        Err(StoreError::backend(anyhow::anyhow!("task update kept conflicting with concurrent writes")))
+    }
+
+    /// One conditional `DeleteItem`.
+    async fn delete_task(&self, owner: UserId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {
+        let mut request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(owner), task_sk(id))))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        request = match expected_version {
+            Some(version) => request
+                .condition_expression("attribute_exists(PK) AND version = :expected")
+                .expression_attribute_values(":expected", n(version)),
+            None => request.condition_expression("attribute_exists(PK)"),
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(error) => match error.into_service_error() {
+                DeleteItemError::ConditionalCheckFailedException(failed) => {
+                    Err(if failed.item.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound })
+                }
+                other => Err(StoreError::backend(other)),
+            },
+        }
+    }
+
+    /// One `Query` per page: the key range is the owner's tasks after the cursor; filters
+    /// apply to the `limit` items read, so a page may come back short (never wrong).
+    async fn list_tasks(&self, owner: UserId, filter: &TaskFilter, page: PageRequest<TaskId>) -> StoreResult<Page<Task, TaskId>> {
+        let mut conditions = Vec::new();
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(user_pk(owner)))
+            .expression_attribute_values(":prefix", s(TASK_PREFIX))
+            .limit(i32::try_from(page.limit).unwrap_or(i32::MAX))
+            .consistent_read(true);
+        if let Some(after) = page.after {
+            request = request.set_exclusive_start_key(Some(key(user_pk(owner), task_sk(after))));
+        }
+        if let Some(completed) = filter.completed {
+            conditions.push("completed = :completed");
+            request = request.expression_attribute_values(":completed", aws_sdk_dynamodb::types::AttributeValue::Bool(completed));
+        }
+        if let Some(tag) = &filter.tag {
+            conditions.push("contains(tags, :tag)");
+            request = request.expression_attribute_values(":tag", s(tag.as_str()));
+        }
+        if let Some(before) = filter.due_before {
+            conditions.push("due_ms < :before");
+            request = request.expression_attribute_values(":before", n(before.unix_millis()));
+        }
+        if let Some(after) = filter.due_after {
+            conditions.push("due_ms >= :after");
+            request = request.expression_attribute_values(":after", n(after.unix_millis()));
+        }
+        if !conditions.is_empty() {
+            request = request.filter_expression(conditions.join(" AND "));
+        }
+        let output = request.send().await.map_err(backend)?;
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<TaskItem>(item).map(|item| item.task))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = output.last_evaluated_key.and_then(|last| {
+            last.get("SK").and_then(|sk| sk.as_s().ok()).and_then(|sk| sk.strip_prefix(TASK_PREFIX)).and_then(|id| TaskId::parse(id).ok())
+        });
+        Ok(Page { items, next })
+    }
+
+    /// Keys-only `Query`s of tasks and idempotency records, then batched deletes.
+    async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64> {
+        let tasks = self.partition_keys(owner, TASK_PREFIX).await?;
+        let count = tasks.len() as u64;
+        let mut keys = tasks;
+        keys.extend(self.partition_keys(owner, IDEMPOTENCY_PREFIX).await?);
+        self.delete_keys(keys).await?;
+        Ok(count)
+    }
+}

@@ -1,0 +1,223 @@
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+use todo_domain::model::{Email, User, UserId};
+use todo_domain::ports::{StoreError, StoreResult, UserStore};
+
+use super::{DynamoStore, Item, backend, condition_failed_at, from_item, key, n, s, to_item, user_pk};
+
+const PROFILE: &str = "PROFILE";
+const EMAIL: &str = "EMAIL";
+
+#[derive(Serialize, Deserialize)]
+struct ProfileItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(flatten)]
+    user: User,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EmailGuardItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    user_id: UserId,
+}
+
+fn email_pk(email: &Email) -> String {
+    format!("EMAIL#{}", email.as_str())
+}
+
+fn profile_item(user: &User) -> StoreResult<Item> {
+    to_item(&ProfileItem { pk: user_pk(user.id), sk: PROFILE.to_owned(), user: user.clone() })
+}
+
+fn guard_item(user: &User) -> StoreResult<Item> {
+    to_item(&EmailGuardItem { pk: email_pk(&user.email), sk: EMAIL.to_owned(), user_id: user.id })
+}
+
+fn put(table: &str, item: Item, condition: &str) -> StoreResult<TransactWriteItem> {
+    Ok(TransactWriteItem::builder()
+        .put(Put::builder().table_name(table).set_item(Some(item)).condition_expression(condition).build().map_err(StoreError::backend)?)
+        .build())
+}
+
+impl DynamoStore {
+    async fn get_profile(&self, id: UserId) -> StoreResult<Option<User>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(id), PROFILE.to_owned())))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        output.item.map(|item| from_item::<ProfileItem>(item).map(|profile| profile.user)).transpose()
+    }
+}
+
+#[async_trait]
+impl UserStore for DynamoStore {
+    /// One `TransactWriteItems`: the profile and the email guard, both conditional on not
+    /// existing, so one email can never belong to two accounts.
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(put(&self.table, profile_item(user)?, "attribute_not_exists(PK)")?)
+            .transact_items(put(&self.table, guard_item(user)?, "attribute_not_exists(PK)")?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.into_service_error() {
+                TransactWriteItemsError::TransactionCanceledException(cancelled)
+                    if condition_failed_at(cancelled.cancellation_reasons(), 0)
+                        || condition_failed_at(cancelled.cancellation_reasons(), 1) =>
+                {
+                    Err(StoreError::AlreadyExists)
+                }
+                other => Err(StoreError::backend(other)),
+            },
+        }
+    }
+
+    /// One `GetItem`.
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
+        self.get_profile(id).await
+    }
+
+    /// Two `GetItem`s: the email guard, then the profile it points to.
+    async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<User>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(email_pk(email), EMAIL.to_owned())))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        let Some(item) = output.item else {
+            return Ok(None);
+        };
+        let guard: EmailGuardItem = from_item(item)?;
+        Ok(self.get_profile(guard.user_id).await?.filter(|user| user.email == *email))
+    }
+
+    /// One `PutItem` (same email) or one `TransactWriteItems` (profile + old guard deleted +
+    /// new guard created).
+    async fn replace_user(&self, current: &User, user: &User) -> StoreResult<()> {
+        let expected_version = current.version;
+        let version_condition = "attribute_exists(PK) AND version = :expected";
+        if current.email == user.email {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(profile_item(user)?))
+                .condition_expression(version_condition)
+                .expression_attribute_values(":expected", n(expected_version))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(()),
+                Err(error) => match error.into_service_error() {
+                    PutItemError::ConditionalCheckFailedException(failed) => {
+                        Err(if failed.item.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound })
+                    }
+                    other => Err(StoreError::backend(other)),
+                },
+            };
+        }
+        let profile = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(profile_item(user)?))
+            .condition_expression(version_condition)
+            .expression_attribute_values(":expected", n(expected_version))
+            .build()
+            .map_err(StoreError::backend)?;
+        let old_guard = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(email_pk(&current.email), EMAIL.to_owned())))
+            .condition_expression("user_id = :user")
+            .expression_attribute_values(":user", s(user.id.to_string()))
+            .build()
+            .map_err(StoreError::backend)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(profile).build())
+            .transact_items(TransactWriteItem::builder().delete(old_guard).build())
+            .transact_items(put(&self.table, guard_item(user)?, "attribute_not_exists(PK)")?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.into_service_error() {
+                TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+                    let reasons = cancelled.cancellation_reasons();
+                    if condition_failed_at(reasons, 0) || condition_failed_at(reasons, 1) {
+                        Err(StoreError::VersionMismatch)
+                    } else if condition_failed_at(reasons, 2) {
+                        Err(StoreError::AlreadyExists)
+                    } else {
+                        Err(StoreError::backend(anyhow::anyhow!("user update cancelled: {reasons:?}")))
+                    }
+                }
+                other => Err(StoreError::backend(other)),
+            },
+        }
+    }
+
+    /// One `TransactWriteItems`: the profile and its email guard go together.
+    async fn delete_user(&self, user: &User) -> StoreResult<()> {
+        let profile = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user.id), PROFILE.to_owned())))
+            .build()
+            .map_err(StoreError::backend)?;
+        // Only this user's guard: never free an email someone else has taken since.
+        let guard = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(email_pk(&user.email), EMAIL.to_owned())))
+            .condition_expression("attribute_not_exists(PK) OR user_id = :user")
+            .expression_attribute_values(":user", s(user.id.to_string()))
+            .build()
+            .map_err(StoreError::backend)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(profile).build())
+            .transact_items(TransactWriteItem::builder().delete(guard).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.into_service_error() {
+                // The email already belongs to a newer account: delete only the profile.
+                TransactWriteItemsError::TransactionCanceledException(cancelled)
+                    if condition_failed_at(cancelled.cancellation_reasons(), 1) =>
+                {
+                    self.client
+                        .delete_item()
+                        .table_name(&self.table)
+                        .set_key(Some(key(user_pk(user.id), PROFILE.to_owned())))
+                        .send()
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+                other => Err(StoreError::backend(other)),
+            },
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! One conformance suite for the storage ports, run against every adapter: the embedded
+//! SQLite store always, and DynamoDB on moto's server (started by `cargo xtask test`, which
+//! exports `TODO_TEST_AWS_ENDPOINT`). Without an emulator the DynamoDB half fails: it never
+//! skips.
+
+mod support;
+mod tasks;
+mod users;
+
+/// Instantiates each listed test once per backend.
+macro_rules! conformance {
+    ($($test:path => $name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $test(crate::support::Backend::embedded()).await;
+            })*
+        }
+        mod dynamodb {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let backend = crate::support::Backend::dynamodb().await;
+                $test(backend.clone()).await;
+                backend.assert_no_scan();
+            })*
+        }
+    };
+}
+
+conformance! {
+    crate::users::insert_get_and_find_by_email => users_insert_get_and_find_by_email,
+    crate::users::one_email_one_account_even_concurrently => users_one_email_one_account_even_concurrently,
+    crate::users::replace_is_conditional_on_version => users_replace_is_conditional_on_version,
+    crate::users::changing_email_moves_the_guard => users_changing_email_moves_the_guard,
+    crate::users::sessions_rotate_conditionally_and_revoke => users_sessions_rotate_conditionally_and_revoke,
+    crate::users::sessions_are_isolated_per_user => users_sessions_are_isolated_per_user,
+    crate::users::revoking_all_but_one_session => users_revoking_all_but_one_session,
+    crate::users::account_cascade_leaves_nothing => users_account_cascade_leaves_nothing,
+    crate::tasks::create_and_get_are_isolated_per_owner => tasks_create_and_get_are_isolated_per_owner,
+    crate::tasks::create_needs_an_existing_owner => tasks_create_needs_an_existing_owner,
+    crate::tasks::idempotent_create_replays => tasks_idempotent_create_replays,
+    crate::tasks::concurrent_idempotent_creates_make_one_task => tasks_concurrent_idempotent_creates_make_one_task,
+    crate::tasks::an_expired_idempotency_key_is_free_again => tasks_an_expired_idempotency_key_is_free_again,
+    crate::tasks::updates_are_conditional_on_version => tasks_updates_are_conditional_on_version,
+    crate::tasks::a_spawned_occurrence_is_created_with_its_update_or_not_at_all => tasks_a_spawned_occurrence_is_created_with_its_update_or_not_at_all,
+    crate::tasks::deletes_are_conditional => tasks_deletes_are_conditional,
+    crate::tasks::pages_cover_every_task_exactly_once => tasks_pages_cover_every_task_exactly_once,
+    crate::tasks::filtered_pages_cover_every_match_exactly_once => tasks_filtered_pages_cover_every_match_exactly_once,
+    crate::tasks::a_resume_key_never_crosses_owners => tasks_a_resume_key_never_crosses_owners,
+}
+
+/// The call log refuses a Scan before it reaches the table: the "no Scan" promise above is
+/// enforced, not just hoped for.
+#[tokio::test]
+async fn a_scan_through_the_adapters_client_is_refused() {
+    let backend = support::Backend::dynamodb().await;
+    let error = backend.adapter_client().scan().table_name("any").send().await.expect_err("Scan must be refused");
+    assert!(format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(error)).contains("Scan is not allowed"));
+}
+
+/// No adapter or function source calls Scan (tests may, to inspect tables).
+#[test]
+fn no_scan_in_any_request_path_source() {
+    let functions = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut offenders = Vec::new();
+    let mut stack = vec![functions.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|name| name != "tests" && name != "target") {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                let source = std::fs::read_to_string(&path).unwrap();
+                if source.contains(".scan()") || source.contains("ScanInput") {
+                    offenders.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "Scan used in: {offenders:?}");
+}

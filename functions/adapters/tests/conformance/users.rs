@@ -1,0 +1,180 @@
+use todo_domain::model::{Email, SessionId, UserId};
+use todo_domain::ports::{PageRequest, Session, StoreError, TaskFilter};
+
+use crate::support::{Backend, now, user};
+
+pub async fn insert_get_and_find_by_email(backend: Backend) {
+    let users = &backend.stores.users;
+    let ada = user("ada@example.com");
+    users.insert_user(&ada).await.unwrap();
+    assert_eq!(users.get_user(ada.id).await.unwrap(), Some(ada.clone()));
+    assert_eq!(users.find_user_by_email(&Email::parse("ADA@example.com").unwrap()).await.unwrap(), Some(ada.clone()));
+    assert_eq!(users.find_user_by_email(&Email::parse("bob@example.com").unwrap()).await.unwrap(), None);
+    assert_eq!(users.get_user(UserId::generate()).await.unwrap(), None);
+    if backend.is_dynamodb() {
+        backend.calls();
+        users.get_user(ada.id).await.unwrap();
+        assert_eq!(backend.calls().values().sum::<usize>(), 1, "a user read is one call");
+    }
+}
+
+pub async fn one_email_one_account_even_concurrently(backend: Backend) {
+    let users = &backend.stores.users;
+    users.insert_user(&user("ada@example.com")).await.unwrap();
+    assert!(matches!(users.insert_user(&user("ada@example.com")).await, Err(StoreError::AlreadyExists)));
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let users = users.clone();
+            tokio::spawn(async move { users.insert_user(&user("race@example.com")).await })
+        })
+        .collect();
+    let mut created = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(()) => created += 1,
+            Err(StoreError::AlreadyExists) => {}
+            Err(other) => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(created, 1);
+}
+
+pub async fn replace_is_conditional_on_version(backend: Backend) {
+    let users = &backend.stores.users;
+    let ada = user("ada@example.com");
+    users.insert_user(&ada).await.unwrap();
+    let mut renamed = ada.clone();
+    renamed.name = Some(todo_domain::model::DisplayName::parse("Ada").unwrap());
+    renamed.version = 2;
+    users.replace_user(&ada, &renamed).await.unwrap();
+    assert_eq!(users.get_user(ada.id).await.unwrap(), Some(renamed.clone()));
+    // `ada` is now stale.
+    let mut stale = ada.clone();
+    stale.version = 2;
+    assert!(matches!(users.replace_user(&ada, &stale).await, Err(StoreError::VersionMismatch)));
+    let ghost = user("ghost@example.com");
+    let mut ghost_v2 = ghost.clone();
+    ghost_v2.version = 2;
+    assert!(matches!(users.replace_user(&ghost, &ghost_v2).await, Err(StoreError::NotFound | StoreError::VersionMismatch)));
+    assert!(users.get_user(ghost.id).await.unwrap().is_none(), "a failed replace creates nothing");
+}
+
+pub async fn changing_email_moves_the_guard(backend: Backend) {
+    let users = &backend.stores.users;
+    let ada = user("ada@example.com");
+    let bob = user("bob@example.com");
+    users.insert_user(&ada).await.unwrap();
+    users.insert_user(&bob).await.unwrap();
+    let mut moved = ada.clone();
+    moved.email = Email::parse("ada@new.example").unwrap();
+    moved.version = 2;
+    users.replace_user(&ada, &moved).await.unwrap();
+    assert_eq!(users.find_user_by_email(&moved.email).await.unwrap(), Some(moved.clone()));
+    assert_eq!(users.find_user_by_email(&ada.email).await.unwrap(), None);
+    // The old address is free; the new one is taken.
+    users.insert_user(&user("ada@example.com")).await.unwrap();
+    let mut bob_steals = bob.clone();
+    bob_steals.email = moved.email.clone();
+    bob_steals.version = 2;
+    assert!(matches!(users.replace_user(&bob, &bob_steals).await, Err(StoreError::AlreadyExists)));
+    assert_eq!(users.get_user(bob.id).await.unwrap(), Some(bob));
+}
+
+fn session(user_id: UserId) -> Session {
+    let now = now();
+    Session {
+        id: SessionId::generate(),
+        user_id,
+        generation: 1,
+        secret_hash: "a".repeat(64),
+        created_at: now,
+        expires_at: now.plus(chrono::Duration::days(30)),
+        revoked_at: None,
+    }
+}
+
+pub async fn sessions_rotate_conditionally_and_revoke(backend: Backend) {
+    let sessions = &backend.stores.sessions;
+    let first = session(UserId::generate());
+    sessions.insert_session(&first).await.unwrap();
+    assert!(matches!(sessions.insert_session(&first).await, Err(StoreError::AlreadyExists)));
+    assert_eq!(sessions.get_session(first.user_id, first.id).await.unwrap(), Some(first.clone()));
+    let rotated = Session { generation: 2, secret_hash: "b".repeat(64), ..first.clone() };
+    sessions.rotate_session(&rotated, 1).await.unwrap();
+    assert_eq!(sessions.get_session(first.user_id, first.id).await.unwrap(), Some(rotated.clone()));
+    let again = Session { generation: 3, ..rotated.clone() };
+    assert!(matches!(sessions.rotate_session(&again, 1).await, Err(StoreError::VersionMismatch)), "a stale generation loses");
+    let missing = session(first.user_id);
+    assert!(matches!(sessions.rotate_session(&missing, 1).await, Err(StoreError::NotFound)));
+
+    let at = now();
+    sessions.revoke_session(first.user_id, first.id, at).await.unwrap();
+    sessions.revoke_session(first.user_id, first.id, at.plus(chrono::Duration::seconds(5))).await.unwrap();
+    let revoked = sessions.get_session(first.user_id, first.id).await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(at), "revocation is idempotent and keeps the first time");
+    assert!(matches!(sessions.rotate_session(&again, 2).await, Err(StoreError::VersionMismatch)), "a revoked session never rotates");
+    assert!(matches!(sessions.revoke_session(first.user_id, SessionId::generate(), at).await, Err(StoreError::NotFound)));
+}
+
+pub async fn sessions_are_isolated_per_user(backend: Backend) {
+    let sessions = &backend.stores.sessions;
+    let ada = session(UserId::generate());
+    sessions.insert_session(&ada).await.unwrap();
+    let stranger = UserId::generate();
+    assert_eq!(sessions.get_session(stranger, ada.id).await.unwrap(), None);
+    assert!(matches!(sessions.revoke_session(stranger, ada.id, now()).await, Err(StoreError::NotFound)));
+    assert_eq!(sessions.get_session(ada.user_id, ada.id).await.unwrap().unwrap().revoked_at, None);
+}
+
+pub async fn revoking_all_but_one_session(backend: Backend) {
+    let sessions = &backend.stores.sessions;
+    let user_id = UserId::generate();
+    let all: Vec<Session> = (0..4).map(|_| session(user_id)).collect();
+    for session in &all {
+        sessions.insert_session(session).await.unwrap();
+    }
+    let other_user = session(UserId::generate());
+    sessions.insert_session(&other_user).await.unwrap();
+    let revoked = sessions.revoke_user_sessions(user_id, Some(all[0].id), now()).await.unwrap();
+    assert_eq!(revoked, 3);
+    assert!(sessions.get_session(user_id, all[0].id).await.unwrap().unwrap().revoked_at.is_none());
+    for session in &all[1..] {
+        assert!(sessions.get_session(user_id, session.id).await.unwrap().unwrap().revoked_at.is_some());
+    }
+    assert!(sessions.get_session(other_user.user_id, other_user.id).await.unwrap().unwrap().revoked_at.is_none());
+}
+
+pub async fn account_cascade_leaves_nothing(backend: Backend) {
+    let stores = &backend.stores;
+    let ada = user("ada@example.com");
+    let bob = user("bob@example.com");
+    stores.users.insert_user(&ada).await.unwrap();
+    stores.users.insert_user(&bob).await.unwrap();
+    // More items than one batch write takes (25) and more than one query page would hold.
+    for n in 0..30 {
+        let task = crate::tasks::task(ada.id, &format!("task {n}"));
+        let record = crate::tasks::idempotency(&task, &format!("key-{n}"), now());
+        stores.tasks.create_task(&task, (n % 3 == 0).then_some(&record), now()).await.unwrap();
+    }
+    for _ in 0..3 {
+        stores.sessions.insert_session(&session(ada.id)).await.unwrap();
+    }
+    stores.tasks.create_task(&crate::tasks::task(bob.id, "bob's"), None, now()).await.unwrap();
+    stores.sessions.insert_session(&session(bob.id)).await.unwrap();
+    let bob_items = backend.items_of(bob.id).await;
+
+    stores.users.delete_user(&ada).await.unwrap();
+    assert_eq!(stores.tasks.delete_user_tasks(ada.id).await.unwrap(), 30);
+    assert_eq!(stores.sessions.delete_user_sessions(ada.id).await.unwrap(), 3);
+    assert_eq!(backend.items_of(ada.id).await, 0, "nothing of the deleted user is left in the store");
+    assert_eq!(backend.items_of(bob.id).await, bob_items, "nothing of anyone else went");
+    let left = stores.tasks.list_tasks(ada.id, &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
+    assert!(left.items.is_empty());
+    // The email is free again, and re-deleting is harmless.
+    stores.users.insert_user(&user("ada@example.com")).await.unwrap();
+    stores.users.delete_user(&ada).await.unwrap();
+    assert!(
+        stores.users.find_user_by_email(&ada.email).await.unwrap().is_some(),
+        "deleting the old account again must not free the new one's email"
+    );
+}

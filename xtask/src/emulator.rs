@@ -1,0 +1,80 @@
+//! moto's server: the local AWS the DynamoDB/S3 tests run against.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use xshell::{Shell, cmd};
+
+/// Pinned emulator packages, installed into a private venv when the machine lacks them.
+const MOTO_PACKAGES: &[&str] = &["moto[dynamodb,s3,sqs,server]==5.2.1", "flask==3.1.3", "flask-cors==6.0.2"];
+
+/// A running moto server, stopped (by PID) when dropped.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub fn start(sh: &Shell, tools_dir: &Path) -> anyhow::Result<Self> {
+        let python = python_with_moto(sh, tools_dir)?;
+        let port = free_port()?;
+        let child = Command::new(&python)
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start moto with {}", python.display()))?;
+        let moto = Self { child, endpoint: format!("http://127.0.0.1:{port}") };
+        Self::wait_until_ready(port)?;
+        eprintln!("moto server ready at {} (pid {})", moto.endpoint, moto.child.id());
+        Ok(moto)
+    }
+
+    fn wait_until_ready(port: u16) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+                let _ = stream.write_all(b"GET /moto-api/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                let mut head = [0u8; 12];
+                if stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200" {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("moto's server did not become ready on port {port} within 30 s: the DynamoDB/S3 tests cannot run (they never skip)")
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The machine's python3 if it can import moto's server, else a venv with pinned packages.
+fn python_with_moto(sh: &Shell, tools_dir: &Path) -> anyhow::Result<PathBuf> {
+    let probe = "import moto.server, flask, flask_cors";
+    if cmd!(sh, "python3 -c {probe}").quiet().ignore_stderr().run().is_ok() {
+        return Ok(PathBuf::from("python3"));
+    }
+    let venv = tools_dir.join("moto-venv");
+    let python = venv.join("bin/python3");
+    if !python.exists() || cmd!(sh, "{python} -c {probe}").quiet().ignore_stderr().run().is_err() {
+        eprintln!("installing {} into {}", MOTO_PACKAGES.join(" "), venv.display());
+        cmd!(sh, "python3 -m venv {venv}").run().context("python3 -m venv failed")?;
+        cmd!(sh, "{python} -m pip install --quiet --disable-pip-version-check {MOTO_PACKAGES...}")
+            .run()
+            .context("installing moto failed")?;
+    }
+    Ok(python)
+}
