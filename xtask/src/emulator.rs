@@ -2,12 +2,12 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
 /// Pinned emulator packages, installed into a private venv when the machine lacks them.
 const MOTO_PACKAGES: &[&str] = &["moto[dynamodb,s3,sqs,server]==5.2.1", "flask==3.1.3", "flask-cors==6.0.2"];
@@ -20,7 +20,7 @@ pub struct Moto {
 
 impl Moto {
     pub fn start(sh: &Shell, tools_dir: &Path) -> anyhow::Result<Self> {
-        let python = python_with_moto(sh, tools_dir)?;
+        let python = crate::python::environment(sh, tools_dir, "moto", "import moto.server, flask, flask_cors", MOTO_PACKAGES)?;
         let port = free_port()?;
         let child = Command::new(&python)
             .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
@@ -59,22 +59,4 @@ impl Drop for Moto {
 
 fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// The machine's python3 if it can import moto's server, else a venv with pinned packages.
-fn python_with_moto(sh: &Shell, tools_dir: &Path) -> anyhow::Result<PathBuf> {
-    let probe = "import moto.server, flask, flask_cors";
-    if cmd!(sh, "python3 -c {probe}").quiet().ignore_stderr().run().is_ok() {
-        return Ok(PathBuf::from("python3"));
-    }
-    let venv = tools_dir.join("moto-venv");
-    let python = venv.join("bin/python3");
-    if !python.exists() || cmd!(sh, "{python} -c {probe}").quiet().ignore_stderr().run().is_err() {
-        eprintln!("installing {} into {}", MOTO_PACKAGES.join(" "), venv.display());
-        cmd!(sh, "python3 -m venv {venv}").run().context("python3 -m venv failed")?;
-        cmd!(sh, "{python} -m pip install --quiet --disable-pip-version-check {MOTO_PACKAGES...}")
-            .run()
-            .context("installing moto failed")?;
-    }
-    Ok(python)
 }

@@ -4,6 +4,8 @@
 //! - `lint`: formatting and clippy, warnings denied.
 
 mod emulator;
+mod python;
+mod template;
 
 use anyhow::{Context as _, bail};
 use xshell::{Shell, cmd};
@@ -41,6 +43,7 @@ fn tools_dir() -> std::path::PathBuf {
 fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
     // Build first so compile time and test time show separately in CI logs.
     cmd!(sh, "cargo build --workspace --all-targets").run().context("build failed")?;
+    template::check(sh, &tools_dir())?;
     let moto = emulator::Moto::start(sh, &tools_dir())?;
     let _endpoint = sh.push_env("TODO_TEST_AWS_ENDPOINT", &moto.endpoint);
     if cmd!(sh, "cargo nextest --version").quiet().ignore_stdout().ignore_stderr().run().is_ok() {

@@ -2,7 +2,9 @@
 //! own fresh embedded store.
 
 mod bad_input;
+mod events;
 mod server;
 mod support;
 mod tasks;
+mod template;
 mod users;

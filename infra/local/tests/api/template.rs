@@ -1,0 +1,139 @@
+//! `template.yaml` agrees with the code: every operation is deployed as its own function
+//! naming an existing binary, with its route, and a policy no wider than its access.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_yaml::Value;
+use todo_domain::http::Access;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
+    serde_yaml::from_str(&text).expect("template.yaml parses")
+}
+
+/// A function resource as the template declares it.
+#[derive(Debug)]
+struct Function {
+    logical_id: String,
+    binary: String,
+    routes: BTreeSet<(String, String)>,
+    actions: BTreeSet<String>,
+}
+
+fn functions(template: &Value) -> Vec<Function> {
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    resources
+        .iter()
+        .filter(|(_, resource)| resource["Type"] == "AWS::Serverless::Function")
+        .map(|(id, resource)| {
+            let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("BuildProperties.Binary").to_owned();
+            assert_eq!(resource["Metadata"]["BuildMethod"], "rust-cargolambda");
+            let routes = resource["Properties"]["Events"]
+                .as_mapping()
+                .map(|events| {
+                    events
+                        .values()
+                        .filter(|event| event["Type"] == "HttpApi")
+                        .map(|event| {
+                            (
+                                event["Properties"]["Method"].as_str().unwrap().to_uppercase(),
+                                event["Properties"]["Path"].as_str().unwrap().to_owned(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut actions = BTreeSet::new();
+            for policy in resource["Properties"]["Policies"].as_sequence().expect("inline policies") {
+                for statement in policy["Statement"].as_sequence().expect("policy statements") {
+                    assert_eq!(statement["Effect"], "Allow");
+                    for action in statement["Action"].as_sequence().expect("action list") {
+                        actions.insert(action.as_str().unwrap().to_owned());
+                    }
+                }
+            }
+            Function { logical_id: id.as_str().unwrap().to_owned(), binary, routes, actions }
+        })
+        .collect()
+}
+
+const READ_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"];
+
+#[test]
+fn every_operation_is_one_function_with_its_route_and_binary() {
+    let template = template();
+    let functions = functions(&template);
+    let by_binary: BTreeMap<&str, &Function> = functions.iter().map(|f| (f.binary.as_str(), f)).collect();
+    assert_eq!(by_binary.len(), functions.len(), "one function per binary");
+    let operations: Vec<_> = todo_local::operations().collect();
+    for operation in &operations {
+        let function = by_binary.get(operation.binary).unwrap_or_else(|| panic!("no function for {operation:?}"));
+        let expected = BTreeSet::from([(operation.method.to_string(), operation.path.to_owned())]);
+        assert_eq!(function.routes, expected, "{}", function.logical_id);
+    }
+    let api_functions: Vec<&Function> = functions.iter().filter(|f| !f.routes.is_empty()).collect();
+    assert_eq!(api_functions.len(), operations.len(), "every routed function is a served operation");
+    for function in &functions {
+        let bins: Vec<PathBuf> = ["users", "tasks", "files", "jobs"]
+            .iter()
+            .map(|service| root().join(format!("functions/{service}/src/bin/{}.rs", function.binary)))
+            .collect();
+        assert!(bins.iter().any(|bin| bin.exists()), "{} names binary {} which does not exist", function.logical_id, function.binary);
+    }
+}
+
+#[test]
+fn policies_are_least_privilege_and_never_scan() {
+    let template = template();
+    let functions = functions(&template);
+    for operation in todo_local::operations() {
+        let function = functions.iter().find(|f| f.binary == operation.binary).unwrap();
+        assert!(!function.actions.is_empty(), "{} has no permissions", function.logical_id);
+        for action in &function.actions {
+            assert!(!action.contains('*'), "{}: wildcard action {action}", function.logical_id);
+            assert!(!action.ends_with(":Scan"), "{}: Scan is never granted", function.logical_id);
+        }
+        match operation.access {
+            Access::Read => assert!(
+                function.actions.iter().all(|action| READ_ACTIONS.contains(&action.as_str())),
+                "{} only reads but may {:?}",
+                function.logical_id,
+                function.actions
+            ),
+            Access::Write => assert!(
+                function.actions.iter().any(|action| !READ_ACTIONS.contains(&action.as_str())),
+                "{} writes but may not",
+                function.logical_id
+            ),
+        }
+    }
+}
+
+#[test]
+fn functions_run_on_arm64_with_the_table_and_no_secret_literal() {
+    let template = template();
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Architectures"][0], "arm64");
+    let variables = &globals["Environment"]["Variables"];
+    assert_eq!(variables["TODO_STORE"], "dynamodb");
+    let secret = serde_yaml::to_string(&variables["TODO_TOKEN_SECRET"]).unwrap();
+    assert!(secret.contains("{{resolve:secretsmanager:"), "the signing key must come from Secrets Manager, not the template: {secret}");
+    let table = &template["Resources"]["Table"]["Properties"];
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(table["TimeToLiveSpecification"]["AttributeName"], "ttl", "the adapters write expiry to `ttl`");
+    let keys: Vec<(&str, &str)> = table["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| (k["AttributeName"].as_str().unwrap(), k["KeyType"].as_str().unwrap()))
+        .collect();
+    assert_eq!(keys, [("PK", "HASH"), ("SK", "RANGE")]);
+    assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    assert_eq!(table["SSESpecification"]["SSEEnabled"], true);
+}
