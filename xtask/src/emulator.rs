@@ -23,7 +23,9 @@ impl Moto {
         let python = crate::python::environment(sh, tools_dir, "moto", "import moto.server, flask, flask_cors", MOTO_PACKAGES)?;
         let port = free_port()?;
         let child = Command::new(&python)
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            // Serialised requests: see the script for why.
+            .arg(crate::workspace_root().join("infra/scripts/moto_server.py"))
+            .args(["127.0.0.1", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

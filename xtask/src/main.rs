@@ -4,6 +4,7 @@
 //! - `lint`: formatting and clippy, warnings denied.
 
 mod emulator;
+mod lambda_runtime;
 mod python;
 mod template;
 
@@ -46,6 +47,8 @@ fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
     template::check(sh, &tools_dir())?;
     let moto = emulator::Moto::start(sh, &tools_dir())?;
     let _endpoint = sh.push_env("TODO_TEST_AWS_ENDPOINT", &moto.endpoint);
+    let cargo_lambda = lambda_runtime::cargo_lambda(sh, &tools_dir())?;
+    let _cargo_lambda = sh.push_env("TODO_TEST_CARGO_LAMBDA", &cargo_lambda);
     if cmd!(sh, "cargo nextest --version").quiet().ignore_stdout().ignore_stderr().run().is_ok() {
         cmd!(sh, "cargo nextest run --workspace --all-targets --no-fail-fast {filters...}").run().context("tests failed")?;
     } else {

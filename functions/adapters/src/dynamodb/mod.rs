@@ -119,6 +119,21 @@ impl DynamoStore {
     }
 }
 
+/// A client for a local emulator at `endpoint` (moto's server): fixed region, dummy
+/// credentials, optional call log. Deployed code uses the SDK's default chain instead.
+pub fn emulator_client(endpoint: &str, calls: Option<&CallLog>) -> Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let mut config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("test", "test", None, None, "emulator"));
+    if let Some(calls) = calls {
+        config = config.interceptor(calls.clone());
+    }
+    Client::from_conf(config.build())
+}
+
 pub(crate) fn user_pk(user: UserId) -> String {
     format!("USER#{user}")
 }

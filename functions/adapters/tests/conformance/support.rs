@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use aws_sdk_dynamodb::config::{Credentials, Region};
-use todo_adapters::dynamodb::{CallLog, DynamoStore, create_table};
+use todo_adapters::dynamodb::{CallLog, DynamoStore, create_table, emulator_client};
 use todo_adapters::embedded::EmbeddedStore;
 use todo_domain::app::Stores;
 use todo_domain::model::{Email, PasswordHash, Timestamp, User, UserId};
@@ -36,14 +35,9 @@ impl Backend {
             panic!("{ENDPOINT_VARIABLE} is not set: run the suite with `cargo xtask test`, which starts moto's server; DynamoDB tests never skip")
         });
         let calls = CallLog::new();
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(endpoint)
-            .credentials_provider(Credentials::new("test", "test", None, None, "conformance"));
         // The inspector looks at the table behind the adapter's back (and may Scan it).
-        let inspector = aws_sdk_dynamodb::Client::from_conf(config.clone().build());
-        let client = aws_sdk_dynamodb::Client::from_conf(config.interceptor(calls.clone()).build());
+        let inspector = emulator_client(&endpoint, None);
+        let client = emulator_client(&endpoint, Some(&calls));
         let table = format!("todo-test-{}", ulid::Ulid::new().to_string().to_lowercase());
         create_table(&inspector, &table).await.expect("create table on the emulator");
         let store = Arc::new(DynamoStore::new(client.clone(), &table));

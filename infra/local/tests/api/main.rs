@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod events;
+mod lambda_runtime;
 mod server;
 mod support;
 mod tasks;

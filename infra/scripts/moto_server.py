@@ -1,0 +1,25 @@
+"""moto's server, one request at a time. Usage: moto_server.py HOST PORT
+
+`python -m moto.server` serves requests on threads, and moto's DynamoDB backend does not
+lock: two concurrent TransactWriteItems can both pass a condition that AWS would let only
+one pass. Serialising requests restores DynamoDB's per-request atomicity, so the
+conformance suite's concurrency tests (one email, one idempotent create, one If-Match
+winner) test the adapter's conditions rather than the emulator's races. Requests from
+concurrent clients still interleave between calls, as they do on AWS.
+"""
+
+import os
+import sys
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import run_simple
+
+
+def main(host, port):
+    os.environ.setdefault("MOTO_PORT", port)
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(host, int(port), app, threaded=False)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
