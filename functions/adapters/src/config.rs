@@ -63,6 +63,10 @@ impl<'a> Env<'a> {
 pub const TOKEN_SECRET: &str = "TODO_TOKEN_SECRET";
 /// `TABLE_NAME`: the DynamoDB table (with `TODO_STORE=dynamodb`).
 pub const TABLE_NAME: &str = "TABLE_NAME";
+/// `BUCKET_NAME`: the S3 bucket for file contents (with `TODO_STORE=dynamodb`).
+pub const BUCKET_NAME: &str = "BUCKET_NAME";
+/// Where the local server listens unless `TODO_ADDR` says otherwise.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 /// `TODO_DATA_DIR`: where the embedded store keeps its files.
 pub const DATA_DIR: &str = "TODO_DATA_DIR";
 pub const DEFAULT_DATA_DIR: &str = ".todo-data";

@@ -10,4 +10,5 @@ pub mod config;
 pub mod dynamodb;
 pub mod embedded;
 pub mod lambda;
+pub mod s3;
 pub mod telemetry;

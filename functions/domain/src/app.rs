@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::auth::{AccessTokens, PasswordHasher, Secret};
 use crate::clock::Clock;
 use crate::cursor::CursorCodec;
-use crate::ports::{SessionStore, TaskStore, UserStore};
+use crate::ports::{BlobStore, SessionStore, TaskStore, UserStore};
 
 /// Settings every deployment shares, parsed once from its environment.
 #[derive(Clone, Debug)]
@@ -46,6 +46,7 @@ pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub tasks: Arc<dyn TaskStore>,
+    pub blobs: Arc<dyn BlobStore>,
 }
 
 /// Everything a request needs. Cheap to clone (one `Arc`).

@@ -151,3 +151,138 @@ pub trait TaskStore: Send + Sync + std::fmt::Debug {
     /// Removes every task and idempotency record of an owner. Returns how many tasks went.
     async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64>;
 }
+
+/// Where a file's bytes live: built from ids only (`users/<uid>/tasks/<tid>/files/<fid>`),
+/// never from a user-supplied name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ObjectKey(String);
+
+impl ObjectKey {
+    pub fn for_file(user: UserId, task: TaskId, file: &str) -> Self {
+        Self(format!("users/{user}/tasks/{task}/files/{file}"))
+    }
+
+    /// Accepts only keys of the shape `for_file` builds: id segments of `[0-9A-Za-z]`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let segments: Vec<&str> = raw.split('/').collect();
+        let shape_ok = segments.len() == 6
+            && segments[0] == "users"
+            && segments[2] == "tasks"
+            && segments[4] == "files"
+            && [segments[1], segments[3], segments[5]]
+                .iter()
+                .all(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if shape_ok { Ok(Self(raw.to_owned())) } else { Err("is not an object key".to_owned()) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ObjectKey {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<ObjectKey> for String {
+    fn from(key: ObjectKey) -> Self {
+        key.0
+    }
+}
+
+/// A request a client makes directly to the object store: the bytes never pass through a
+/// function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PresignedRequest {
+    pub url: String,
+    pub method: &'static str,
+    /// Headers the client must send exactly as given (they are part of the signature).
+    pub headers: Vec<(String, String)>,
+    pub expires_at: Timestamp,
+}
+
+/// What the store knows of an object that arrived.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub etag: String,
+    pub content_type: Option<String>,
+}
+
+/// What an upload URL binds: a client can put exactly this many bytes of this type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadSpec {
+    pub content_type: String,
+    pub content_length: u64,
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync + std::fmt::Debug {
+    /// A URL to PUT exactly `spec` to `key` until `now + expires_in`.
+    async fn presign_put(
+        &self,
+        key: &ObjectKey,
+        spec: &UploadSpec,
+        expires_in: std::time::Duration,
+        now: Timestamp,
+    ) -> StoreResult<PresignedRequest>;
+    /// A URL to GET `key` until `now + expires_in`, downloading as `file_name` when given.
+    async fn presign_get(
+        &self,
+        key: &ObjectKey,
+        file_name: Option<&str>,
+        expires_in: std::time::Duration,
+        now: Timestamp,
+    ) -> StoreResult<PresignedRequest>;
+    async fn head(&self, key: &ObjectKey) -> StoreResult<Option<ObjectInfo>>;
+    /// Removes the object. Idempotent.
+    async fn delete(&self, key: &ObjectKey) -> StoreResult<()>;
+}
+
+/// `Content-Disposition: attachment` for a user-supplied file name, safely encoded
+/// (RFC 6266 / 8187): an ASCII fallback with anything unsafe replaced, and the exact name
+/// percent-encoded in `filename*`.
+pub fn content_disposition(file_name: &str) -> String {
+    use std::fmt::Write as _;
+    let fallback: String = file_name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '%' | ';' | ',') || c == ' ' { c } else { '_' })
+        .collect();
+    let mut encoded = String::with_capacity(file_name.len() * 3);
+    for byte in file_name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_keys_hold_ids_only() {
+        let key = ObjectKey::for_file(UserId::generate(), TaskId::generate(), "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+        assert_eq!(ObjectKey::parse(key.as_str()).unwrap(), key);
+        for bad in
+            ["", "users/a/tasks/b/files/../etc", "users/a/tasks/b/files/c/d", "x/a/tasks/b/files/c", "users/a/tasks/b/files/my file.pdf"]
+        {
+            assert!(ObjectKey::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn content_disposition_neutralises_quotes_and_keeps_the_exact_name_encoded() {
+        let header = content_disposition("résumé \"final\";.pdf");
+        assert!(header.starts_with("attachment; filename=\"r_sum_ _final__.pdf\"; filename*=UTF-8''"), "{header}");
+        assert!(header.ends_with("r%C3%A9sum%C3%A9%20%22final%22%3B.pdf"), "{header}");
+        assert!(header.is_ascii());
+    }
+}

@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub mod blobs;
+
+use todo_adapters::bootstrap::EmbeddedApp;
 use todo_adapters::config::{self, Env};
-use todo_domain::App;
 use todo_domain::http::Operation;
 
 /// Every operation the API offers, across services.
@@ -13,9 +15,9 @@ pub fn operations() -> impl Iterator<Item = &'static Operation> {
     todo_users::OPERATIONS.into_iter().chain(todo_tasks::OPERATIONS)
 }
 
-/// The whole API as one router.
-pub fn router(app: App) -> axum::Router {
-    todo_domain::http::router(operations(), app)
+/// The whole API as one router, plus the local blob URLs.
+pub fn router(embedded: EmbeddedApp) -> axum::Router {
+    todo_domain::http::router(operations(), embedded.app).merge(blobs::routes(embedded.blobs))
 }
 
 /// The local server's configuration, from `TODO_ADDR`, `TODO_DATA_DIR` and
@@ -27,11 +29,9 @@ pub struct LocalConfig {
     pub data_dir: PathBuf,
 }
 
-pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
-
 impl LocalConfig {
     pub fn from_env(env: &Env<'_>) -> Result<Self, config::ConfigError> {
-        let addr = env.parsed("TODO_ADDR", DEFAULT_ADDR.parse().expect("the default address parses"))?;
+        let addr = env.parsed("TODO_ADDR", config::DEFAULT_ADDR.parse().expect("the default address parses"))?;
         Ok(Self { addr, data_dir: config::data_dir(env) })
     }
 }
@@ -39,11 +39,12 @@ impl LocalConfig {
 /// Builds the app on the embedded store and serves it until Ctrl-C or SIGTERM.
 pub async fn serve(env: &Env<'_>) -> anyhow::Result<()> {
     let config = LocalConfig::from_env(env)?;
-    let app = todo_adapters::bootstrap::embedded_app(env, &config.data_dir, config::token_secret(env)?)?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (TODO_ADDR): {e}", config.addr))?;
     let url = format!("http://{}", listener.local_addr()?);
+    // Blob URLs point back at this server, wherever it actually bound.
+    let app = todo_adapters::bootstrap::embedded_app(env, &config.data_dir, config::token_secret(env)?, &url)?;
     tracing::info!(data_dir = %config.data_dir.display(), "To-Do API listening on {url}");
     tracing::info!(
         "try: curl -s -X POST {url}/users -H 'content-type: application/json' -d '{{\"email\":\"ada@example.com\",\"password\":\"correct horse battery\"}}'"

@@ -5,9 +5,12 @@
 //! run inside `BEGIN IMMEDIATE` transactions, so they hold across processes too (the local
 //! server and `cargo run -- job ...` share one database).
 
+mod blobs;
 mod sessions;
 mod tasks;
 mod users;
+
+pub use blobs::{BLOB_PATH, BlobRefusal, LocalBlobs, VerifiedGet};
 
 use std::fs;
 use std::io::Write as _;

@@ -3,6 +3,7 @@
 //! exports `TODO_TEST_AWS_ENDPOINT`). Without an emulator the DynamoDB half fails: it never
 //! skips.
 
+mod blobs;
 mod support;
 mod tasks;
 mod users;
@@ -28,6 +29,9 @@ macro_rules! conformance {
 }
 
 conformance! {
+    crate::blobs::presigned_put_then_get_round_trips_exact_bytes => blobs_presigned_put_then_get_round_trips_exact_bytes,
+    crate::blobs::delete_removes_the_object_and_is_idempotent => blobs_delete_removes_the_object_and_is_idempotent,
+    crate::blobs::head_of_a_missing_object_is_none => blobs_head_of_a_missing_object_is_none,
     crate::users::insert_get_and_find_by_email => users_insert_get_and_find_by_email,
     crate::users::one_email_one_account_even_concurrently => users_one_email_one_account_even_concurrently,
     crate::users::replace_is_conditional_on_version => users_replace_is_conditional_on_version,

@@ -3,9 +3,12 @@
 use std::sync::Arc;
 
 use todo_adapters::dynamodb::{CallLog, DynamoStore, create_table, emulator_client};
-use todo_adapters::embedded::EmbeddedStore;
+use todo_adapters::embedded::{BLOB_PATH, BlobRefusal, EmbeddedStore, LocalBlobs};
+use todo_adapters::s3::S3Blobs;
 use todo_domain::app::Stores;
+use todo_domain::auth::Secret;
 use todo_domain::model::{Email, PasswordHash, Timestamp, User, UserId};
+use todo_domain::ports::{ObjectKey, PresignedRequest};
 
 /// The emulator endpoint `cargo xtask test` exports.
 pub const ENDPOINT_VARIABLE: &str = "TODO_TEST_AWS_ENDPOINT";
@@ -18,7 +21,7 @@ pub struct Backend {
 
 #[derive(Clone)]
 enum Kind {
-    Embedded { dir: Arc<tempfile::TempDir> },
+    Embedded { dir: Arc<tempfile::TempDir>, blobs: LocalBlobs },
     DynamoDb { client: aws_sdk_dynamodb::Client, adapter_client: aws_sdk_dynamodb::Client, table: String, calls: CallLog },
 }
 
@@ -26,7 +29,9 @@ impl Backend {
     pub fn embedded() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Arc::new(EmbeddedStore::open(dir.path()).expect("open embedded store"));
-        Self { stores: Stores { users: store.clone(), sessions: store.clone(), tasks: store }, kind: Kind::Embedded { dir: Arc::new(dir) } }
+        let blobs = LocalBlobs::new(dir.path().join("blobs"), LOCAL_BASE_URL, &Secret::new(vec![7; 32]).unwrap());
+        let stores = Stores { users: store.clone(), sessions: store.clone(), tasks: store, blobs: Arc::new(blobs.clone()) };
+        Self { stores, kind: Kind::Embedded { dir: Arc::new(dir), blobs } }
     }
 
     /// A fresh table on the emulator. Panics (fails the test) when no emulator is configured.
@@ -41,9 +46,34 @@ impl Backend {
         let table = format!("todo-test-{}", ulid::Ulid::new().to_string().to_lowercase());
         create_table(&inspector, &table).await.expect("create table on the emulator");
         let store = Arc::new(DynamoStore::new(client.clone(), &table));
-        Self {
-            stores: Stores { users: store.clone(), sessions: store.clone(), tasks: store },
-            kind: Kind::DynamoDb { client: inspector, adapter_client: client, table, calls },
+        let s3 = todo_adapters::s3::emulator_client(&endpoint);
+        s3.create_bucket().bucket(&table).send().await.expect("create bucket on the emulator");
+        let stores = Stores { users: store.clone(), sessions: store.clone(), tasks: store, blobs: Arc::new(S3Blobs::new(s3, &table)) };
+        Self { stores, kind: Kind::DynamoDb { client: inspector, adapter_client: client, table, calls } }
+    }
+
+    /// Performs a presigned request as a client would: over HTTP against the emulator, or
+    /// through the local blob store's own checks (what the local server's blob routes call).
+    pub fn execute(&self, request: &PresignedRequest, body: &[u8]) -> (u16, Vec<u8>) {
+        match &self.kind {
+            Kind::Embedded { blobs, .. } => {
+                let rest =
+                    request.url.strip_prefix(LOCAL_BASE_URL).and_then(|rest| rest.strip_prefix(BLOB_PATH)).expect("a local blob URL");
+                let (key, query) = rest.split_once('?').unwrap_or((rest, ""));
+                let Ok(key) = ObjectKey::parse(key) else { return (404, Vec::new()) };
+                let content_type = request.headers.iter().find(|(name, _)| name == "content-type").map(|(_, value)| value.as_str());
+                let outcome = match request.method {
+                    "PUT" => blobs.put(&key, query, content_type, body, now()).map(|_| Vec::new()),
+                    _ => blobs.get(&key, query, now()).map(|(bytes, _, _)| bytes),
+                };
+                match outcome {
+                    Ok(bytes) => (200, bytes),
+                    Err(BlobRefusal::NotFound) => (404, Vec::new()),
+                    Err(BlobRefusal::Io(error)) => panic!("blob folder failed: {error}"),
+                    Err(_) => (403, Vec::new()),
+                }
+            }
+            Kind::DynamoDb { .. } => http_request(request, body),
         }
     }
 
@@ -80,7 +110,7 @@ impl Backend {
     /// or SQLite rows keyed by the user.
     pub async fn items_of(&self, user: UserId) -> usize {
         match &self.kind {
-            Kind::Embedded { dir } => {
+            Kind::Embedded { dir, .. } => {
                 let connection = rusqlite::Connection::open(dir.path().join("todo.sqlite3")).unwrap();
                 let id = user.to_string();
                 let count = |sql: &str| connection.query_row(sql, [&id], |row| row.get::<_, i64>(0)).unwrap();
@@ -98,6 +128,31 @@ impl Backend {
             }
         }
     }
+}
+
+const LOCAL_BASE_URL: &str = "http://localhost:3000";
+
+/// A minimal HTTP/1.1 client for presigned URLs on the (plain-HTTP) emulator.
+fn http_request(request: &PresignedRequest, body: &[u8]) -> (u16, Vec<u8>) {
+    use std::fmt::Write as _;
+    use std::io::{Read as _, Write as _};
+    let rest = request.url.strip_prefix("http://").expect("emulator URLs are plain HTTP");
+    let (authority, path) = rest.split_once('/').expect("a path");
+    let mut stream = std::net::TcpStream::connect(authority).expect("connect to the emulator");
+    let mut head = format!("{} /{path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n", request.method);
+    for (name, value) in &request.headers {
+        if name != "content-length" {
+            let _ = write!(head, "{name}: {value}\r\n");
+        }
+    }
+    let _ = write!(head, "Content-Length: {}\r\n\r\n", body.len());
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|window| window == b"\r\n\r\n").expect("a response head");
+    let status = std::str::from_utf8(&response[..split]).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, response[split + 4..].to_vec())
 }
 
 pub fn now() -> Timestamp {

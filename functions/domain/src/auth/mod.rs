@@ -18,3 +18,11 @@ pub fn hex(bytes: &[u8]) -> String {
         out
     })
 }
+
+/// Decodes lower- or upper-case hex; `None` for anything else.
+pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || text.len() > 1024 {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok()).collect()
+}

@@ -74,6 +74,8 @@ impl Runtime {
                 .env("AWS_ENDPOINT_URL", &self.endpoint)
                 .env("TODO_STORE", "dynamodb")
                 .env("TABLE_NAME", &self.table)
+                .env("BUCKET_NAME", &self.table)
+                .env("TODO_S3_PATH_STYLE", "true")
                 .env("TODO_TOKEN_SECRET", TOKEN_SECRET)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())

@@ -2,6 +2,7 @@
 //! own fresh embedded store.
 
 mod bad_input;
+mod blobs;
 mod events;
 mod lambda_runtime;
 mod server;

@@ -54,6 +54,8 @@ pub struct Account {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+/// Where blob URLs point in route tests (requests go to the router, not the network).
+pub const BASE_URL: &str = "http://localhost";
 
 impl TestApp {
     pub fn spawn() -> Self {
@@ -62,8 +64,9 @@ impl TestApp {
     }
 
     fn open(dir: TempDir) -> Self {
-        let app = todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None).expect("app on embedded store");
-        Self { router: todo_local::router(app.clone()), app, dir }
+        let embedded =
+            todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None, BASE_URL).expect("app on embedded store");
+        Self { router: todo_local::router(embedded.clone()), app: embedded.app, dir }
     }
 
     /// Drops the app and opens the same data dir again, as a server restart would.

@@ -1,0 +1,83 @@
+//! The local stand-in for S3's presigned URLs: `PUT` and `GET` on `/blobs/<key>?<signed query>`.
+//! The URLs are checked by `LocalBlobs` (signature, expiry, exact type and length).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::put;
+use todo_adapters::embedded::{BlobRefusal, LocalBlobs};
+use todo_domain::clock::{Clock as _, SystemClock};
+use todo_domain::ports::ObjectKey;
+
+/// Uploads up to this size are accepted by the local blob store (S3's single PUT allows 5 GB).
+pub const MAX_LOCAL_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
+
+pub fn routes(blobs: LocalBlobs) -> Router {
+    Router::new()
+        .route("/blobs/{*key}", put(upload).get(download))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_LOCAL_UPLOAD_BYTES))
+        .with_state(blobs)
+}
+
+/// A refused blob request, answered as a problem.
+struct Refused(BlobRefusal);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        refusal(&self.0)
+    }
+}
+
+fn refusal(error: &BlobRefusal) -> Response {
+    let status = match error {
+        BlobRefusal::NotFound => StatusCode::NOT_FOUND,
+        BlobRefusal::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::FORBIDDEN,
+    };
+    if status.is_server_error() {
+        tracing::error!(error = %error, "local blob store failed");
+    }
+    let body = serde_json::json!({"type": "/problems/blob-refused", "title": "Blob request refused", "status": status.as_u16(), "detail": error.to_string()});
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response
+}
+
+fn object_key(raw: &str) -> Result<ObjectKey, Refused> {
+    ObjectKey::parse(raw).map_err(|_| Refused(BlobRefusal::NotFound))
+}
+
+async fn upload(
+    State(blobs): State<LocalBlobs>,
+    Path(key): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refused> {
+    let key = object_key(&key)?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    let info = blobs.put(&key, query.as_deref().unwrap_or(""), content_type, &body, SystemClock.now()).map_err(Refused)?;
+    let mut response = StatusCode::OK.into_response();
+    if let Ok(etag) = HeaderValue::from_str(&info.etag) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+async fn download(State(blobs): State<LocalBlobs>, Path(key): Path<String>, RawQuery(query): RawQuery) -> Result<Response, Refused> {
+    let key = object_key(&key)?;
+    let (bytes, info, verified) = blobs.get(&key, query.as_deref().unwrap_or(""), SystemClock.now()).map_err(Refused)?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    let content_type = info.content_type.as_deref().and_then(|value| HeaderValue::from_str(value).ok());
+    headers.insert(header::CONTENT_TYPE, content_type.unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    if let Some(disposition) = verified.disposition.and_then(|value| HeaderValue::from_str(&value).ok()) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    if let Ok(etag) = HeaderValue::from_str(&info.etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    Ok(response)
+}

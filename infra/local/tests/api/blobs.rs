@@ -1,0 +1,42 @@
+//! The local server's blob URLs: presigned by the app, answered by the server itself.
+
+use std::time::Duration;
+
+use http::{Method, StatusCode};
+use todo_domain::model::{TaskId, Timestamp, UserId};
+use todo_domain::ports::{ObjectKey, UploadSpec};
+
+use crate::support::{BASE_URL, TestApp};
+
+fn path_of(url: &str) -> &str {
+    url.strip_prefix(BASE_URL).expect("a URL of this server")
+}
+
+#[tokio::test]
+async fn presigned_urls_upload_and_download_through_the_local_server() {
+    let app = TestApp::spawn();
+    let key = ObjectKey::for_file(UserId::generate(), TaskId::generate(), "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    let now = Timestamp::from_datetime(chrono::Utc::now());
+    let spec = UploadSpec { content_type: "text/plain".to_owned(), content_length: 11 };
+    let upload = app.app.stores.blobs.presign_put(&key, &spec, Duration::from_secs(60), now).await.unwrap();
+
+    let wrong_type =
+        TestApp::request(Method::PUT, path_of(&upload.url), None, &[("content-type", "text/html")], Some(b"hello world".to_vec()));
+    app.send(wrong_type).await.assert_problem(StatusCode::FORBIDDEN, None);
+    let wrong_length =
+        TestApp::request(Method::PUT, path_of(&upload.url), None, &[("content-type", "text/plain")], Some(b"hello".to_vec()));
+    app.send(wrong_length).await.assert_problem(StatusCode::FORBIDDEN, None);
+    let put = TestApp::request(Method::PUT, path_of(&upload.url), None, &[("content-type", "text/plain")], Some(b"hello world".to_vec()));
+    let reply = app.send(put).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.header("etag").is_some());
+
+    let download = app.app.stores.blobs.presign_get(&key, Some("notes \"v2\".txt"), Duration::from_secs(60), now).await.unwrap();
+    let reply = app.send(TestApp::request(Method::GET, path_of(&download.url), None, &[], None)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, serde_json::Value::String("hello world".to_owned()));
+    assert_eq!(reply.header("content-type"), Some("text/plain"));
+    assert_eq!(reply.header("content-disposition"), Some("attachment; filename=\"notes _v2_.txt\"; filename*=UTF-8''notes%20%22v2%22.txt"));
+    let unsigned = app.send(TestApp::request(Method::GET, &format!("/blobs/{}", key.as_str()), None, &[], None)).await;
+    unsigned.assert_problem(StatusCode::FORBIDDEN, None);
+}
