@@ -56,7 +56,7 @@ pub fn embedded_app(env: &Env<'_>, data_dir: &Path, secret: Option<Secret>, base
         None => load_or_create_secret(data_dir)?,
     };
     let blobs = LocalBlobs::new(data_dir.join("blobs"), base_url, &secret);
-    let stores = Stores { users: store.clone(), sessions: store.clone(), tasks: store, blobs: Arc::new(blobs.clone()) };
+    let stores = Stores { users: store.clone(), sessions: store.clone(), tasks: store.clone(), files: store, blobs: Arc::new(blobs.clone()) };
     Ok(EmbeddedApp { app: App::new(stores, Arc::new(SystemClock), config::settings(env, secret)?), blobs })
 }
 
@@ -66,7 +66,7 @@ pub async fn aws_app(env: &Env<'_>, table: &str, bucket: &str, path_style: bool,
     let sdk = aws_config::load_from_env().await;
     let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(path_style).build());
-    let stores = Stores { users: store.clone(), sessions: store.clone(), tasks: store, blobs: Arc::new(S3Blobs::new(s3, bucket)) };
+    let stores = Stores { users: store.clone(), sessions: store.clone(), tasks: store.clone(), files: store, blobs: Arc::new(S3Blobs::new(s3, bucket)) };
     Ok(App::new(stores, Arc::new(SystemClock), config::settings(env, secret)?))
 }
 
@@ -85,5 +85,27 @@ pub async fn from_env() -> anyhow::Result<App> {
                 secret.ok_or(ConfigError { name: config::TOKEN_SECRET, problem: "is required when TODO_STORE=dynamodb".to_owned() })?;
             aws_app(&env, &table, &bucket, path_style, secret).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> Env<'static> {
+        Env::from_fn(move |name| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned()))
+    }
+
+    #[test]
+    fn the_store_is_chosen_by_configuration_and_missing_variables_are_named() {
+        assert_eq!(StoreChoice::from_env(&env(&[])).unwrap(), StoreChoice::Embedded);
+        let aws = StoreChoice::from_env(&env(&[("TODO_STORE", "dynamodb"), ("TABLE_NAME", "t"), ("BUCKET_NAME", "b")])).unwrap();
+        assert_eq!(aws, StoreChoice::Aws { table: "t".to_owned(), bucket: "b".to_owned(), path_style: false });
+        assert_eq!(StoreChoice::from_env(&env(&[("TODO_STORE", "dynamodb"), ("BUCKET_NAME", "b")])).unwrap_err().name, "TABLE_NAME");
+        assert_eq!(StoreChoice::from_env(&env(&[("TODO_STORE", "dynamodb"), ("TABLE_NAME", "t")])).unwrap_err().name, "BUCKET_NAME");
+        assert_eq!(StoreChoice::from_env(&env(&[("TODO_STORE", "postgres")])).unwrap_err().name, "TODO_STORE");
+        let bad_flag = [("TODO_STORE", "dynamodb"), ("TABLE_NAME", "t"), ("BUCKET_NAME", "b"), ("TODO_S3_PATH_STYLE", "maybe")];
+        let bad_flag: &'static [(&str, &str)] = Box::leak(Box::new(bad_flag));
+        assert_eq!(StoreChoice::from_env(&env(bad_flag)).unwrap_err().name, "TODO_S3_PATH_STYLE");
     }
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use todo_domain::Settings;
+use todo_domain::app::FileLimits;
 use todo_domain::auth::Secret;
 
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +91,33 @@ pub fn settings(env: &Env<'_>, token_secret: Secret) -> Result<Settings, ConfigE
         access_token_seconds: env.seconds("TODO_ACCESS_TOKEN_SECONDS", Settings::DEFAULT_ACCESS_TOKEN_SECONDS)?,
         refresh_token_seconds: env.seconds("TODO_REFRESH_TOKEN_SECONDS", Settings::DEFAULT_REFRESH_TOKEN_SECONDS)?,
         idempotency_seconds: env.seconds("TODO_IDEMPOTENCY_SECONDS", Settings::DEFAULT_IDEMPOTENCY_SECONDS)?,
+        files: file_limits(env)?,
+    })
+}
+
+/// Attachment limits: `TODO_MAX_FILE_BYTES`, `TODO_MAX_FILES_PER_TASK`,
+/// `TODO_UPLOAD_URL_SECONDS`, `TODO_DOWNLOAD_URL_SECONDS`, `TODO_DENIED_CONTENT_TYPES`
+/// (comma-separated; replaces the default list).
+pub fn file_limits(env: &Env<'_>) -> Result<FileLimits, ConfigError> {
+    let defaults = FileLimits::default();
+    let positive = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+        let value = env.parsed(name, default)?;
+        if value == 0 {
+            return Err(ConfigError { name, problem: "must be positive".to_owned() });
+        }
+        Ok(value)
+    };
+    let max_files_per_task = u32::try_from(positive("TODO_MAX_FILES_PER_TASK", u64::from(defaults.max_files_per_task))?)
+        .map_err(|_| ConfigError { name: "TODO_MAX_FILES_PER_TASK", problem: "is too large".to_owned() })?;
+    Ok(FileLimits {
+        max_file_bytes: positive("TODO_MAX_FILE_BYTES", defaults.max_file_bytes)?,
+        max_files_per_task,
+        // S3 presigned URLs live at most 7 days.
+        upload_url_seconds: positive("TODO_UPLOAD_URL_SECONDS", defaults.upload_url_seconds)?.min(604_800),
+        download_url_seconds: positive("TODO_DOWNLOAD_URL_SECONDS", defaults.download_url_seconds)?.min(604_800),
+        denied_types: env
+            .optional("TODO_DENIED_CONTENT_TYPES")
+            .map_or(defaults.denied_types, |list| list.split(',').map(|kind| kind.trim().to_ascii_lowercase()).filter(|kind| !kind.is_empty()).collect()),
     })
 }
 

@@ -12,3 +12,26 @@ pub async fn serve(operation: &'static Operation) -> Result<(), lambda_http::Err
     })?;
     lambda_http::run(operation.router(app)).await
 }
+
+/// Serves a function driven by events (S3, schedules) rather than HTTP: `handler` gets the
+/// app built once per cold start and each event; an error fails the invocation, so Lambda
+/// retries it.
+pub async fn serve_events<E, R, F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    E: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize + Send + 'static,
+    F: Fn(todo_domain::App, E) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<R, todo_domain::Error>> + Send + 'static,
+{
+    crate::telemetry::init_lambda();
+    let app = crate::bootstrap::from_env().await.map_err(|error| {
+        tracing::error!(error = format!("{error:#}"), "cold start failed");
+        error
+    })?;
+    let handler = &handler;
+    lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(move |event: lambda_http::lambda_runtime::LambdaEvent<E>| {
+        let app = app.clone();
+        async move { handler(app, event.payload).await.map_err(|error| lambda_http::Error::from(error.to_string())) }
+    }))
+    .await
+}

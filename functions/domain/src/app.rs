@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::auth::{AccessTokens, PasswordHasher, Secret};
 use crate::clock::Clock;
 use crate::cursor::CursorCodec;
-use crate::ports::{BlobStore, SessionStore, TaskStore, UserStore};
+use crate::ports::{BlobStore, FileStore, SessionStore, TaskStore, UserStore};
 
 /// Settings every deployment shares, parsed once from its environment.
 #[derive(Clone, Debug)]
@@ -19,6 +19,32 @@ pub struct Settings {
     pub refresh_token_seconds: i64,
     /// How long an `Idempotency-Key` is remembered.
     pub idempotency_seconds: i64,
+    pub files: FileLimits,
+}
+
+/// Limits on attachments, with defaults a To-Do app can live with.
+#[derive(Clone, Debug)]
+pub struct FileLimits {
+    pub max_file_bytes: u64,
+    pub max_files_per_task: u32,
+    pub upload_url_seconds: u64,
+    pub download_url_seconds: u64,
+    /// Media types refused outright: ones a browser would run if opened in place.
+    pub denied_types: Vec<String>,
+}
+
+impl Default for FileLimits {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 25 * 1024 * 1024,
+            max_files_per_task: 20,
+            upload_url_seconds: 15 * 60,
+            download_url_seconds: 5 * 60,
+            denied_types: ["text/html", "application/xhtml+xml", "image/svg+xml", "text/javascript", "application/javascript", "application/x-msdownload", "application/x-sh"]
+                .map(str::to_owned)
+                .to_vec(),
+        }
+    }
 }
 
 impl Settings {
@@ -36,6 +62,7 @@ impl Settings {
             access_token_seconds: Self::DEFAULT_ACCESS_TOKEN_SECONDS,
             refresh_token_seconds: Self::DEFAULT_REFRESH_TOKEN_SECONDS,
             idempotency_seconds: Self::DEFAULT_IDEMPOTENCY_SECONDS,
+            files: FileLimits::default(),
         }
     }
 }
@@ -46,6 +73,7 @@ pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub tasks: Arc<dyn TaskStore>,
+    pub files: Arc<dyn FileStore>,
     pub blobs: Arc<dyn BlobStore>,
 }
 

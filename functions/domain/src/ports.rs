@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{IdempotencyKey, SessionId, Tag, Task, TaskId, Timestamp, User, UserId};
+use crate::model::{FileId, FileRecord, IdempotencyKey, SessionId, Tag, Task, TaskId, Timestamp, User, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -21,6 +21,9 @@ pub enum StoreError {
     /// A write for an owner that no longer exists (an account deleted mid-request).
     #[error("the owning user no longer exists")]
     OwnerMissing,
+    /// A count limit (files per task) would be exceeded.
+    #[error("limit reached")]
+    LimitReached,
     #[error("storage backend failed: {0}")]
     Backend(#[source] anyhow::Error),
 }
@@ -148,8 +151,32 @@ pub trait TaskStore: Send + Sync + std::fmt::Debug {
     async fn delete_task(&self, owner: UserId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()>;
     /// One page of an owner's tasks in id (creation) order.
     async fn list_tasks(&self, owner: UserId, filter: &TaskFilter, page: PageRequest<TaskId>) -> StoreResult<Page<Task, TaskId>>;
-    /// Removes every task and idempotency record of an owner. Returns how many tasks went.
+    /// Removes every task, idempotency record and file record of an owner (file objects
+    /// must be gone first). Returns how many tasks went.
     async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64>;
+}
+
+/// What recording an upload did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadOutcome {
+    /// The file was pending and is now available.
+    Completed(FileRecord),
+    /// It was already available: a duplicate event, nothing changed.
+    AlreadyAvailable(FileRecord),
+}
+
+#[async_trait]
+pub trait FileStore: Send + Sync + std::fmt::Debug {
+    /// Records a pending file, conditional on its task existing (`NotFound`) and the task
+    /// holding fewer than `max_per_task` files (`LimitReached`), atomically.
+    async fn create_file(&self, file: &FileRecord, max_per_task: u32) -> StoreResult<()>;
+    async fn get_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>>;
+    /// One page of a task's files in id (creation) order.
+    async fn list_files(&self, owner: UserId, task: TaskId, page: PageRequest<FileId>) -> StoreResult<Page<FileRecord, FileId>>;
+    /// Marks a pending file available with what actually arrived; idempotent.
+    async fn mark_uploaded(&self, owner: UserId, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome>;
+    /// Deletes a file's metadata; `NotFound` if it is not there.
+    async fn delete_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<()>;
 }
 
 /// Where a file's bytes live: built from ids only (`users/<uid>/tasks/<tid>/files/<fid>`),
@@ -178,6 +205,12 @@ impl ObjectKey {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The owner, task and file a key names, if it names one.
+    pub fn file_ids(&self) -> Option<(UserId, TaskId, FileId)> {
+        let segments: Vec<&str> = self.0.split('/').collect();
+        Some((UserId::parse(segments.get(1)?).ok()?, TaskId::parse(segments.get(3)?).ok()?, FileId::parse(segments.get(5)?).ok()?))
     }
 }
 

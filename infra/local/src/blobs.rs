@@ -9,16 +9,24 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use todo_adapters::embedded::{BlobRefusal, LocalBlobs};
 use todo_domain::clock::{Clock as _, SystemClock};
+use todo_domain::App;
 use todo_domain::ports::ObjectKey;
 
 /// Uploads up to this size are accepted by the local blob store (S3's single PUT allows 5 GB).
 pub const MAX_LOCAL_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
 
-pub fn routes(blobs: LocalBlobs) -> Router {
+/// What the blob routes need: the folder, and the app whose use case records arrivals.
+#[derive(Clone, Debug)]
+struct BlobState {
+    blobs: LocalBlobs,
+    app: App,
+}
+
+pub fn routes(blobs: LocalBlobs, app: App) -> Router {
     Router::new()
         .route("/blobs/{*key}", put(upload).get(download))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_LOCAL_UPLOAD_BYTES))
-        .with_state(blobs)
+        .with_state(BlobState { blobs, app })
 }
 
 /// A refused blob request, answered as a problem.
@@ -49,8 +57,9 @@ fn object_key(raw: &str) -> Result<ObjectKey, Refused> {
     ObjectKey::parse(raw).map_err(|_| Refused(BlobRefusal::NotFound))
 }
 
+/// Stores the bytes, then records the arrival as S3's `ObjectCreated` event would.
 async fn upload(
-    State(blobs): State<LocalBlobs>,
+    State(BlobState { blobs, app }): State<BlobState>,
     Path(key): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -59,6 +68,9 @@ async fn upload(
     let key = object_key(&key)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
     let info = blobs.put(&key, query.as_deref().unwrap_or(""), content_type, &body, SystemClock.now()).map_err(Refused)?;
+    if let Err(error) = todo_domain::usecases::files::complete_upload(&app, &key).await {
+        return Ok(error.into_response());
+    }
     let mut response = StatusCode::OK.into_response();
     if let Ok(etag) = HeaderValue::from_str(&info.etag) {
         response.headers_mut().insert(header::ETAG, etag);
@@ -66,7 +78,7 @@ async fn upload(
     Ok(response)
 }
 
-async fn download(State(blobs): State<LocalBlobs>, Path(key): Path<String>, RawQuery(query): RawQuery) -> Result<Response, Refused> {
+async fn download(State(BlobState { blobs, .. }): State<BlobState>, Path(key): Path<String>, RawQuery(query): RawQuery) -> Result<Response, Refused> {
     let key = object_key(&key)?;
     let (bytes, info, verified) = blobs.get(&key, query.as_deref().unwrap_or(""), SystemClock.now()).map_err(Refused)?;
     let mut response = bytes.into_response();

@@ -12,12 +12,12 @@ use todo_domain::http::Operation;
 
 /// Every operation the API offers, across services.
 pub fn operations() -> impl Iterator<Item = &'static Operation> {
-    todo_users::OPERATIONS.into_iter().chain(todo_tasks::OPERATIONS)
+    todo_users::OPERATIONS.into_iter().chain(todo_tasks::OPERATIONS).chain(todo_files::OPERATIONS)
 }
 
 /// The whole API as one router, plus the local blob URLs.
 pub fn router(embedded: EmbeddedApp) -> axum::Router {
-    todo_domain::http::router(operations(), embedded.app).merge(blobs::routes(embedded.blobs))
+    todo_domain::http::router(operations(), embedded.app.clone()).merge(blobs::routes(embedded.blobs, embedded.app))
 }
 
 /// The local server's configuration, from `TODO_ADDR`, `TODO_DATA_DIR` and

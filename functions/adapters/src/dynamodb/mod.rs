@@ -7,12 +7,15 @@
 //! | session         | `USER#<uid>`   | `SESSION#<sid>`   | `generation`; `ttl` = expiry            |
 //! | task            | `USER#<uid>`   | `TASK#<tid>`      | `completed`, `due_ms` for filters       |
 //! | idempotency key | `USER#<uid>`   | `IDEMPOTENCY#<k>` | `ttl` = expiry                          |
+//! | file            | `USER#<uid>`   | `FILE#<tid>#<fid>`| `status`                                |
+//! | file count      | `USER#<uid>`   | `FILECOUNT#<tid>` | `count`, kept with file writes          |
 //!
 //! Everything a user owns shares their partition, so listing, cascading and isolation are
 //! all key conditions. No request path Scans (see the `no_scan` test). Items are mapped with
 //! `serde_dynamo`: the domain type is flattened next to its key attributes.
 
 mod calls;
+mod files;
 mod schema;
 mod sessions;
 mod tasks;

@@ -1,10 +1,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{IdempotencyKey, Task, TaskId, Timestamp, UserId};
 use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore};
@@ -234,29 +233,39 @@ impl TaskStore for DynamoStore {
         Err(StoreError::backend(anyhow::anyhow!("task update kept conflicting with concurrent writes")))
     }
 
-    /// One conditional `DeleteItem`.
+    /// One `TransactWriteItems`: the task (conditionally) and its file counter. Its files are
+    /// gone by then (the use case deletes them first).
     async fn delete_task(&self, owner: UserId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {
-        let mut request = self
-            .client
-            .delete_item()
+        let mut task = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(owner), task_sk(id))))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        request = match expected_version {
-            Some(version) => request
-                .condition_expression("attribute_exists(PK) AND version = :expected")
-                .expression_attribute_values(":expected", n(version)),
-            None => request.condition_expression("attribute_exists(PK)"),
+        task = match expected_version {
+            Some(version) => task.condition_expression("attribute_exists(PK) AND version = :expected").expression_attribute_values(":expected", n(version)),
+            None => task.condition_expression("attribute_exists(PK)"),
         };
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(error) => match error.into_service_error() {
-                DeleteItemError::ConditionalCheckFailedException(failed) => {
-                    Err(if failed.item.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound })
-                }
-                other => Err(StoreError::backend(other)),
-            },
+        let counter = Delete::builder().table_name(&self.table).set_key(Some(key(user_pk(owner), format!("{}{id}", super::files::COUNT_PREFIX)))).build().map_err(StoreError::backend)?;
+        let items = vec![TransactWriteItem::builder().delete(task.build().map_err(StoreError::backend)?).build(), TransactWriteItem::builder().delete(counter).build()];
+        for attempt in 0..TRANSACTION_ATTEMPTS {
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let cancelled = match result {
+                Ok(_) => return Ok(()),
+                Err(error) => match error.into_service_error() {
+                    TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled,
+                    other => return Err(StoreError::backend(other)),
+                },
+            };
+            let reasons = cancelled.cancellation_reasons();
+            if condition_failed_at(reasons, 0) {
+                let existed = reasons.first().is_some_and(|reason| reason.item.is_some());
+                return Err(if existed { StoreError::VersionMismatch } else { StoreError::NotFound });
+            }
+            if !is_conflict(reasons) {
+                return Err(StoreError::backend(anyhow::anyhow!("task deletion cancelled: {reasons:?}")));
+            }
+            back_off(attempt).await;
         }
+        Err(StoreError::backend(anyhow::anyhow!("task deletion kept conflicting with concurrent writes")))
     }
 
     /// One `Query` per page: the key range is the owner's tasks after the cursor; filters
@@ -313,6 +322,8 @@ impl TaskStore for DynamoStore {
         let count = tasks.len() as u64;
         let mut keys = tasks;
         keys.extend(self.partition_keys(owner, IDEMPOTENCY_PREFIX).await?);
+        keys.extend(self.partition_keys(owner, super::files::FILE_PREFIX).await?);
+        keys.extend(self.partition_keys(owner, super::files::COUNT_PREFIX).await?);
         self.delete_keys(keys).await?;
         Ok(count)
     }

@@ -6,6 +6,7 @@
 //! server and `cargo run -- job ...` share one database).
 
 mod blobs;
+mod files;
 mod sessions;
 mod tasks;
 mod users;
@@ -27,7 +28,8 @@ const DATABASE_FILE: &str = "todo.sqlite3";
 const SECRET_FILE: &str = "token-secret";
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
     CREATE TABLE users (
         id TEXT PRIMARY KEY,
         email TEXT NOT NULL UNIQUE,
@@ -57,7 +59,18 @@ const MIGRATIONS: &[&str] = &[r"
         doc TEXT NOT NULL,
         PRIMARY KEY (owner, key)
     ) STRICT, WITHOUT ROWID;
-"];
+",
+    r"
+    CREATE TABLE files (
+        owner TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (owner, task_id, id)
+    ) STRICT, WITHOUT ROWID;
+",
+];
 
 #[derive(Clone)]
 pub struct EmbeddedStore {

@@ -166,6 +166,7 @@ impl TaskStore for EmbeddedStore {
         let owner = owner.to_string();
         self.transaction(move |tx| {
             tx.execute("DELETE FROM idempotency WHERE owner = ?1", [&owner]).map_err(backend)?;
+            tx.execute("DELETE FROM files WHERE owner = ?1", [&owner]).map_err(backend)?;
             tx.execute("DELETE FROM tasks WHERE owner = ?1", [&owner]).map(|n| n as u64).map_err(backend)
         })
         .await

@@ -186,6 +186,27 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
     }
 }
 
+/// All `{params}` of a route's path, as text (for routes with more than one).
+#[derive(Debug, Clone)]
+pub struct PathParams(std::collections::HashMap<String, String>);
+
+impl PathParams {
+    pub fn get(&self, name: &str) -> Result<&str, Error> {
+        self.0.get(name).map(String::as_str).ok_or_else(|| Error::field(name, "is missing"))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParams {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        axum::extract::Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(params)| Self(params))
+            .map_err(|_| Error::field("path", "is not a valid path segment"))
+    }
+}
+
 /// Parses an id from a path segment, naming the segment in the error.
 pub fn parse_path_id<T>(field: &str, raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, Error> {
     parse(raw).map_err(|message| Error::field(field, message))

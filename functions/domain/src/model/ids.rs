@@ -79,6 +79,10 @@ ulid_id!(
     /// A task. Unique per owner; ids sort in creation order.
     TaskId
 );
+ulid_id!(
+    /// A file attached to a task.
+    FileId
+);
 
 /// A client-chosen `Idempotency-Key`: 1 to 255 visible ASCII characters.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]

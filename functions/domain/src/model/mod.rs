@@ -1,12 +1,14 @@
 //! Newtypes that parse once at the edge: once a value of these types exists, it is valid.
 
+mod file;
 mod ids;
 mod task;
 mod text;
 mod time;
 mod user;
 
-pub use ids::{IdempotencyKey, SessionId, TaskId, UserId};
+pub use file::{ContentType, FileName, FileRecord, FileStatus};
+pub use ids::{FileId, IdempotencyKey, SessionId, TaskId, UserId};
 pub use task::{Completion, Frequency, NewTask, Notes, Priority, Recurrence, Tag, Tags, Task, TaskPatch, Title};
 pub use time::Timestamp;
 pub use user::{DisplayName, Email, Password, PasswordHash, User};

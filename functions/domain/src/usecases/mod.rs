@@ -1,5 +1,6 @@
 //! Use cases: one function per operation, over the ports. Handlers parse a request into the
 //! arguments, call one of these, and render the result.
 
+pub mod files;
 pub mod tasks;
 pub mod users;

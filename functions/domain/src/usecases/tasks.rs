@@ -126,6 +126,13 @@ pub async fn update_task(app: &App, principal: Principal, id: TaskId, patch: Tas
 
 #[instrument(skip_all, fields(user_id = %principal.user_id, task_id = %id))]
 pub async fn delete_task(app: &App, principal: Principal, id: TaskId, if_match: Option<u64>) -> Result<(), Error> {
+    let task = get_task(app, principal, id).await?;
+    if if_match.is_some_and(|expected| expected != task.version) {
+        return Err(Error::PreconditionFailed);
+    }
+    // Files go first (objects, then metadata), the task last: an interrupted delete leaves
+    // the task in place, and retrying it finishes the job.
+    crate::usecases::files::delete_task_files(app, principal.user_id, id).await?;
     match app.stores.tasks.delete_task(principal.user_id, id, if_match).await {
         Ok(()) => Ok(()),
         Err(StoreError::NotFound) => Err(Error::NotFound("task")),

@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::auth::{Principal, RefreshToken};
 use crate::error::Error;
 use crate::model::{DisplayName, Email, Password, SessionId, Timestamp, User, UserId};
-use crate::ports::{Session, StoreError};
+use crate::ports::{PageRequest, Session, StoreError, TaskFilter};
 
 /// A freshly issued token pair.
 #[derive(Debug)]
@@ -197,8 +197,25 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
 pub async fn delete_account(app: &App, principal: Principal) -> Result<(), Error> {
     let user = current_user(app, principal).await?;
     app.stores.users.delete_user(&user).await?;
+    let files = delete_all_files(app, user.id).await?;
     let tasks = app.stores.tasks.delete_user_tasks(user.id).await?;
     let sessions = app.stores.sessions.delete_user_sessions(user.id).await?;
-    tracing::info!(tasks, sessions, "account deleted");
+    tracing::info!(tasks, files, sessions, "account deleted");
     Ok(())
+}
+
+/// Every file of every task of a user, objects first.
+async fn delete_all_files(app: &App, user: UserId) -> Result<u64, Error> {
+    let mut removed = 0;
+    let mut after = None;
+    loop {
+        let page = app.stores.tasks.list_tasks(user, &TaskFilter::default(), PageRequest { limit: 100, after }).await?;
+        for task in &page.items {
+            removed += crate::usecases::files::delete_task_files(app, user, task.id).await?;
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(removed),
+        }
+    }
 }

@@ -4,6 +4,7 @@
 mod bad_input;
 mod blobs;
 mod events;
+mod files;
 mod lambda_runtime;
 mod server;
 mod support;

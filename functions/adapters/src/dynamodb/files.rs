@@ -1,0 +1,164 @@
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+use todo_domain::model::{FileId, FileRecord, TaskId, Timestamp, UserId};
+use todo_domain::ports::{FileStore, ObjectInfo, Page, PageRequest, StoreError, StoreResult, UploadOutcome};
+
+use super::{DynamoStore, backend, condition_failed_at, from_item, key, n, s, to_item, user_pk};
+
+pub(crate) const FILE_PREFIX: &str = "FILE#";
+pub(crate) const COUNT_PREFIX: &str = "FILECOUNT#";
+
+#[derive(Serialize, Deserialize)]
+struct FileItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(flatten)]
+    file: FileRecord,
+}
+
+fn task_files_prefix(task: TaskId) -> String {
+    format!("{FILE_PREFIX}{task}#")
+}
+
+fn file_sk(task: TaskId, id: FileId) -> String {
+    format!("{}{id}", task_files_prefix(task))
+}
+
+fn count_sk(task: TaskId) -> String {
+    format!("{COUNT_PREFIX}{task}")
+}
+
+fn cancelled(error: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>) -> Result<Vec<aws_sdk_dynamodb::types::CancellationReason>, StoreError> {
+    match error.into_service_error() {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => Ok(cancelled.cancellation_reasons.unwrap_or_default()),
+        other => Err(StoreError::backend(other)),
+    }
+}
+
+#[async_trait]
+impl FileStore for DynamoStore {
+    /// One `TransactWriteItems`: the task exists, its file count is under the limit (and goes
+    /// up by one), the file record is new.
+    async fn create_file(&self, file: &FileRecord, max_per_task: u32) -> StoreResult<()> {
+        let pk = user_pk(file.owner);
+        let task_exists = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk.clone(), format!("TASK#{}", file.task_id))))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(StoreError::backend)?;
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk.clone(), count_sk(file.task_id))))
+            .update_expression("ADD #count :one")
+            .condition_expression("attribute_not_exists(#count) OR #count < :max")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max_per_task))
+            .build()
+            .map_err(StoreError::backend)?;
+        let item = FileItem { pk, sk: file_sk(file.task_id, file.id), file: file.clone() };
+        let put = Put::builder().table_name(&self.table).set_item(Some(to_item(&item)?)).condition_expression("attribute_not_exists(PK)").build().map_err(StoreError::backend)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(task_exists).build())
+            .transact_items(TransactWriteItem::builder().update(count).build())
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await;
+        let Err(error) = result else { return Ok(()) };
+        let reasons = cancelled(error)?;
+        Err(if condition_failed_at(&reasons, 0) {
+            StoreError::NotFound
+        } else if condition_failed_at(&reasons, 1) {
+            StoreError::LimitReached
+        } else if condition_failed_at(&reasons, 2) {
+            StoreError::AlreadyExists
+        } else {
+            StoreError::backend(anyhow::anyhow!("file creation cancelled: {reasons:?}"))
+        })
+    }
+
+    /// One `GetItem`.
+    async fn get_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>> {
+        let output = self.client.get_item().table_name(&self.table).set_key(Some(key(user_pk(owner), file_sk(task, id)))).consistent_read(true).send().await.map_err(backend)?;
+        output.item.map(|item| from_item::<FileItem>(item).map(|item| item.file)).transpose()
+    }
+
+    /// One `Query` per page.
+    async fn list_files(&self, owner: UserId, task: TaskId, page: PageRequest<FileId>) -> StoreResult<Page<FileRecord, FileId>> {
+        let prefix = task_files_prefix(task);
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(user_pk(owner)))
+            .expression_attribute_values(":prefix", s(prefix.clone()))
+            .limit(i32::try_from(page.limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(page.after.map(|after| key(user_pk(owner), file_sk(task, after))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        let items = output.items.unwrap_or_default().into_iter().map(|item| from_item::<FileItem>(item).map(|item| item.file)).collect::<StoreResult<Vec<_>>>()?;
+        let next = output.last_evaluated_key.and_then(|last| last.get("SK").and_then(|sk| sk.as_s().ok()).and_then(|sk| sk.strip_prefix(&prefix)).and_then(|id| FileId::parse(id).ok()));
+        Ok(Page { items, next })
+    }
+
+    /// One conditional `UpdateItem` (pending → available); a duplicate finds it available.
+    async fn mark_uploaded(&self, owner: UserId, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(owner), file_sk(task, id))))
+            .update_expression("SET #status = :available, size = :size, etag = :etag, uploaded_at = :at")
+            .condition_expression("#status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":available", s("available"))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":size", n(info.size))
+            .expression_attribute_values(":etag", s(info.etag.clone()))
+            .expression_attribute_values(":at", s(at.to_string()))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(UploadOutcome::Completed(from_item::<FileItem>(output.attributes.unwrap_or_default())?.file)),
+            Err(error) => match error.into_service_error() {
+                UpdateItemError::ConditionalCheckFailedException(failed) => match failed.item {
+                    Some(item) => Ok(UploadOutcome::AlreadyAvailable(from_item::<FileItem>(item)?.file)),
+                    None => Err(StoreError::NotFound),
+                },
+                other => Err(StoreError::backend(other)),
+            },
+        }
+    }
+
+    /// One `TransactWriteItems`: the record goes and the task's file count goes down.
+    async fn delete_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<()> {
+        let pk = user_pk(owner);
+        let delete = Delete::builder().table_name(&self.table).set_key(Some(key(pk.clone(), file_sk(task, id)))).condition_expression("attribute_exists(PK)").build().map_err(StoreError::backend)?;
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, count_sk(task))))
+            .update_expression("ADD #count :minus_one")
+            .condition_expression("attribute_exists(#count)")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_values(":minus_one", n(-1))
+            .build()
+            .map_err(StoreError::backend)?;
+        let result = self.client.transact_write_items().transact_items(TransactWriteItem::builder().delete(delete).build()).transact_items(TransactWriteItem::builder().update(count).build()).send().await;
+        let Err(error) = result else { return Ok(()) };
+        let reasons = cancelled(error)?;
+        Err(if condition_failed_at(&reasons, 0) { StoreError::NotFound } else { StoreError::backend(anyhow::anyhow!("file deletion cancelled: {reasons:?}")) })
+    }
+}

@@ -1,0 +1,191 @@
+//! File attachments: upload URLs, completion on arrival, listing, download URLs, deletion,
+//! and the cascades that remove a task's or an account's files.
+
+use std::time::Duration;
+
+use tracing::instrument;
+
+use crate::app::App;
+use crate::auth::Principal;
+use crate::error::{Collector, Error};
+use crate::model::{ContentType, FileId, FileName, FileRecord, FileStatus, TaskId, UserId};
+use crate::ports::{ObjectKey, PageRequest, PresignedRequest, StoreError, UploadOutcome, UploadSpec};
+use crate::usecases::tasks::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
+/// A file a client wants to upload, parsed at the edge (limits are checked here, as they
+/// are configuration).
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub name: FileName,
+    pub content_type: ContentType,
+    pub size: i64,
+}
+
+#[derive(Debug)]
+pub struct RequestedUpload {
+    pub file: FileRecord,
+    pub upload: PresignedRequest,
+}
+
+#[instrument(skip_all, fields(user_id = %principal.user_id, task_id = %task))]
+pub async fn request_upload(app: &App, principal: Principal, task: TaskId, new: NewFile) -> Result<RequestedUpload, Error> {
+    let limits = &app.settings.files;
+    let mut errors = Collector::new();
+    let size = u64::try_from(new.size).ok().filter(|size| (1..=limits.max_file_bytes).contains(size));
+    if size.is_none() {
+        errors.push("size", format!("must be from 1 to {} bytes", limits.max_file_bytes));
+    }
+    if limits.denied_types.iter().any(|denied| denied == new.content_type.as_str()) {
+        errors.push("content_type", format!("{} files are not accepted", new.content_type.as_str()));
+    }
+    errors.finish()?;
+    let size = size.expect("checked");
+    let now = app.clock.now();
+    let expires_in = Duration::from_secs(limits.upload_url_seconds);
+    let file = FileRecord {
+        id: FileId::generate(),
+        owner: principal.user_id,
+        task_id: task,
+        name: new.name,
+        content_type: new.content_type,
+        declared_size: size,
+        size: None,
+        etag: None,
+        status: FileStatus::Pending,
+        created_at: now,
+        upload_expires_at: now.plus(chrono::Duration::seconds(i64::try_from(limits.upload_url_seconds).unwrap_or(i64::MAX))),
+        uploaded_at: None,
+    };
+    match app.stores.files.create_file(&file, limits.max_files_per_task).await {
+        Ok(()) => {}
+        Err(StoreError::NotFound) => return Err(Error::NotFound("task")),
+        Err(StoreError::LimitReached) => return Err(Error::Conflict(format!("a task holds at most {} files", limits.max_files_per_task))),
+        Err(other) => return Err(other.into()),
+    }
+    let spec = UploadSpec { content_type: file.content_type.as_str().to_owned(), content_length: size };
+    let upload = app.stores.blobs.presign_put(&file.object_key(), &spec, expires_in, now).await?;
+    Ok(RequestedUpload { file, upload })
+}
+
+/// What an object arriving in the store led to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Arrival {
+    Completed,
+    /// The same event again (or a second upload to one URL): nothing changed.
+    Duplicate,
+    /// No metadata names this object (foreign, or its file was deleted): it was removed.
+    Orphan,
+    /// Not what the upload URL allowed (a store that does not enforce URLs): removed.
+    Rejected,
+    /// The object is no longer there (deleted since): nothing to do.
+    Gone,
+}
+
+/// Records an object's arrival. Trusts neither the client's declared size nor the event:
+/// asks the store what is there.
+#[instrument(skip_all, fields(key = key.as_str()))]
+pub async fn complete_upload(app: &App, key: &ObjectKey) -> Result<Arrival, Error> {
+    let Some((owner, task, id)) = key.file_ids() else {
+        app.stores.blobs.delete(key).await?;
+        return Ok(Arrival::Orphan);
+    };
+    let Some(file) = app.stores.files.get_file(owner, task, id).await? else {
+        app.stores.blobs.delete(key).await?;
+        return Ok(Arrival::Orphan);
+    };
+    let Some(info) = app.stores.blobs.head(key).await? else {
+        return Ok(Arrival::Gone);
+    };
+    if file.status == FileStatus::Available {
+        return Ok(Arrival::Duplicate);
+    }
+    if info.size != file.declared_size || info.size > app.settings.files.max_file_bytes {
+        tracing::warn!(declared = file.declared_size, actual = info.size, "upload does not match its URL; removing it");
+        app.stores.blobs.delete(key).await?;
+        return Ok(Arrival::Rejected);
+    }
+    match app.stores.files.mark_uploaded(owner, task, id, &info, app.clock.now()).await {
+        Ok(UploadOutcome::Completed(_)) => Ok(Arrival::Completed),
+        Ok(UploadOutcome::AlreadyAvailable(_)) => Ok(Arrival::Duplicate),
+        Err(StoreError::NotFound) => {
+            // Deleted between the read and the write: its object must not linger.
+            app.stores.blobs.delete(key).await?;
+            Ok(Arrival::Orphan)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// A file and, once it is available, a download URL.
+#[derive(Debug)]
+pub struct FileWithDownload {
+    pub file: FileRecord,
+    pub download: Option<PresignedRequest>,
+}
+
+pub async fn get_file(app: &App, principal: Principal, task: TaskId, id: FileId) -> Result<FileWithDownload, Error> {
+    let file = app.stores.files.get_file(principal.user_id, task, id).await?.ok_or(Error::NotFound("file"))?;
+    let download = match file.status {
+        FileStatus::Available => {
+            let expires_in = Duration::from_secs(app.settings.files.download_url_seconds);
+            Some(app.stores.blobs.presign_get(&file.object_key(), Some(file.name.as_str()), expires_in, app.clock.now()).await?)
+        }
+        FileStatus::Pending => None,
+    };
+    Ok(FileWithDownload { file, download })
+}
+
+#[derive(Debug)]
+pub struct FilePage {
+    pub items: Vec<FileRecord>,
+    pub next_cursor: Option<String>,
+}
+
+fn file_list(task: TaskId) -> String {
+    format!("files:{task}")
+}
+
+pub async fn list_files(app: &App, principal: Principal, task: TaskId, limit: Option<u32>, cursor: Option<&str>) -> Result<FilePage, Error> {
+    // Another user's task (or none) is a 404, not an empty list.
+    app.stores.tasks.get_task(principal.user_id, task).await?.ok_or(Error::NotFound("task"))?;
+    let after = match cursor {
+        Some(cursor) => Some(app.cursors.decode::<FileId>(principal.user_id, &file_list(task), cursor).map_err(|message| Error::field("cursor", message))?),
+        None => None,
+    };
+    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+    let page = app.stores.files.list_files(principal.user_id, task, PageRequest { limit, after }).await?;
+    let next_cursor = page.next.map(|last| app.cursors.encode(principal.user_id, &file_list(task), &last));
+    Ok(FilePage { items: page.items, next_cursor })
+}
+
+/// Deletes the object first, then the metadata: an interruption leaves metadata without
+/// bytes (retrying the delete finishes it), never bytes nobody can name.
+#[instrument(skip_all, fields(user_id = %principal.user_id, task_id = %task, file_id = %id))]
+pub async fn delete_file(app: &App, principal: Principal, task: TaskId, id: FileId) -> Result<(), Error> {
+    let file = app.stores.files.get_file(principal.user_id, task, id).await?.ok_or(Error::NotFound("file"))?;
+    remove(app, &file).await
+}
+
+async fn remove(app: &App, file: &FileRecord) -> Result<(), Error> {
+    app.stores.blobs.delete(&file.object_key()).await?;
+    match app.stores.files.delete_file(file.owner, file.task_id, file.id).await {
+        Ok(()) | Err(StoreError::NotFound) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Removes every file of a task, objects first, a page at a time. Returns how many went.
+pub async fn delete_task_files(app: &App, owner: UserId, task: TaskId) -> Result<u64, Error> {
+    let mut removed = 0;
+    loop {
+        // Always the first page: what was removed is no longer in it.
+        let page = app.stores.files.list_files(owner, task, PageRequest { limit: MAX_PAGE_SIZE, after: None }).await?;
+        if page.items.is_empty() {
+            return Ok(removed);
+        }
+        for file in &page.items {
+            remove(app, file).await?;
+            removed += 1;
+        }
+    }
+}

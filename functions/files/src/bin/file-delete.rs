@@ -1,0 +1,6 @@
+//! Lambda function `file-delete`: `DELETE /tasks/{id}/files/{file_id}`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    todo_adapters::lambda::serve(&todo_files::DELETE_FILE).await
+}

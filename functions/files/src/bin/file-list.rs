@@ -1,0 +1,6 @@
+//! Lambda function `file-list`: `GET /tasks/{id}/files`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    todo_adapters::lambda::serve(&todo_files::LIST_FILES).await
+}
