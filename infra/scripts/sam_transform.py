@@ -25,6 +25,13 @@ def main(path):
     if matches:
         sys.exit(f"{path} does not parse: {matches}")
     template = copy.deepcopy(template)
+    expected_routes = sum(
+        1
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+        for event in resource["Properties"].get("Events", {}).values()
+        if event["Type"] == "HttpApi"
+    )
     for name, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = f"s3://artifacts/{name}.zip"
@@ -35,7 +42,7 @@ def main(path):
     # SAM expands an HttpApi's routes into the API's OpenAPI body.
     routes = [(method, path) for api in apis for path, methods in api["Properties"]["Body"]["paths"].items() for method in methods]
     permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
-    if not functions or len(routes) != len(functions) or len(permissions) < len(functions):
+    if not functions or len(routes) != expected_routes or len(permissions) < len(functions):
         sys.exit(f"unexpected expansion: {len(functions)} functions, {len(routes)} routes, {len(permissions)} permissions")
     for function in functions:
         properties = function["Properties"]

@@ -115,9 +115,9 @@ pub fn file_limits(env: &Env<'_>) -> Result<FileLimits, ConfigError> {
         // S3 presigned URLs live at most 7 days.
         upload_url_seconds: positive("TODO_UPLOAD_URL_SECONDS", defaults.upload_url_seconds)?.min(604_800),
         download_url_seconds: positive("TODO_DOWNLOAD_URL_SECONDS", defaults.download_url_seconds)?.min(604_800),
-        denied_types: env
-            .optional("TODO_DENIED_CONTENT_TYPES")
-            .map_or(defaults.denied_types, |list| list.split(',').map(|kind| kind.trim().to_ascii_lowercase()).filter(|kind| !kind.is_empty()).collect()),
+        denied_types: env.optional("TODO_DENIED_CONTENT_TYPES").map_or(defaults.denied_types, |list| {
+            list.split(',').map(|kind| kind.trim().to_ascii_lowercase()).filter(|kind| !kind.is_empty()).collect()
+        }),
     })
 }
 

@@ -40,9 +40,17 @@ impl Default for FileLimits {
             max_files_per_task: 20,
             upload_url_seconds: 15 * 60,
             download_url_seconds: 5 * 60,
-            denied_types: ["text/html", "application/xhtml+xml", "image/svg+xml", "text/javascript", "application/javascript", "application/x-msdownload", "application/x-sh"]
-                .map(str::to_owned)
-                .to_vec(),
+            denied_types: [
+                "text/html",
+                "application/xhtml+xml",
+                "image/svg+xml",
+                "text/javascript",
+                "application/javascript",
+                "application/x-msdownload",
+                "application/x-sh",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
         }
     }
 }

@@ -19,7 +19,12 @@ fn file_id(params: &PathParams) -> Result<FileId, Error> {
     parse_path_id("file_id", params.get("file_id")?, FileId::parse)
 }
 
-pub async fn request_upload(State(app): State<App>, Authenticated(principal): Authenticated, params: PathParams, body: JsonBody<NewFileBody>) -> Result<Response, Error> {
+pub async fn request_upload(
+    State(app): State<App>,
+    Authenticated(principal): Authenticated,
+    params: PathParams,
+    body: JsonBody<NewFileBody>,
+) -> Result<Response, Error> {
     let task = task_id(&params)?;
     let requested = files::request_upload(&app, principal, task, body.value.try_into()?).await?;
     let location = HeaderValue::from_str(&format!("/tasks/{task}/files/{}", requested.file.id)).expect("ids are header-safe");
@@ -29,13 +34,22 @@ pub async fn request_upload(State(app): State<App>, Authenticated(principal): Au
     Ok(response)
 }
 
-pub async fn list_files(State(app): State<App>, Authenticated(principal): Authenticated, params: PathParams, QueryParams(query): QueryParams<ListQuery>) -> Result<Json<FileListView>, Error> {
+pub async fn list_files(
+    State(app): State<App>,
+    Authenticated(principal): Authenticated,
+    params: PathParams,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<FileListView>, Error> {
     let task = task_id(&params)?;
     let page = files::list_files(&app, principal, task, query.limit()?, query.cursor.as_deref()).await?;
     Ok(Json(FileListView { items: page.items.iter().map(|file| FileView::new(file, None)).collect(), next_cursor: page.next_cursor }))
 }
 
-pub async fn get_file(State(app): State<App>, Authenticated(principal): Authenticated, params: PathParams) -> Result<Json<FileView>, Error> {
+pub async fn get_file(
+    State(app): State<App>,
+    Authenticated(principal): Authenticated,
+    params: PathParams,
+) -> Result<Json<FileView>, Error> {
     let found = files::get_file(&app, principal, task_id(&params)?, file_id(&params)?).await?;
     Ok(Json(FileView::new(&found.file, found.download)))
 }

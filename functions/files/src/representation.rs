@@ -40,7 +40,12 @@ impl ListQuery {
     pub fn limit(&self) -> Result<Option<u32>, Error> {
         self.limit
             .as_deref()
-            .map(|raw| raw.parse::<u32>().ok().filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit)).ok_or_else(|| Error::field("limit", format!("must be an integer from 1 to {MAX_PAGE_SIZE}"))))
+            .map(|raw| {
+                raw.parse::<u32>()
+                    .ok()
+                    .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
+                    .ok_or_else(|| Error::field("limit", format!("must be an integer from 1 to {MAX_PAGE_SIZE}")))
+            })
             .transpose()
     }
 }

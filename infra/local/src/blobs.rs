@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use todo_adapters::embedded::{BlobRefusal, LocalBlobs};
-use todo_domain::clock::{Clock as _, SystemClock};
 use todo_domain::App;
+use todo_domain::clock::{Clock as _, SystemClock};
 use todo_domain::ports::ObjectKey;
 
 /// Uploads up to this size are accepted by the local blob store (S3's single PUT allows 5 GB).
@@ -78,7 +78,11 @@ async fn upload(
     Ok(response)
 }
 
-async fn download(State(BlobState { blobs, .. }): State<BlobState>, Path(key): Path<String>, RawQuery(query): RawQuery) -> Result<Response, Refused> {
+async fn download(
+    State(BlobState { blobs, .. }): State<BlobState>,
+    Path(key): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Refused> {
     let key = object_key(&key)?;
     let (bytes, info, verified) = blobs.get(&key, query.as_deref().unwrap_or(""), SystemClock.now()).map_err(Refused)?;
     let mut response = bytes.into_response();

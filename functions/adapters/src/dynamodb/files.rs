@@ -33,7 +33,9 @@ fn count_sk(task: TaskId) -> String {
     format!("{COUNT_PREFIX}{task}")
 }
 
-fn cancelled(error: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>) -> Result<Vec<aws_sdk_dynamodb::types::CancellationReason>, StoreError> {
+fn cancelled(
+    error: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Result<Vec<aws_sdk_dynamodb::types::CancellationReason>, StoreError> {
     match error.into_service_error() {
         TransactWriteItemsError::TransactionCanceledException(cancelled) => Ok(cancelled.cancellation_reasons.unwrap_or_default()),
         other => Err(StoreError::backend(other)),
@@ -63,7 +65,12 @@ impl FileStore for DynamoStore {
             .build()
             .map_err(StoreError::backend)?;
         let item = FileItem { pk, sk: file_sk(file.task_id, file.id), file: file.clone() };
-        let put = Put::builder().table_name(&self.table).set_item(Some(to_item(&item)?)).condition_expression("attribute_not_exists(PK)").build().map_err(StoreError::backend)?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&item)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(StoreError::backend)?;
         let result = self
             .client
             .transact_write_items()
@@ -87,7 +94,15 @@ impl FileStore for DynamoStore {
 
     /// One `GetItem`.
     async fn get_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>> {
-        let output = self.client.get_item().table_name(&self.table).set_key(Some(key(user_pk(owner), file_sk(task, id)))).consistent_read(true).send().await.map_err(backend)?;
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(owner), file_sk(task, id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
         output.item.map(|item| from_item::<FileItem>(item).map(|item| item.file)).transpose()
     }
 
@@ -107,8 +122,15 @@ impl FileStore for DynamoStore {
             .send()
             .await
             .map_err(backend)?;
-        let items = output.items.unwrap_or_default().into_iter().map(|item| from_item::<FileItem>(item).map(|item| item.file)).collect::<StoreResult<Vec<_>>>()?;
-        let next = output.last_evaluated_key.and_then(|last| last.get("SK").and_then(|sk| sk.as_s().ok()).and_then(|sk| sk.strip_prefix(&prefix)).and_then(|id| FileId::parse(id).ok()));
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<FileItem>(item).map(|item| item.file))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = output.last_evaluated_key.and_then(|last| {
+            last.get("SK").and_then(|sk| sk.as_s().ok()).and_then(|sk| sk.strip_prefix(&prefix)).and_then(|id| FileId::parse(id).ok())
+        });
         Ok(Page { items, next })
     }
 
@@ -119,9 +141,13 @@ impl FileStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(owner), file_sk(task, id))))
-            .update_expression("SET #status = :available, size = :size, etag = :etag, uploaded_at = :at")
+            // `size` is a reserved word: every name goes through a placeholder.
+            .update_expression("SET #status = :available, #size = :size, #etag = :etag, #uploaded_at = :at")
             .condition_expression("#status = :pending")
             .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#size", "size")
+            .expression_attribute_names("#etag", "etag")
+            .expression_attribute_names("#uploaded_at", "uploaded_at")
             .expression_attribute_values(":available", s("available"))
             .expression_attribute_values(":pending", s("pending"))
             .expression_attribute_values(":size", n(info.size))
@@ -146,7 +172,12 @@ impl FileStore for DynamoStore {
     /// One `TransactWriteItems`: the record goes and the task's file count goes down.
     async fn delete_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<()> {
         let pk = user_pk(owner);
-        let delete = Delete::builder().table_name(&self.table).set_key(Some(key(pk.clone(), file_sk(task, id)))).condition_expression("attribute_exists(PK)").build().map_err(StoreError::backend)?;
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk.clone(), file_sk(task, id))))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(StoreError::backend)?;
         let count = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(pk, count_sk(task))))
@@ -156,9 +187,19 @@ impl FileStore for DynamoStore {
             .expression_attribute_values(":minus_one", n(-1))
             .build()
             .map_err(StoreError::backend)?;
-        let result = self.client.transact_write_items().transact_items(TransactWriteItem::builder().delete(delete).build()).transact_items(TransactWriteItem::builder().update(count).build()).send().await;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(delete).build())
+            .transact_items(TransactWriteItem::builder().update(count).build())
+            .send()
+            .await;
         let Err(error) = result else { return Ok(()) };
         let reasons = cancelled(error)?;
-        Err(if condition_failed_at(&reasons, 0) { StoreError::NotFound } else { StoreError::backend(anyhow::anyhow!("file deletion cancelled: {reasons:?}")) })
+        Err(if condition_failed_at(&reasons, 0) {
+            StoreError::NotFound
+        } else {
+            StoreError::backend(anyhow::anyhow!("file deletion cancelled: {reasons:?}"))
+        })
     }
 }

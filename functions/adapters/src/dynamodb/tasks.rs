@@ -241,11 +241,20 @@ impl TaskStore for DynamoStore {
             .set_key(Some(key(user_pk(owner), task_sk(id))))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         task = match expected_version {
-            Some(version) => task.condition_expression("attribute_exists(PK) AND version = :expected").expression_attribute_values(":expected", n(version)),
+            Some(version) => task
+                .condition_expression("attribute_exists(PK) AND version = :expected")
+                .expression_attribute_values(":expected", n(version)),
             None => task.condition_expression("attribute_exists(PK)"),
         };
-        let counter = Delete::builder().table_name(&self.table).set_key(Some(key(user_pk(owner), format!("{}{id}", super::files::COUNT_PREFIX)))).build().map_err(StoreError::backend)?;
-        let items = vec![TransactWriteItem::builder().delete(task.build().map_err(StoreError::backend)?).build(), TransactWriteItem::builder().delete(counter).build()];
+        let counter = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(owner), format!("{}{id}", super::files::COUNT_PREFIX))))
+            .build()
+            .map_err(StoreError::backend)?;
+        let items = vec![
+            TransactWriteItem::builder().delete(task.build().map_err(StoreError::backend)?).build(),
+            TransactWriteItem::builder().delete(counter).build(),
+        ];
         for attempt in 0..TRANSACTION_ATTEMPTS {
             let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let cancelled = match result {

@@ -15,17 +15,26 @@ fn status(file: &FileRecord) -> &'static str {
 #[async_trait]
 impl FileStore for EmbeddedStore {
     async fn create_file(&self, file: &FileRecord, max_per_task: u32) -> StoreResult<()> {
-        let (owner, task_id, id, status, doc) = (file.owner.to_string(), file.task_id.to_string(), file.id.to_string(), status(file), to_doc(file)?);
+        let (owner, task_id, id, status, doc) =
+            (file.owner.to_string(), file.task_id.to_string(), file.id.to_string(), status(file), to_doc(file)?);
         self.transaction(move |tx| {
-            let task = tx.query_row("SELECT 1 FROM tasks WHERE owner = ?1 AND id = ?2", [&owner, &task_id], |_| Ok(())).optional().map_err(backend)?;
+            let task = tx
+                .query_row("SELECT 1 FROM tasks WHERE owner = ?1 AND id = ?2", [&owner, &task_id], |_| Ok(()))
+                .optional()
+                .map_err(backend)?;
             if task.is_none() {
                 return Err(StoreError::NotFound);
             }
-            let count: u32 = tx.query_row("SELECT count(*) FROM files WHERE owner = ?1 AND task_id = ?2", [&owner, &task_id], |row| row.get(0)).map_err(backend)?;
+            let count: u32 = tx
+                .query_row("SELECT count(*) FROM files WHERE owner = ?1 AND task_id = ?2", [&owner, &task_id], |row| row.get(0))
+                .map_err(backend)?;
             if count >= max_per_task {
                 return Err(StoreError::LimitReached);
             }
-            match tx.execute("INSERT INTO files (owner, task_id, id, status, doc) VALUES (?1, ?2, ?3, ?4, ?5)", params![owner, task_id, id, status, doc]) {
+            match tx.execute(
+                "INSERT INTO files (owner, task_id, id, status, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![owner, task_id, id, status, doc],
+            ) {
                 Ok(_) => Ok(()),
                 Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
                 Err(error) => Err(backend(error)),
@@ -36,7 +45,12 @@ impl FileStore for EmbeddedStore {
 
     async fn get_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>> {
         let keys = [owner.to_string(), task.to_string(), id.to_string()];
-        let doc = self.read(move |c| c.query_row("SELECT doc FROM files WHERE owner = ?1 AND task_id = ?2 AND id = ?3", keys, |row| row.get::<_, String>(0)).optional()).await?;
+        let doc = self
+            .read(move |c| {
+                c.query_row("SELECT doc FROM files WHERE owner = ?1 AND task_id = ?2 AND id = ?3", keys, |row| row.get::<_, String>(0))
+                    .optional()
+            })
+            .await?;
         doc.as_deref().map(from_doc).transpose()
     }
 
@@ -46,7 +60,8 @@ impl FileStore for EmbeddedStore {
         let limit = page.limit;
         let docs = self
             .read(move |c| {
-                let mut statement = c.prepare_cached("SELECT doc FROM files WHERE owner = ?1 AND task_id = ?2 AND id > ?3 ORDER BY id LIMIT ?4")?;
+                let mut statement =
+                    c.prepare_cached("SELECT doc FROM files WHERE owner = ?1 AND task_id = ?2 AND id > ?3 ORDER BY id LIMIT ?4")?;
                 let rows = statement.query_map(params![owner, task, after, limit + 1], |row| row.get::<_, String>(0))?;
                 rows.collect::<Result<Vec<_>, _>>()
             })
@@ -62,7 +77,8 @@ impl FileStore for EmbeddedStore {
         let info = info.clone();
         self.transaction(move |tx| {
             let keys = [owner.to_string(), task.to_string(), id.to_string()];
-            let mut file: FileRecord = query_doc(tx, "SELECT doc FROM files WHERE owner = ?1 AND task_id = ?2 AND id = ?3", keys.clone())?.ok_or(StoreError::NotFound)?;
+            let mut file: FileRecord = query_doc(tx, "SELECT doc FROM files WHERE owner = ?1 AND task_id = ?2 AND id = ?3", keys.clone())?
+                .ok_or(StoreError::NotFound)?;
             if file.status == FileStatus::Available {
                 return Ok(UploadOutcome::AlreadyAvailable(file));
             }
@@ -70,8 +86,11 @@ impl FileStore for EmbeddedStore {
             file.size = Some(info.size);
             file.etag = Some(info.etag);
             file.uploaded_at = Some(at);
-            tx.execute("UPDATE files SET status = ?4, doc = ?5 WHERE owner = ?1 AND task_id = ?2 AND id = ?3", params![keys[0], keys[1], keys[2], status(&file), to_doc(&file)?])
-                .map_err(backend)?;
+            tx.execute(
+                "UPDATE files SET status = ?4, doc = ?5 WHERE owner = ?1 AND task_id = ?2 AND id = ?3",
+                params![keys[0], keys[1], keys[2], status(&file), to_doc(&file)?],
+            )
+            .map_err(backend)?;
             Ok(UploadOutcome::Completed(file))
         })
         .await
@@ -79,9 +98,11 @@ impl FileStore for EmbeddedStore {
 
     async fn delete_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<()> {
         let keys = [owner.to_string(), task.to_string(), id.to_string()];
-        self.transaction(move |tx| match tx.execute("DELETE FROM files WHERE owner = ?1 AND task_id = ?2 AND id = ?3", keys).map_err(backend)? {
-            0 => Err(StoreError::NotFound),
-            _ => Ok(()),
+        self.transaction(move |tx| {
+            match tx.execute("DELETE FROM files WHERE owner = ?1 AND task_id = ?2 AND id = ?3", keys).map_err(backend)? {
+                0 => Err(StoreError::NotFound),
+                _ => Ok(()),
+            }
         })
         .await
     }

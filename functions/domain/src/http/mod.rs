@@ -6,5 +6,7 @@ mod extract;
 mod operation;
 mod problem;
 
-pub use extract::{Authenticated, IdempotencyKeyHeader, IfMatch, JsonBody, PathParam, PathParams, QueryParams, etag, nullable, parse_path_id};
+pub use extract::{
+    Authenticated, IdempotencyKeyHeader, IfMatch, JsonBody, PathParam, PathParams, QueryParams, etag, nullable, parse_path_id,
+};
 pub use operation::{Access, BODY_LIMIT_BYTES, Operation, router};

@@ -39,7 +39,9 @@ pub struct ContentType(String);
 impl ContentType {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let lowered = raw.trim().to_ascii_lowercase();
-        let token = |part: &str| !part.is_empty() && part.len() <= 63 && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b));
+        let token = |part: &str| {
+            !part.is_empty() && part.len() <= 63 && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+        };
         match lowered.split_once('/') {
             Some((kind, subtype)) if token(kind) && token(subtype) => Ok(Self(lowered)),
             _ => Err("must be a media type like image/png (no parameters)".to_owned()),

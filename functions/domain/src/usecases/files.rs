@@ -145,11 +145,19 @@ fn file_list(task: TaskId) -> String {
     format!("files:{task}")
 }
 
-pub async fn list_files(app: &App, principal: Principal, task: TaskId, limit: Option<u32>, cursor: Option<&str>) -> Result<FilePage, Error> {
+pub async fn list_files(
+    app: &App,
+    principal: Principal,
+    task: TaskId,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<FilePage, Error> {
     // Another user's task (or none) is a 404, not an empty list.
     app.stores.tasks.get_task(principal.user_id, task).await?.ok_or(Error::NotFound("task"))?;
     let after = match cursor {
-        Some(cursor) => Some(app.cursors.decode::<FileId>(principal.user_id, &file_list(task), cursor).map_err(|message| Error::field("cursor", message))?),
+        Some(cursor) => Some(
+            app.cursors.decode::<FileId>(principal.user_id, &file_list(task), cursor).map_err(|message| Error::field("cursor", message))?,
+        ),
         None => None,
     };
     let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);

@@ -8,13 +8,15 @@ use tower::ServiceExt as _;
 
 use crate::support::TestApp;
 
-/// The placeholder task id in the events, replaced by a real one here.
+/// The placeholder ids in the events, replaced by real ones here.
 const SAMPLE_TASK_ID: &str = "01JAAAAAAAAAAAAAAAAAAAAAAA";
+const SAMPLE_FILE_ID: &str = "01JBBBBBBBBBBBBBBBBBBBBBBB";
+const SAMPLE_USER_ID: &str = "01JCCCCCCCCCCCCCCCCCCCCCCC";
 
 fn expected_status(binary: &str) -> StatusCode {
     match binary {
-        "user-signup" | "task-create" => StatusCode::CREATED,
-        "session-delete" | "user-me-delete" | "task-delete" => StatusCode::NO_CONTENT,
+        "user-signup" | "task-create" | "file-upload-url" => StatusCode::CREATED,
+        "session-delete" | "user-me-delete" | "task-delete" | "file-delete" => StatusCode::NO_CONTENT,
         _ => StatusCode::OK,
     }
 }
@@ -32,10 +34,20 @@ async fn every_sample_event_invokes_its_function() {
             let task = app
                 .create_task(&account, json!({"title": "sample", "due": "2027-01-31T09:00:00Z", "recurrence": {"freq": "monthly"}}))
                 .await;
+            let task_id = task["id"].as_str().unwrap();
+            let file = app
+                .call(
+                    http::Method::POST,
+                    &format!("/tasks/{task_id}/files"),
+                    Some(&account.access_token),
+                    Some(json!({"name": "a.txt", "content_type": "text/plain", "size": 3})),
+                )
+                .await;
             event = event
                 .replace("REPLACE_WITH_ACCESS_TOKEN", &account.access_token)
                 .replace("REPLACE_WITH_REFRESH_TOKEN", &account.refresh_token)
-                .replace(SAMPLE_TASK_ID, task["id"].as_str().unwrap());
+                .replace(SAMPLE_TASK_ID, task_id)
+                .replace(SAMPLE_FILE_ID, file.body["file"]["id"].as_str().unwrap());
         }
         let request =
             lambda_http::request::from_str(&event).unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", operation.binary));
@@ -54,4 +66,41 @@ async fn a_function_answers_only_its_own_route() {
     // The task-get function receiving task-list's event: not its route.
     let response = todo_tasks::GET_TASK.router(app.app.clone()).oneshot(request).await.unwrap();
     assert!(response.status() == StatusCode::NOT_FOUND || response.status() == StatusCode::METHOD_NOT_ALLOWED, "{}", response.status());
+}
+
+/// The S3 `ObjectCreated` sample event through the `file-uploaded` handler: the pending
+/// file it names becomes available; the same event again changes nothing.
+#[tokio::test]
+async fn the_upload_event_sample_completes_its_file_once() {
+    let app = TestApp::spawn();
+    let account = app.sign_up("ada@example.com").await;
+    let task = app.create_task(&account, json!({"title": "with a file"})).await;
+    let task_id = task["id"].as_str().unwrap();
+    let bytes = vec![b'x'; 48_213];
+    let answer = app
+        .call(
+            http::Method::POST,
+            &format!("/tasks/{task_id}/files"),
+            Some(&account.access_token),
+            Some(json!({"name": "Q1 report.pdf", "content_type": "application/pdf", "size": bytes.len()})),
+        )
+        .await;
+    let file_id = answer.body["file"]["id"].as_str().unwrap().to_owned();
+    // Put the bytes straight into the folder, as S3 would, without the local server's own
+    // completion: the event is what completes it here.
+    let url = answer.body["upload"]["url"].as_str().unwrap();
+    let (path, query) = url.split_once('?').unwrap();
+    let key = todo_domain::ports::ObjectKey::parse(path.split("/blobs/").nth(1).unwrap()).unwrap();
+    app.blobs.put(&key, query, Some("application/pdf"), &bytes, todo_domain::model::Timestamp::from_datetime(chrono::Utc::now())).unwrap();
+
+    let sample = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/file-uploaded.json")).unwrap();
+    let event = sample.replace(SAMPLE_USER_ID, &account.id).replace(SAMPLE_TASK_ID, task_id).replace(SAMPLE_FILE_ID, &file_id);
+    let event: todo_files::uploaded::ObjectEvent = serde_json::from_str(&event).unwrap();
+    let outcome = todo_files::uploaded::on_objects_created(&app.app, event.clone()).await.unwrap();
+    assert_eq!(outcome, todo_files::uploaded::Outcome { completed: 1, ..Default::default() });
+    let file = app.call(http::Method::GET, &format!("/tasks/{task_id}/files/{file_id}"), Some(&account.access_token), None).await;
+    assert_eq!(file.body["status"], "available");
+    assert_eq!(file.body["size"], 48_213);
+    let again = todo_files::uploaded::on_objects_created(&app.app, event).await.unwrap();
+    assert_eq!(again, todo_files::uploaded::Outcome { duplicates: 1, ..Default::default() });
 }

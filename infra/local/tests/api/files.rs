@@ -23,7 +23,13 @@ async fn request_upload(app: &TestApp, account: &Account, task: &str, body: Valu
 /// PUTs `bytes` to an upload answer's URL with the headers it names.
 async fn upload(app: &TestApp, answer: &Value, bytes: &[u8]) -> Reply {
     let upload = &answer["upload"];
-    let headers: Vec<(&str, &str)> = upload["headers"].as_object().unwrap().iter().filter(|(name, _)| *name != "content-length").map(|(name, value)| (name.as_str(), value.as_str().unwrap())).collect();
+    let headers: Vec<(&str, &str)> = upload["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(name, _)| *name != "content-length")
+        .map(|(name, value)| (name.as_str(), value.as_str().unwrap()))
+        .collect();
     app.send(TestApp::request(Method::PUT, path_of(upload["url"].as_str().unwrap()), None, &headers, Some(bytes.to_vec()))).await
 }
 
@@ -37,7 +43,8 @@ async fn upload_arrive_download_and_delete() {
     let ada = app.sign_up("ada@example.com").await;
     let task = task(&app, &ada).await;
     let bytes = b"%PDF-1.7 pretend this is a report\n";
-    let answer = request_upload(&app, &ada, &task, json!({"name": "Q1 report.pdf", "content_type": "application/pdf", "size": bytes.len()})).await;
+    let answer =
+        request_upload(&app, &ada, &task, json!({"name": "Q1 report.pdf", "content_type": "application/pdf", "size": bytes.len()})).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{:#}", answer.body);
     let file = &answer.body["file"];
     let file_id = file["id"].as_str().unwrap().to_owned();
@@ -47,7 +54,7 @@ async fn upload_arrive_download_and_delete() {
     assert_eq!(answer.body["upload"]["method"], "PUT");
     assert_eq!(answer.body["upload"]["headers"]["content-type"], "application/pdf");
     assert!(answer.body["upload"]["expires_at"].is_string());
-    assert!(!answer.body["upload"]["url"].as_str().unwrap().contains("Q1"), "keys are ids, never names");
+    assert!(!answer.body["upload"]["url"].as_str().unwrap().contains("report"), "keys are ids, never names");
 
     let path = format!("/tasks/{task}/files/{file_id}");
     let pending = app.call(Method::GET, &path, Some(&ada.access_token), None).await;
@@ -84,17 +91,44 @@ async fn a_duplicate_arrival_changes_nothing_and_an_orphan_is_removed() {
     let answer = request_upload(&app, &ada, &task, json!({"name": "a.txt", "content_type": "text/plain", "size": 3})).await;
     assert_eq!(upload(&app, &answer.body, b"abc").await.status, StatusCode::OK);
     let key = object_key(&ada, &task, answer.body["file"]["id"].as_str().unwrap());
-    let first = app.app.stores.files.get_file(UserId::parse(&ada.id).unwrap(), TaskId::parse(&task).unwrap(), FileId::parse(answer.body["file"]["id"].as_str().unwrap()).unwrap()).await.unwrap();
+    let first = app
+        .app
+        .stores
+        .files
+        .get_file(
+            UserId::parse(&ada.id).unwrap(),
+            TaskId::parse(&task).unwrap(),
+            FileId::parse(answer.body["file"]["id"].as_str().unwrap()).unwrap(),
+        )
+        .await
+        .unwrap();
     let again = todo_domain::usecases::files::complete_upload(&app.app, &key).await.unwrap();
     assert_eq!(again, todo_domain::usecases::files::Arrival::Duplicate);
-    let after = app.app.stores.files.get_file(UserId::parse(&ada.id).unwrap(), TaskId::parse(&task).unwrap(), FileId::parse(answer.body["file"]["id"].as_str().unwrap()).unwrap()).await.unwrap();
+    let after = app
+        .app
+        .stores
+        .files
+        .get_file(
+            UserId::parse(&ada.id).unwrap(),
+            TaskId::parse(&task).unwrap(),
+            FileId::parse(answer.body["file"]["id"].as_str().unwrap()).unwrap(),
+        )
+        .await
+        .unwrap();
     assert_eq!(first, after);
 
     // An object nobody's metadata names is removed on arrival.
     let stray = object_key(&ada, &task, &FileId::generate().to_string());
     let spec = todo_domain::ports::UploadSpec { content_type: "text/plain".to_owned(), content_length: 1 };
-    let url = app.app.stores.blobs.presign_put(&stray, &spec, std::time::Duration::from_secs(60), todo_domain::model::Timestamp::from_datetime(chrono::Utc::now())).await.unwrap();
-    let put = app.send(TestApp::request(Method::PUT, path_of(&url.url), None, &[("content-type", "text/plain")], Some(b"x".to_vec()))).await;
+    let url = app
+        .app
+        .stores
+        .blobs
+        .presign_put(&stray, &spec, std::time::Duration::from_secs(60), todo_domain::model::Timestamp::from_datetime(chrono::Utc::now()))
+        .await
+        .unwrap();
+    let put =
+        app.send(TestApp::request(Method::PUT, path_of(&url.url), None, &[("content-type", "text/plain")], Some(b"x".to_vec()))).await;
     assert_eq!(put.status, StatusCode::OK);
     assert!(app.app.stores.blobs.head(&stray).await.unwrap().is_none(), "orphan removed");
 }
@@ -109,7 +143,9 @@ async fn another_users_task_and_files_are_not_found_on_every_route() {
     upload(&app, &answer.body, b"abc").await;
     let file = answer.body["file"]["id"].as_str().unwrap();
     let bob_token = Some(bob.access_token.as_str());
-    request_upload(&app, &bob, &task, json!({"name": "b.txt", "content_type": "text/plain", "size": 3})).await.assert_problem(StatusCode::NOT_FOUND, None);
+    request_upload(&app, &bob, &task, json!({"name": "b.txt", "content_type": "text/plain", "size": 3}))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, None);
     app.call(Method::GET, &format!("/tasks/{task}/files"), bob_token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
     app.call(Method::GET, &format!("/tasks/{task}/files/{file}"), bob_token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
     app.call(Method::DELETE, &format!("/tasks/{task}/files/{file}"), bob_token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
@@ -143,11 +179,21 @@ async fn bad_file_requests_name_the_field_and_store_nothing() {
         reply.assert_problem(reply.status, Some(field));
     }
     let unknown_task = TaskId::generate();
-    request_upload(&app, &ada, &unknown_task.to_string(), json!({"name": "a.txt", "content_type": "text/plain", "size": 1})).await.assert_problem(StatusCode::NOT_FOUND, None);
-    request_upload(&app, &ada, "not-a-task", json!({"name": "a.txt", "content_type": "text/plain", "size": 1})).await.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("id"));
-    app.call(Method::GET, &format!("/tasks/{task}/files/not-a-file"), Some(&ada.access_token), None).await.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("file_id"));
-    app.call(Method::GET, &format!("/tasks/{task}/files?limit=0"), Some(&ada.access_token), None).await.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("limit"));
-    app.call(Method::GET, &format!("/tasks/{task}/files?cursor=forged"), Some(&ada.access_token), None).await.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("cursor"));
+    request_upload(&app, &ada, &unknown_task.to_string(), json!({"name": "a.txt", "content_type": "text/plain", "size": 1}))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, None);
+    request_upload(&app, &ada, "not-a-task", json!({"name": "a.txt", "content_type": "text/plain", "size": 1}))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("id"));
+    app.call(Method::GET, &format!("/tasks/{task}/files/not-a-file"), Some(&ada.access_token), None)
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("file_id"));
+    app.call(Method::GET, &format!("/tasks/{task}/files?limit=0"), Some(&ada.access_token), None)
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("limit"));
+    app.call(Method::GET, &format!("/tasks/{task}/files?cursor=forged"), Some(&ada.access_token), None)
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("cursor"));
     let listed = app.call(Method::GET, &format!("/tasks/{task}/files"), Some(&ada.access_token), None).await;
     assert_eq!(listed.body["items"], json!([]), "nothing stored");
 }
@@ -163,7 +209,9 @@ async fn a_task_holds_a_limited_number_of_files_and_lists_page_through_them() {
         assert_eq!(reply.status, StatusCode::CREATED);
         ids.push(reply.body["file"]["id"].as_str().unwrap().to_owned());
     }
-    request_upload(&app, &ada, &task, json!({"name": "21.txt", "content_type": "text/plain", "size": 1})).await.assert_problem(StatusCode::CONFLICT, None);
+    request_upload(&app, &ada, &task, json!({"name": "21.txt", "content_type": "text/plain", "size": 1}))
+        .await
+        .assert_problem(StatusCode::CONFLICT, None);
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -183,7 +231,9 @@ async fn a_task_holds_a_limited_number_of_files_and_lists_page_through_them() {
     let other = self::task(&app, &ada).await;
     let page = app.call(Method::GET, &format!("/tasks/{task}/files?limit=6"), Some(&ada.access_token), None).await;
     let cursor = page.body["next_cursor"].as_str().unwrap();
-    app.call(Method::GET, &format!("/tasks/{other}/files?cursor={cursor}"), Some(&ada.access_token), None).await.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("cursor"));
+    app.call(Method::GET, &format!("/tasks/{other}/files?cursor={cursor}"), Some(&ada.access_token), None)
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("cursor"));
 }
 
 #[tokio::test]
@@ -196,24 +246,30 @@ async fn deleting_a_task_or_the_account_removes_objects_and_metadata() {
     for _ in 0..2 {
         let task = task(&app, &ada).await;
         for n in 0..3 {
-            let answer = request_upload(&app, &ada, &task, json!({"name": format!("{n}.txt"), "content_type": "text/plain", "size": 2})).await;
+            let answer =
+                request_upload(&app, &ada, &task, json!({"name": format!("{n}.txt"), "content_type": "text/plain", "size": 2})).await;
             assert_eq!(upload(&app, &answer.body, b"hi").await.status, StatusCode::OK);
             keys.push((task.clone(), object_key(&ada, &task, answer.body["file"]["id"].as_str().unwrap())));
         }
         tasks.push(task);
     }
-    assert_eq!(app.call(Method::DELETE, &format!("/tasks/{}", tasks[0]), Some(&ada.access_token), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/tasks/{}", tasks[0]), Some(&ada.access_token), None).await.status,
+        StatusCode::NO_CONTENT
+    );
     for (task, key) in &keys {
         let expect_gone = *task == tasks[0];
         assert_eq!(app.app.stores.blobs.head(key).await.unwrap().is_none(), expect_gone, "{}", key.as_str());
     }
-    let left = app.app.stores.files.list_files(owner, TaskId::parse(&tasks[0]).unwrap(), PageRequest { limit: 100, after: None }).await.unwrap();
+    let left =
+        app.app.stores.files.list_files(owner, TaskId::parse(&tasks[0]).unwrap(), PageRequest { limit: 100, after: None }).await.unwrap();
     assert!(left.items.is_empty());
 
     assert_eq!(app.call(Method::DELETE, "/users/me", Some(&ada.access_token), None).await.status, StatusCode::NO_CONTENT);
     for (_, key) in &keys {
         assert!(app.app.stores.blobs.head(key).await.unwrap().is_none(), "{} left behind", key.as_str());
     }
-    let left = app.app.stores.files.list_files(owner, TaskId::parse(&tasks[1]).unwrap(), PageRequest { limit: 100, after: None }).await.unwrap();
+    let left =
+        app.app.stores.files.list_files(owner, TaskId::parse(&tasks[1]).unwrap(), PageRequest { limit: 100, after: None }).await.unwrap();
     assert!(left.items.is_empty(), "file metadata left behind");
 }

@@ -57,9 +57,17 @@ struct Runtime {
 }
 
 impl Runtime {
-    /// Starts `binary` as Lambda would (a fresh process: a cold start), invokes it once with
-    /// `event`, and returns the API Gateway response it produced.
+    /// Invokes an HTTP function: returns the API Gateway response's status and JSON body.
     fn invoke(&self, binary: &str, event: &str) -> (u16, Value) {
+        let response = self.invoke_raw(binary, event);
+        let status = u16::try_from(response["statusCode"].as_u64().expect("statusCode")).unwrap();
+        let body = response["body"].as_str().map_or(Value::Null, |body| serde_json::from_str(body).unwrap_or(Value::Null));
+        (status, body)
+    }
+
+    /// Starts `binary` as Lambda would (a fresh process: a cold start), invokes it once with
+    /// `event`, and returns what it answered.
+    fn invoke_raw(&self, binary: &str, event: &str) -> Value {
         let function = Killed(
             Command::new(binaries_dir().join(binary))
                 .env_clear()
@@ -91,11 +99,7 @@ impl Runtime {
             .expect("cargo lambda invoke runs");
         drop(function);
         assert!(output.status.success(), "{binary}: {}", String::from_utf8_lossy(&output.stderr));
-        let response: Value =
-            serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{binary}: {e}: {}", String::from_utf8_lossy(&output.stdout)));
-        let status = u16::try_from(response["statusCode"].as_u64().expect("statusCode")).unwrap();
-        let body = response["body"].as_str().map_or(Value::Null, |body| serde_json::from_str(body).unwrap_or(Value::Null));
-        (status, body)
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{binary}: {e}: {}", String::from_utf8_lossy(&output.stdout)))
     }
 }
 
@@ -132,6 +136,40 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
     let task_id = created["id"].as_str().unwrap().to_owned();
     let with_task = |binary: &str| with_tokens(binary).replace(SAMPLE_TASK_ID, &task_id);
 
+    // Files: the bucket notifies an SQS queue (moto cannot invoke a Lambda), so the upload
+    // produces a real `ObjectCreated` event, which `file-uploaded` then gets as S3 would send it.
+    let queue_arn = watch_uploads(&runtime.endpoint, &runtime.table).await;
+    let (status, requested) = runtime.invoke("file-upload-url", &with_task("file-upload-url"));
+    assert_eq!(status, 201, "{requested}");
+    let file_id = requested["file"]["id"].as_str().unwrap().to_owned();
+    let declared = usize::try_from(requested["file"]["size"].as_u64().unwrap()).unwrap();
+    let headers: Vec<(String, String)> =
+        requested["upload"]["headers"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
+    let (status, _) = http("PUT", requested["upload"]["url"].as_str().unwrap(), &headers, &vec![7u8; declared]);
+    assert_eq!(status, 200, "the presigned PUT to S3");
+    let event = receive_object_created(&runtime.endpoint, &queue_arn);
+    let outcome = runtime.invoke_raw("file-uploaded", &event);
+    assert_eq!(outcome["completed"], 1, "{outcome}");
+    let with_file = |binary: &str| with_task(binary).replace("01JBBBBBBBBBBBBBBBBBBBBBBB", &file_id);
+    let (status, file) = runtime.invoke("file-get", &with_file("file-get"));
+    assert_eq!((status, file["status"].as_str()), (200, Some("available")), "{file}");
+    let (status, bytes) = http("GET", file["download"]["url"].as_str().unwrap(), &[], &[]);
+    assert_eq!((status, bytes.len()), (200, declared), "the presigned GET returns what was uploaded");
+    let (status, listed) = runtime.invoke("file-list", &with_file("file-list"));
+    assert_eq!((status, listed["items"].as_array().map(Vec::len)), (200, Some(1)));
+    let (status, _) = runtime.invoke("file-delete", &with_file("file-delete"));
+    assert_eq!(status, 204);
+    let (status, _) = http("GET", file["download"]["url"].as_str().unwrap(), &[], &[]);
+    // S3 answers 403 rather than 404 for a missing key to a caller without ListBucket.
+    assert!(status == 403 || status == 404, "the download URL stops working: {status}");
+    let key = todo_domain::ports::ObjectKey::parse(&format!(
+        "users/{}/tasks/{task_id}/files/{file_id}",
+        signed_up["user"]["id"].as_str().unwrap()
+    ))
+    .unwrap();
+    let s3 = todo_adapters::s3::S3Blobs::new(todo_adapters::s3::emulator_client(&runtime.endpoint), &runtime.table);
+    assert!(todo_domain::ports::BlobStore::head(&s3, &key).await.unwrap().is_none(), "the object is gone with its file");
+
     let expectations = [
         ("session-create", 200),
         ("user-me-get", 200),
@@ -157,4 +195,75 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
     }
     let (status, _) = runtime.invoke("user-me-get", &with_task("user-me-get"));
     assert_eq!(status, 401, "the deleted account is gone from DynamoDB");
+}
+
+/// A minimal HTTP/1.1 exchange with the plain-HTTP emulator.
+fn http(method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> (u16, Vec<u8>) {
+    use std::fmt::Write as _;
+    use std::io::{Read as _, Write as _};
+    let rest = url.strip_prefix("http://").expect("emulator URLs are plain HTTP");
+    let (authority, path) = rest.split_once('/').unwrap();
+    let mut stream = TcpStream::connect(authority).unwrap();
+    let mut head = format!("{method} /{path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    for (name, value) in headers.iter().filter(|(name, _)| name != "content-length") {
+        let _ = write!(head, "{name}: {value}\r\n");
+    }
+    let _ = write!(head, "Content-Length: {}\r\n\r\n", body.len());
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let status = std::str::from_utf8(&response[..split]).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, response[split + 4..].to_vec())
+}
+
+/// One SQS call in its JSON protocol (moto reads the service from the credential scope).
+fn sqs(endpoint: &str, action: &str, body: &Value) -> Value {
+    let headers = [
+        ("x-amz-target".to_owned(), format!("AmazonSQS.{action}")),
+        ("content-type".to_owned(), "application/x-amz-json-1.0".to_owned()),
+        (
+            "authorization".to_owned(),
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0".to_owned(),
+        ),
+    ];
+    let (status, bytes) = http("POST", &format!("{endpoint}/"), &headers, body.to_string().as_bytes());
+    assert_eq!(status, 200, "SQS {action}: {}", String::from_utf8_lossy(&bytes));
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Creates the bucket and routes its `ObjectCreated` notifications to a new queue.
+async fn watch_uploads(endpoint: &str, bucket: &str) -> String {
+    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+    let s3 = todo_adapters::s3::emulator_client(endpoint);
+    s3.create_bucket().bucket(bucket).send().await.expect("create bucket");
+    let queue_url = sqs(endpoint, "CreateQueue", &serde_json::json!({"QueueName": bucket}))["QueueUrl"].as_str().unwrap().to_owned();
+    let queue_arn = format!("arn:aws:sqs:us-east-1:123456789012:{bucket}");
+    let queue = QueueConfiguration::builder().queue_arn(&queue_arn).events(Event::S3ObjectCreated).build().unwrap();
+    s3.put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(NotificationConfiguration::builder().queue_configurations(queue).build())
+        .send()
+        .await
+        .expect("bucket notifications");
+    queue_url
+}
+
+/// The first S3 event with records on the queue (skipping S3's test event).
+fn receive_object_created(endpoint: &str, queue_url: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let received =
+            sqs(endpoint, "ReceiveMessage", &serde_json::json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": 1}));
+        for message in received["Messages"].as_array().into_iter().flatten() {
+            let body = message["Body"].as_str().unwrap();
+            if serde_json::from_str::<Value>(body)
+                .is_ok_and(|event| event["Records"][0]["eventName"].as_str().is_some_and(|name| name.starts_with("ObjectCreated:")))
+            {
+                return body.to_owned();
+            }
+        }
+    }
+    panic!("no ObjectCreated event arrived on the queue");
 }

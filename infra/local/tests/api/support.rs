@@ -12,6 +12,8 @@ use tower::ServiceExt as _;
 
 pub struct TestApp {
     pub app: App,
+    /// The local blob folder, for placing objects without going through the routes.
+    pub blobs: todo_adapters::embedded::LocalBlobs,
     router: Router,
     dir: TempDir,
 }
@@ -66,13 +68,13 @@ impl TestApp {
     fn open(dir: TempDir) -> Self {
         let embedded =
             todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None, BASE_URL).expect("app on embedded store");
-        Self { router: todo_local::router(embedded.clone()), app: embedded.app, dir }
+        Self { router: todo_local::router(embedded.clone()), app: embedded.app, blobs: embedded.blobs, dir }
     }
 
     /// Drops the app and opens the same data dir again, as a server restart would.
     pub fn restart(self) -> Self {
-        let Self { app, router, dir } = self;
-        drop((app, router));
+        let Self { app, router, dir, blobs } = self;
+        drop((app, router, blobs));
         Self::open(dir)
     }
 

@@ -52,6 +52,18 @@ fn functions(template: &Value) -> Vec<Function> {
             for policy in resource["Properties"]["Policies"].as_sequence().expect("inline policies") {
                 for statement in policy["Statement"].as_sequence().expect("policy statements") {
                     assert_eq!(statement["Effect"], "Allow");
+                    let resource = serde_yaml::to_string(&statement["Resource"]).unwrap();
+                    if statement["Action"]
+                        .as_sequence()
+                        .expect("action list")
+                        .iter()
+                        .any(|action| action.as_str().unwrap().starts_with("s3:"))
+                    {
+                        assert!(
+                            resource.trim_end().ends_with("/users/*"),
+                            "{id:?}: S3 access must be scoped to the users/ prefix, not {resource}"
+                        );
+                    }
                     for action in statement["Action"].as_sequence().expect("action list") {
                         actions.insert(action.as_str().unwrap().to_owned());
                     }
@@ -62,7 +74,7 @@ fn functions(template: &Value) -> Vec<Function> {
         .collect()
 }
 
-const READ_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"];
+const READ_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "s3:GetObject"];
 
 #[test]
 fn every_operation_is_one_function_with_its_route_and_binary() {
@@ -136,4 +148,24 @@ fn functions_run_on_arm64_with_the_table_and_no_secret_literal() {
     assert_eq!(keys, [("PK", "HASH"), ("SK", "RANGE")]);
     assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
     assert_eq!(table["SSESpecification"]["SSEEnabled"], true);
+}
+
+#[test]
+fn uploads_notify_the_completion_function_without_a_cycle() {
+    let template = template();
+    let resources = &template["Resources"];
+    let bucket = &resources["FilesBucket"]["Properties"];
+    let bucket_name = serde_yaml::to_string(&bucket["BucketName"]).unwrap();
+    let env_name = serde_yaml::to_string(&template["Globals"]["Function"]["Environment"]["Variables"]["BUCKET_NAME"]).unwrap();
+    assert_eq!(bucket_name, env_name, "functions name the bucket as the bucket names itself (no !Ref: that would be circular)");
+    assert!(bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] == true && bucket["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] == true);
+    assert!(bucket["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"].as_sequence().unwrap().iter().any(|m| m == "PUT"), "browsers upload straight to S3");
+    let uploaded = &resources["FileUploadedFunction"];
+    assert_eq!(uploaded["Metadata"]["BuildProperties"]["Binary"], "file-uploaded");
+    let event = &uploaded["Properties"]["Events"]["Uploaded"];
+    assert_eq!(event["Type"], "S3");
+    assert_eq!(event["Properties"]["Events"], "s3:ObjectCreated:*");
+    assert_eq!(event["Properties"]["Filter"]["S3Key"]["Rules"][0]["Value"], "users/");
+    let policy = serde_yaml::to_string(&resources["FilesBucketPolicy"]).unwrap();
+    assert!(policy.contains("aws:SecureTransport"), "TLS-only bucket policy");
 }
