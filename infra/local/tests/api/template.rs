@@ -158,8 +158,14 @@ fn uploads_notify_the_completion_function_without_a_cycle() {
     let bucket_name = serde_yaml::to_string(&bucket["BucketName"]).unwrap();
     let env_name = serde_yaml::to_string(&template["Globals"]["Function"]["Environment"]["Variables"]["BUCKET_NAME"]).unwrap();
     assert_eq!(bucket_name, env_name, "functions name the bucket as the bucket names itself (no !Ref: that would be circular)");
-    assert!(bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] == true && bucket["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] == true);
-    assert!(bucket["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"].as_sequence().unwrap().iter().any(|m| m == "PUT"), "browsers upload straight to S3");
+    assert!(
+        bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] == true
+            && bucket["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] == true
+    );
+    assert!(
+        bucket["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"].as_sequence().unwrap().iter().any(|m| m == "PUT"),
+        "browsers upload straight to S3"
+    );
     let uploaded = &resources["FileUploadedFunction"];
     assert_eq!(uploaded["Metadata"]["BuildProperties"]["Binary"], "file-uploaded");
     let event = &uploaded["Properties"]["Events"]["Uploaded"];
