@@ -64,8 +64,14 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     /// if the user is gone. Passing `current` lets an adapter free the old email without
     /// reading it first.
     async fn replace_user(&self, current: &User, updated: &User) -> StoreResult<()>;
-    /// Deletes the user and frees its email. Idempotent.
-    async fn delete_user(&self, user: &User) -> StoreResult<()>;
+    /// Deletes the user and frees its email, and in the same write leaves a durable
+    /// deletion marker: until `finish_deletion`, the account's leftovers (tasks, files,
+    /// sessions) are known to need removing, even if the deleting process dies. Idempotent.
+    async fn delete_user(&self, user: &User, at: Timestamp) -> StoreResult<()>;
+    /// Removes the deletion marker once nothing of the account is left. Idempotent.
+    async fn finish_deletion(&self, user: UserId) -> StoreResult<()>;
+    /// Accounts deleted but not yet cleaned up, oldest first (for the housekeeping job).
+    async fn pending_deletions(&self, limit: u32) -> StoreResult<Vec<UserId>>;
 }
 
 /// A log-in session (stored under its user): a family of refresh tokens where only the newest generation is valid.

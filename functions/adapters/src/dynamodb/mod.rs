@@ -9,6 +9,7 @@
 //! | idempotency key | `USER#<uid>`   | `IDEMPOTENCY#<k>` | `ttl` = expiry                          |
 //! | file            | `USER#<uid>`   | `FILE#<tid>#<fid>`| `status`                                |
 //! | file count      | `USER#<uid>`   | `FILECOUNT#<tid>` | `count`, kept with file writes          |
+//! | deletion marker | `DELETIONS`    | `USER#<uid>`      | an account whose leftovers remain       |
 //!
 //! Everything a user owns shares their partition, so listing, cascading and isolation are
 //! all key conditions. No request path Scans (see the `no_scan` test). Items are mapped with

@@ -3,13 +3,29 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
-use todo_domain::model::{Email, User, UserId};
+use todo_domain::model::{Email, Timestamp, User, UserId};
 use todo_domain::ports::{StoreError, StoreResult, UserStore};
 
 use super::{DynamoStore, Item, backend, condition_failed_at, from_item, key, n, s, to_item, user_pk};
 
 const PROFILE: &str = "PROFILE";
 const EMAIL: &str = "EMAIL";
+/// The partition of account-deletion markers (few items: one per deletion in progress).
+const DELETIONS: &str = "DELETIONS";
+
+#[derive(Serialize, Deserialize)]
+struct DeletionMarker {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    user_id: UserId,
+    deleted_at: Timestamp,
+}
+
+fn deletion_sk(user: UserId) -> String {
+    format!("USER#{user}")
+}
 
 #[derive(Serialize, Deserialize)]
 struct ProfileItem {
@@ -178,8 +194,9 @@ impl UserStore for DynamoStore {
         }
     }
 
-    /// One `TransactWriteItems`: the profile and its email guard go together.
-    async fn delete_user(&self, user: &User) -> StoreResult<()> {
+    /// One `TransactWriteItems`: the profile and its email guard go, the deletion marker
+    /// appears.
+    async fn delete_user(&self, user: &User, at: Timestamp) -> StoreResult<()> {
         let profile = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(user.id), PROFILE.to_owned())))
@@ -193,24 +210,27 @@ impl UserStore for DynamoStore {
             .expression_attribute_values(":user", s(user.id.to_string()))
             .build()
             .map_err(StoreError::backend)?;
+        let marker = to_item(&DeletionMarker { pk: DELETIONS.to_owned(), sk: deletion_sk(user.id), user_id: user.id, deleted_at: at })?;
+        let marker = Put::builder().table_name(&self.table).set_item(Some(marker)).build().map_err(StoreError::backend)?;
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(profile).build())
+            .transact_items(TransactWriteItem::builder().delete(profile.clone()).build())
+            .transact_items(TransactWriteItem::builder().put(marker.clone()).build())
             .transact_items(TransactWriteItem::builder().delete(guard).build())
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
             Err(error) => match error.into_service_error() {
-                // The email already belongs to a newer account: delete only the profile.
+                // The email already belongs to a newer account: leave its guard alone.
                 TransactWriteItemsError::TransactionCanceledException(cancelled)
-                    if condition_failed_at(cancelled.cancellation_reasons(), 1) =>
+                    if condition_failed_at(cancelled.cancellation_reasons(), 2) =>
                 {
                     self.client
-                        .delete_item()
-                        .table_name(&self.table)
-                        .set_key(Some(key(user_pk(user.id), PROFILE.to_owned())))
+                        .transact_write_items()
+                        .transact_items(TransactWriteItem::builder().delete(profile).build())
+                        .transact_items(TransactWriteItem::builder().put(marker).build())
                         .send()
                         .await
                         .map_err(backend)?;
@@ -219,5 +239,33 @@ impl UserStore for DynamoStore {
                 other => Err(StoreError::backend(other)),
             },
         }
+    }
+
+    /// One `DeleteItem`.
+    async fn finish_deletion(&self, user: UserId) -> StoreResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(DELETIONS.to_owned(), deletion_sk(user))))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    /// One `Query` of the (small) deletion-marker partition.
+    async fn pending_deletions(&self, limit: u32) -> StoreResult<Vec<UserId>> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", s(DELETIONS))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        output.items.unwrap_or_default().into_iter().map(|item| from_item::<DeletionMarker>(item).map(|marker| marker.user_id)).collect()
     }
 }

@@ -70,6 +70,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (owner, task_id, id)
     ) STRICT, WITHOUT ROWID;
 ",
+    r"
+    CREATE TABLE pending_deletions (
+        user_id TEXT PRIMARY KEY,
+        deleted_ms INTEGER NOT NULL
+    ) STRICT;
+",
 ];
 
 #[derive(Clone)]

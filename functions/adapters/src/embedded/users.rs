@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
-use todo_domain::model::{Email, User, UserId};
+use todo_domain::model::{Email, Timestamp, User, UserId};
 use todo_domain::ports::{StoreError, StoreResult, UserStore};
 
 use super::{EmbeddedStore, backend, from_doc, is_unique_violation, to_doc};
@@ -55,8 +55,34 @@ impl UserStore for EmbeddedStore {
         .await
     }
 
-    async fn delete_user(&self, user: &User) -> StoreResult<()> {
+    async fn delete_user(&self, user: &User, at: Timestamp) -> StoreResult<()> {
         let id = user.id.to_string();
-        self.transaction(move |tx| tx.execute("DELETE FROM users WHERE id = ?1", [id]).map(drop).map_err(backend)).await
+        self.transaction(move |tx| {
+            let deleted = tx.execute("DELETE FROM users WHERE id = ?1", [&id]).map_err(backend)?;
+            if deleted > 0 {
+                tx.execute("INSERT OR IGNORE INTO pending_deletions (user_id, deleted_ms) VALUES (?1, ?2)", params![id, at.unix_millis()])
+                    .map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn finish_deletion(&self, user: UserId) -> StoreResult<()> {
+        let id = user.to_string();
+        self.transaction(move |tx| tx.execute("DELETE FROM pending_deletions WHERE user_id = ?1", [id]).map(drop).map_err(backend)).await
+    }
+
+    async fn pending_deletions(&self, limit: u32) -> StoreResult<Vec<UserId>> {
+        let ids = self
+            .read(move |c| {
+                let mut statement = c.prepare_cached("SELECT user_id FROM pending_deletions ORDER BY deleted_ms, user_id LIMIT ?1")?;
+                let rows = statement.query_map([limit], |row| row.get::<_, String>(0))?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        ids.iter()
+            .map(|id| UserId::parse(id).map_err(|e| StoreError::backend(anyhow::anyhow!("bad id in pending_deletions: {e}"))))
+            .collect()
     }
 }

@@ -95,7 +95,8 @@ pub async fn deleting_the_account_removes_file_records(backend: Backend) {
     let (owner, task) = task(&backend).await;
     backend.stores.files.create_file(&file(owner, task, "a.pdf"), 20).await.unwrap();
     let profile = backend.stores.users.get_user(owner).await.unwrap().unwrap();
-    backend.stores.users.delete_user(&profile).await.unwrap();
+    backend.stores.users.delete_user(&profile, now()).await.unwrap();
     backend.stores.tasks.delete_user_tasks(owner).await.unwrap();
+    backend.stores.users.finish_deletion(owner).await.unwrap();
     assert_eq!(backend.items_of(owner).await, 0, "no task, file or counter left");
 }

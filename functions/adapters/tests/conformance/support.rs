@@ -125,7 +125,8 @@ impl Backend {
                     + count("SELECT count(*) FROM sessions WHERE user_id = ?1")
                     + count("SELECT count(*) FROM tasks WHERE owner = ?1")
                     + count("SELECT count(*) FROM idempotency WHERE owner = ?1")
-                    + count("SELECT count(*) FROM files WHERE owner = ?1");
+                    + count("SELECT count(*) FROM files WHERE owner = ?1")
+                    + count("SELECT count(*) FROM pending_deletions WHERE user_id = ?1");
                 usize::try_from(rows).unwrap()
             }
             Kind::DynamoDb { client, table, .. } => {

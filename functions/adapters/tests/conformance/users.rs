@@ -163,16 +163,20 @@ pub async fn account_cascade_leaves_nothing(backend: Backend) {
     stores.sessions.insert_session(&session(bob.id)).await.unwrap();
     let bob_items = backend.items_of(bob.id).await;
 
-    stores.users.delete_user(&ada).await.unwrap();
+    stores.users.delete_user(&ada, now()).await.unwrap();
+    assert_eq!(stores.users.pending_deletions(10).await.unwrap(), vec![ada.id], "a durable marker until the cascade finishes");
     assert_eq!(stores.tasks.delete_user_tasks(ada.id).await.unwrap(), 30);
     assert_eq!(stores.sessions.delete_user_sessions(ada.id).await.unwrap(), 3);
+    stores.users.finish_deletion(ada.id).await.unwrap();
+    assert!(stores.users.pending_deletions(10).await.unwrap().is_empty());
     assert_eq!(backend.items_of(ada.id).await, 0, "nothing of the deleted user is left in the store");
     assert_eq!(backend.items_of(bob.id).await, bob_items, "nothing of anyone else went");
     let left = stores.tasks.list_tasks(ada.id, &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
     assert!(left.items.is_empty());
     // The email is free again, and re-deleting is harmless.
     stores.users.insert_user(&user("ada@example.com")).await.unwrap();
-    stores.users.delete_user(&ada).await.unwrap();
+    stores.users.delete_user(&ada, now()).await.unwrap();
+    stores.users.finish_deletion(ada.id).await.unwrap();
     assert!(
         stores.users.find_user_by_email(&ada.email).await.unwrap().is_some(),
         "deleting the old account again must not free the new one's email"

@@ -191,15 +191,17 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
     Ok(updated)
 }
 
-/// Deletes the account, then everything it owned. The user item goes first: from then on
-/// no new task can be created for it (task creation is conditional on the owner).
+/// Deletes the account, then everything it owned. The user item goes first (with a durable
+/// deletion marker): from then on no new task can be created for it (task creation is
+/// conditional on the owner), and if this run dies midway the marker says what is left to do.
 #[instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn delete_account(app: &App, principal: Principal) -> Result<(), Error> {
     let user = current_user(app, principal).await?;
-    app.stores.users.delete_user(&user).await?;
+    app.stores.users.delete_user(&user, app.clock.now()).await?;
     let files = delete_all_files(app, user.id).await?;
     let tasks = app.stores.tasks.delete_user_tasks(user.id).await?;
     let sessions = app.stores.sessions.delete_user_sessions(user.id).await?;
+    app.stores.users.finish_deletion(user.id).await?;
     tracing::info!(tasks, files, sessions, "account deleted");
     Ok(())
 }

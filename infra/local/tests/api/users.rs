@@ -198,6 +198,7 @@ async fn deleting_the_account_removes_its_tasks_and_sessions_and_frees_the_email
     let left = app.app.stores.tasks.list_tasks(user_id, &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
     assert!(left.items.is_empty(), "tasks left: {:?}", left.items);
     assert!(app.app.stores.users.get_user(user_id).await.unwrap().is_none());
+    assert!(app.app.stores.users.pending_deletions(10).await.unwrap().is_empty(), "the finished cascade removed its marker");
     assert_eq!(app.app.stores.sessions.delete_user_sessions(user_id).await.unwrap(), 0, "sessions left");
 
     // The still-unexpired access token no longer reaches anything, nor creates anything.
