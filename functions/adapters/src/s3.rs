@@ -31,10 +31,6 @@ fn presigning(now: Timestamp, expires_in: Duration) -> StoreResult<PresigningCon
     PresigningConfig::builder().start_time(start).expires_in(expires_in).build().map_err(StoreError::backend)
 }
 
-fn expiry(now: Timestamp, expires_in: Duration) -> Timestamp {
-    now.plus(chrono::Duration::from_std(expires_in).unwrap_or(chrono::Duration::MAX))
-}
-
 fn backend(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::backend(anyhow::anyhow!("{}", aws_sdk_s3::error::DisplayErrorContext(error)))
 }
@@ -58,7 +54,7 @@ impl BlobStore for S3Blobs {
             .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
             .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
             .collect();
-        Ok(PresignedRequest { url: presigned.uri().to_owned(), method: "PUT", headers, expires_at: expiry(now, expires_in) })
+        Ok(PresignedRequest { url: presigned.uri().to_owned(), method: "PUT", headers, expires_at: now.after(expires_in) })
     }
 
     async fn presign_get(
@@ -77,7 +73,7 @@ impl BlobStore for S3Blobs {
             .presigned(presigning(now, expires_in)?)
             .await
             .map_err(backend)?;
-        Ok(PresignedRequest { url: presigned.uri().to_owned(), method: "GET", headers: Vec::new(), expires_at: expiry(now, expires_in) })
+        Ok(PresignedRequest { url: presigned.uri().to_owned(), method: "GET", headers: Vec::new(), expires_at: now.after(expires_in) })
     }
 
     async fn head(&self, key: &ObjectKey) -> StoreResult<Option<ObjectInfo>> {

@@ -220,18 +220,7 @@ impl ObjectKey {
     }
 }
 
-impl TryFrom<String> for ObjectKey {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<ObjectKey> for String {
-    fn from(key: ObjectKey) -> Self {
-        key.0
-    }
-}
+crate::model::string_conversions!(ObjectKey);
 
 /// A request a client makes directly to the object store: the bytes never pass through a
 /// function.

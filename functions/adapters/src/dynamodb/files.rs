@@ -1,12 +1,11 @@
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{FileId, FileRecord, TaskId, Timestamp, UserId};
 use todo_domain::ports::{FileStore, ObjectInfo, Page, PageRequest, StoreError, StoreResult, UploadOutcome};
 
-use super::{DynamoStore, backend, condition_failed_at, from_item, key, n, s, to_item, user_pk};
+use super::{DynamoStore, backend, from_item, key, n, s, to_item, user_pk};
 
 pub(crate) const FILE_PREFIX: &str = "FILE#";
 pub(crate) const COUNT_PREFIX: &str = "FILECOUNT#";
@@ -31,15 +30,6 @@ fn file_sk(task: TaskId, id: FileId) -> String {
 
 fn count_sk(task: TaskId) -> String {
     format!("{COUNT_PREFIX}{task}")
-}
-
-fn cancelled(
-    error: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
-) -> Result<Vec<aws_sdk_dynamodb::types::CancellationReason>, StoreError> {
-    match error.into_service_error() {
-        TransactWriteItemsError::TransactionCanceledException(cancelled) => Ok(cancelled.cancellation_reasons.unwrap_or_default()),
-        other => Err(StoreError::backend(other)),
-    }
 }
 
 #[async_trait]
@@ -71,25 +61,18 @@ impl FileStore for DynamoStore {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(StoreError::backend)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().condition_check(task_exists).build())
-            .transact_items(TransactWriteItem::builder().update(count).build())
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .send()
-            .await;
-        let Err(error) = result else { return Ok(()) };
-        let reasons = cancelled(error)?;
-        Err(if condition_failed_at(&reasons, 0) {
-            StoreError::NotFound
-        } else if condition_failed_at(&reasons, 1) {
-            StoreError::LimitReached
-        } else if condition_failed_at(&reasons, 2) {
-            StoreError::AlreadyExists
-        } else {
-            StoreError::backend(anyhow::anyhow!("file creation cancelled: {reasons:?}"))
-        })
+        let items = vec![
+            TransactWriteItem::builder().condition_check(task_exists).build(),
+            TransactWriteItem::builder().update(count).build(),
+            TransactWriteItem::builder().put(put).build(),
+        ];
+        match self.transact(items, "file creation").await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::NotFound),
+            Err(cancelled) if cancelled.failed_at(1) => Err(StoreError::LimitReached),
+            Err(cancelled) if cancelled.failed_at(2) => Err(StoreError::AlreadyExists),
+            Err(cancelled) => Err(cancelled.unexpected("file creation")),
+        }
     }
 
     /// One `GetItem`.
@@ -187,19 +170,11 @@ impl FileStore for DynamoStore {
             .expression_attribute_values(":minus_one", n(-1))
             .build()
             .map_err(StoreError::backend)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(delete).build())
-            .transact_items(TransactWriteItem::builder().update(count).build())
-            .send()
-            .await;
-        let Err(error) = result else { return Ok(()) };
-        let reasons = cancelled(error)?;
-        Err(if condition_failed_at(&reasons, 0) {
-            StoreError::NotFound
-        } else {
-            StoreError::backend(anyhow::anyhow!("file deletion cancelled: {reasons:?}"))
-        })
+        let items = vec![TransactWriteItem::builder().delete(delete).build(), TransactWriteItem::builder().update(count).build()];
+        match self.transact(items, "file deletion").await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::NotFound),
+            Err(cancelled) => Err(cancelled.unexpected("file deletion")),
+        }
     }
 }

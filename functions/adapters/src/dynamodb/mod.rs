@@ -170,6 +170,57 @@ where
     StoreError::backend(anyhow::anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(error)))
 }
 
+/// A transaction whose condition on some item failed: the per-item reasons.
+#[derive(Debug)]
+pub(crate) struct Cancelled(Vec<aws_sdk_dynamodb::types::CancellationReason>);
+
+impl Cancelled {
+    /// Whether item `index`'s condition failed.
+    pub(crate) fn failed_at(&self, index: usize) -> bool {
+        condition_failed_at(&self.0, index)
+    }
+
+    /// Whether item `index` existed when its condition failed (needs
+    /// `ReturnValuesOnConditionCheckFailure::AllOld` on that item).
+    pub(crate) fn existed_at(&self, index: usize) -> bool {
+        self.0.get(index).is_some_and(|reason| reason.item.is_some())
+    }
+
+    pub(crate) fn unexpected(&self, what: &str) -> StoreError {
+        StoreError::backend(anyhow::anyhow!("{what} cancelled: {:?}", self.0))
+    }
+}
+
+/// How often a transaction cancelled only by `TransactionConflict` is retried.
+const TRANSACTION_ATTEMPTS: u32 = 5;
+
+impl DynamoStore {
+    /// One `TransactWriteItems`, retried with backoff while concurrent writes to the same
+    /// items cancel it (`TransactionConflict`). `Ok(Err(_))` when a condition failed.
+    pub(crate) async fn transact(
+        &self,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+        what: &str,
+    ) -> StoreResult<Result<(), Cancelled>> {
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        for attempt in 0..TRANSACTION_ATTEMPTS {
+            let error = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+                Ok(_) => return Ok(Ok(())),
+                Err(error) => error.into_service_error(),
+            };
+            let TransactWriteItemsError::TransactionCanceledException(cancelled) = error else {
+                return Err(StoreError::backend(error));
+            };
+            let reasons = cancelled.cancellation_reasons.unwrap_or_default();
+            if !reasons.iter().any(|reason| reason.code() == Some("TransactionConflict")) {
+                return Ok(Err(Cancelled(reasons)));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
+        }
+        Err(StoreError::backend(anyhow::anyhow!("{what} kept conflicting with concurrent writes")))
+    }
+}
+
 /// Whether a cancelled transaction failed on the condition of item `index`.
 pub(crate) fn condition_failed_at(reasons: &[aws_sdk_dynamodb::types::CancellationReason], index: usize) -> bool {
     reasons.get(index).and_then(|reason| reason.code()) == Some("ConditionalCheckFailed")

@@ -1,19 +1,14 @@
-use std::time::Duration;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{IdempotencyKey, Task, TaskId, Timestamp, UserId};
 use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore};
 
-use super::{DynamoStore, Item, backend, condition_failed_at, from_item, key, n, s, to_item, user_pk};
+use super::{DynamoStore, Item, backend, from_item, key, n, s, to_item, user_pk};
 
 const TASK_PREFIX: &str = "TASK#";
 const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
-/// Concurrent transactions on one item are cancelled with `TransactionConflict`; retried.
-const TRANSACTION_ATTEMPTS: u32 = 5;
 
 #[derive(Serialize, Deserialize)]
 struct TaskItem {
@@ -73,14 +68,6 @@ fn put_if_absent(table: &str, item: Item) -> StoreResult<TransactWriteItem> {
         .build())
 }
 
-fn is_conflict(reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> bool {
-    reasons.iter().any(|reason| reason.code() == Some("TransactionConflict"))
-}
-
-async fn back_off(attempt: u32) {
-    tokio::time::sleep(Duration::from_millis(10 << attempt)).await;
-}
-
 impl DynamoStore {
     async fn get_idempotency(&self, owner: UserId, key_: &IdempotencyKey) -> StoreResult<Option<IdempotencyRecord>> {
         let output = self
@@ -129,35 +116,24 @@ impl TaskStore for DynamoStore {
                 .map_err(StoreError::backend)?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
-        for attempt in 0..TRANSACTION_ATTEMPTS {
-            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
-            let cancelled = match result {
-                Ok(_) => return Ok(CreateOutcome::Created),
-                Err(error) => match error.into_service_error() {
-                    TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled,
-                    other => return Err(StoreError::backend(other)),
-                },
+        // Twice at most: a replay's record can expire and vanish between the write and the read.
+        for _ in 0..2 {
+            let Err(cancelled) = self.transact(items.clone(), "task creation").await? else {
+                return Ok(CreateOutcome::Created);
             };
-            let reasons = cancelled.cancellation_reasons();
-            if condition_failed_at(reasons, 0) {
+            if cancelled.failed_at(0) {
                 return Err(StoreError::OwnerMissing);
             }
-            if condition_failed_at(reasons, 2) {
+            if cancelled.failed_at(2) {
                 let record = idempotency.expect("item 2 is the idempotency record");
-                match self.get_idempotency(record.owner, &record.key).await? {
-                    Some(previous) => return Ok(CreateOutcome::Replayed(Box::new(previous))),
-                    None => continue, // expired and removed in between: try again
+                if let Some(previous) = self.get_idempotency(record.owner, &record.key).await? {
+                    return Ok(CreateOutcome::Replayed(Box::new(previous)));
                 }
+                continue;
             }
-            if condition_failed_at(reasons, 1) {
-                return Err(StoreError::AlreadyExists);
-            }
-            if !is_conflict(reasons) {
-                return Err(StoreError::backend(anyhow::anyhow!("task creation cancelled: {reasons:?}")));
-            }
-            back_off(attempt).await;
+            return Err(if cancelled.failed_at(1) { StoreError::AlreadyExists } else { cancelled.unexpected("task creation") });
         }
-        Err(StoreError::backend(anyhow::anyhow!("task creation kept conflicting with concurrent writes")))
+        Err(StoreError::backend(anyhow::anyhow!("an idempotency record kept vanishing during task creation")))
     }
 
     /// One `GetItem`.
@@ -208,29 +184,14 @@ impl TaskStore for DynamoStore {
             .build()
             .map_err(StoreError::backend)?;
         let items = vec![TransactWriteItem::builder().put(put).build(), put_if_absent(&self.table, to_item(&TaskItem::of(spawned))?)?];
-        for attempt in 0..TRANSACTION_ATTEMPTS {
-            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
-            let cancelled = match result {
-                Ok(_) => return Ok(()),
-                Err(error) => match error.into_service_error() {
-                    TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled,
-                    other => return Err(StoreError::backend(other)),
-                },
-            };
-            let reasons = cancelled.cancellation_reasons();
-            if condition_failed_at(reasons, 0) {
-                let existed = reasons.first().is_some_and(|reason| reason.item.is_some());
-                return Err(if existed { StoreError::VersionMismatch } else { StoreError::NotFound });
+        match self.transact(items, "task update").await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed_at(0) => {
+                Err(if cancelled.existed_at(0) { StoreError::VersionMismatch } else { StoreError::NotFound })
             }
-            if condition_failed_at(reasons, 1) {
-                return Err(StoreError::AlreadyExists);
-            }
-            if !is_conflict(reasons) {
-                return Err(StoreError::backend(anyhow::anyhow!("task update cancelled: {reasons:?}")));
-            }
-            back_off(attempt).await;
+            Err(cancelled) if cancelled.failed_at(1) => Err(StoreError::AlreadyExists),
+            Err(cancelled) => Err(cancelled.unexpected("task update")),
         }
-        Err(StoreError::backend(anyhow::anyhow!("task update kept conflicting with concurrent writes")))
     }
 
     /// One `TransactWriteItems`: the task (conditionally) and its file counter. Its files are
@@ -255,26 +216,13 @@ impl TaskStore for DynamoStore {
             TransactWriteItem::builder().delete(task.build().map_err(StoreError::backend)?).build(),
             TransactWriteItem::builder().delete(counter).build(),
         ];
-        for attempt in 0..TRANSACTION_ATTEMPTS {
-            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
-            let cancelled = match result {
-                Ok(_) => return Ok(()),
-                Err(error) => match error.into_service_error() {
-                    TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled,
-                    other => return Err(StoreError::backend(other)),
-                },
-            };
-            let reasons = cancelled.cancellation_reasons();
-            if condition_failed_at(reasons, 0) {
-                let existed = reasons.first().is_some_and(|reason| reason.item.is_some());
-                return Err(if existed { StoreError::VersionMismatch } else { StoreError::NotFound });
+        match self.transact(items, "task deletion").await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed_at(0) => {
+                Err(if cancelled.existed_at(0) { StoreError::VersionMismatch } else { StoreError::NotFound })
             }
-            if !is_conflict(reasons) {
-                return Err(StoreError::backend(anyhow::anyhow!("task deletion cancelled: {reasons:?}")));
-            }
-            back_off(attempt).await;
+            Err(cancelled) => Err(cancelled.unexpected("task deletion")),
         }
-        Err(StoreError::backend(anyhow::anyhow!("task deletion kept conflicting with concurrent writes")))
     }
 
     /// One `Query` per page: the key range is the owner's tasks after the cursor; filters

@@ -170,14 +170,10 @@ impl LocalBlobs {
     }
 }
 
-fn deadline(now: Timestamp, expires_in: Duration) -> Timestamp {
-    now.plus(chrono::Duration::from_std(expires_in).unwrap_or(chrono::Duration::MAX))
-}
-
 #[async_trait]
 impl BlobStore for LocalBlobs {
     async fn presign_put(&self, key: &ObjectKey, spec: &UploadSpec, expires_in: Duration, now: Timestamp) -> StoreResult<PresignedRequest> {
-        let expires_at = deadline(now, expires_in);
+        let expires_at = now.after(expires_in);
         let query = SignedQuery {
             expires: expires_at.unix_seconds(),
             content_type: Some(spec.content_type.clone()),
@@ -203,7 +199,7 @@ impl BlobStore for LocalBlobs {
         expires_in: Duration,
         now: Timestamp,
     ) -> StoreResult<PresignedRequest> {
-        let expires_at = deadline(now, expires_in);
+        let expires_at = now.after(expires_in);
         let query = SignedQuery {
             expires: expires_at.unix_seconds(),
             content_type: None,

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{FileId, TaskId, UserId};
-use super::text::check_text;
+use super::text::{check_text, string_conversions};
 use super::time::Timestamp;
 use crate::ports::ObjectKey;
 
@@ -53,21 +53,6 @@ impl ContentType {
     }
 }
 
-macro_rules! string_conversions {
-    ($($name:ident),*) => {$(
-        impl TryFrom<String> for $name {
-            type Error = String;
-            fn try_from(raw: String) -> Result<Self, String> {
-                Self::parse(&raw)
-            }
-        }
-        impl From<$name> for String {
-            fn from(value: $name) -> Self {
-                value.0
-            }
-        }
-    )*};
-}
 string_conversions!(FileName, ContentType);
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]

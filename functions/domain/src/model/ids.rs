@@ -105,18 +105,7 @@ impl IdempotencyKey {
     }
 }
 
-impl TryFrom<String> for IdempotencyKey {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<IdempotencyKey> for String {
-    fn from(key: IdempotencyKey) -> Self {
-        key.0
-    }
-}
+super::text::string_conversions!(IdempotencyKey);
 
 #[cfg(test)]
 mod tests {

@@ -10,5 +10,6 @@ mod user;
 pub use file::{ContentType, FileName, FileRecord, FileStatus};
 pub use ids::{FileId, IdempotencyKey, SessionId, TaskId, UserId};
 pub use task::{Completion, Frequency, NewTask, Notes, Priority, Recurrence, Tag, Tags, Task, TaskPatch, Title};
+pub(crate) use text::string_conversions;
 pub use time::Timestamp;
 pub use user::{DisplayName, Email, Password, PasswordHash, User};

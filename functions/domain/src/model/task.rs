@@ -2,7 +2,7 @@ use chrono::{Duration, Months};
 use serde::{Deserialize, Serialize};
 
 use super::ids::{TaskId, UserId};
-use super::text::check_text;
+use super::text::{check_text, string_conversions};
 use super::time::Timestamp;
 use crate::error::FieldError;
 
@@ -120,21 +120,6 @@ impl Tags {
     }
 }
 
-macro_rules! string_conversions {
-    ($($name:ident),*) => {$(
-        impl TryFrom<String> for $name {
-            type Error = String;
-            fn try_from(raw: String) -> Result<Self, String> {
-                Self::parse(&raw)
-            }
-        }
-        impl From<$name> for String {
-            fn from(value: $name) -> Self {
-                value.0
-            }
-        }
-    )*};
-}
 string_conversions!(Title, Notes, Tag);
 
 impl TryFrom<i64> for Priority {

@@ -16,3 +16,22 @@ pub(crate) fn check_text(value: &str, min: usize, max: usize, allow_newlines: bo
     }
     Ok(())
 }
+
+/// `TryFrom<String>` through `parse` and `From<Self> for String`, for newtypes over a
+/// `String` that serde reads and writes as plain strings.
+macro_rules! string_conversions {
+    ($($name:ident),*) => {$(
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(raw: String) -> Result<Self, String> {
+                Self::parse(&raw)
+            }
+        }
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+    )*};
+}
+pub(crate) use string_conversions;

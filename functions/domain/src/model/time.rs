@@ -45,6 +45,11 @@ impl Timestamp {
     pub fn plus(&self, duration: chrono::Duration) -> Self {
         Self(self.0 + duration)
     }
+
+    /// `self + duration`, for the standard library's durations (saturating far in the future).
+    pub fn after(&self, duration: std::time::Duration) -> Self {
+        self.plus(chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX))
+    }
 }
 
 impl fmt::Display for Timestamp {

@@ -3,7 +3,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ids::UserId;
-use super::text::check_text;
+use super::text::{check_text, string_conversions};
 use super::time::Timestamp;
 
 /// An email address, trimmed and lower-cased, so addresses differing only in case are one
@@ -38,19 +38,6 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl TryFrom<String> for Email {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<Email> for String {
-    fn from(email: Email) -> Self {
-        email.0
     }
 }
 
@@ -137,19 +124,6 @@ impl DisplayName {
     }
 }
 
-impl TryFrom<String> for DisplayName {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<DisplayName> for String {
-    fn from(name: DisplayName) -> Self {
-        name.0
-    }
-}
-
 /// A user account as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -162,6 +136,8 @@ pub struct User {
     /// Bumped on every change; writes are conditional on it.
     pub version: u64,
 }
+
+string_conversions!(Email, DisplayName);
 
 #[cfg(test)]
 mod tests {

@@ -53,7 +53,7 @@ pub async fn request_upload(app: &App, principal: Principal, task: TaskId, new: 
         etag: None,
         status: FileStatus::Pending,
         created_at: now,
-        upload_expires_at: now.plus(chrono::Duration::seconds(i64::try_from(limits.upload_url_seconds).unwrap_or(i64::MAX))),
+        upload_expires_at: now.after(expires_in),
         uploaded_at: None,
     };
     match app.stores.files.create_file(&file, limits.max_files_per_task).await {
