@@ -42,7 +42,7 @@ def main(path):
     # SAM expands an HttpApi's routes into the API's OpenAPI body.
     routes = [(method, path) for api in apis for path, methods in api["Properties"]["Body"]["paths"].items() for method in methods]
     permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
-    if not functions or len(routes) != expected_routes or len(permissions) < len(functions):
+    if not functions or len(routes) != expected_routes or len(permissions) < expected_routes:
         sys.exit(f"unexpected expansion: {len(functions)} functions, {len(routes)} routes, {len(permissions)} permissions")
     for function in functions:
         properties = function["Properties"]

@@ -102,6 +102,9 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
     async fn revoke_user_sessions(&self, user_id: UserId, keep: Option<SessionId>, at: Timestamp) -> StoreResult<u64>;
     /// Removes every session of a user (account deletion). Returns how many went.
     async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64>;
+    /// Removes up to `limit` sessions expired before `now`, for stores without a TTL of
+    /// their own (DynamoDB's TTL does this for free: it answers 0).
+    async fn purge_expired_sessions(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;
 }
 
 /// What a create with an `Idempotency-Key` remembers: the request's fingerprint and the
@@ -160,6 +163,9 @@ pub trait TaskStore: Send + Sync + std::fmt::Debug {
     /// Removes every task, idempotency record and file record of an owner (file objects
     /// must be gone first). Returns how many tasks went.
     async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64>;
+    /// Removes up to `limit` idempotency records expired before `now`, for stores without a
+    /// TTL of their own (DynamoDB answers 0).
+    async fn purge_expired_idempotency(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;
 }
 
 /// What recording an upload did.

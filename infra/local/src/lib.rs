@@ -49,8 +49,36 @@ pub async fn serve(env: &Env<'_>) -> anyhow::Result<()> {
     tracing::info!(
         "try: curl -s -X POST {url}/users -H 'content-type: application/json' -d '{{\"email\":\"ada@example.com\",\"password\":\"correct horse battery\"}}'"
     );
+    for job in todo_jobs::JOBS {
+        tokio::spawn(run_on_schedule(job, app.app.clone()));
+    }
     axum::serve(listener, router(app)).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Runs `job` now and then every `job.every`, as its EventBridge schedule does on AWS.
+async fn run_on_schedule(job: todo_jobs::Job, app: todo_domain::App) {
+    let mut ticks = tokio::time::interval(job.every);
+    loop {
+        ticks.tick().await;
+        match job.run_once(&app).await {
+            Ok(outcome) => tracing::info!(job = job.name, %outcome, "scheduled job ran"),
+            Err(error) => tracing::error!(job = job.name, error = %error, "scheduled job failed; it runs again next period"),
+        }
+    }
+}
+
+/// `cargo run -- job <name>`: one run against `TODO_DATA_DIR`, safe while the server runs
+/// (SQLite in WAL mode; every write is a short immediate transaction). Prints the outcome.
+pub async fn run_job(env: &Env<'_>, name: &str) -> anyhow::Result<()> {
+    let job = todo_jobs::Job::named(name)
+        .ok_or_else(|| anyhow::anyhow!("no job named {name:?}; jobs: {}", todo_jobs::JOBS.map(|job| job.name).join(", ")))?;
+    let config = LocalConfig::from_env(env)?;
+    let app =
+        todo_adapters::bootstrap::embedded_app(env, &config.data_dir, config::token_secret(env)?, &format!("http://{}", config.addr))?;
+    let outcome = job.run_once(&app.app).await.map_err(|error| anyhow::anyhow!("{name} failed: {error}"))?;
+    println!("{outcome}");
     Ok(())
 }
 

@@ -138,6 +138,11 @@ impl SessionStore for DynamoStore {
         Ok(revoked)
     }
 
+    /// Nothing to do: the table's TTL on `ttl` removes expired sessions.
+    async fn purge_expired_sessions(&self, _now: Timestamp, _limit: u32) -> StoreResult<u64> {
+        Ok(0)
+    }
+
     /// One keys-only `Query`, then `BatchWriteItem`s of up to 25 deletes.
     async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64> {
         let keys = self.partition_keys(user_id, PREFIX).await?;

@@ -273,6 +273,12 @@ impl TaskStore for DynamoStore {
         Ok(Page { items, next })
     }
 
+    /// Nothing to do: the table's TTL on `ttl` removes expired idempotency records (and an
+    /// expired one counts as absent until it does).
+    async fn purge_expired_idempotency(&self, _now: Timestamp, _limit: u32) -> StoreResult<u64> {
+        Ok(0)
+    }
+
     /// Keys-only `Query`s of tasks and idempotency records, then batched deletes.
     async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64> {
         let tasks = self.partition_keys(owner, TASK_PREFIX).await?;

@@ -1,12 +1,11 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{Email, Timestamp, User, UserId};
 use todo_domain::ports::{StoreError, StoreResult, UserStore};
 
-use super::{DynamoStore, Item, backend, condition_failed_at, from_item, key, n, s, to_item, user_pk};
+use super::{DynamoStore, Item, backend, from_item, key, n, s, to_item, user_pk};
 
 const PROFILE: &str = "PROFILE";
 const EMAIL: &str = "EMAIL";
@@ -84,24 +83,14 @@ impl UserStore for DynamoStore {
     /// One `TransactWriteItems`: the profile and the email guard, both conditional on not
     /// existing, so one email can never belong to two accounts.
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(put(&self.table, profile_item(user)?, "attribute_not_exists(PK)")?)
-            .transact_items(put(&self.table, guard_item(user)?, "attribute_not_exists(PK)")?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match error.into_service_error() {
-                TransactWriteItemsError::TransactionCanceledException(cancelled)
-                    if condition_failed_at(cancelled.cancellation_reasons(), 0)
-                        || condition_failed_at(cancelled.cancellation_reasons(), 1) =>
-                {
-                    Err(StoreError::AlreadyExists)
-                }
-                other => Err(StoreError::backend(other)),
-            },
+        let items = vec![
+            put(&self.table, profile_item(user)?, "attribute_not_exists(PK)")?,
+            put(&self.table, guard_item(user)?, "attribute_not_exists(PK)")?,
+        ];
+        match self.transact(items, "sign-up").await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed_at(0) || cancelled.failed_at(1) => Err(StoreError::AlreadyExists),
+            Err(cancelled) => Err(cancelled.unexpected("sign-up")),
         }
     }
 
@@ -168,29 +157,16 @@ impl UserStore for DynamoStore {
             .expression_attribute_values(":user", s(user.id.to_string()))
             .build()
             .map_err(StoreError::backend)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(profile).build())
-            .transact_items(TransactWriteItem::builder().delete(old_guard).build())
-            .transact_items(put(&self.table, guard_item(user)?, "attribute_not_exists(PK)")?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match error.into_service_error() {
-                TransactWriteItemsError::TransactionCanceledException(cancelled) => {
-                    let reasons = cancelled.cancellation_reasons();
-                    if condition_failed_at(reasons, 0) || condition_failed_at(reasons, 1) {
-                        Err(StoreError::VersionMismatch)
-                    } else if condition_failed_at(reasons, 2) {
-                        Err(StoreError::AlreadyExists)
-                    } else {
-                        Err(StoreError::backend(anyhow::anyhow!("user update cancelled: {reasons:?}")))
-                    }
-                }
-                other => Err(StoreError::backend(other)),
-            },
+        let items = vec![
+            TransactWriteItem::builder().put(profile).build(),
+            TransactWriteItem::builder().delete(old_guard).build(),
+            put(&self.table, guard_item(user)?, "attribute_not_exists(PK)")?,
+        ];
+        match self.transact(items, "email change").await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed_at(0) || cancelled.failed_at(1) => Err(StoreError::VersionMismatch),
+            Err(cancelled) if cancelled.failed_at(2) => Err(StoreError::AlreadyExists),
+            Err(cancelled) => Err(cancelled.unexpected("email change")),
         }
     }
 
@@ -212,32 +188,19 @@ impl UserStore for DynamoStore {
             .map_err(StoreError::backend)?;
         let marker = to_item(&DeletionMarker { pk: DELETIONS.to_owned(), sk: deletion_sk(user.id), user_id: user.id, deleted_at: at })?;
         let marker = Put::builder().table_name(&self.table).set_item(Some(marker)).build().map_err(StoreError::backend)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(profile.clone()).build())
-            .transact_items(TransactWriteItem::builder().put(marker.clone()).build())
-            .transact_items(TransactWriteItem::builder().delete(guard).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match error.into_service_error() {
-                // The email already belongs to a newer account: leave its guard alone.
-                TransactWriteItemsError::TransactionCanceledException(cancelled)
-                    if condition_failed_at(cancelled.cancellation_reasons(), 2) =>
-                {
-                    self.client
-                        .transact_write_items()
-                        .transact_items(TransactWriteItem::builder().delete(profile).build())
-                        .transact_items(TransactWriteItem::builder().put(marker).build())
-                        .send()
-                        .await
-                        .map_err(backend)?;
-                    Ok(())
-                }
-                other => Err(StoreError::backend(other)),
-            },
+        let items = vec![
+            TransactWriteItem::builder().delete(profile.clone()).build(),
+            TransactWriteItem::builder().put(marker.clone()).build(),
+            TransactWriteItem::builder().delete(guard).build(),
+        ];
+        match self.transact(items, "account deletion").await? {
+            Ok(()) => Ok(()),
+            // The email already belongs to a newer account: leave its guard alone.
+            Err(cancelled) if cancelled.failed_at(2) => {
+                let items = vec![TransactWriteItem::builder().delete(profile).build(), TransactWriteItem::builder().put(marker).build()];
+                self.transact(items, "account deletion").await?.map_err(|cancelled| cancelled.unexpected("account deletion"))
+            }
+            Err(cancelled) => Err(cancelled.unexpected("account deletion")),
         }
     }
 

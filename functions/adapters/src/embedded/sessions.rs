@@ -89,6 +89,20 @@ impl SessionStore for EmbeddedStore {
         .await
     }
 
+    async fn purge_expired_sessions(&self, now: Timestamp, limit: u32) -> StoreResult<u64> {
+        // Stored times are RFC 3339 UTC with milliseconds: they compare as strings.
+        let now = now.to_string();
+        self.transaction(move |tx| {
+            tx.execute(
+                "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE json_extract(doc, '$.expires_at') < ?1 LIMIT ?2)",
+                params![now, limit],
+            )
+            .map(|n| n as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64> {
         self.transaction(move |tx| {
             tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id.to_string()]).map(|n| n as u64).map_err(backend)

@@ -162,6 +162,19 @@ impl TaskStore for EmbeddedStore {
         Ok(Page { items, next })
     }
 
+    async fn purge_expired_idempotency(&self, now: Timestamp, limit: u32) -> StoreResult<u64> {
+        let now = now.unix_millis();
+        self.transaction(move |tx| {
+            tx.execute(
+                "DELETE FROM idempotency WHERE (owner, key) IN (SELECT owner, key FROM idempotency WHERE expires_ms <= ?1 LIMIT ?2)",
+                params![now, limit],
+            )
+            .map(|n| n as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64> {
         let owner = owner.to_string();
         self.transaction(move |tx| {

@@ -84,6 +84,12 @@ impl Backend {
         }
     }
 
+    /// An app over this backend's stores (for use cases that span ports).
+    pub fn app(&self) -> todo_domain::App {
+        let settings = todo_domain::Settings::with_secret(Secret::new(vec![7; 32]).unwrap());
+        todo_domain::App::new(self.stores.clone(), Arc::new(todo_domain::clock::SystemClock), settings)
+    }
+
     /// The client the adapter uses (with its call log).
     pub fn adapter_client(&self) -> &aws_sdk_dynamodb::Client {
         match &self.kind {

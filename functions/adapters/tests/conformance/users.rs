@@ -182,3 +182,22 @@ pub async fn account_cascade_leaves_nothing(backend: Backend) {
         "deleting the old account again must not free the new one's email"
     );
 }
+
+/// An account deletion that died after its first write is finished by the housekeeping job,
+/// leaving nothing of the account in the store.
+pub async fn housekeeping_finishes_an_interrupted_deletion(backend: Backend) {
+    let stores = &backend.stores;
+    let ada = user("ada@example.com");
+    stores.users.insert_user(&ada).await.unwrap();
+    for n in 0..3 {
+        stores.tasks.create_task(&crate::tasks::task(ada.id, &format!("task {n}")), None, now()).await.unwrap();
+    }
+    stores.sessions.insert_session(&session(ada.id)).await.unwrap();
+    stores.users.delete_user(&ada, now()).await.unwrap();
+    assert!(backend.items_of(ada.id).await > 0);
+    let app = backend.app();
+    let outcome = todo_domain::usecases::housekeeping::run_once(&app, now()).await.unwrap();
+    assert_eq!(outcome.accounts_finished, 1);
+    assert_eq!(backend.items_of(ada.id).await, 0, "nothing of the deleted account is left");
+    assert_eq!(todo_domain::usecases::housekeeping::run_once(&app, now()).await.unwrap().accounts_finished, 0);
+}

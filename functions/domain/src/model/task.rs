@@ -205,7 +205,7 @@ impl Recurrence {
             Frequency::Monthly => at.checked_add_months(Months::new(interval)),
             Frequency::Yearly => at.checked_add_months(Months::new(interval * 12)),
         }?;
-        Some(Timestamp::from_datetime(next))
+        Some(Timestamp::from_datetime(next)).filter(Timestamp::is_writable)
     }
 }
 
@@ -272,6 +272,10 @@ pub struct Task {
     pub updated_at: Timestamp,
     /// Starts at 1, bumped on every change; the `ETag` and `If-Match` compare it.
     pub version: u64,
+    /// The occurrence completing this one created: completing it again (after reopening)
+    /// creates no second one.
+    #[serde(default)]
+    pub next_occurrence: Option<TaskId>,
 }
 
 impl Task {
@@ -290,6 +294,7 @@ impl Task {
             created_at: now,
             updated_at: now,
             version: 1,
+            next_occurrence: None,
         };
         task.check_invariants()?;
         Ok(task)
@@ -332,7 +337,10 @@ impl Task {
         match (patch.completed, self.completion) {
             (Some(true), Completion::Open) => {
                 updated.completion = Completion::Completed(now);
-                next_occurrence = updated.next_occurrence(next_id, now)?;
+                if self.next_occurrence.is_none() {
+                    next_occurrence = updated.spawn_next(next_id, now)?;
+                    updated.next_occurrence = next_occurrence.as_ref().map(|next| next.id);
+                }
             }
             (Some(false), Completion::Completed(_)) => updated.completion = Completion::Open,
             _ => {}
@@ -347,7 +355,7 @@ impl Task {
         Ok((updated, next_occurrence))
     }
 
-    fn next_occurrence(&self, id: TaskId, now: Timestamp) -> Result<Option<Self>, FieldError> {
+    fn spawn_next(&self, id: TaskId, now: Timestamp) -> Result<Option<Self>, FieldError> {
         let (Some(recurrence), Some(due)) = (self.recurrence, self.due) else {
             return Ok(None);
         };
@@ -356,6 +364,9 @@ impl Task {
             .ok_or_else(|| FieldError::new("due", "the next occurrence falls outside the supported date range"))?;
         // The reminder keeps its distance from the due date.
         let reminder_at = self.reminder_at.map(|reminder| reminder.plus(next_due.as_datetime() - due.as_datetime()));
+        if reminder_at.is_some_and(|reminder| !reminder.is_writable()) {
+            return Err(FieldError::new("reminder_at", "the next occurrence's reminder falls outside the supported date range"));
+        }
         Ok(Some(Self {
             id,
             owner: self.owner,
@@ -370,6 +381,7 @@ impl Task {
             created_at: now,
             updated_at: now,
             version: 1,
+            next_occurrence: None,
         }))
     }
 }
@@ -423,6 +435,12 @@ mod tests {
     }
 
     #[test]
+    fn occurrences_past_year_9999_are_refused() {
+        let yearly = Recurrence::new(Frequency::Yearly, 1).unwrap();
+        assert_eq!(yearly.next_after(at("9999-06-01T00:00:00Z")), None);
+    }
+
+    #[test]
     fn monthly_recurrence_clamps_to_month_end() {
         let monthly = Recurrence::new(Frequency::Monthly, 1).unwrap();
         assert_eq!(monthly.next_after(at("2027-01-31T09:00:00Z")).unwrap(), at("2027-02-28T09:00:00Z"));
@@ -460,9 +478,13 @@ mod tests {
         assert_eq!(next.reminder_at, Some(at("2027-01-09T08:00:00Z")));
         assert_eq!(next.completion, Completion::Open);
         // Completing an already completed task changes nothing and spawns nothing.
-        let (again, none) = done.apply(complete, now, TaskId::generate()).unwrap();
+        let (again, none) = done.apply(complete.clone(), now, TaskId::generate()).unwrap();
         assert_eq!(again.completion, done.completion);
         assert!(none.is_none());
+        // Nor does reopening and completing again.
+        let (reopened, _) = done.apply(TaskPatch { completed: Some(false), ..TaskPatch::default() }, now, TaskId::generate()).unwrap();
+        let (_, none) = reopened.apply(complete, now, TaskId::generate()).unwrap();
+        assert!(none.is_none(), "one next occurrence per task");
     }
 
     #[test]

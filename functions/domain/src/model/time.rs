@@ -1,6 +1,6 @@
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike as _, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An instant in UTC with millisecond precision, written as RFC 3339 (`2026-01-02T03:04:05.678Z`).
@@ -20,14 +20,24 @@ impl Timestamp {
         DateTime::from_timestamp_millis(millis).map(Self)
     }
 
-    /// Parses RFC 3339 with an explicit offset; the result is in UTC.
+    /// The last instant RFC 3339's four-digit years can write: values past it (or before
+    /// year 1) could be stored but never read back.
+    pub fn is_writable(&self) -> bool {
+        (1..=9999).contains(&self.0.year())
+    }
+
+    /// Parses RFC 3339 with an explicit offset; the result is in UTC, years 1 to 9999.
     pub fn parse(raw: &str) -> Result<Self, String> {
         if raw.len() > 64 {
             return Err("must be an RFC 3339 date-time".to_owned());
         }
-        DateTime::parse_from_rfc3339(raw)
+        let parsed = DateTime::parse_from_rfc3339(raw)
             .map(|at| Self::from_datetime(at.with_timezone(&Utc)))
-            .map_err(|_| "must be an RFC 3339 date-time, e.g. 2026-01-31T09:00:00Z".to_owned())
+            .map_err(|_| "must be an RFC 3339 date-time, e.g. 2026-01-31T09:00:00Z".to_owned())?;
+        if !parsed.is_writable() {
+            return Err("must be between years 1 and 9999 in UTC".to_owned());
+        }
+        Ok(parsed)
     }
 
     pub fn as_datetime(&self) -> DateTime<Utc> {
@@ -88,8 +98,16 @@ mod tests {
     }
 
     #[test]
-    fn rejects_dates_without_time_or_offset() {
-        for raw in ["2026-03-01", "2026-03-01T10:00:00", "2026-02-30T10:00:00Z", "", "tomorrow"] {
+    fn rejects_dates_without_time_or_offset_or_outside_four_digit_years() {
+        for raw in [
+            "2026-03-01",
+            "2026-03-01T10:00:00",
+            "2026-02-30T10:00:00Z",
+            "",
+            "tomorrow",
+            "9999-12-31T23:00:00-05:00",
+            "0000-01-01T00:00:00+01:00",
+        ] {
             assert!(Timestamp::parse(raw).is_err(), "{raw} should be rejected");
         }
     }

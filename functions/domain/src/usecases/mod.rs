@@ -2,5 +2,6 @@
 //! arguments, call one of these, and render the result.
 
 pub mod files;
+pub mod housekeeping;
 pub mod tasks;
 pub mod users;

@@ -116,6 +116,10 @@ pub async fn refresh(app: &App, presented: RefreshToken) -> Result<IssuedTokens,
     if presented.generation != session.generation || !presented.matches(&session.secret_hash) {
         return Err(INVALID);
     }
+    // A deleted account's sessions may outlive it briefly (its cascade removes them).
+    if app.stores.users.get_user(session.user_id).await?.is_none() {
+        return Err(INVALID);
+    }
     let next_token = RefreshToken::generate(session.user_id, session.id, session.generation + 1);
     let rotated = Session { generation: next_token.generation, secret_hash: next_token.secret_hash(), ..session.clone() };
     match app.stores.sessions.rotate_session(&rotated, session.generation).await {
@@ -198,11 +202,20 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
 pub async fn delete_account(app: &App, principal: Principal) -> Result<(), Error> {
     let user = current_user(app, principal).await?;
     app.stores.users.delete_user(&user, app.clock.now()).await?;
-    let files = delete_all_files(app, user.id).await?;
-    let tasks = app.stores.tasks.delete_user_tasks(user.id).await?;
-    let sessions = app.stores.sessions.delete_user_sessions(user.id).await?;
-    app.stores.users.finish_deletion(user.id).await?;
-    tracing::info!(tasks, files, sessions, "account deleted");
+    remove_leftovers(app, user.id).await?;
+    Ok(())
+}
+
+/// Removes everything a deleted account owned, then its deletion marker. Idempotent: the
+/// housekeeping job calls it again for any marker an interrupted deletion left behind.
+#[instrument(skip_all, fields(user_id = %user))]
+pub async fn remove_leftovers(app: &App, user: UserId) -> Result<(), Error> {
+    // Sessions first: from here on no refresh token mints access to what remains.
+    let sessions = app.stores.sessions.delete_user_sessions(user).await?;
+    let files = delete_all_files(app, user).await?;
+    let tasks = app.stores.tasks.delete_user_tasks(user).await?;
+    app.stores.users.finish_deletion(user).await?;
+    tracing::info!(tasks, files, sessions, "account data removed");
     Ok(())
 }
 

@@ -147,8 +147,8 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
         requested["upload"]["headers"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
     let (status, _) = http("PUT", requested["upload"]["url"].as_str().unwrap(), &headers, &vec![7u8; declared]);
     assert_eq!(status, 200, "the presigned PUT to S3");
-    let event = receive_object_created(&runtime.endpoint, &queue_arn);
-    let outcome = runtime.invoke_raw("file-uploaded", &event);
+    let upload_event = receive_object_created(&runtime.endpoint, &queue_arn);
+    let outcome = runtime.invoke_raw("file-uploaded", &upload_event);
     assert_eq!(outcome["completed"], 1, "{outcome}");
     let with_file = |binary: &str| with_task(binary).replace("01JBBBBBBBBBBBBBBBBBBBBBBB", &file_id);
     let (status, file) = runtime.invoke("file-get", &with_file("file-get"));
@@ -195,6 +195,8 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
     }
     let (status, _) = runtime.invoke("user-me-get", &with_task("user-me-get"));
     assert_eq!(status, 401, "the deleted account is gone from DynamoDB");
+    let outcome = runtime.invoke_raw("housekeeping", &event("housekeeping"));
+    assert_eq!(outcome["accounts_finished"], 0, "the deletion finished itself: nothing left for the job ({outcome})");
 }
 
 /// A minimal HTTP/1.1 exchange with the plain-HTTP emulator.

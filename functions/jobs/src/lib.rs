@@ -1,0 +1,39 @@
+//! Scheduled jobs. Each is a `run_once(now)` use case in the domain crate, run by its
+//! Lambda binary on an EventBridge schedule, by the local server on the same schedule, and
+//! on demand with `cargo run -- job <name>`.
+
+use std::time::Duration;
+
+use todo_domain::usecases::housekeeping;
+use todo_domain::{App, Error};
+
+/// A job the scheduler knows: its name (and binary), its period, and how to run it once.
+#[derive(Debug, Clone, Copy)]
+pub struct Job {
+    pub name: &'static str,
+    /// How often the local server runs it (the template's schedule rate is a parameter
+    /// with the same default).
+    pub every: Duration,
+}
+
+pub const HOUSEKEEPING: Job = Job { name: "housekeeping", every: Duration::from_secs(24 * 3600) };
+
+/// Every scheduled job.
+pub const JOBS: [Job; 1] = [HOUSEKEEPING];
+
+impl Job {
+    pub fn named(name: &str) -> Option<Self> {
+        JOBS.into_iter().find(|job| job.name == name)
+    }
+
+    /// Runs the job once at the app's current time; the outcome as JSON (what the Lambda
+    /// returns and `cargo run -- job` prints).
+    pub async fn run_once(&self, app: &App) -> Result<serde_json::Value, Error> {
+        let now = app.clock.now();
+        let outcome = match self.name {
+            "housekeeping" => serde_json::to_value(housekeeping::run_once(app, now).await?),
+            other => unreachable!("no job named {other}"),
+        };
+        Ok(outcome.expect("outcomes serialise"))
+    }
+}
