@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::auth::{AccessTokens, PasswordHasher, Secret};
+use crate::auth::{AccessTokens, PasswordHasher, RefreshKey, Secret};
 use crate::clock::Clock;
 use crate::cursor::CursorCodec;
 use crate::ports::{BlobStore, FileStore, SessionStore, TaskStore, UserStore};
@@ -97,6 +97,7 @@ pub struct AppInner {
     pub access_tokens: AccessTokens,
     pub passwords: PasswordHasher,
     pub cursors: CursorCodec,
+    pub refresh_key: RefreshKey,
 }
 
 impl App {
@@ -104,7 +105,8 @@ impl App {
         let access_tokens =
             AccessTokens::new(&settings.token_secret, &settings.token_issuer, &settings.token_audience, settings.access_token_seconds);
         let cursors = CursorCodec::new(&settings.token_secret);
-        Self(Arc::new(AppInner { stores, clock, settings, access_tokens, passwords: PasswordHasher::new(), cursors }))
+        let refresh_key = RefreshKey::new(&settings.token_secret);
+        Self(Arc::new(AppInner { stores, clock, settings, access_tokens, passwords: PasswordHasher::new(), cursors, refresh_key }))
     }
 }
 

@@ -84,6 +84,9 @@ pub struct Session {
     /// SHA-256 of the current refresh token's secret, hex encoded. The token itself is
     /// never stored.
     pub secret_hash: String,
+    /// Random per-session input to the refresh secrets' derivation.
+    #[serde(default)]
+    pub salt: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub revoked_at: Option<Timestamp>,

@@ -87,6 +87,7 @@ fn session(user_id: UserId) -> Session {
         user_id,
         generation: 1,
         secret_hash: "a".repeat(64),
+        salt: "salt".to_owned(),
         created_at: now,
         expires_at: now.plus(chrono::Duration::days(30)),
         revoked_at: None,

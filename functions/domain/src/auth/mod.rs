@@ -6,7 +6,7 @@ mod secret;
 mod tokens;
 
 pub use passwords::PasswordHasher;
-pub use refresh::RefreshToken;
+pub use refresh::{RefreshKey, RefreshToken};
 pub use secret::Secret;
 pub use tokens::{AccessClaims, AccessTokens, Principal};
 

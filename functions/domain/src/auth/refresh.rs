@@ -2,6 +2,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::hex;
@@ -11,10 +12,12 @@ use crate::model::{SessionId, UserId};
 
 /// An opaque refresh token: `rt1.<user>.<session>.<generation>.<secret>`.
 ///
-/// The user id locates the session (sessions live in their user's partition). The session
-/// and generation let the server tell a *stale* token (an earlier generation of
-/// a real session: a replay, so the whole session is revoked) from a *garbage* one. Only the
-/// SHA-256 of the secret is stored; the secret is 256 random bits, so a fast hash suffices.
+/// The user id locates the session (sessions live in their user's partition). The secret is
+/// an HMAC, under a server key, of the user, session, generation and a random per-session
+/// salt: so the server can tell a *stale* token (a genuine earlier generation: a replay,
+/// and the whole session is revoked) from a *forged* one (refused, nothing revoked) — knowing
+/// the ids alone is not enough to revoke anyone's session. Only the SHA-256 of the current
+/// secret is stored.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RefreshToken {
     pub user_id: UserId,
@@ -26,9 +29,22 @@ pub struct RefreshToken {
 impl RefreshToken {
     const PREFIX: &'static str = "rt1";
 
-    pub fn generate(user_id: UserId, session_id: SessionId, generation: u64) -> Self {
-        let bytes: [u8; 32] = rand::random();
-        Self { user_id, session_id, generation, secret: URL_SAFE_NO_PAD.encode(bytes) }
+    /// The token of `generation` of a session, under `key` with the session's `salt`.
+    pub fn derive(key: &RefreshKey, user_id: UserId, session_id: SessionId, generation: u64, salt: &str) -> Self {
+        Self { user_id, session_id, generation, secret: key.secret(user_id, session_id, generation, salt) }
+    }
+
+    /// Whether this token is genuinely the one `key` issued for its generation of a session
+    /// with `salt` (constant time).
+    pub fn is_genuine(&self, key: &RefreshKey, salt: &str) -> bool {
+        let expected = key.secret(self.user_id, self.session_id, self.generation, salt);
+        expected.as_bytes().ct_eq(self.secret.as_bytes()).into()
+    }
+
+    /// A fresh random salt for a new session.
+    pub fn new_salt() -> String {
+        let bytes: [u8; 16] = rand::random();
+        hex(&bytes)
     }
 
     pub fn parse(raw: &str) -> Result<Self, String> {
@@ -65,6 +81,30 @@ impl RefreshToken {
     }
 }
 
+/// The server key refresh secrets are derived with (itself derived from the signing secret).
+#[derive(Clone)]
+pub struct RefreshKey(Vec<u8>);
+
+impl RefreshKey {
+    pub fn new(secret: &super::Secret) -> Self {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose()).expect("HMAC takes any key length");
+        mac.update(b"todo/refresh-key/v1");
+        Self(mac.finalize().into_bytes().to_vec())
+    }
+
+    fn secret(&self, user_id: UserId, session_id: SessionId, generation: u64, salt: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(format!("{user_id}\0{session_id}\0{generation}\0{salt}").as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+}
+
+impl fmt::Debug for RefreshKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RefreshKey(<redacted>)")
+    }
+}
+
 impl fmt::Debug for RefreshToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshToken")
@@ -79,18 +119,34 @@ impl fmt::Debug for RefreshToken {
 mod tests {
     use super::*;
 
+    fn key() -> RefreshKey {
+        RefreshKey::new(&super::super::Secret::new(vec![3; 32]).unwrap())
+    }
+
     #[test]
     fn round_trips_and_matches_only_its_own_hash() {
-        let token = RefreshToken::generate(UserId::generate(), SessionId::generate(), 3);
+        let token = RefreshToken::derive(&key(), UserId::generate(), SessionId::generate(), 3, "salt");
         let parsed = RefreshToken::parse(&token.expose()).unwrap();
         assert_eq!(parsed, token);
         assert!(parsed.matches(&token.secret_hash()));
-        assert!(!RefreshToken::generate(token.user_id, token.session_id, 3).matches(&token.secret_hash()));
+        assert!(!RefreshToken::derive(&key(), token.user_id, token.session_id, 4, "salt").matches(&token.secret_hash()));
+    }
+
+    #[test]
+    fn only_the_server_can_make_a_genuine_token_of_any_generation() {
+        let (user, session) = (UserId::generate(), SessionId::generate());
+        let stale = RefreshToken::derive(&key(), user, session, 1, "salt");
+        assert!(stale.is_genuine(&key(), "salt"));
+        assert!(!stale.is_genuine(&key(), "other salt"));
+        let other_key = RefreshKey::new(&super::super::Secret::new(vec![4; 32]).unwrap());
+        assert!(!RefreshToken::derive(&other_key, user, session, 1, "salt").is_genuine(&key(), "salt"));
+        let forged = RefreshToken::parse(&format!("rt1.{user}.{session}.0.{}", "A".repeat(43))).unwrap();
+        assert!(!forged.is_genuine(&key(), "salt"));
     }
 
     #[test]
     fn rejects_malformed_tokens() {
-        let good = RefreshToken::generate(UserId::generate(), SessionId::generate(), 1).expose();
+        let good = RefreshToken::derive(&key(), UserId::generate(), SessionId::generate(), 1, "salt").expose();
         for bad in [
             "",
             "rt1",

@@ -79,12 +79,14 @@ pub async fn log_in(app: &App, credentials: Credentials) -> Result<(User, Issued
 
 async fn start_session(app: &App, user_id: UserId, now: Timestamp) -> Result<IssuedTokens, Error> {
     let session_id = SessionId::generate();
-    let refresh_token = RefreshToken::generate(user_id, session_id, 1);
+    let salt = RefreshToken::new_salt();
+    let refresh_token = RefreshToken::derive(&app.refresh_key, user_id, session_id, 1, &salt);
     let session = Session {
         id: session_id,
         user_id,
         generation: 1,
         secret_hash: refresh_token.secret_hash(),
+        salt,
         created_at: now,
         expires_at: now.plus(chrono::Duration::seconds(app.settings.refresh_token_seconds)),
         revoked_at: None,
@@ -111,7 +113,11 @@ pub async fn refresh(app: &App, presented: RefreshToken) -> Result<IssuedTokens,
         return Err(INVALID);
     }
     if presented.generation < session.generation {
-        return Err(revoke_for_reuse(app, &session, now).await);
+        // Only a genuine earlier token proves a replay; anything else is just invalid.
+        if presented.is_genuine(&app.refresh_key, &session.salt) {
+            return Err(revoke_for_reuse(app, &session, now).await);
+        }
+        return Err(INVALID);
     }
     if presented.generation != session.generation || !presented.matches(&session.secret_hash) {
         return Err(INVALID);
@@ -120,7 +126,7 @@ pub async fn refresh(app: &App, presented: RefreshToken) -> Result<IssuedTokens,
     if app.stores.users.get_user(session.user_id).await?.is_none() {
         return Err(INVALID);
     }
-    let next_token = RefreshToken::generate(session.user_id, session.id, session.generation + 1);
+    let next_token = RefreshToken::derive(&app.refresh_key, session.user_id, session.id, session.generation + 1, &session.salt);
     let rotated = Session { generation: next_token.generation, secret_hash: next_token.secret_hash(), ..session.clone() };
     match app.stores.sessions.rotate_session(&rotated, session.generation).await {
         Ok(()) => issue(app, Principal { user_id: session.user_id, session_id: session.id }, next_token, now),

@@ -66,6 +66,7 @@ async fn housekeeping_purges_expired_sessions_and_keeps_live_ones() {
         user_id,
         generation: 1,
         secret_hash: "0".repeat(64),
+        salt: String::new(),
         created_at: long_ago,
         expires_at: long_ago.plus(chrono::Duration::days(30)),
         revoked_at: None,

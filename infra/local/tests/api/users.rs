@@ -121,6 +121,21 @@ async fn a_forged_refresh_secret_does_not_revoke_the_session() {
 }
 
 #[tokio::test]
+async fn knowing_the_ids_is_not_enough_to_revoke_a_session() {
+    let app = TestApp::spawn();
+    let account = app.sign_up("ada@example.com").await;
+    // Rotate once so generation 1 is "stale", then forge a generation-1 token from the
+    // ids (which any access token shows) with a made-up secret.
+    let rotated = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": account.refresh_token}))).await;
+    let parts: Vec<&str> = account.refresh_token.split('.').collect();
+    let forged = format!("rt1.{}.{}.1.{}", parts[1], parts[2], "A".repeat(43));
+    let reply = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": forged}))).await;
+    reply.assert_problem(StatusCode::UNAUTHORIZED, None);
+    let still = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": rotated.body["refresh_token"]}))).await;
+    assert_eq!(still.status, StatusCode::OK, "the session survived the forgery");
+}
+
+#[tokio::test]
 async fn log_out_revokes_the_refresh_token() {
     let app = TestApp::spawn();
     let account = app.sign_up("ada@example.com").await;
