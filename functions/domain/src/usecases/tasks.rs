@@ -127,13 +127,25 @@ pub async fn update_task(app: &App, principal: Principal, id: TaskId, patch: Tas
 #[instrument(skip_all, fields(user_id = %principal.user_id, task_id = %id))]
 pub async fn delete_task(app: &App, principal: Principal, id: TaskId, if_match: Option<u64>) -> Result<(), Error> {
     let task = get_task(app, principal, id).await?;
-    if if_match.is_some_and(|expected| expected != task.version) {
-        return Err(Error::PreconditionFailed);
+    let mut expected = if_match;
+    if let Some(version) = if_match {
+        if version != task.version {
+            return Err(Error::PreconditionFailed);
+        }
+        // Claim the version before touching any file, so a stale If-Match can never cost
+        // the task its attachments: a concurrent change fails here, with nothing deleted.
+        let claimed = Task { version: task.version + 1, updated_at: app.clock.now(), ..task.clone() };
+        match app.stores.tasks.update_task(&claimed, version, None).await {
+            Ok(()) => expected = Some(claimed.version),
+            Err(StoreError::VersionMismatch) => return Err(Error::PreconditionFailed),
+            Err(StoreError::NotFound) => return Err(Error::NotFound("task")),
+            Err(other) => return Err(other.into()),
+        }
     }
     // Files go first (objects, then metadata), the task last: an interrupted delete leaves
     // the task in place, and retrying it finishes the job.
     crate::usecases::files::delete_task_files(app, principal.user_id, id).await?;
-    match app.stores.tasks.delete_task(principal.user_id, id, if_match).await {
+    match app.stores.tasks.delete_task(principal.user_id, id, expected).await {
         Ok(()) => Ok(()),
         Err(StoreError::NotFound) => Err(Error::NotFound("task")),
         Err(StoreError::VersionMismatch) => Err(Error::PreconditionFailed),

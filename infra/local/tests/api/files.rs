@@ -273,3 +273,20 @@ async fn deleting_a_task_or_the_account_removes_objects_and_metadata() {
         app.app.stores.files.list_files(owner, TaskId::parse(&tasks[1]).unwrap(), PageRequest { limit: 100, after: None }).await.unwrap();
     assert!(left.items.is_empty(), "file metadata left behind");
 }
+
+#[tokio::test]
+async fn a_stale_if_match_on_task_delete_keeps_its_files() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let task = task(&app, &ada).await;
+    let answer = request_upload(&app, &ada, &task, json!({"name": "keep.txt", "content_type": "text/plain", "size": 2})).await;
+    assert_eq!(upload(&app, &answer.body, b"ok").await.status, StatusCode::OK);
+    let key = object_key(&ada, &task, answer.body["file"]["id"].as_str().unwrap());
+    app.call(Method::PATCH, &format!("/tasks/{task}"), Some(&ada.access_token), Some(json!({"title": "renamed"}))).await;
+    let stale = app.call_with(Method::DELETE, &format!("/tasks/{task}"), Some(&ada.access_token), &[("if-match", "\"1\"")], None).await;
+    stale.assert_problem(StatusCode::PRECONDITION_FAILED, None);
+    assert!(app.app.stores.blobs.head(&key).await.unwrap().is_some(), "a refused delete deleted nothing");
+    let current = app.call_with(Method::DELETE, &format!("/tasks/{task}"), Some(&ada.access_token), &[("if-match", "\"2\"")], None).await;
+    assert_eq!(current.status, StatusCode::NO_CONTENT);
+    assert!(app.app.stores.blobs.head(&key).await.unwrap().is_none());
+}

@@ -53,12 +53,14 @@ fn functions(template: &Value) -> Vec<Function> {
                 for statement in policy["Statement"].as_sequence().expect("policy statements") {
                     assert_eq!(statement["Effect"], "Allow");
                     let resource = serde_yaml::to_string(&statement["Resource"]).unwrap();
-                    if statement["Action"]
-                        .as_sequence()
-                        .expect("action list")
-                        .iter()
-                        .any(|action| action.as_str().unwrap().starts_with("s3:"))
-                    {
+                    let statement_actions: Vec<&str> =
+                        statement["Action"].as_sequence().expect("action list").iter().map(|action| action.as_str().unwrap()).collect();
+                    if statement_actions == ["s3:ListBucket"] {
+                        assert!(
+                            resource.contains("todo-files-") && !resource.contains('*'),
+                            "{id:?}: ListBucket only on the bucket, not {resource}"
+                        );
+                    } else if statement_actions.iter().any(|action| action.starts_with("s3:")) {
                         assert!(
                             resource.trim_end().ends_with("/users/*"),
                             "{id:?}: S3 access must be scoped to the users/ prefix, not {resource}"
