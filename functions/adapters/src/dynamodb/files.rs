@@ -77,16 +77,7 @@ impl FileStore for DynamoStore {
 
     /// One `GetItem`.
     async fn get_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(owner), file_sk(task, id))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        output.item.map(|item| from_item::<FileItem>(item).map(|item| item.file)).transpose()
+        Ok(self.get::<FileItem>(user_pk(owner), file_sk(task, id)).await?.map(|item| item.file))
     }
 
     /// One `Query` per page.

@@ -170,6 +170,48 @@ where
     StoreError::backend(anyhow::anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(error)))
 }
 
+impl DynamoStore {
+    /// One strongly consistent `GetItem`, deserialised.
+    pub(crate) async fn get<T: DeserializeOwned>(&self, pk: String, sk: String) -> StoreResult<Option<T>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        output.item.map(from_item).transpose()
+    }
+
+    /// One `PutItem` of `item` under a version-style `condition`. A failed condition reports
+    /// whether an item was there (a version mismatch) or not (not found).
+    pub(crate) async fn put_if(&self, item: Item, condition: &str, values: &[(&str, AttributeValue)]) -> StoreResult<()> {
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        for (name, value) in values {
+            request = request.expression_attribute_values(*name, value.clone());
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(error) => match error.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(failed) => {
+                    Err(if failed.item.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound })
+                }
+                other => Err(StoreError::backend(other)),
+            },
+        }
+    }
+}
+
 /// A transaction whose condition on some item failed: the per-item reasons.
 #[derive(Debug)]
 pub(crate) struct Cancelled(Vec<aws_sdk_dynamodb::types::CancellationReason>);

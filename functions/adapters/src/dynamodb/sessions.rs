@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use todo_domain::model::{SessionId, Timestamp, UserId};
 use todo_domain::ports::{Session, SessionStore, StoreError, StoreResult};
 
-use super::{DynamoStore, backend, from_item, key, n, s, to_item, user_pk};
+use super::{DynamoStore, from_item, key, n, s, to_item, user_pk};
 
 const PREFIX: &str = "SESSION#";
 
@@ -55,40 +55,17 @@ impl SessionStore for DynamoStore {
 
     /// One `GetItem`.
     async fn get_session(&self, user_id: UserId, id: SessionId) -> StoreResult<Option<Session>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(user_id), session_sk(id))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        output.item.map(|item| from_item::<SessionItem>(item).map(|item| item.session)).transpose()
+        Ok(self.get::<SessionItem>(user_pk(user_id), session_sk(id)).await?.map(|item| item.session))
     }
 
     /// One conditional `PutItem`.
     async fn rotate_session(&self, rotated: &Session, expected_generation: u64) -> StoreResult<()> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&SessionItem::of(rotated))?))
-            .condition_expression("attribute_exists(PK) AND generation = :expected AND (attribute_not_exists(revoked_at) OR attribute_type(revoked_at, :null))")
-            .expression_attribute_values(":expected", n(expected_generation))
-            .expression_attribute_values(":null", s("NULL"))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match error.into_service_error() {
-                PutItemError::ConditionalCheckFailedException(failed) => {
-                    Err(if failed.item.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound })
-                }
-                other => Err(StoreError::backend(other)),
-            },
-        }
+        self.put_if(
+            to_item(&SessionItem::of(rotated))?,
+            "attribute_exists(PK) AND generation = :expected AND (attribute_not_exists(revoked_at) OR attribute_type(revoked_at, :null))",
+            &[(":expected", n(expected_generation)), (":null", s("NULL"))],
+        )
+        .await
     }
 
     /// One conditional `UpdateItem`; the first revocation time is kept.

@@ -1,5 +1,4 @@
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{IdempotencyKey, Task, TaskId, Timestamp, UserId};
@@ -70,16 +69,7 @@ fn put_if_absent(table: &str, item: Item) -> StoreResult<TransactWriteItem> {
 
 impl DynamoStore {
     async fn get_idempotency(&self, owner: UserId, key_: &IdempotencyKey) -> StoreResult<Option<IdempotencyRecord>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(owner), idempotency_sk(key_))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        output.item.map(|item| from_item::<IdempotencyItem>(item).map(|item| item.record)).transpose()
+        Ok(self.get::<IdempotencyItem>(user_pk(owner), idempotency_sk(key_)).await?.map(|item| item.record))
     }
 }
 
@@ -138,16 +128,7 @@ impl TaskStore for DynamoStore {
 
     /// One `GetItem`.
     async fn get_task(&self, owner: UserId, id: TaskId) -> StoreResult<Option<Task>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(owner), task_sk(id))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        output.item.map(|item| from_item::<TaskItem>(item).map(|item| item.task)).transpose()
+        Ok(self.get::<TaskItem>(user_pk(owner), task_sk(id)).await?.map(|item| item.task))
     }
 
     /// One conditional `PutItem`, or one `TransactWriteItems` when an occurrence is spawned.
@@ -155,25 +136,7 @@ impl TaskStore for DynamoStore {
         let condition = "version = :expected";
         let item = to_item(&TaskItem::of(task))?;
         let Some(spawned) = spawned else {
-            let result = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression(condition)
-                .expression_attribute_values(":expected", n(expected_version))
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .send()
-                .await;
-            return match result {
-                Ok(_) => Ok(()),
-                Err(error) => match error.into_service_error() {
-                    PutItemError::ConditionalCheckFailedException(failed) => {
-                        Err(if failed.item.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound })
-                    }
-                    other => Err(StoreError::backend(other)),
-                },
-            };
+            return self.put_if(item, condition, &[(":expected", n(expected_version))]).await;
         };
         let put = Put::builder()
             .table_name(&self.table)

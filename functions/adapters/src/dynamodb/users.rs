@@ -1,6 +1,5 @@
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{Email, Timestamp, User, UserId};
 use todo_domain::ports::{StoreError, StoreResult, UserStore};
@@ -65,16 +64,7 @@ fn put(table: &str, item: Item, condition: &str) -> StoreResult<TransactWriteIte
 
 impl DynamoStore {
     async fn get_profile(&self, id: UserId) -> StoreResult<Option<User>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(id), PROFILE.to_owned())))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        output.item.map(|item| from_item::<ProfileItem>(item).map(|profile| profile.user)).transpose()
+        Ok(self.get::<ProfileItem>(user_pk(id), PROFILE.to_owned()).await?.map(|profile| profile.user))
     }
 }
 
@@ -101,19 +91,9 @@ impl UserStore for DynamoStore {
 
     /// Two `GetItem`s: the email guard, then the profile it points to.
     async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<User>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(email_pk(email), EMAIL.to_owned())))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        let Some(item) = output.item else {
+        let Some(guard) = self.get::<EmailGuardItem>(email_pk(email), EMAIL.to_owned()).await? else {
             return Ok(None);
         };
-        let guard: EmailGuardItem = from_item(item)?;
         Ok(self.get_profile(guard.user_id).await?.filter(|user| user.email == *email))
     }
 
@@ -123,25 +103,7 @@ impl UserStore for DynamoStore {
         let expected_version = current.version;
         let version_condition = "attribute_exists(PK) AND version = :expected";
         if current.email == user.email {
-            let result = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(profile_item(user)?))
-                .condition_expression(version_condition)
-                .expression_attribute_values(":expected", n(expected_version))
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .send()
-                .await;
-            return match result {
-                Ok(_) => Ok(()),
-                Err(error) => match error.into_service_error() {
-                    PutItemError::ConditionalCheckFailedException(failed) => {
-                        Err(if failed.item.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound })
-                    }
-                    other => Err(StoreError::backend(other)),
-                },
-            };
+            return self.put_if(profile_item(user)?, version_condition, &[(":expected", n(expected_version))]).await;
         }
         let profile = Put::builder()
             .table_name(&self.table)
