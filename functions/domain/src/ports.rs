@@ -24,6 +24,9 @@ pub enum StoreError {
     /// A count limit (files per task) would be exceeded.
     #[error("limit reached")]
     LimitReached,
+    /// The item still has dependants (a task with files) and was left in place.
+    #[error("the item still has dependants")]
+    NotEmpty,
     #[error("storage backend failed: {0}")]
     Backend(#[source] anyhow::Error),
 }
@@ -159,7 +162,8 @@ pub trait TaskStore: Send + Sync + std::fmt::Debug {
     /// Replaces a task still at `expected_version` and, in the same transaction, creates
     /// `spawned` (the next occurrence of a completed recurring task).
     async fn update_task(&self, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()>;
-    /// Deletes a task (if at `expected_version`, when given).
+    /// Deletes a task (if at `expected_version`, when given) that has no files left
+    /// (`NotEmpty` otherwise: an upload slipped in after its files were removed).
     async fn delete_task(&self, owner: UserId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()>;
     /// One page of an owner's tasks in id (creation) order.
     async fn list_tasks(&self, owner: UserId, filter: &TaskFilter, page: PageRequest<TaskId>) -> StoreResult<Page<Task, TaskId>>;

@@ -170,9 +170,14 @@ impl TaskStore for DynamoStore {
                 .expression_attribute_values(":expected", n(version)),
             None => task.condition_expression("attribute_exists(PK)"),
         };
+        // Only a task without files goes: an upload that slipped in after the file cleanup
+        // keeps it (and its counter) for the next pass.
         let counter = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(owner), format!("{}{id}", super::files::COUNT_PREFIX))))
+            .condition_expression("attribute_not_exists(#count) OR #count = :zero")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_values(":zero", n(0))
             .build()
             .map_err(StoreError::backend)?;
         let items = vec![
@@ -184,6 +189,7 @@ impl TaskStore for DynamoStore {
             Err(cancelled) if cancelled.failed_at(0) => {
                 Err(if cancelled.existed_at(0) { StoreError::VersionMismatch } else { StoreError::NotFound })
             }
+            Err(cancelled) if cancelled.failed_at(1) => Err(StoreError::NotEmpty),
             Err(cancelled) => Err(cancelled.unexpected("task deletion")),
         }
     }

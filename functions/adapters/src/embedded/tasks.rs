@@ -115,16 +115,23 @@ impl TaskStore for EmbeddedStore {
     async fn delete_task(&self, owner: UserId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {
         let (owner, id) = (owner.to_string(), id.to_string());
         self.transaction(move |tx| {
-            let changed = tx
-                .execute(
-                    "DELETE FROM tasks WHERE owner = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)",
-                    params![owner, id, expected_version],
-                )
+            let version: Option<u64> = tx
+                .query_row("SELECT version FROM tasks WHERE owner = ?1 AND id = ?2", [&owner, &id], |row| row.get(0))
+                .optional()
                 .map_err(backend)?;
-            if changed == 1 {
-                return Ok(());
+            match version {
+                None => return Err(StoreError::NotFound),
+                Some(version) if expected_version.is_some_and(|expected| expected != version) => return Err(StoreError::VersionMismatch),
+                Some(_) => {}
             }
-            Err(if task_exists(tx, &owner, &id)? { StoreError::VersionMismatch } else { StoreError::NotFound })
+            let files: i64 = tx
+                .query_row("SELECT count(*) FROM files WHERE owner = ?1 AND task_id = ?2", [&owner, &id], |row| row.get(0))
+                .map_err(backend)?;
+            if files > 0 {
+                return Err(StoreError::NotEmpty);
+            }
+            tx.execute("DELETE FROM tasks WHERE owner = ?1 AND id = ?2", [&owner, &id]).map_err(backend)?;
+            Ok(())
         })
         .await
     }

@@ -100,3 +100,20 @@ pub async fn deleting_the_account_removes_file_records(backend: Backend) {
     backend.stores.users.finish_deletion(owner).await.unwrap();
     assert_eq!(backend.items_of(owner).await, 0, "no task, file or counter left");
 }
+
+pub async fn a_task_with_files_is_not_deleted(backend: Backend) {
+    let (owner, task) = task(&backend).await;
+    let with_task = backend.items_of(owner).await;
+    let record = file(owner, task, "late upload.pdf");
+    backend.stores.files.create_file(&record, 20).await.unwrap();
+    assert!(matches!(backend.stores.tasks.delete_task(owner, task, None).await, Err(StoreError::NotEmpty)));
+    assert!(backend.stores.tasks.get_task(owner, task).await.unwrap().is_some(), "the task stays with its file");
+    assert!(
+        matches!(backend.stores.tasks.delete_task(owner, task, Some(99)).await, Err(StoreError::VersionMismatch)),
+        "the version is checked first"
+    );
+    backend.stores.files.delete_file(owner, task, record.id).await.unwrap();
+    backend.stores.tasks.delete_task(owner, task, Some(1)).await.unwrap();
+    assert_eq!(backend.stores.tasks.get_task(owner, task).await.unwrap(), None);
+    assert_eq!(backend.items_of(owner).await, with_task - 1, "the task went, and no file or counter is left");
+}

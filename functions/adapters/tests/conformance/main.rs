@@ -30,6 +30,7 @@ macro_rules! conformance {
 }
 
 conformance! {
+    crate::files::a_task_with_files_is_not_deleted => files_a_task_with_files_is_not_deleted,
     crate::users::housekeeping_finishes_an_interrupted_deletion => users_housekeeping_finishes_an_interrupted_deletion,
     crate::files::files_need_their_task_and_respect_the_limit => files_need_their_task_and_respect_the_limit,
     crate::files::files_are_isolated_and_paged_exactly_once => files_are_isolated_and_paged_exactly_once,

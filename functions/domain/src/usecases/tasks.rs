@@ -143,12 +143,17 @@ pub async fn delete_task(app: &App, principal: Principal, id: TaskId, if_match: 
         }
     }
     // Files go first (objects, then metadata), the task last: an interrupted delete leaves
-    // the task in place, and retrying it finishes the job.
-    crate::usecases::files::delete_task_files(app, principal.user_id, id).await?;
-    match app.stores.tasks.delete_task(principal.user_id, id, expected).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::NotFound) => Err(Error::NotFound("task")),
-        Err(StoreError::VersionMismatch) => Err(Error::PreconditionFailed),
-        Err(other) => Err(other.into()),
+    // the task in place, and retrying it finishes the job. The task goes only once it has no
+    // files, so an upload racing the delete is removed on the next pass, never orphaned.
+    for _ in 0..3 {
+        crate::usecases::files::delete_task_files(app, principal.user_id, id).await?;
+        match app.stores.tasks.delete_task(principal.user_id, id, expected).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::NotEmpty) => {}
+            Err(StoreError::NotFound) => return Err(Error::NotFound("task")),
+            Err(StoreError::VersionMismatch) => return Err(Error::PreconditionFailed),
+            Err(other) => return Err(other.into()),
+        }
     }
+    Err(Error::Conflict("files are still being added to this task; retry the delete".to_owned()))
 }
