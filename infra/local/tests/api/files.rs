@@ -91,30 +91,15 @@ async fn a_duplicate_arrival_changes_nothing_and_an_orphan_is_removed() {
     let answer = request_upload(&app, &ada, &task, json!({"name": "a.txt", "content_type": "text/plain", "size": 3})).await;
     assert_eq!(upload(&app, &answer.body, b"abc").await.status, StatusCode::OK);
     let key = object_key(&ada, &task, answer.body["file"]["id"].as_str().unwrap());
-    let first = app
-        .app
-        .stores
-        .files
-        .get_file(
-            UserId::parse(&ada.id).unwrap(),
-            TaskId::parse(&task).unwrap(),
-            FileId::parse(answer.body["file"]["id"].as_str().unwrap()).unwrap(),
-        )
-        .await
-        .unwrap();
+    let ids = (
+        UserId::parse(&ada.id).unwrap(),
+        TaskId::parse(&task).unwrap(),
+        FileId::parse(answer.body["file"]["id"].as_str().unwrap()).unwrap(),
+    );
+    let first = app.app.stores.files.get_file(ids.0, ids.1, ids.2).await.unwrap();
     let again = todo_domain::usecases::files::complete_upload(&app.app, &key).await.unwrap();
     assert_eq!(again, todo_domain::usecases::files::Arrival::Duplicate);
-    let after = app
-        .app
-        .stores
-        .files
-        .get_file(
-            UserId::parse(&ada.id).unwrap(),
-            TaskId::parse(&task).unwrap(),
-            FileId::parse(answer.body["file"]["id"].as_str().unwrap()).unwrap(),
-        )
-        .await
-        .unwrap();
+    let after = app.app.stores.files.get_file(ids.0, ids.1, ids.2).await.unwrap();
     assert_eq!(first, after);
 
     // An object nobody's metadata names is removed on arrival.

@@ -32,8 +32,7 @@ async fn housekeeping_finishes_an_interrupted_account_deletion_once() {
         .await;
     let file_key =
         todo_domain::ports::ObjectKey::for_file(user_id, TaskId::parse(task_id).unwrap(), answer.body["file"]["id"].as_str().unwrap());
-    let (path, query) = answer.body["upload"]["url"].as_str().unwrap().split_once('?').unwrap();
-    let _ = path;
+    let (_, query) = answer.body["upload"]["url"].as_str().unwrap().split_once('?').unwrap();
     app.blobs.put(&file_key, query, Some("text/plain"), b"hi", now()).unwrap();
 
     // The deleting process dies right after the profile goes (and the marker appears).
