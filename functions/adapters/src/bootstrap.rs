@@ -57,7 +57,14 @@ pub fn embedded_app(env: &Env<'_>, data_dir: &Path, secret: Option<Secret>, base
     };
     let blobs = LocalBlobs::new(data_dir.join("blobs"), base_url, &secret);
     let stores =
-        Stores { users: store.clone(), sessions: store.clone(), tasks: store.clone(), files: store, blobs: Arc::new(blobs.clone()) };
+        Stores {
+            users: store.clone(),
+            sessions: store.clone(),
+            tasks: store.clone(),
+            files: store.clone(),
+            notifications: store,
+            blobs: Arc::new(blobs.clone()),
+        };
     Ok(EmbeddedApp { app: App::new(stores, Arc::new(SystemClock), config::settings(env, secret)?), blobs })
 }
 
@@ -71,7 +78,8 @@ pub async fn aws_app(env: &Env<'_>, table: &str, bucket: &str, path_style: bool,
         users: store.clone(),
         sessions: store.clone(),
         tasks: store.clone(),
-        files: store,
+        files: store.clone(),
+        notifications: store,
         blobs: Arc::new(S3Blobs::new(s3, bucket)),
     };
     Ok(App::new(stores, Arc::new(SystemClock), config::settings(env, secret)?))

@@ -91,12 +91,13 @@ pub fn settings(env: &Env<'_>, token_secret: Secret) -> Result<Settings, ConfigE
         access_token_seconds: env.seconds("TODO_ACCESS_TOKEN_SECONDS", Settings::DEFAULT_ACCESS_TOKEN_SECONDS)?,
         refresh_token_seconds: env.seconds("TODO_REFRESH_TOKEN_SECONDS", Settings::DEFAULT_REFRESH_TOKEN_SECONDS)?,
         idempotency_seconds: env.seconds("TODO_IDEMPOTENCY_SECONDS", Settings::DEFAULT_IDEMPOTENCY_SECONDS)?,
+        notification_seconds: env.seconds("TODO_NOTIFICATION_SECONDS", Settings::DEFAULT_NOTIFICATION_SECONDS)?,
         files: file_limits(env)?,
     })
 }
 
 /// Attachment limits: `TODO_MAX_FILE_BYTES`, `TODO_MAX_FILES_PER_TASK`,
-/// `TODO_UPLOAD_URL_SECONDS`, `TODO_DOWNLOAD_URL_SECONDS`, `TODO_DENIED_CONTENT_TYPES`
+/// `TODO_UPLOAD_URL_SECONDS`, `TODO_STALE_UPLOAD_GRACE_SECONDS`, `TODO_DOWNLOAD_URL_SECONDS`, `TODO_DENIED_CONTENT_TYPES`
 /// (comma-separated; replaces the default list).
 pub fn file_limits(env: &Env<'_>) -> Result<FileLimits, ConfigError> {
     let defaults = FileLimits::default();
@@ -114,6 +115,7 @@ pub fn file_limits(env: &Env<'_>) -> Result<FileLimits, ConfigError> {
         max_files_per_task,
         // S3 presigned URLs live at most 7 days.
         upload_url_seconds: positive("TODO_UPLOAD_URL_SECONDS", defaults.upload_url_seconds)?.min(604_800),
+        stale_upload_grace_seconds: positive("TODO_STALE_UPLOAD_GRACE_SECONDS", defaults.stale_upload_grace_seconds)?.min(365 * 86_400),
         download_url_seconds: positive("TODO_DOWNLOAD_URL_SECONDS", defaults.download_url_seconds)?.min(604_800),
         denied_types: env.optional("TODO_DENIED_CONTENT_TYPES").map_or(defaults.denied_types, |list| {
             list.split(',').map(|kind| kind.trim().to_ascii_lowercase()).filter(|kind| !kind.is_empty()).collect()

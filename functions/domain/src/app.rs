@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::auth::{AccessTokens, PasswordHasher, RefreshKey, Secret};
 use crate::clock::Clock;
 use crate::cursor::CursorCodec;
-use crate::ports::{BlobStore, FileStore, SessionStore, TaskStore, UserStore};
+use crate::ports::{BlobStore, FileStore, NotificationStore, SessionStore, TaskStore, UserStore};
 
 /// Settings every deployment shares, parsed once from its environment.
 #[derive(Clone, Debug)]
@@ -19,6 +19,8 @@ pub struct Settings {
     pub refresh_token_seconds: i64,
     /// How long an `Idempotency-Key` is remembered.
     pub idempotency_seconds: i64,
+    /// How long a notification stays in its owner's feed.
+    pub notification_seconds: i64,
     pub files: FileLimits,
 }
 
@@ -28,6 +30,9 @@ pub struct FileLimits {
     pub max_file_bytes: u64,
     pub max_files_per_task: u32,
     pub upload_url_seconds: u64,
+    /// How long after its URL expired a pending upload is given up on (S3 events can
+    /// arrive late: Lambda retries asynchronous invocations for up to six hours).
+    pub stale_upload_grace_seconds: u64,
     pub download_url_seconds: u64,
     /// Media types refused outright: ones a browser would run if opened in place.
     pub denied_types: Vec<String>,
@@ -39,6 +44,7 @@ impl Default for FileLimits {
             max_file_bytes: 25 * 1024 * 1024,
             max_files_per_task: 20,
             upload_url_seconds: 15 * 60,
+            stale_upload_grace_seconds: 24 * 3600,
             download_url_seconds: 5 * 60,
             denied_types: [
                 "text/html",
@@ -61,6 +67,7 @@ impl Settings {
     pub const DEFAULT_ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
     pub const DEFAULT_REFRESH_TOKEN_SECONDS: i64 = 30 * 24 * 3600;
     pub const DEFAULT_IDEMPOTENCY_SECONDS: i64 = 24 * 3600;
+    pub const DEFAULT_NOTIFICATION_SECONDS: i64 = 30 * 24 * 3600;
 
     pub fn with_secret(token_secret: Secret) -> Self {
         Self {
@@ -70,6 +77,7 @@ impl Settings {
             access_token_seconds: Self::DEFAULT_ACCESS_TOKEN_SECONDS,
             refresh_token_seconds: Self::DEFAULT_REFRESH_TOKEN_SECONDS,
             idempotency_seconds: Self::DEFAULT_IDEMPOTENCY_SECONDS,
+            notification_seconds: Self::DEFAULT_NOTIFICATION_SECONDS,
             files: FileLimits::default(),
         }
     }
@@ -83,6 +91,7 @@ pub struct Stores {
     pub tasks: Arc<dyn TaskStore>,
     pub files: Arc<dyn FileStore>,
     pub blobs: Arc<dyn BlobStore>,
+    pub notifications: Arc<dyn NotificationStore>,
 }
 
 /// Everything a request needs. Cheap to clone (one `Arc`).

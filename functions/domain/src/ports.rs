@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FileId, FileRecord, IdempotencyKey, SessionId, Tag, Task, TaskId, Timestamp, User, UserId};
+use crate::model::{FileId, FileRecord, IdempotencyKey, Notification, NotificationId, SessionId, Tag, Task, TaskId, Timestamp, User, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -53,6 +53,14 @@ pub struct PageRequest<K> {
 pub struct Page<T, K> {
     pub items: Vec<T>,
     pub next: Option<K>,
+}
+
+/// Work a background job found in an index, at most the limit it asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Batch<T> {
+    pub items: Vec<T>,
+    /// Whether the limit cut the answer short (the next run goes on).
+    pub more: bool,
 }
 
 #[async_trait]
@@ -196,6 +204,49 @@ pub trait FileStore: Send + Sync + std::fmt::Debug {
     async fn mark_uploaded(&self, owner: UserId, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome>;
     /// Deletes a file's metadata; `NotFound` if it is not there.
     async fn delete_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<()>;
+    /// Up to `limit` files still pending whose upload URL expired before `before`, from an
+    /// index of pending uploads (never the whole table).
+    async fn stale_uploads(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId, FileId)>>;
+}
+
+/// What sending one alarm's notification did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// The notification was stored and the task records the alarm as notified.
+    Sent,
+    /// The notification already existed (an overlapping or repeated run sent it): the task
+    /// now records it as notified, and nothing new was stored.
+    AlreadySent,
+    /// The task changed (or went) since it was read: nothing was written.
+    TaskChanged,
+}
+
+#[async_trait]
+pub trait NotificationStore: Send + Sync + std::fmt::Debug {
+    /// Up to `limit` tasks whose next alarm is at or before `now`, read from the due-alarm
+    /// index (never the whole table). The index may lag a write slightly: callers re-read
+    /// each task.
+    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId)>>;
+    /// In one atomic write: stores `notification` unless one with its id exists, and
+    /// replaces `read` (the task as read, still at its version with the same alarms) by
+    /// `notified` (the same task with the alarm recorded). `TaskChanged` writes nothing.
+    async fn send_notification(&self, read: &Task, notified: &Task, notification: &Notification) -> StoreResult<SendOutcome>;
+    async fn get_notification(&self, owner: UserId, id: NotificationId) -> StoreResult<Option<Notification>>;
+    /// One page of an owner's notifications, newest (latest alarm) first, leaving out
+    /// those expired at `now` and, with `unread_only`, those read. Filters apply after the
+    /// key range is read: a page may come back short with a `next`.
+    async fn list_notifications(
+        &self,
+        owner: UserId,
+        unread_only: bool,
+        now: Timestamp,
+        page: PageRequest<NotificationId>,
+    ) -> StoreResult<Page<Notification, NotificationId>>;
+    /// Sets when a notification was read (`None`: unread again); `NotFound` if it is gone.
+    async fn set_notification_read(&self, owner: UserId, id: NotificationId, read_at: Option<Timestamp>) -> StoreResult<()>;
+    /// Removes up to `limit` notifications expired before `now`, for stores without a TTL of
+    /// their own (DynamoDB answers 0).
+    async fn purge_expired_notifications(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;
 }
 
 /// Where a file's bytes live: built from ids only (`users/<uid>/tasks/<tid>/files/<fid>`),

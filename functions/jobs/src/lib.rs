@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use todo_domain::usecases::housekeeping;
+use todo_domain::usecases::{housekeeping, reminders};
 use todo_domain::{App, Error};
 
 /// A job the scheduler knows: its name (and binary), its period, and how to run it once.
@@ -16,10 +16,12 @@ pub struct Job {
     pub every: Duration,
 }
 
+/// Notifies reminders and overdue tasks. Its period bounds how late a notification can be.
+pub const REMINDERS: Job = Job { name: "reminders", every: Duration::from_secs(60) };
 pub const HOUSEKEEPING: Job = Job { name: "housekeeping", every: Duration::from_secs(24 * 3600) };
 
 /// Every scheduled job.
-pub const JOBS: [Job; 1] = [HOUSEKEEPING];
+pub const JOBS: [Job; 2] = [REMINDERS, HOUSEKEEPING];
 
 impl Job {
     pub fn named(name: &str) -> Option<Self> {
@@ -31,6 +33,7 @@ impl Job {
     pub async fn run_once(&self, app: &App) -> Result<serde_json::Value, Error> {
         let now = app.clock.now();
         let outcome = match self.name {
+            "reminders" => serde_json::to_value(reminders::run_once(app, now).await?),
             "housekeeping" => serde_json::to_value(housekeeping::run_once(app, now).await?),
             other => unreachable!("no job named {other}"),
         };

@@ -3,8 +3,9 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{FileId, FileRecord, TaskId, Timestamp, UserId};
-use todo_domain::ports::{FileStore, ObjectInfo, Page, PageRequest, StoreError, StoreResult, UploadOutcome};
+use todo_domain::ports::{Batch, FileStore, ObjectInfo, Page, PageRequest, StoreError, StoreResult, UploadOutcome};
 
+use super::schedule::ScheduleKey;
 use super::{DynamoStore, backend, from_item, key, n, s, to_item, user_pk};
 
 pub(crate) const FILE_PREFIX: &str = "FILE#";
@@ -16,6 +17,9 @@ struct FileItem {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
+    /// The file's place in the pending-upload index until it arrives.
+    #[serde(flatten, skip_deserializing)]
+    schedule: Option<ScheduleKey>,
     #[serde(flatten)]
     file: FileRecord,
 }
@@ -54,7 +58,7 @@ impl FileStore for DynamoStore {
             .expression_attribute_values(":max", n(max_per_task))
             .build()
             .map_err(StoreError::backend)?;
-        let item = FileItem { pk, sk: file_sk(file.task_id, file.id), file: file.clone() };
+        let item = FileItem { pk, sk: file_sk(file.task_id, file.id), schedule: ScheduleKey::for_file(file), file: file.clone() };
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&item)?))
@@ -116,7 +120,7 @@ impl FileStore for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key(user_pk(owner), file_sk(task, id))))
             // `size` is a reserved word: every name goes through a placeholder.
-            .update_expression("SET #status = :available, #size = :size, #etag = :etag, #uploaded_at = :at")
+            .update_expression("SET #status = :available, #size = :size, #etag = :etag, #uploaded_at = :at REMOVE sched_pk, sched_sk")
             .condition_expression("#status = :pending")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#size", "size")
@@ -167,5 +171,22 @@ impl FileStore for DynamoStore {
             Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::NotFound),
             Err(cancelled) => Err(cancelled.unexpected("file deletion")),
         }
+    }
+
+    /// Keys-only `Query`s of the `schedule` index, one per shard.
+    async fn stale_uploads(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId, FileId)>> {
+        let due = self.uploads_expired_before(before, limit).await?;
+        let items = due
+            .items
+            .iter()
+            .map(|item| {
+                let (owner, sk) = super::item_keys(item)?;
+                sk.strip_prefix(FILE_PREFIX)
+                    .and_then(|rest| rest.split_once('#'))
+                    .and_then(|(task, id)| Some((owner, TaskId::parse(task).ok()?, FileId::parse(id).ok()?)))
+                    .ok_or_else(|| StoreError::backend(anyhow::anyhow!("not a file key in the schedule index: {sk}")))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Batch { items, more: due.more })
     }
 }

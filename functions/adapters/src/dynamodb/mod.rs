@@ -9,7 +9,11 @@
 //! | idempotency key | `USER#<uid>`   | `IDEMPOTENCY#<k>` | `ttl` = expiry                          |
 //! | file            | `USER#<uid>`   | `FILE#<tid>#<fid>`| `status`                                |
 //! | file count      | `USER#<uid>`   | `FILECOUNT#<tid>` | `count`, kept with file writes          |
+//! | notification    | `USER#<uid>`   | `NOTIFICATION#<nid>` | `read`; `ttl` = expiry               |
 //! | deletion marker | `DELETIONS`    | `USER#<uid>`      | an account whose leftovers remain       |
+//!
+//! One sparse GSI, `schedule` (`sched_pk`, `sched_sk`, keys only), holds work due at a
+//! time: tasks with a pending alarm and pending uploads (see `schedule`).
 //!
 //! Everything a user owns shares their partition, so listing, cascading and isolation are
 //! all key conditions. No request path Scans (see the `no_scan` test). Items are mapped with
@@ -17,12 +21,15 @@
 
 mod calls;
 mod files;
+mod notifications;
+mod schedule;
 mod schema;
 mod sessions;
 mod tasks;
 mod users;
 
 pub use calls::CallLog;
+pub use schedule::{SCHEDULE_INDEX, SHARDS};
 pub use schema::create_table;
 
 use std::collections::HashMap;
@@ -140,6 +147,19 @@ pub fn emulator_client(endpoint: &str, calls: Option<&CallLog>) -> Client {
 
 pub(crate) fn user_pk(user: UserId) -> String {
     format!("USER#{user}")
+}
+
+/// The owner and sort key of a base-table key (as the index projects it).
+pub(crate) fn item_keys(item: &Item) -> StoreResult<(UserId, &str)> {
+    let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok());
+    let (Some(pk), Some(sk)) = (text("PK"), text("SK")) else {
+        return Err(StoreError::backend(anyhow::anyhow!("an index entry without base-table keys: {item:?}")));
+    };
+    let owner = pk
+        .strip_prefix("USER#")
+        .and_then(|id| UserId::parse(id).ok())
+        .ok_or_else(|| StoreError::backend(anyhow::anyhow!("not a user partition: {pk}")))?;
+    Ok((owner, sk))
 }
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {

@@ -2,9 +2,13 @@
 //! same table for AWS (a test checks they agree).
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
+    TimeToLiveSpecification,
+};
 
-/// Creates the single table (PK/SK strings, on-demand, TTL on `ttl`).
+/// Creates the single table (PK/SK strings, on-demand, TTL on `ttl`) and its keys-only
+/// `schedule` index.
 pub async fn create_table(client: &Client, table: &str) -> anyhow::Result<()> {
     let attribute = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
     let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
@@ -15,6 +19,16 @@ pub async fn create_table(client: &Client, table: &str) -> anyhow::Result<()> {
         .attribute_definitions(attribute("SK")?)
         .key_schema(key("PK", KeyType::Hash)?)
         .key_schema(key("SK", KeyType::Range)?)
+        .attribute_definitions(attribute("sched_pk")?)
+        .attribute_definitions(attribute("sched_sk")?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(super::SCHEDULE_INDEX)
+                .key_schema(key("sched_pk", KeyType::Hash)?)
+                .key_schema(key("sched_sk", KeyType::Range)?)
+                .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+                .build()?,
+        )
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await

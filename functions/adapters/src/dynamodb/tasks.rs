@@ -4,13 +4,14 @@ use serde::{Deserialize, Serialize};
 use todo_domain::model::{IdempotencyKey, Task, TaskId, Timestamp, UserId};
 use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore};
 
+use super::schedule::ScheduleKey;
 use super::{DynamoStore, Item, backend, from_item, key, n, s, to_item, user_pk};
 
-const TASK_PREFIX: &str = "TASK#";
+pub(crate) const TASK_PREFIX: &str = "TASK#";
 const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
 
 #[derive(Serialize, Deserialize)]
-struct TaskItem {
+pub(crate) struct TaskItem {
     #[serde(rename = "PK")]
     pk: String,
     #[serde(rename = "SK")]
@@ -18,17 +19,21 @@ struct TaskItem {
     /// Top-level copies of what list filters test.
     completed: bool,
     due_ms: Option<i64>,
+    /// The task's place in the due-alarm index while it has a pending alarm.
+    #[serde(flatten, skip_deserializing)]
+    schedule: Option<ScheduleKey>,
     #[serde(flatten)]
     task: Task,
 }
 
 impl TaskItem {
-    fn of(task: &Task) -> Self {
+    pub(crate) fn of(task: &Task) -> Self {
         Self {
             pk: user_pk(task.owner),
             sk: task_sk(task.id),
             completed: task.completion.is_completed(),
             due_ms: task.due.map(|due| due.unix_millis()),
+            schedule: ScheduleKey::for_task(task),
             task: task.clone(),
         }
     }
@@ -46,7 +51,7 @@ struct IdempotencyItem {
     record: IdempotencyRecord,
 }
 
-fn task_sk(id: TaskId) -> String {
+pub(crate) fn task_sk(id: TaskId) -> String {
     format!("{TASK_PREFIX}{id}")
 }
 
@@ -248,12 +253,14 @@ impl TaskStore for DynamoStore {
         Ok(0)
     }
 
-    /// Keys-only `Query`s of tasks and idempotency records, then batched deletes.
+    /// Keys-only `Query`s of tasks, idempotency records, files and notifications, then
+    /// batched deletes.
     async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64> {
         let tasks = self.partition_keys(owner, TASK_PREFIX).await?;
         let count = tasks.len() as u64;
         let mut keys = tasks;
         keys.extend(self.partition_keys(owner, IDEMPOTENCY_PREFIX).await?);
+        keys.extend(self.partition_keys(owner, super::notifications::NOTIFICATION_PREFIX).await?);
         keys.extend(self.partition_keys(owner, super::files::FILE_PREFIX).await?);
         keys.extend(self.partition_keys(owner, super::files::COUNT_PREFIX).await?);
         self.delete_keys(keys).await?;

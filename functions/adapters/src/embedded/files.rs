@@ -1,9 +1,9 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
 use todo_domain::model::{FileId, FileRecord, FileStatus, TaskId, Timestamp, UserId};
-use todo_domain::ports::{FileStore, ObjectInfo, Page, PageRequest, StoreError, StoreResult, UploadOutcome};
+use todo_domain::ports::{Batch, FileStore, ObjectInfo, Page, PageRequest, StoreError, StoreResult, UploadOutcome};
 
-use super::{EmbeddedStore, backend, from_doc, is_unique_violation, query_doc, to_doc};
+use super::{EmbeddedStore, backend, from_doc, is_unique_violation, query_doc, stored_id, to_doc};
 
 fn status(file: &FileRecord) -> &'static str {
     match file.status {
@@ -12,11 +12,16 @@ fn status(file: &FileRecord) -> &'static str {
     }
 }
 
+/// The pending-upload index: when a pending file's URL expires (NULL once it arrived).
+fn pending_until_ms(file: &FileRecord) -> Option<i64> {
+    (file.status == FileStatus::Pending).then(|| file.upload_expires_at.unix_millis())
+}
+
 #[async_trait]
 impl FileStore for EmbeddedStore {
     async fn create_file(&self, file: &FileRecord, max_per_task: u32) -> StoreResult<()> {
-        let (owner, task_id, id, status, doc) =
-            (file.owner.to_string(), file.task_id.to_string(), file.id.to_string(), status(file), to_doc(file)?);
+        let (owner, task_id, id, status, pending_until, doc) =
+            (file.owner.to_string(), file.task_id.to_string(), file.id.to_string(), status(file), pending_until_ms(file), to_doc(file)?);
         self.transaction(move |tx| {
             let task = tx
                 .query_row("SELECT 1 FROM tasks WHERE owner = ?1 AND id = ?2", [&owner, &task_id], |_| Ok(()))
@@ -32,8 +37,8 @@ impl FileStore for EmbeddedStore {
                 return Err(StoreError::LimitReached);
             }
             match tx.execute(
-                "INSERT INTO files (owner, task_id, id, status, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![owner, task_id, id, status, doc],
+                "INSERT INTO files (owner, task_id, id, status, pending_until_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![owner, task_id, id, status, pending_until, doc],
             ) {
                 Ok(_) => Ok(()),
                 Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
@@ -87,8 +92,8 @@ impl FileStore for EmbeddedStore {
             file.etag = Some(info.etag);
             file.uploaded_at = Some(at);
             tx.execute(
-                "UPDATE files SET status = ?4, doc = ?5 WHERE owner = ?1 AND task_id = ?2 AND id = ?3",
-                params![keys[0], keys[1], keys[2], status(&file), to_doc(&file)?],
+                "UPDATE files SET status = ?4, pending_until_ms = ?5, doc = ?6 WHERE owner = ?1 AND task_id = ?2 AND id = ?3",
+                params![keys[0], keys[1], keys[2], status(&file), pending_until_ms(&file), to_doc(&file)?],
             )
             .map_err(backend)?;
             Ok(UploadOutcome::Completed(file))
@@ -105,5 +110,27 @@ impl FileStore for EmbeddedStore {
             }
         })
         .await
+    }
+
+    async fn stale_uploads(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId, FileId)>> {
+        let before = before.unix_millis();
+        let rows = self
+            .read(move |c| {
+                let mut statement = c.prepare_cached(
+                    "SELECT owner, task_id, id FROM files WHERE pending_until_ms < ?1 ORDER BY pending_until_ms LIMIT ?2",
+                )?;
+                let rows = statement.query_map(params![before, limit + 1], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
+                })?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let more = rows.len() > limit as usize;
+        let items = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(|(owner, task, id)| Ok((stored_id(&owner, UserId::parse)?, stored_id(&task, TaskId::parse)?, stored_id(&id, FileId::parse)?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Batch { items, more })
     }
 }

@@ -7,6 +7,7 @@
 
 mod blobs;
 mod files;
+mod notifications;
 mod sessions;
 mod tasks;
 mod users;
@@ -75,6 +76,33 @@ const MIGRATIONS: &[&str] = &[
         user_id TEXT PRIMARY KEY,
         deleted_ms INTEGER NOT NULL
     ) STRICT;
+",
+    // The due-alarm index (a task's next pending alarm; tasks written before this schema
+    // had none notified yet, so it is their earliest reminder or due date while open), the
+    // pending-upload index, and the notifications feed.
+    r"
+    ALTER TABLE tasks ADD COLUMN alarm_ms INTEGER;
+    UPDATE tasks SET alarm_ms = (
+        SELECT min(ms) FROM (
+            SELECT CAST(round(unixepoch(json_extract(tasks.doc, '$.reminder_at'), 'subsec') * 1000) AS INTEGER) AS ms
+            UNION ALL
+            SELECT CAST(round(unixepoch(json_extract(tasks.doc, '$.due'), 'subsec') * 1000) AS INTEGER)
+        )
+    ) WHERE completed = 0;
+    CREATE INDEX tasks_by_alarm ON tasks (alarm_ms) WHERE alarm_ms IS NOT NULL;
+    ALTER TABLE files ADD COLUMN pending_until_ms INTEGER;
+    UPDATE files SET pending_until_ms = CAST(round(unixepoch(json_extract(doc, '$.upload_expires_at'), 'subsec') * 1000) AS INTEGER)
+        WHERE status = 'pending';
+    CREATE INDEX files_pending ON files (pending_until_ms) WHERE pending_until_ms IS NOT NULL;
+    CREATE TABLE notifications (
+        owner TEXT NOT NULL,
+        id TEXT NOT NULL,
+        read INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (owner, id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX notifications_by_expiry ON notifications (expires_ms);
 ",
 ];
 
@@ -156,6 +184,11 @@ fn backend(error: rusqlite::Error) -> StoreError {
 
 fn is_unique_violation(error: &rusqlite::Error) -> bool {
     matches!(error, rusqlite::Error::SqliteFailure(failure, _) if failure.code == ErrorCode::ConstraintViolation)
+}
+
+/// Parses an id read from a key column (only ever written from a valid id).
+fn stored_id<T>(raw: &str, parse: fn(&str) -> Result<T, String>) -> StoreResult<T> {
+    parse(raw).map_err(|problem| StoreError::backend(anyhow::anyhow!("stored id {raw:?} {problem}")))
 }
 
 fn to_doc<T: Serialize>(item: &T) -> StoreResult<String> {

@@ -6,31 +6,34 @@ use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, St
 use super::{EmbeddedStore, backend, from_doc, is_unique_violation, query_doc, to_doc};
 
 /// The indexed columns of a task row, next to its JSON document.
-struct TaskRow {
-    owner: String,
-    id: String,
-    version: u64,
-    completed: bool,
-    due_ms: Option<i64>,
-    doc: String,
+pub(super) struct TaskRow {
+    pub(super) owner: String,
+    pub(super) id: String,
+    pub(super) version: u64,
+    pub(super) completed: bool,
+    pub(super) due_ms: Option<i64>,
+    /// The next pending alarm's time: what the due-alarm index orders by.
+    pub(super) alarm_ms: Option<i64>,
+    pub(super) doc: String,
 }
 
 impl TaskRow {
-    fn of(task: &Task) -> StoreResult<Self> {
+    pub(super) fn of(task: &Task) -> StoreResult<Self> {
         Ok(Self {
             owner: task.owner.to_string(),
             id: task.id.to_string(),
             version: task.version,
             completed: task.completion.is_completed(),
             due_ms: task.due.map(|due| due.unix_millis()),
+            alarm_ms: task.next_alarm().map(|alarm| alarm.at.unix_millis()),
             doc: to_doc(task)?,
         })
     }
 
     fn insert(&self, tx: &rusqlite::Transaction<'_>) -> StoreResult<()> {
         match tx.execute(
-            "INSERT INTO tasks (owner, id, version, completed, due_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![self.owner, self.id, self.version, self.completed, self.due_ms, self.doc],
+            "INSERT INTO tasks (owner, id, version, completed, due_ms, alarm_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![self.owner, self.id, self.version, self.completed, self.due_ms, self.alarm_ms, self.doc],
         ) {
             Ok(_) => Ok(()),
             Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
@@ -97,8 +100,9 @@ impl TaskStore for EmbeddedStore {
         self.transaction(move |tx| {
             let changed = tx
                 .execute(
-                    "UPDATE tasks SET version = ?3, completed = ?4, due_ms = ?5, doc = ?6 WHERE owner = ?1 AND id = ?2 AND version = ?7",
-                    params![row.owner, row.id, row.version, row.completed, row.due_ms, row.doc, expected_version],
+                    "UPDATE tasks SET version = ?3, completed = ?4, due_ms = ?5, alarm_ms = ?6, doc = ?7
+                     WHERE owner = ?1 AND id = ?2 AND version = ?8",
+                    params![row.owner, row.id, row.version, row.completed, row.due_ms, row.alarm_ms, row.doc, expected_version],
                 )
                 .map_err(backend)?;
             if changed == 0 {
@@ -186,6 +190,7 @@ impl TaskStore for EmbeddedStore {
         let owner = owner.to_string();
         self.transaction(move |tx| {
             tx.execute("DELETE FROM idempotency WHERE owner = ?1", [&owner]).map_err(backend)?;
+            tx.execute("DELETE FROM notifications WHERE owner = ?1", [&owner]).map_err(backend)?;
             tx.execute("DELETE FROM files WHERE owner = ?1", [&owner]).map_err(backend)?;
             tx.execute("DELETE FROM tasks WHERE owner = ?1", [&owner]).map(|n| n as u64).map_err(backend)
         })

@@ -117,3 +117,53 @@ pub async fn a_task_with_files_is_not_deleted(backend: Backend) {
     assert_eq!(backend.stores.tasks.get_task(owner, task).await.unwrap(), None);
     assert_eq!(backend.items_of(owner).await, with_task - 1, "the task went, and no file or counter is left");
 }
+
+/// Housekeeping gives up on uploads whose URL expired more than the grace period ago —
+/// removing their metadata and any object — completes the one whose bytes did arrive, and
+/// leaves every live file alone. The store and the bucket are checked, not just the counts.
+pub async fn housekeeping_gives_up_stale_uploads_and_nothing_else(backend: Backend) {
+    let app = backend.app();
+    let files = &backend.stores.files;
+    let (owner, task) = task(&backend).await;
+    let grace = chrono::Duration::seconds(i64::try_from(app.settings.files.stale_upload_grace_seconds).unwrap());
+    let expired_long_ago = now().plus(-grace - chrono::Duration::hours(1));
+    let stale = |name: &str| FileRecord { upload_expires_at: expired_long_ago, ..file(owner, task, name) };
+    let never_arrived = stale("never.pdf");
+    let arrived_unnoticed = stale("unnoticed.pdf");
+    let within_grace = FileRecord { upload_expires_at: now().plus(chrono::Duration::hours(-1)), ..file(owner, task, "late.pdf") };
+    let still_open = file(owner, task, "open.pdf");
+    let available = file(owner, task, "done.pdf");
+    for record in [&never_arrived, &arrived_unnoticed, &within_grace, &still_open, &available] {
+        files.create_file(record, 20).await.unwrap();
+    }
+    // Bytes for two of them, put with a fresh URL (a stale one would be refused).
+    let spec = todo_domain::ports::UploadSpec { content_type: "application/pdf".to_owned(), content_length: 10 };
+    for record in [&arrived_unnoticed, &available] {
+        let url = backend.stores.blobs.presign_put(&record.object_key(), &spec, std::time::Duration::from_secs(60), now()).await.unwrap();
+        assert_eq!(backend.execute(&url, b"0123456789").0, 200);
+    }
+    let info = backend.stores.blobs.head(&available.object_key()).await.unwrap().unwrap();
+    files.mark_uploaded(owner, task, available.id, &info, now()).await.unwrap();
+
+    let outcome = todo_domain::usecases::housekeeping::run_once(&app, now()).await.unwrap();
+    assert_eq!((outcome.stale_uploads_removed, outcome.late_uploads_completed), (1, 1), "{outcome:?}");
+    assert_eq!(files.get_file(owner, task, never_arrived.id).await.unwrap(), None);
+    let completed = files.get_file(owner, task, arrived_unnoticed.id).await.unwrap().unwrap();
+    assert_eq!((completed.status, completed.size), (FileStatus::Available, Some(10)));
+    for live in [&within_grace, &still_open] {
+        assert_eq!(files.get_file(owner, task, live.id).await.unwrap().unwrap().status, FileStatus::Pending, "{}", live.name.as_str());
+    }
+    assert_eq!(files.get_file(owner, task, available.id).await.unwrap().unwrap().status, FileStatus::Available);
+    assert!(backend.stores.blobs.head(&available.object_key()).await.unwrap().is_some(), "live objects stay");
+    assert!(backend.stores.blobs.head(&arrived_unnoticed.object_key()).await.unwrap().is_some());
+    let listed = files.list_files(owner, task, PageRequest { limit: 20, after: None }).await.unwrap();
+    assert_eq!(listed.items.len(), 4, "exactly one record went");
+
+    let again = todo_domain::usecases::housekeeping::run_once(&app, now()).await.unwrap();
+    assert_eq!((again.stale_uploads_removed, again.late_uploads_completed), (0, 0), "the index no longer names them");
+    // The freed place counts: the task holds 4 files, and the limit counter agrees.
+    for n in 0..16 {
+        files.create_file(&file(owner, task, &format!("more-{n}.pdf")), 20).await.unwrap();
+    }
+    assert!(matches!(files.create_file(&file(owner, task, "over.pdf"), 20).await, Err(StoreError::LimitReached)));
+}

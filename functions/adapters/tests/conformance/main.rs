@@ -5,6 +5,7 @@
 
 mod blobs;
 mod files;
+mod notifications;
 mod support;
 mod tasks;
 mod users;
@@ -30,6 +31,12 @@ macro_rules! conformance {
 }
 
 conformance! {
+    crate::notifications::reminders_are_sent_exactly_once_even_by_concurrent_runs => notifications_reminders_are_sent_exactly_once_even_by_concurrent_runs,
+    crate::notifications::a_crashed_run_is_finished_by_the_next_without_repeats => notifications_a_crashed_run_is_finished_by_the_next_without_repeats,
+    crate::notifications::a_notification_already_stored_is_not_sent_again => notifications_a_notification_already_stored_is_not_sent_again,
+    crate::notifications::completing_first_silences_and_moving_a_reminder_re_arms_it => notifications_completing_first_silences_and_moving_a_reminder_re_arms_it,
+    crate::notifications::the_feed_is_paged_newest_first_filtered_expiring_and_isolated => notifications_the_feed_is_paged_newest_first_filtered_expiring_and_isolated,
+    crate::files::housekeeping_gives_up_stale_uploads_and_nothing_else => files_housekeeping_gives_up_stale_uploads_and_nothing_else,
     crate::files::a_task_with_files_is_not_deleted => files_a_task_with_files_is_not_deleted,
     crate::users::housekeeping_finishes_an_interrupted_deletion => users_housekeeping_finishes_an_interrupted_deletion,
     crate::files::files_need_their_task_and_respect_the_limit => files_need_their_task_and_respect_the_limit,

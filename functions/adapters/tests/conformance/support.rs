@@ -31,7 +31,14 @@ impl Backend {
         let store = Arc::new(EmbeddedStore::open(dir.path()).expect("open embedded store"));
         let blobs = LocalBlobs::new(dir.path().join("blobs"), LOCAL_BASE_URL, &Secret::new(vec![7; 32]).unwrap());
         let stores =
-            Stores { users: store.clone(), sessions: store.clone(), tasks: store.clone(), files: store, blobs: Arc::new(blobs.clone()) };
+            Stores {
+            users: store.clone(),
+            sessions: store.clone(),
+            tasks: store.clone(),
+            files: store.clone(),
+            notifications: store,
+            blobs: Arc::new(blobs.clone()),
+        };
         Self { stores, kind: Kind::Embedded { dir: Arc::new(dir), blobs } }
     }
 
@@ -53,7 +60,8 @@ impl Backend {
             users: store.clone(),
             sessions: store.clone(),
             tasks: store.clone(),
-            files: store,
+            files: store.clone(),
+            notifications: store,
             blobs: Arc::new(S3Blobs::new(s3, &table)),
         };
         Self { stores, kind: Kind::DynamoDb { client: inspector, adapter_client: client, table, calls } }
@@ -132,6 +140,7 @@ impl Backend {
                     + count("SELECT count(*) FROM tasks WHERE owner = ?1")
                     + count("SELECT count(*) FROM idempotency WHERE owner = ?1")
                     + count("SELECT count(*) FROM files WHERE owner = ?1")
+                    + count("SELECT count(*) FROM notifications WHERE owner = ?1")
                     + count("SELECT count(*) FROM pending_deletions WHERE user_id = ?1");
                 usize::try_from(rows).unwrap()
             }

@@ -153,7 +153,9 @@ pub async fn account_cascade_leaves_nothing(backend: Backend) {
     stores.users.insert_user(&bob).await.unwrap();
     // More items than one batch write takes (25) and more than one query page would hold.
     for n in 0..30 {
-        let task = crate::tasks::task(ada.id, &format!("task {n}"));
+        let mut task = crate::tasks::task(ada.id, &format!("task {n}"));
+        // A few have had their reminder sent: notifications go with the account too.
+        task.reminder_at = (n < 3).then(|| now().plus(chrono::Duration::hours(-1)));
         let record = crate::tasks::idempotency(&task, &format!("key-{n}"), now());
         stores.tasks.create_task(&task, (n % 3 == 0).then_some(&record), now()).await.unwrap();
     }
@@ -162,6 +164,8 @@ pub async fn account_cascade_leaves_nothing(backend: Backend) {
     }
     stores.tasks.create_task(&crate::tasks::task(bob.id, "bob's"), None, now()).await.unwrap();
     stores.sessions.insert_session(&session(bob.id)).await.unwrap();
+    let sent = todo_domain::usecases::reminders::run_once(&backend.app(), now()).await.unwrap();
+    assert_eq!(sent.sent, 3);
     let bob_items = backend.items_of(bob.id).await;
 
     stores.users.delete_user(&ada, now()).await.unwrap();

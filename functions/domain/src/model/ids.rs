@@ -83,6 +83,26 @@ ulid_id!(
     /// A file attached to a task.
     FileId
 );
+ulid_id!(
+    /// A notification. Derived from what it notifies about (see `for_alarm`), so sending
+    /// it twice names the same notification; ids sort by the alarm's time.
+    NotificationId
+);
+
+impl NotificationId {
+    /// The one id of the notification for `task`'s alarm of `kind` at `at_millis`: its
+    /// time part is the alarm's time (clamped to what a ULID holds), its random part a
+    /// hash of all three.
+    pub fn for_alarm(task: TaskId, kind: &str, at_millis: i64) -> Self {
+        use sha2::{Digest as _, Sha256};
+        const MAX_ULID_MILLIS: i64 = (1 << 48) - 1;
+        let digest = Sha256::digest(format!("{task}|{kind}|{at_millis}"));
+        let mut random = [0u8; 16];
+        random[6..].copy_from_slice(&digest[..10]);
+        let time = u64::try_from(at_millis.clamp(0, MAX_ULID_MILLIS)).expect("clamped to 48 bits");
+        Self(Ulid::from_parts(time, u128::from_be_bytes(random)))
+    }
+}
 
 /// A client-chosen `Idempotency-Key`: 1 to 255 visible ASCII characters.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]

@@ -2,13 +2,15 @@
 
 mod file;
 mod ids;
+mod notification;
 mod task;
 mod text;
 mod time;
 mod user;
 
 pub use file::{ContentType, FileName, FileRecord, FileStatus};
-pub use ids::{FileId, IdempotencyKey, SessionId, TaskId, UserId};
+pub use ids::{FileId, IdempotencyKey, NotificationId, SessionId, TaskId, UserId};
+pub use notification::{Alarm, AlarmKind, Notification, Notified};
 pub use task::{Completion, Frequency, NewTask, Notes, Priority, Recurrence, Tag, Tags, Task, TaskPatch, Title};
 pub(crate) use text::string_conversions;
 pub use time::Timestamp;

@@ -2,6 +2,7 @@ use chrono::{Duration, Months};
 use serde::{Deserialize, Serialize};
 
 use super::ids::{TaskId, UserId};
+use super::notification::Notified;
 use super::text::{check_text, string_conversions};
 use super::time::Timestamp;
 use crate::error::FieldError;
@@ -276,6 +277,9 @@ pub struct Task {
     /// creates no second one.
     #[serde(default)]
     pub next_occurrence: Option<TaskId>,
+    /// Which alarms were already notified (kept by the reminders job, not by clients).
+    #[serde(default)]
+    pub notified: Notified,
 }
 
 impl Task {
@@ -295,6 +299,7 @@ impl Task {
             updated_at: now,
             version: 1,
             next_occurrence: None,
+            notified: Notified::default(),
         };
         task.check_invariants()?;
         Ok(task)
@@ -382,6 +387,7 @@ impl Task {
             updated_at: now,
             version: 1,
             next_occurrence: None,
+            notified: Notified::default(),
         }))
     }
 }

@@ -116,6 +116,34 @@ pub async fn complete_upload(app: &App, key: &ObjectKey) -> Result<Arrival, Erro
     }
 }
 
+/// What giving up on a stale pending upload did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// Nothing arrived in time: the metadata (and any stray object) is gone.
+    Removed,
+    /// The bytes had arrived but their event was never processed: the file is now available.
+    CompletedLate,
+    /// The file is no longer pending (completed or deleted since it was listed).
+    NotPending,
+}
+
+/// Ends an upload whose URL expired more than the grace period ago. Asks the object store
+/// first: bytes that arrived (an event lost or still failing) complete the file instead.
+#[instrument(skip_all, fields(user_id = %owner, task_id = %task, file_id = %id))]
+pub async fn expire_upload(app: &App, owner: UserId, task: TaskId, id: FileId) -> Result<Expiry, Error> {
+    let Some(file) = app.stores.files.get_file(owner, task, id).await? else { return Ok(Expiry::NotPending) };
+    if file.status != FileStatus::Pending {
+        return Ok(Expiry::NotPending);
+    }
+    if app.stores.blobs.head(&file.object_key()).await?.is_some()
+        && matches!(complete_upload(app, &file.object_key()).await?, Arrival::Completed | Arrival::Duplicate)
+    {
+        return Ok(Expiry::CompletedLate);
+    }
+    remove(app, &file).await?;
+    Ok(Expiry::Removed)
+}
+
 /// A file and, once it is available, a download URL.
 #[derive(Debug)]
 pub struct FileWithDownload {

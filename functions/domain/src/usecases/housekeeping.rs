@@ -1,6 +1,6 @@
-//! The daily housekeeping job: finish what interrupted deletions left, and expire what the
-//! store's own TTL does not (the embedded store has none). Bounded per run: whatever is left
-//! is picked up by the next run.
+//! The daily housekeeping job: finish what interrupted deletions left, give up on uploads
+//! that never arrived, and expire what the store's own TTL does not (the embedded store has
+//! none). Bounded per run: whatever is left is picked up by the next run.
 
 use serde::Serialize;
 use tracing::instrument;
@@ -8,14 +8,20 @@ use tracing::instrument;
 use crate::app::App;
 use crate::error::Error;
 use crate::model::Timestamp;
+use crate::usecases::files::{self, Expiry};
 
 /// What one run did (logged as one structured line, and returned to the runtime).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {
     /// Deleted accounts whose leftovers (files, tasks, sessions) were removed.
     pub accounts_finished: u64,
+    /// Pending uploads past their URL expiry and grace period: metadata (and any object) removed.
+    pub stale_uploads_removed: u64,
+    /// Pending uploads whose bytes had arrived unnoticed: completed instead.
+    pub late_uploads_completed: u64,
     pub expired_sessions: u64,
     pub expired_idempotency_keys: u64,
+    pub expired_notifications: u64,
     /// True when a limit was reached: the next run continues.
     pub more: bool,
 }
@@ -35,13 +41,30 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
         crate::usecases::users::remove_leftovers(app, user).await?;
         outcome.accounts_finished += 1;
     }
+    let grace = std::time::Duration::from_secs(app.settings.files.stale_upload_grace_seconds);
+    let stale_before = Timestamp::from_unix_millis(now.unix_millis().saturating_sub(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX)))
+        .unwrap_or(now);
+    let stale = app.stores.files.stale_uploads(stale_before, BATCH).await?;
+    outcome.more |= stale.more;
+    for (owner, task, id) in stale.items {
+        match files::expire_upload(app, owner, task, id).await? {
+            Expiry::Removed => outcome.stale_uploads_removed += 1,
+            Expiry::CompletedLate => outcome.late_uploads_completed += 1,
+            Expiry::NotPending => {}
+        }
+    }
     outcome.expired_sessions = app.stores.sessions.purge_expired_sessions(now, BATCH).await?;
     outcome.expired_idempotency_keys = app.stores.tasks.purge_expired_idempotency(now, BATCH).await?;
-    outcome.more |= outcome.expired_sessions == u64::from(BATCH) || outcome.expired_idempotency_keys == u64::from(BATCH);
+    outcome.expired_notifications = app.stores.notifications.purge_expired_notifications(now, BATCH).await?;
+    outcome.more |= [outcome.expired_sessions, outcome.expired_idempotency_keys, outcome.expired_notifications]
+        .contains(&u64::from(BATCH));
     tracing::info!(
         accounts_finished = outcome.accounts_finished,
+        stale_uploads_removed = outcome.stale_uploads_removed,
+        late_uploads_completed = outcome.late_uploads_completed,
         expired_sessions = outcome.expired_sessions,
         expired_idempotency_keys = outcome.expired_idempotency_keys,
+        expired_notifications = outcome.expired_notifications,
         more = outcome.more,
         "housekeeping run finished"
     );

@@ -3,5 +3,7 @@
 
 pub mod files;
 pub mod housekeeping;
+pub mod notifications;
+pub mod reminders;
 pub mod tasks;
 pub mod users;

@@ -12,6 +12,7 @@ use crate::support::TestApp;
 const SAMPLE_TASK_ID: &str = "01JAAAAAAAAAAAAAAAAAAAAAAA";
 const SAMPLE_FILE_ID: &str = "01JBBBBBBBBBBBBBBBBBBBBBBB";
 const SAMPLE_USER_ID: &str = "01JCCCCCCCCCCCCCCCCCCCCCCC";
+const SAMPLE_NOTIFICATION_ID: &str = "01JDDDDDDDDDDDDDDDDDDDDDDD";
 
 fn expected_status(binary: &str) -> StatusCode {
     match binary {
@@ -32,7 +33,10 @@ async fn every_sample_event_invokes_its_function() {
         if operation.binary != "user-signup" {
             let account = app.sign_up("ada@example.com").await;
             let task = app
-                .create_task(&account, json!({"title": "sample", "due": "2027-01-31T09:00:00Z", "recurrence": {"freq": "monthly"}}))
+                .create_task(
+                    &account,
+                    json!({"title": "sample", "due": "2027-01-31T09:00:00Z", "recurrence": {"freq": "monthly"}, "reminder_at": "2026-01-01T09:00:00Z"}),
+                )
                 .await;
             let task_id = task["id"].as_str().unwrap();
             let file = app
@@ -43,7 +47,11 @@ async fn every_sample_event_invokes_its_function() {
                     Some(json!({"name": "a.txt", "content_type": "text/plain", "size": 3})),
                 )
                 .await;
+            // The reminder has passed: one run of the job leaves a notification to mark read.
+            todo_jobs::REMINDERS.run_once(&app.app).await.unwrap();
+            let feed = app.call(http::Method::GET, "/notifications", Some(&account.access_token), None).await;
             event = event
+                .replace(SAMPLE_NOTIFICATION_ID, feed.body["items"][0]["id"].as_str().unwrap())
                 .replace("REPLACE_WITH_ACCESS_TOKEN", &account.access_token)
                 .replace("REPLACE_WITH_REFRESH_TOKEN", &account.refresh_token)
                 .replace(SAMPLE_TASK_ID, task_id)

@@ -93,7 +93,7 @@ fn every_operation_is_one_function_with_its_route_and_binary() {
     let api_functions: Vec<&Function> = functions.iter().filter(|f| !f.routes.is_empty()).collect();
     assert_eq!(api_functions.len(), operations.len(), "every routed function is a served operation");
     for function in &functions {
-        let bins: Vec<PathBuf> = ["users", "tasks", "files", "jobs"]
+        let bins: Vec<PathBuf> = ["users", "tasks", "files", "notifications", "jobs"]
             .iter()
             .map(|service| root().join(format!("functions/{service}/src/bin/{}.rs", function.binary)))
             .collect();
@@ -176,4 +176,66 @@ fn uploads_notify_the_completion_function_without_a_cycle() {
     assert_eq!(event["Properties"]["Filter"]["S3Key"]["Rules"][0]["Value"], "users/");
     let policy = serde_yaml::to_string(&resources["FilesBucketPolicy"]).unwrap();
     assert!(policy.contains("aws:SecureTransport"), "TLS-only bucket policy");
+}
+
+#[test]
+fn every_job_runs_on_a_parameterised_schedule_with_retries() {
+    let template = template();
+    let resources = template["Resources"].as_mapping().unwrap();
+    for job in todo_jobs::JOBS {
+        let (id, function) = resources
+            .iter()
+            .find(|(_, resource)| resource["Metadata"]["BuildProperties"]["Binary"] == job.name)
+            .unwrap_or_else(|| panic!("no function runs job {}", job.name));
+        let events: Vec<&Value> = function["Properties"]["Events"].as_mapping().expect("events").values().collect();
+        assert_eq!(events.len(), 1, "{id:?}: one schedule, no API route");
+        let schedule = &events[0];
+        assert_eq!(schedule["Type"], "ScheduleV2", "{id:?}");
+        let expression = schedule["Properties"]["ScheduleExpression"]["Ref"].as_str().expect("the rate is a parameter");
+        assert!(template["Parameters"][expression]["Default"].as_str().unwrap().starts_with("rate("), "{expression}");
+        assert!(schedule["Properties"]["RetryPolicy"]["MaximumRetryAttempts"].as_u64().unwrap() >= 1, "{id:?}: failed runs retry");
+        assert_eq!(schedule["Properties"]["DeadLetterConfig"]["Type"], "SQS", "{id:?}: runs that keep failing are kept");
+    }
+}
+
+#[test]
+fn the_reminders_job_may_read_the_index_and_write_items_only() {
+    let template = template();
+    let policy = &template["Resources"]["RemindersFunction"]["Properties"]["Policies"][0]["Statement"];
+    let statements: Vec<(Vec<&str>, String)> = policy
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|statement| {
+            let actions = statement["Action"].as_sequence().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+            (actions, serde_yaml::to_string(&statement["Resource"]).unwrap())
+        })
+        .collect();
+    let index = format!("/index/{}", todo_adapters::dynamodb::SCHEDULE_INDEX);
+    assert!(statements.iter().any(|(actions, resource)| actions == &["dynamodb:Query"] && resource.contains(&index)), "{statements:?}");
+    for (actions, resource) in &statements {
+        if !resource.contains(&index) {
+            assert_eq!(actions, &["dynamodb:GetItem", "dynamodb:PutItem"], "table access beyond get + conditional put: {actions:?}");
+        }
+    }
+}
+
+#[test]
+fn the_table_declares_the_schedule_index_the_adapter_queries() {
+    let template = template();
+    let table = &template["Resources"]["Table"]["Properties"];
+    let index = table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|index| index["IndexName"] == todo_adapters::dynamodb::SCHEDULE_INDEX)
+        .expect("the schedule index");
+    let keys: Vec<(&str, &str)> = index["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| (k["AttributeName"].as_str().unwrap(), k["KeyType"].as_str().unwrap()))
+        .collect();
+    assert_eq!(keys, [("sched_pk", "HASH"), ("sched_sk", "RANGE")]);
+    assert_eq!(index["Projection"]["ProjectionType"], "KEYS_ONLY", "jobs re-read items consistently: the index carries keys only");
 }

@@ -1,0 +1,179 @@
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+use todo_domain::model::{Notification, NotificationId, Task, TaskId, Timestamp, UserId};
+use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
+
+use super::schedule::ScheduleKey;
+use super::tasks::{TASK_PREFIX, TaskItem};
+use super::{DynamoStore, Item, backend, from_item, item_keys, key, n, s, to_item, user_pk};
+
+pub(crate) const NOTIFICATION_PREFIX: &str = "NOTIFICATION#";
+
+#[derive(Serialize, Deserialize)]
+struct NotificationItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    /// Top-level copy of what the unread filter tests.
+    read: bool,
+    /// Epoch seconds; DynamoDB's TTL removes expired notifications.
+    ttl: i64,
+    #[serde(flatten)]
+    notification: Notification,
+}
+
+fn notification_sk(id: NotificationId) -> String {
+    format!("{NOTIFICATION_PREFIX}{id}")
+}
+
+/// The condition under which the stored task is still `task` as read: same version, same
+/// place in the due-alarm index. Within one version only the reminders job writes, and
+/// each of its writes moves the task's index entry, so the pair names one state.
+fn unchanged(task: &Task) -> (String, Vec<(&'static str, AttributeValue)>) {
+    let mut values = vec![(":version", n(task.version))];
+    let condition = match ScheduleKey::for_task(task) {
+        Some(schedule) => {
+            values.push((":sched_sk", s(schedule.sched_sk)));
+            "version = :version AND sched_sk = :sched_sk"
+        }
+        None => "version = :version AND attribute_not_exists(sched_sk)",
+    };
+    (condition.to_owned(), values)
+}
+
+#[async_trait]
+impl NotificationStore for DynamoStore {
+    /// One keys-only `Query` of the `schedule` index per shard.
+    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId)>> {
+        let due = self.due_alarms(now, limit).await?;
+        let items = due
+            .items
+            .iter()
+            .map(|item| {
+                let (owner, sk) = item_keys(item)?;
+                sk.strip_prefix(TASK_PREFIX)
+                    .and_then(|id| TaskId::parse(id).ok())
+                    .map(|id| (owner, id))
+                    .ok_or_else(|| StoreError::backend(anyhow::anyhow!("not a task key in the schedule index: {sk}")))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Batch { items, more: due.more })
+    }
+
+    /// One `TransactWriteItems` (notification if absent + task if unchanged); when only the
+    /// notification existed, one more conditional `PutItem` records it on the task.
+    async fn send_notification(&self, read: &Task, notified: &Task, notification: &Notification) -> StoreResult<SendOutcome> {
+        let item = NotificationItem {
+            pk: user_pk(notification.owner),
+            sk: notification_sk(notification.id),
+            read: notification.read_at.is_some(),
+            ttl: notification.expires_at.unix_seconds(),
+            notification: notification.clone(),
+        };
+        let put_notification = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&item)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(StoreError::backend)?;
+        let task_item: Item = to_item(&TaskItem::of(notified))?;
+        let (condition, values) = unchanged(read);
+        let mut put_task = Put::builder().table_name(&self.table).set_item(Some(task_item.clone())).condition_expression(&condition);
+        for (name, value) in &values {
+            put_task = put_task.expression_attribute_values(*name, value.clone());
+        }
+        let items = vec![
+            TransactWriteItem::builder().put(put_notification).build(),
+            TransactWriteItem::builder().put(put_task.build().map_err(StoreError::backend)?).build(),
+        ];
+        match self.transact(items, "sending a notification").await? {
+            Ok(()) => Ok(SendOutcome::Sent),
+            Err(cancelled) if cancelled.failed_at(1) => Ok(SendOutcome::TaskChanged),
+            Err(cancelled) if cancelled.failed_at(0) => match self.put_if(task_item, &condition, &values).await {
+                Ok(()) => Ok(SendOutcome::AlreadySent),
+                Err(StoreError::VersionMismatch | StoreError::NotFound) => Ok(SendOutcome::TaskChanged),
+                Err(other) => Err(other),
+            },
+            Err(cancelled) => Err(cancelled.unexpected("sending a notification")),
+        }
+    }
+
+    /// One `GetItem`.
+    async fn get_notification(&self, owner: UserId, id: NotificationId) -> StoreResult<Option<Notification>> {
+        Ok(self.get::<NotificationItem>(user_pk(owner), notification_sk(id)).await?.map(|item| item.notification))
+    }
+
+    /// One `Query` per page, newest first; TTL deletes lazily, so expired items are filtered.
+    async fn list_notifications(
+        &self,
+        owner: UserId,
+        unread_only: bool,
+        now: Timestamp,
+        page: PageRequest<NotificationId>,
+    ) -> StoreResult<Page<Notification, NotificationId>> {
+        let mut filter = "#ttl > :now".to_owned();
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(user_pk(owner)))
+            .expression_attribute_values(":prefix", s(NOTIFICATION_PREFIX))
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":now", n(now.unix_seconds()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(page.limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(page.after.map(|after| key(user_pk(owner), notification_sk(after))))
+            .consistent_read(true);
+        if unread_only {
+            // `read` is a reserved word.
+            filter.push_str(" AND #read = :unread");
+            request = request.expression_attribute_names("#read", "read").expression_attribute_values(":unread", AttributeValue::Bool(false));
+        }
+        let output = request.filter_expression(filter).send().await.map_err(backend)?;
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<NotificationItem>(item).map(|item| item.notification))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = output.last_evaluated_key.and_then(|last| {
+            last.get("SK")
+                .and_then(|sk| sk.as_s().ok())
+                .and_then(|sk| sk.strip_prefix(NOTIFICATION_PREFIX))
+                .and_then(|id| NotificationId::parse(id).ok())
+        });
+        Ok(Page { items, next })
+    }
+
+    /// One conditional `UpdateItem`.
+    async fn set_notification_read(&self, owner: UserId, id: NotificationId, read_at: Option<Timestamp>) -> StoreResult<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(owner), notification_sk(id))))
+            .update_expression("SET #read = :read, read_at = :read_at")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#read", "read")
+            .expression_attribute_values(":read", AttributeValue::Bool(read_at.is_some()))
+            .expression_attribute_values(":read_at", read_at.map_or(AttributeValue::Null(true), |at| s(at.to_string())))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.into_service_error() {
+                UpdateItemError::ConditionalCheckFailedException(_) => Err(StoreError::NotFound),
+                other => Err(StoreError::backend(other)),
+            },
+        }
+    }
+
+    /// Nothing to do: the table's TTL on `ttl` removes expired notifications.
+    async fn purge_expired_notifications(&self, _now: Timestamp, _limit: u32) -> StoreResult<u64> {
+        Ok(0)
+    }
+}

@@ -1,0 +1,123 @@
+//! The `schedule` index: a sparse GSI naming items with work due at a time — a task's next
+//! pending alarm (`ALARM#<shard>`) and a pending upload's URL expiry (`UPLOAD#<shard>`).
+//!
+//! Its partition key is spread over `SHARDS` values by a hash of the item's id, so a busy
+//! minute is sixteen partitions, not one; its sort key is the due time (RFC 3339 with
+//! milliseconds: fixed width, so text order is time order), then what is due. The index
+//! projects keys only: a job re-reads each item consistently before acting on it, which
+//! also absorbs the index's eventual consistency.
+
+use serde::{Deserialize, Serialize};
+use todo_domain::model::{Alarm, FileRecord, FileStatus, Task, Timestamp};
+use todo_domain::ports::{Batch, StoreResult};
+
+use super::{DynamoStore, Item, backend, s};
+
+pub const SCHEDULE_INDEX: &str = "schedule";
+/// How many partitions each kind of due work is spread over.
+pub const SHARDS: u32 = 16;
+
+const ALARM: &str = "ALARM";
+const UPLOAD: &str = "UPLOAD";
+
+/// The index attributes of an item; absent when nothing is due for it (sparse index).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ScheduleKey {
+    pub(crate) sched_pk: String,
+    pub(crate) sched_sk: String,
+}
+
+/// FNV-1a: stable across processes and releases (unlike the standard library's hasher).
+fn shard(id: &str) -> u32 {
+    let hash = id.bytes().fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193));
+    hash % SHARDS
+}
+
+fn partition(kind: &str, shard: u32) -> String {
+    format!("{kind}#{shard:02}")
+}
+
+impl ScheduleKey {
+    /// Where a task waits for its next alarm, if it has one.
+    pub(crate) fn for_task(task: &Task) -> Option<Self> {
+        task.next_alarm().map(|Alarm { at, kind }| Self {
+            sched_pk: partition(ALARM, shard(&task.id.to_string())),
+            sched_sk: format!("{at}#{}", kind.as_str()),
+        })
+    }
+
+    /// Where a pending upload waits to be given up on.
+    pub(crate) fn for_file(file: &FileRecord) -> Option<Self> {
+        (file.status == FileStatus::Pending).then(|| Self {
+            sched_pk: partition(UPLOAD, shard(&file.id.to_string())),
+            sched_sk: file.upload_expires_at.to_string(),
+        })
+    }
+}
+
+impl DynamoStore {
+    /// Base-table keys of alarms due at or before `now`.
+    pub(crate) async fn due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<Item>> {
+        // '~' sorts after every kind name: alarms at exactly `now` are included.
+        self.due(ALARM, "sched_sk <= :until", format!("{now}#~"), now, limit).await
+    }
+
+    /// Base-table keys of pending uploads whose URL expired before `before`.
+    pub(crate) async fn uploads_expired_before(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<Item>> {
+        self.due(UPLOAD, "sched_sk < :until", before.to_string(), before, limit).await
+    }
+
+    /// One keys-only `Query` per shard (more only if a shard holds over `limit` due items),
+    /// starting from a shard that rotates every minute so a backlog in one shard cannot
+    /// starve the others.
+    async fn due(&self, kind: &str, condition: &str, until: String, now: Timestamp, limit: u32) -> StoreResult<Batch<Item>> {
+        let mut keys = Vec::new();
+        let mut more = false;
+        let first = u32::try_from(now.unix_millis().div_euclid(60_000).rem_euclid(i64::from(SHARDS))).expect("below SHARDS");
+        for offset in 0..SHARDS {
+            let remaining = limit.saturating_sub(u32::try_from(keys.len()).unwrap_or(u32::MAX));
+            if remaining == 0 {
+                more = true;
+                break;
+            }
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(SCHEDULE_INDEX)
+                .key_condition_expression(format!("sched_pk = :pk AND {condition}"))
+                .expression_attribute_values(":pk", s(partition(kind, (first + offset) % SHARDS)))
+                .expression_attribute_values(":until", s(until.clone()))
+                .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
+                .send()
+                .await
+                .map_err(backend)?;
+            more |= output.last_evaluated_key.is_some();
+            keys.extend(output.items.unwrap_or_default());
+        }
+        Ok(Batch { items: keys, more })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_spread_ids_evenly_enough() {
+        let mut counts = [0u32; SHARDS as usize];
+        for _ in 0..1600 {
+            counts[shard(&todo_domain::model::TaskId::generate().to_string()) as usize] += 1;
+        }
+        assert!(counts.iter().all(|count| (50..=150).contains(count)), "{counts:?}");
+    }
+
+    #[test]
+    fn sort_keys_order_by_time_whatever_the_year() {
+        let at = |raw| Timestamp::parse(raw).unwrap().to_string();
+        let mut keys = [at("2027-01-01T00:00:00Z"), at("0999-12-31T23:59:59.999Z"), at("2026-12-31T23:59:59.5Z")];
+        keys.sort();
+        assert_eq!(keys, [at("0999-12-31T23:59:59.999Z"), at("2026-12-31T23:59:59.5Z"), at("2027-01-01T00:00:00Z")]);
+        assert!(keys.iter().all(|key| key.len() == "2027-01-01T00:00:00.000Z".len()));
+    }
+}

@@ -1,0 +1,126 @@
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension as _, params};
+use todo_domain::model::{Notification, NotificationId, Task, TaskId, Timestamp, UserId};
+use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
+
+use super::tasks::TaskRow;
+use super::{EmbeddedStore, backend, from_doc, query_doc, stored_id, to_doc};
+
+#[async_trait]
+impl NotificationStore for EmbeddedStore {
+    /// Reads the `tasks_by_alarm` index: only tasks with a pending alarm are in it.
+    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId)>> {
+        let now = now.unix_millis();
+        let rows = self
+            .read(move |c| {
+                let mut statement =
+                    c.prepare_cached("SELECT owner, id FROM tasks WHERE alarm_ms <= ?1 ORDER BY alarm_ms LIMIT ?2")?;
+                let rows = statement.query_map(params![now, limit + 1], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let more = rows.len() > limit as usize;
+        let items = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(|(owner, id)| Ok((stored_id(&owner, UserId::parse)?, stored_id(&id, TaskId::parse)?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Batch { items, more })
+    }
+
+    async fn send_notification(&self, read: &Task, notified: &Task, notification: &Notification) -> StoreResult<SendOutcome> {
+        let expected = read.clone();
+        let row = TaskRow::of(notified)?;
+        let (owner, id, doc) = (notification.owner.to_string(), notification.id.to_string(), to_doc(notification)?);
+        let expires_ms = notification.expires_at.unix_millis();
+        self.transaction(move |tx| {
+            let stored: Option<Task> = query_doc(tx, "SELECT doc FROM tasks WHERE owner = ?1 AND id = ?2", [&row.owner, &row.id])?;
+            if stored.as_ref() != Some(&expected) {
+                return Ok(SendOutcome::TaskChanged);
+            }
+            let inserted = tx
+                .execute(
+                    "INSERT INTO notifications (owner, id, read, expires_ms, doc) VALUES (?1, ?2, 0, ?3, ?4) ON CONFLICT DO NOTHING",
+                    params![owner, id, expires_ms, doc],
+                )
+                .map_err(backend)?;
+            tx.execute(
+                "UPDATE tasks SET alarm_ms = ?3, doc = ?4 WHERE owner = ?1 AND id = ?2",
+                params![row.owner, row.id, row.alarm_ms, row.doc],
+            )
+            .map_err(backend)?;
+            Ok(if inserted == 1 { SendOutcome::Sent } else { SendOutcome::AlreadySent })
+        })
+        .await
+    }
+
+    async fn get_notification(&self, owner: UserId, id: NotificationId) -> StoreResult<Option<Notification>> {
+        let (owner, id) = (owner.to_string(), id.to_string());
+        let doc = self
+            .read(move |c| {
+                c.query_row("SELECT doc FROM notifications WHERE owner = ?1 AND id = ?2", [owner, id], |row| row.get::<_, String>(0))
+                    .optional()
+            })
+            .await?;
+        doc.as_deref().map(from_doc).transpose()
+    }
+
+    async fn list_notifications(
+        &self,
+        owner: UserId,
+        unread_only: bool,
+        now: Timestamp,
+        page: PageRequest<NotificationId>,
+    ) -> StoreResult<Page<Notification, NotificationId>> {
+        let owner = owner.to_string();
+        let before = page.after.map(|id| id.to_string());
+        let (now, limit) = (now.unix_millis(), page.limit);
+        let docs = self
+            .read(move |c| {
+                let mut statement = c.prepare_cached(
+                    "SELECT doc FROM notifications
+                     WHERE owner = ?1 AND (?2 IS NULL OR id < ?2) AND expires_ms > ?3 AND (?4 = 0 OR read = 0)
+                     ORDER BY id DESC
+                     LIMIT ?5",
+                )?;
+                // One extra row tells whether another page follows.
+                let rows = statement.query_map(params![owner, before, now, unread_only, limit + 1], |row| row.get::<_, String>(0))?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let mut items = docs.iter().map(|doc| from_doc::<Notification>(doc)).collect::<StoreResult<Vec<_>>>()?;
+        let has_more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next = if has_more { items.last().map(|notification| notification.id) } else { None };
+        Ok(Page { items, next })
+    }
+
+    async fn set_notification_read(&self, owner: UserId, id: NotificationId, read_at: Option<Timestamp>) -> StoreResult<()> {
+        let (owner, id) = (owner.to_string(), id.to_string());
+        self.transaction(move |tx| {
+            let mut notification: Notification =
+                query_doc(tx, "SELECT doc FROM notifications WHERE owner = ?1 AND id = ?2", [&owner, &id])?.ok_or(StoreError::NotFound)?;
+            notification.read_at = read_at;
+            tx.execute(
+                "UPDATE notifications SET read = ?3, doc = ?4 WHERE owner = ?1 AND id = ?2",
+                params![owner, id, read_at.is_some(), to_doc(&notification)?],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn purge_expired_notifications(&self, now: Timestamp, limit: u32) -> StoreResult<u64> {
+        let now = now.unix_millis();
+        self.transaction(move |tx| {
+            tx.execute(
+                "DELETE FROM notifications WHERE (owner, id) IN (SELECT owner, id FROM notifications WHERE expires_ms <= ?1 LIMIT ?2)",
+                params![now, limit],
+            )
+            .map(|n| n as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+}
