@@ -56,15 +56,14 @@ pub fn embedded_app(env: &Env<'_>, data_dir: &Path, secret: Option<Secret>, base
         None => load_or_create_secret(data_dir)?,
     };
     let blobs = LocalBlobs::new(data_dir.join("blobs"), base_url, &secret);
-    let stores =
-        Stores {
-            users: store.clone(),
-            sessions: store.clone(),
-            tasks: store.clone(),
-            files: store.clone(),
-            notifications: store,
-            blobs: Arc::new(blobs.clone()),
-        };
+    let stores = Stores {
+        users: store.clone(),
+        sessions: store.clone(),
+        tasks: store.clone(),
+        files: store.clone(),
+        notifications: store,
+        blobs: Arc::new(blobs.clone()),
+    };
     Ok(EmbeddedApp { app: App::new(stores, Arc::new(SystemClock), config::settings(env, secret)?), blobs })
 }
 

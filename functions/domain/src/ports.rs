@@ -6,7 +6,9 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FileId, FileRecord, IdempotencyKey, Notification, NotificationId, SessionId, Tag, Task, TaskId, Timestamp, User, UserId};
+use crate::model::{
+    FileId, FileRecord, IdempotencyKey, Notification, NotificationId, SessionId, Tag, Task, TaskId, Timestamp, User, UserId,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

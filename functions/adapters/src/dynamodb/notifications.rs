@@ -131,7 +131,8 @@ impl NotificationStore for DynamoStore {
         if unread_only {
             // `read` is a reserved word.
             filter.push_str(" AND #read = :unread");
-            request = request.expression_attribute_names("#read", "read").expression_attribute_values(":unread", AttributeValue::Bool(false));
+            request =
+                request.expression_attribute_names("#read", "read").expression_attribute_values(":unread", AttributeValue::Bool(false));
         }
         let output = request.filter_expression(filter).send().await.map_err(backend)?;
         let items = output

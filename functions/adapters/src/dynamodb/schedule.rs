@@ -48,10 +48,8 @@ impl ScheduleKey {
 
     /// Where a pending upload waits to be given up on.
     pub(crate) fn for_file(file: &FileRecord) -> Option<Self> {
-        (file.status == FileStatus::Pending).then(|| Self {
-            sched_pk: partition(UPLOAD, shard(&file.id.to_string())),
-            sched_sk: file.upload_expires_at.to_string(),
-        })
+        (file.status == FileStatus::Pending)
+            .then(|| Self { sched_pk: partition(UPLOAD, shard(&file.id.to_string())), sched_sk: file.upload_expires_at.to_string() })
     }
 }
 

@@ -129,7 +129,9 @@ impl FileStore for EmbeddedStore {
         let items = rows
             .into_iter()
             .take(limit as usize)
-            .map(|(owner, task, id)| Ok((stored_id(&owner, UserId::parse)?, stored_id(&task, TaskId::parse)?, stored_id(&id, FileId::parse)?)))
+            .map(|(owner, task, id)| {
+                Ok((stored_id(&owner, UserId::parse)?, stored_id(&task, TaskId::parse)?, stored_id(&id, FileId::parse)?))
+            })
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(Batch { items, more })
     }

@@ -13,8 +13,7 @@ impl NotificationStore for EmbeddedStore {
         let now = now.unix_millis();
         let rows = self
             .read(move |c| {
-                let mut statement =
-                    c.prepare_cached("SELECT owner, id FROM tasks WHERE alarm_ms <= ?1 ORDER BY alarm_ms LIMIT ?2")?;
+                let mut statement = c.prepare_cached("SELECT owner, id FROM tasks WHERE alarm_ms <= ?1 ORDER BY alarm_ms LIMIT ?2")?;
                 let rows = statement.query_map(params![now, limit + 1], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
                 rows.collect::<Result<Vec<_>, _>>()
             })

@@ -239,10 +239,7 @@ pub async fn the_feed_is_paged_newest_first_filtered_expiring_and_isolated(backe
 
     // Another user's notification does not exist for them.
     assert!(backend.stores.notifications.get_notification(bob.id, all[0].id).await.unwrap().is_none());
-    assert!(matches!(
-        backend.stores.notifications.set_notification_read(bob.id, all[0].id, Some(now())).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(backend.stores.notifications.set_notification_read(bob.id, all[0].id, Some(now())).await, Err(StoreError::NotFound)));
     assert_eq!(feed(&backend, bob.id, false, now()).await.len(), 1);
 
     // Past their lifetime they leave the feed at once (a TTL deletes lazily), and the

@@ -30,8 +30,7 @@ impl Backend {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Arc::new(EmbeddedStore::open(dir.path()).expect("open embedded store"));
         let blobs = LocalBlobs::new(dir.path().join("blobs"), LOCAL_BASE_URL, &Secret::new(vec![7; 32]).unwrap());
-        let stores =
-            Stores {
+        let stores = Stores {
             users: store.clone(),
             sessions: store.clone(),
             tasks: store.clone(),

@@ -156,10 +156,10 @@ mod tests {
         let task = task(Some("2027-01-02T08:00:00Z"), Some("2027-01-02T09:00:00Z"));
         let reminder = Alarm { at: at("2027-01-02T08:00:00Z"), kind: AlarmKind::Reminder };
         assert_eq!(task.next_alarm(), Some(reminder));
-        let reminded = task.with_notified(reminder);
-        assert_eq!(reminded.version, task.version, "a background job does not bump the version");
-        assert_eq!(reminded.next_alarm(), Some(Alarm { at: at("2027-01-02T09:00:00Z"), kind: AlarmKind::Overdue }));
-        let both = reminded.with_notified(reminded.next_alarm().unwrap());
+        let after_reminder = task.with_notified(reminder);
+        assert_eq!(after_reminder.version, task.version, "a background job does not bump the version");
+        assert_eq!(after_reminder.next_alarm(), Some(Alarm { at: at("2027-01-02T09:00:00Z"), kind: AlarmKind::Overdue }));
+        let both = after_reminder.with_notified(after_reminder.next_alarm().unwrap());
         assert_eq!(both.next_alarm(), None);
     }
 

@@ -42,8 +42,8 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
         outcome.accounts_finished += 1;
     }
     let grace = std::time::Duration::from_secs(app.settings.files.stale_upload_grace_seconds);
-    let stale_before = Timestamp::from_unix_millis(now.unix_millis().saturating_sub(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX)))
-        .unwrap_or(now);
+    let stale_before =
+        Timestamp::from_unix_millis(now.unix_millis().saturating_sub(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX))).unwrap_or(now);
     let stale = app.stores.files.stale_uploads(stale_before, BATCH).await?;
     outcome.more |= stale.more;
     for (owner, task, id) in stale.items {
@@ -56,8 +56,7 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
     outcome.expired_sessions = app.stores.sessions.purge_expired_sessions(now, BATCH).await?;
     outcome.expired_idempotency_keys = app.stores.tasks.purge_expired_idempotency(now, BATCH).await?;
     outcome.expired_notifications = app.stores.notifications.purge_expired_notifications(now, BATCH).await?;
-    outcome.more |= [outcome.expired_sessions, outcome.expired_idempotency_keys, outcome.expired_notifications]
-        .contains(&u64::from(BATCH));
+    outcome.more |= [outcome.expired_sessions, outcome.expired_idempotency_keys, outcome.expired_notifications].contains(&u64::from(BATCH));
     tracing::info!(
         accounts_finished = outcome.accounts_finished,
         stale_uploads_removed = outcome.stale_uploads_removed,

@@ -32,9 +32,9 @@ pub struct NotificationPage {
 pub async fn list_notifications(app: &App, principal: Principal, query: ListNotifications) -> Result<NotificationPage, Error> {
     let name = list_name(query.unread_only);
     let after = match &query.cursor {
-        Some(cursor) => Some(
-            app.cursors.decode::<NotificationId>(principal.user_id, name, cursor).map_err(|message| Error::field("cursor", message))?,
-        ),
+        Some(cursor) => {
+            Some(app.cursors.decode::<NotificationId>(principal.user_id, name, cursor).map_err(|message| Error::field("cursor", message))?)
+        }
         None => None,
     };
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);

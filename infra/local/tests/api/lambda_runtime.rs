@@ -170,6 +170,21 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
     let s3 = todo_adapters::s3::S3Blobs::new(todo_adapters::s3::emulator_client(&runtime.endpoint), &runtime.table);
     assert!(todo_domain::ports::BlobStore::head(&s3, &key).await.unwrap().is_none(), "the object is gone with its file");
 
+    // A passed reminder: the reminders job sends one notification, however often it runs,
+    // and the feed's functions show it and mark it read.
+    let remind = with_task("task-update").replace(r#"{\"status\": \"completed\"}"#, r#"{\"reminder_at\": \"2026-01-01T09:00:00Z\"}"#);
+    let (status, reminded) = runtime.invoke("task-update", &remind);
+    assert_eq!((status, reminded["reminder_at"].as_str()), (200, Some("2026-01-01T09:00:00.000Z")), "{reminded}");
+    let first = runtime.invoke_raw("reminders", &event("reminders"));
+    let second = runtime.invoke_raw("reminders", &event("reminders"));
+    assert_eq!((first["sent"].as_u64(), second["sent"].as_u64()), (Some(1), Some(0)), "{first} {second}");
+    let (status, feed) = runtime.invoke("notification-list", &with_tokens("notification-list"));
+    assert_eq!((status, feed["items"].as_array().map(Vec::len)), (200, Some(1)), "{feed}");
+    let notification_id = feed["items"][0]["id"].as_str().unwrap();
+    let (status, read) =
+        runtime.invoke("notification-update", &with_tokens("notification-update").replace("01JDDDDDDDDDDDDDDDDDDDDDDD", notification_id));
+    assert_eq!((status, read["read"].as_bool()), (200, Some(true)), "{read}");
+
     let expectations = [
         ("session-create", 200),
         ("user-me-get", 200),

@@ -78,6 +78,9 @@ fn the_local_server_serves_stops_cleanly_and_keeps_data_across_restarts() {
     let token = body["access_token"].as_str().unwrap().to_owned();
     let (status, task) = server.call("POST", "/tasks", Some(&token), Some(&json!({"title": "survive a restart"})));
     assert_eq!(status, 201, "{task}");
+    let reminder_at = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let (status, _) = server.call("POST", "/tasks", Some(&token), Some(&json!({"title": "remind me", "reminder_at": reminder_at})));
+    assert_eq!(status, 201);
     let (status, problem) = server.call("GET", "/no/such/route", None, None);
     assert_eq!((status, problem["status"].as_u64()), (404, Some(404)));
     assert!(server.terminate().success(), "SIGTERM is a clean shutdown");
@@ -86,5 +89,16 @@ fn the_local_server_serves_stops_cleanly_and_keeps_data_across_restarts() {
     let (status, fetched) = server.call("GET", &format!("/tasks/{}", task["id"].as_str().unwrap()), Some(&token), None);
     assert_eq!(status, 200, "the token and the task survive: {fetched}");
     assert_eq!(fetched["title"], "survive a restart");
+    // The server runs the reminders job on its schedule, starting at start-up.
+    let mut feed = Value::Null;
+    for _ in 0..100 {
+        feed = server.call("GET", "/notifications", Some(&token), None).1;
+        if feed["items"].as_array().is_some_and(|items| !items.is_empty()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(feed["items"].as_array().map(Vec::len), Some(1), "{feed}");
+    assert_eq!(feed["items"][0]["task_title"], "remind me");
     assert!(server.terminate().success());
 }

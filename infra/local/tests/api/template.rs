@@ -191,8 +191,10 @@ fn every_job_runs_on_a_parameterised_schedule_with_retries() {
         assert_eq!(events.len(), 1, "{id:?}: one schedule, no API route");
         let schedule = &events[0];
         assert_eq!(schedule["Type"], "ScheduleV2", "{id:?}");
-        let expression = schedule["Properties"]["ScheduleExpression"]["Ref"].as_str().expect("the rate is a parameter");
-        assert!(template["Parameters"][expression]["Default"].as_str().unwrap().starts_with("rate("), "{expression}");
+        let expression = serde_yaml::to_string(&schedule["Properties"]["ScheduleExpression"]).unwrap();
+        let parameter =
+            expression.trim().strip_prefix("!Ref ").unwrap_or_else(|| panic!("{id:?}: the rate is a parameter, not {expression}"));
+        assert!(template["Parameters"][parameter]["Default"].as_str().unwrap().starts_with("rate("), "{parameter}");
         assert!(schedule["Properties"]["RetryPolicy"]["MaximumRetryAttempts"].as_u64().unwrap() >= 1, "{id:?}: failed runs retry");
         assert_eq!(schedule["Properties"]["DeadLetterConfig"]["Type"], "SQS", "{id:?}: runs that keep failing are kept");
     }
