@@ -225,3 +225,70 @@ pub fn load_or_create_secret(dir: &Path) -> anyhow::Result<Secret> {
     let encoded = fs::read_to_string(&path)?;
     Secret::new(encoded.trim().as_bytes().to_vec()).map_err(|problem| anyhow::anyhow!("{} {problem}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use todo_domain::model::{NewTask, Tags, Task, TaskId, Timestamp, Title, UserId};
+
+    /// A data dir written before the due-alarm index existed: opening it indexes its open
+    /// tasks at their earliest alarm, leaves completed ones out, and keeps every row.
+    #[test]
+    fn upgrading_an_older_data_dir_indexes_existing_alarms() {
+        let dir = tempfile::tempdir().unwrap();
+        fn at(raw: &str) -> Timestamp {
+            Timestamp::parse(raw).unwrap()
+        }
+        let task = |reminder: Option<&str>, due: Option<&str>| {
+            let new = NewTask {
+                title: Title::parse("from an older version").unwrap(),
+                notes: None,
+                due: due.map(at),
+                priority: None,
+                tags: Tags::default(),
+                recurrence: None,
+                reminder_at: reminder.map(at),
+            };
+            Task::create(TaskId::generate(), UserId::generate(), new, at("2026-01-01T00:00:00Z")).unwrap()
+        };
+        let both = task(Some("2026-03-01T08:00:00.250Z"), Some("2026-03-02T09:00:00Z"));
+        let due_only = task(None, Some("2026-03-02T09:00:00Z"));
+        let neither = task(None, None);
+        let mut completed = task(Some("2026-03-01T08:00:00Z"), None);
+        completed.completion = todo_domain::model::Completion::Completed(at("2026-02-01T00:00:00Z"));
+        {
+            let mut old = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            let transaction = old.transaction().unwrap();
+            for migration in &MIGRATIONS[..3] {
+                transaction.execute_batch(migration).unwrap();
+            }
+            for task in [&both, &due_only, &neither, &completed] {
+                transaction
+                    .execute(
+                        "INSERT INTO tasks (owner, id, version, completed, due_ms, doc) VALUES (?1, ?2, 1, ?3, NULL, ?4)",
+                        rusqlite::params![
+                            task.owner.to_string(),
+                            task.id.to_string(),
+                            task.completion.is_completed(),
+                            serde_json::to_string(task).unwrap()
+                        ],
+                    )
+                    .unwrap();
+            }
+            transaction.pragma_update(None, "user_version", 3).unwrap();
+            transaction.commit().unwrap();
+        }
+        drop(EmbeddedStore::open(dir.path()).unwrap());
+        let upgraded = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        let alarm = |task: &Task| -> Option<i64> {
+            upgraded.query_row("SELECT alarm_ms FROM tasks WHERE id = ?1", [task.id.to_string()], |row| row.get(0)).unwrap()
+        };
+        assert_eq!(alarm(&both), Some(at("2026-03-01T08:00:00.250Z").unix_millis()), "the earlier of the two, to the millisecond");
+        assert_eq!(alarm(&due_only), Some(at("2026-03-02T09:00:00Z").unix_millis()));
+        assert_eq!(alarm(&neither), None);
+        assert_eq!(alarm(&completed), None);
+        for task in [&both, &due_only] {
+            assert_eq!(alarm(task), task.next_alarm().map(|alarm| alarm.at.unix_millis()), "the same as a write today would index");
+        }
+    }
+}
