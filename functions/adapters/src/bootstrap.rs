@@ -56,14 +56,7 @@ pub fn embedded_app(env: &Env<'_>, data_dir: &Path, secret: Option<Secret>, base
         None => load_or_create_secret(data_dir)?,
     };
     let blobs = LocalBlobs::new(data_dir.join("blobs"), base_url, &secret);
-    let stores = Stores {
-        users: store.clone(),
-        sessions: store.clone(),
-        tasks: store.clone(),
-        files: store.clone(),
-        notifications: store,
-        blobs: Arc::new(blobs.clone()),
-    };
+    let stores = Stores::from_one(&store, Arc::new(blobs.clone()));
     Ok(EmbeddedApp { app: App::new(stores, Arc::new(SystemClock), config::settings(env, secret)?), blobs })
 }
 
@@ -73,14 +66,7 @@ pub async fn aws_app(env: &Env<'_>, table: &str, bucket: &str, path_style: bool,
     let sdk = aws_config::load_from_env().await;
     let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(path_style).build());
-    let stores = Stores {
-        users: store.clone(),
-        sessions: store.clone(),
-        tasks: store.clone(),
-        files: store.clone(),
-        notifications: store,
-        blobs: Arc::new(S3Blobs::new(s3, bucket)),
-    };
+    let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(s3, bucket)));
     Ok(App::new(stores, Arc::new(SystemClock), config::settings(env, secret)?))
 }
 

@@ -94,6 +94,23 @@ pub struct Stores {
     pub notifications: Arc<dyn NotificationStore>,
 }
 
+impl Stores {
+    /// Every port from one adapter that implements them all, beside a blob store.
+    pub fn from_one<S>(store: &Arc<S>, blobs: Arc<dyn BlobStore>) -> Self
+    where
+        S: UserStore + SessionStore + TaskStore + FileStore + NotificationStore + 'static,
+    {
+        Self {
+            users: store.clone(),
+            sessions: store.clone(),
+            tasks: store.clone(),
+            files: store.clone(),
+            notifications: store.clone(),
+            blobs,
+        }
+    }
+}
+
 /// Everything a request needs. Cheap to clone (one `Arc`).
 #[derive(Clone, Debug)]
 pub struct App(Arc<AppInner>);

@@ -232,6 +232,18 @@ impl DynamoStore {
     }
 }
 
+/// A transaction item that creates `item` only where nothing has its key.
+pub(crate) fn put_if_absent(table: &str, item: Item) -> StoreResult<aws_sdk_dynamodb::types::TransactWriteItem> {
+    use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(PK)")
+        .build()
+        .map_err(StoreError::backend)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
 /// A transaction whose condition on some item failed: the per-item reasons.
 #[derive(Debug)]
 pub(crate) struct Cancelled(Vec<aws_sdk_dynamodb::types::CancellationReason>);

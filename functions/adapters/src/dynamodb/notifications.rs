@@ -7,7 +7,7 @@ use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcom
 
 use super::schedule::ScheduleKey;
 use super::tasks::{TASK_PREFIX, TaskItem};
-use super::{DynamoStore, Item, backend, from_item, item_keys, key, n, s, to_item, user_pk};
+use super::{DynamoStore, Item, backend, from_item, item_keys, key, n, put_if_absent, s, to_item, user_pk};
 
 pub(crate) const NOTIFICATION_PREFIX: &str = "NOTIFICATION#";
 
@@ -73,12 +73,6 @@ impl NotificationStore for DynamoStore {
             ttl: notification.expires_at.unix_seconds(),
             notification: notification.clone(),
         };
-        let put_notification = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&item)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-            .map_err(StoreError::backend)?;
         let task_item: Item = to_item(&TaskItem::of(notified))?;
         let (condition, values) = unchanged(read);
         let mut put_task = Put::builder().table_name(&self.table).set_item(Some(task_item.clone())).condition_expression(&condition);
@@ -86,7 +80,7 @@ impl NotificationStore for DynamoStore {
             put_task = put_task.expression_attribute_values(*name, value.clone());
         }
         let items = vec![
-            TransactWriteItem::builder().put(put_notification).build(),
+            put_if_absent(&self.table, to_item(&item)?)?,
             TransactWriteItem::builder().put(put_task.build().map_err(StoreError::backend)?).build(),
         ];
         match self.transact(items, "sending a notification").await? {

@@ -5,7 +5,7 @@ use todo_domain::model::{IdempotencyKey, Task, TaskId, Timestamp, UserId};
 use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore};
 
 use super::schedule::ScheduleKey;
-use super::{DynamoStore, Item, backend, from_item, key, n, s, to_item, user_pk};
+use super::{DynamoStore, backend, from_item, key, n, put_if_absent, s, to_item, user_pk};
 
 pub(crate) const TASK_PREFIX: &str = "TASK#";
 const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
@@ -57,19 +57,6 @@ pub(crate) fn task_sk(id: TaskId) -> String {
 
 fn idempotency_sk(key: &IdempotencyKey) -> String {
     format!("{IDEMPOTENCY_PREFIX}{}", key.as_str())
-}
-
-fn put_if_absent(table: &str, item: Item) -> StoreResult<TransactWriteItem> {
-    Ok(TransactWriteItem::builder()
-        .put(
-            Put::builder()
-                .table_name(table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(PK)")
-                .build()
-                .map_err(StoreError::backend)?,
-        )
-        .build())
 }
 
 impl DynamoStore {

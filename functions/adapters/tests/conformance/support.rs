@@ -30,14 +30,7 @@ impl Backend {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Arc::new(EmbeddedStore::open(dir.path()).expect("open embedded store"));
         let blobs = LocalBlobs::new(dir.path().join("blobs"), LOCAL_BASE_URL, &Secret::new(vec![7; 32]).unwrap());
-        let stores = Stores {
-            users: store.clone(),
-            sessions: store.clone(),
-            tasks: store.clone(),
-            files: store.clone(),
-            notifications: store,
-            blobs: Arc::new(blobs.clone()),
-        };
+        let stores = Stores::from_one(&store, Arc::new(blobs.clone()));
         Self { stores, kind: Kind::Embedded { dir: Arc::new(dir), blobs } }
     }
 
@@ -55,14 +48,7 @@ impl Backend {
         let store = Arc::new(DynamoStore::new(client.clone(), &table));
         let s3 = todo_adapters::s3::emulator_client(&endpoint);
         s3.create_bucket().bucket(&table).send().await.expect("create bucket on the emulator");
-        let stores = Stores {
-            users: store.clone(),
-            sessions: store.clone(),
-            tasks: store.clone(),
-            files: store.clone(),
-            notifications: store,
-            blobs: Arc::new(S3Blobs::new(s3, &table)),
-        };
+        let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(s3, &table)));
         Self { stores, kind: Kind::DynamoDb { client: inspector, adapter_client: client, table, calls } }
     }
 
