@@ -11,8 +11,8 @@ use todo_domain::{App, Error};
 #[derive(Debug, Clone, Copy)]
 pub struct Job {
     pub name: &'static str,
-    /// How often the local server runs it (the template's schedule rate is a parameter
-    /// with the same default).
+    /// How often the local server runs it: the template's schedule parameter has the same
+    /// default (a test checks).
     pub every: Duration,
 }
 

@@ -100,7 +100,7 @@ impl NotificationStore for DynamoStore {
         Ok(self.get::<NotificationItem>(user_pk(owner), notification_sk(id)).await?.map(|item| item.notification))
     }
 
-    /// One `Query` per page, newest first; TTL deletes lazily, so expired items are filtered.
+    /// One `Query` per page, newest first; expired items are filtered out.
     async fn list_notifications(
         &self,
         owner: UserId,
@@ -108,7 +108,8 @@ impl NotificationStore for DynamoStore {
         now: Timestamp,
         page: PageRequest<NotificationId>,
     ) -> StoreResult<Page<Notification, NotificationId>> {
-        let mut filter = "#ttl > :now".to_owned();
+        // TTL deletes lazily; compared at millisecond precision, as `Notification::is_expired` does.
+        let mut filter = "expires_at > :now".to_owned();
         let mut request = self
             .client
             .query()
@@ -116,8 +117,7 @@ impl NotificationStore for DynamoStore {
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
             .expression_attribute_values(":pk", s(user_pk(owner)))
             .expression_attribute_values(":prefix", s(NOTIFICATION_PREFIX))
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":now", n(now.unix_seconds()))
+            .expression_attribute_values(":now", s(now.to_string()))
             .scan_index_forward(false)
             .limit(i32::try_from(page.limit).unwrap_or(i32::MAX))
             .set_exclusive_start_key(page.after.map(|after| key(user_pk(owner), notification_sk(after))))

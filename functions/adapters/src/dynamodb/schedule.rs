@@ -57,43 +57,64 @@ impl DynamoStore {
     /// Base-table keys of alarms due at or before `now`.
     pub(crate) async fn due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<Item>> {
         // '~' sorts after every kind name: alarms at exactly `now` are included.
-        self.due(ALARM, "sched_sk <= :until", format!("{now}#~"), now, limit).await
+        self.due(ALARM, "sched_sk <= :until", format!("{now}#~"), limit).await
     }
 
     /// Base-table keys of pending uploads whose URL expired before `before`.
     pub(crate) async fn uploads_expired_before(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<Item>> {
-        self.due(UPLOAD, "sched_sk < :until", before.to_string(), before, limit).await
+        self.due(UPLOAD, "sched_sk < :until", before.to_string(), limit).await
     }
 
-    /// One keys-only `Query` per shard (more only if a shard holds over `limit` due items),
-    /// starting from a shard that rotates every minute so a backlog in one shard cannot
-    /// starve the others.
-    async fn due(&self, kind: &str, condition: &str, until: String, now: Timestamp, limit: u32) -> StoreResult<Batch<Item>> {
+    /// Keys-only `Query`s: first every shard for its fair share of `limit` (so a backlog in
+    /// one shard never starves the others), then the shards that had more, from where they
+    /// stopped, while room is left.
+    async fn due(&self, kind: &str, condition: &str, until: String, limit: u32) -> StoreResult<Batch<Item>> {
+        let share = limit.div_ceil(SHARDS).max(1);
         let mut keys = Vec::new();
+        let mut unfinished: Vec<(u32, Item)> = Vec::new();
+        for shard in 0..SHARDS {
+            let (items, rest) = self.due_in_shard(kind, shard, condition, &until, share, None).await?;
+            keys.extend(items);
+            unfinished.extend(rest.map(|start| (shard, start)));
+        }
         let mut more = false;
-        let first = u32::try_from(now.unix_millis().div_euclid(60_000).rem_euclid(i64::from(SHARDS))).expect("below SHARDS");
-        for offset in 0..SHARDS {
-            let remaining = limit.saturating_sub(u32::try_from(keys.len()).unwrap_or(u32::MAX));
-            if remaining == 0 {
+        for (shard, start) in unfinished {
+            let room = limit.saturating_sub(u32::try_from(keys.len()).unwrap_or(u32::MAX));
+            if room == 0 {
                 more = true;
                 break;
             }
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(SCHEDULE_INDEX)
-                .key_condition_expression(format!("sched_pk = :pk AND {condition}"))
-                .expression_attribute_values(":pk", s(partition(kind, (first + offset) % SHARDS)))
-                .expression_attribute_values(":until", s(until.clone()))
-                .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
-                .send()
-                .await
-                .map_err(backend)?;
-            more |= output.last_evaluated_key.is_some();
-            keys.extend(output.items.unwrap_or_default());
+            let (items, rest) = self.due_in_shard(kind, shard, condition, &until, room, Some(start)).await?;
+            keys.extend(items);
+            more |= rest.is_some();
         }
         Ok(Batch { items: keys, more })
+    }
+
+    /// Up to `limit` due keys of one shard, and where to resume if it holds more.
+    async fn due_in_shard(
+        &self,
+        kind: &str,
+        shard: u32,
+        condition: &str,
+        until: &str,
+        limit: u32,
+        start: Option<Item>,
+    ) -> StoreResult<(Vec<Item>, Option<Item>)> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(SCHEDULE_INDEX)
+            .key_condition_expression(format!("sched_pk = :pk AND {condition}"))
+            .expression_attribute_values(":pk", s(partition(kind, shard)))
+            .expression_attribute_values(":until", s(until))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
     }
 }
 

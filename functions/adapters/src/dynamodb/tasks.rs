@@ -245,9 +245,11 @@ impl TaskStore for DynamoStore {
     async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64> {
         let tasks = self.partition_keys(owner, TASK_PREFIX).await?;
         let count = tasks.len() as u64;
-        let mut keys = tasks;
+        // Tasks first: a reminders run can add a notification only while its task exists
+        // (its write is conditional on the task), so notifications are listed after.
+        self.delete_keys(tasks).await?;
+        let mut keys = self.partition_keys(owner, super::notifications::NOTIFICATION_PREFIX).await?;
         keys.extend(self.partition_keys(owner, IDEMPOTENCY_PREFIX).await?);
-        keys.extend(self.partition_keys(owner, super::notifications::NOTIFICATION_PREFIX).await?);
         keys.extend(self.partition_keys(owner, super::files::FILE_PREFIX).await?);
         keys.extend(self.partition_keys(owner, super::files::COUNT_PREFIX).await?);
         self.delete_keys(keys).await?;

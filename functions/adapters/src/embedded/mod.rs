@@ -235,10 +235,10 @@ mod tests {
     /// tasks at their earliest alarm, leaves completed ones out, and keeps every row.
     #[test]
     fn upgrading_an_older_data_dir_indexes_existing_alarms() {
-        let dir = tempfile::tempdir().unwrap();
         fn at(raw: &str) -> Timestamp {
             Timestamp::parse(raw).unwrap()
         }
+        let dir = tempfile::tempdir().unwrap();
         let task = |reminder: Option<&str>, due: Option<&str>| {
             let new = NewTask {
                 title: Title::parse("from an older version").unwrap(),

@@ -183,6 +183,8 @@ pub async fn a_notification_already_stored_is_not_sent_again(backend: Backend) {
     // A send with a task that changed since it was read writes nothing.
     let changed = backend.stores.notifications.send_notification(&task, &task.with_notified(alarm), &notification).await.unwrap();
     assert_eq!(changed, SendOutcome::TaskChanged);
+    assert_eq!(feed(&backend, ada.id, false, now()).await.len(), 1, "and stored nothing");
+    assert_eq!(backend.stores.tasks.get_task(ada.id, task.id).await.unwrap().unwrap(), stored, "nor touched the task");
 }
 
 pub async fn completing_first_silences_and_moving_a_reminder_re_arms_it(backend: Backend) {

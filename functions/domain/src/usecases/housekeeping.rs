@@ -28,6 +28,9 @@ pub struct Outcome {
 
 /// How much one run may do of each kind of work.
 pub const BATCH: u32 = 100;
+/// Stale uploads are cheap to check (a read and a HEAD) and hold places a task could use:
+/// a daily run gives up on more of them.
+pub const STALE_UPLOAD_BATCH: u32 = 1000;
 
 /// One run at `now`. Safe to run concurrently with live traffic and with itself: every step
 /// is idempotent. Progress is durable as it happens (each finished account drops its marker),
@@ -44,7 +47,7 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
     let grace = std::time::Duration::from_secs(app.settings.files.stale_upload_grace_seconds);
     let stale_before =
         Timestamp::from_unix_millis(now.unix_millis().saturating_sub(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX))).unwrap_or(now);
-    let stale = app.stores.files.stale_uploads(stale_before, BATCH).await?;
+    let stale = app.stores.files.stale_uploads(stale_before, STALE_UPLOAD_BATCH).await?;
     outcome.more |= stale.more;
     for (owner, task, id) in stale.items {
         match files::expire_upload(app, owner, task, id).await? {

@@ -11,7 +11,7 @@ use tracing::instrument;
 
 use crate::app::App;
 use crate::error::Error;
-use crate::model::{Notification, Timestamp};
+use crate::model::{Notification, TaskId, Timestamp, UserId};
 use crate::ports::SendOutcome;
 
 /// What one run did (logged as one structured line, and returned to the runtime).
@@ -24,6 +24,8 @@ pub struct Outcome {
     pub already_sent: u64,
     /// Alarms not sent because the task changed first (completed, moved, deleted).
     pub superseded: u64,
+    /// Tasks whose alarms could not be handled this run (the store failed): retried next run.
+    pub failed: u64,
     /// True when the batch limit was reached: the next run continues.
     pub more: bool,
 }
@@ -33,39 +35,23 @@ pub const BATCH: u32 = 500;
 /// A task has at most two alarms; a few more attempts absorb concurrent edits.
 const ATTEMPTS_PER_TASK: usize = 4;
 
-/// One run at `now`. Progress is durable per notification: an error part-way returns to
-/// the runtime (so the schedule retries) and the retry sends only what is still missing.
+/// One run at `now`. Progress is durable per notification: a task that fails is skipped,
+/// and the run then returns the error to the runtime (so the schedule retries and alarms
+/// fire); the retry sends only what is still missing.
 #[instrument(skip_all)]
 pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
-    let lifetime = chrono::Duration::seconds(app.settings.notification_seconds);
     let mut due = app.stores.notifications.tasks_with_due_alarms(now, BATCH).await?;
     due.items.sort_unstable();
     due.items.dedup();
     let mut outcome = Outcome { more: due.more, ..Outcome::default() };
+    // One task failing must not starve the rest: carry on, report the failure at the end.
+    let mut first_error = None;
     for (owner, task_id) in due.items {
         outcome.tasks_checked += 1;
-        let Some(mut task) = app.stores.tasks.get_task(owner, task_id).await? else { continue };
-        for _ in 0..ATTEMPTS_PER_TASK {
-            let Some(alarm) = task.next_alarm().filter(|alarm| alarm.at <= now) else { break };
-            let notified = task.with_notified(alarm);
-            let notification = Notification::for_alarm(&task, alarm, now, lifetime);
-            match app.stores.notifications.send_notification(&task, &notified, &notification).await? {
-                SendOutcome::Sent => {
-                    outcome.sent += 1;
-                    task = notified;
-                }
-                SendOutcome::AlreadySent => {
-                    outcome.already_sent += 1;
-                    task = notified;
-                }
-                SendOutcome::TaskChanged => {
-                    outcome.superseded += 1;
-                    match app.stores.tasks.get_task(owner, task_id).await? {
-                        Some(fresh) => task = fresh,
-                        None => break,
-                    }
-                }
-            }
+        if let Err(error) = notify_task(app, owner, task_id, now, &mut outcome).await {
+            tracing::warn!(%owner, %task_id, %error, "could not notify a task's alarms; the next run retries");
+            outcome.failed += 1;
+            first_error.get_or_insert(error);
         }
     }
     tracing::info!(
@@ -73,8 +59,42 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
         sent = outcome.sent,
         already_sent = outcome.already_sent,
         superseded = outcome.superseded,
+        failed = outcome.failed,
         more = outcome.more,
         "reminders run finished"
     );
-    Ok(outcome)
+    match first_error {
+        // Everything else this run did is stored: the retry only redoes what failed.
+        Some(error) => Err(error),
+        None => Ok(outcome),
+    }
+}
+
+/// Sends every alarm of one task that is due at `now`.
+async fn notify_task(app: &App, owner: UserId, task_id: TaskId, now: Timestamp, outcome: &mut Outcome) -> Result<(), Error> {
+    let lifetime = chrono::Duration::seconds(app.settings.notification_seconds);
+    let Some(mut task) = app.stores.tasks.get_task(owner, task_id).await? else { return Ok(()) };
+    for _ in 0..ATTEMPTS_PER_TASK {
+        let Some(alarm) = task.next_alarm().filter(|alarm| alarm.at <= now) else { break };
+        let notified = task.with_notified(alarm);
+        let notification = Notification::for_alarm(&task, alarm, now, lifetime);
+        match app.stores.notifications.send_notification(&task, &notified, &notification).await? {
+            SendOutcome::Sent => {
+                outcome.sent += 1;
+                task = notified;
+            }
+            SendOutcome::AlreadySent => {
+                outcome.already_sent += 1;
+                task = notified;
+            }
+            SendOutcome::TaskChanged => {
+                outcome.superseded += 1;
+                match app.stores.tasks.get_task(owner, task_id).await? {
+                    Some(fresh) => task = fresh,
+                    None => break,
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -178,6 +178,18 @@ fn uploads_notify_the_completion_function_without_a_cycle() {
     assert!(policy.contains("aws:SecureTransport"), "TLS-only bucket policy");
 }
 
+/// `rate(N unit)` in seconds.
+fn rate_seconds(rate: &str) -> u64 {
+    let (count, unit) = rate.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')).and_then(|r| r.split_once(' ')).expect("rate(N unit)");
+    let unit_seconds = match unit.trim_end_matches('s') {
+        "minute" => 60,
+        "hour" => 3600,
+        "day" => 86_400,
+        other => panic!("unknown rate unit {other}"),
+    };
+    count.parse::<u64>().unwrap() * unit_seconds
+}
+
 #[test]
 fn every_job_runs_on_a_parameterised_schedule_with_retries() {
     let template = template();
@@ -194,7 +206,8 @@ fn every_job_runs_on_a_parameterised_schedule_with_retries() {
         let expression = serde_yaml::to_string(&schedule["Properties"]["ScheduleExpression"]).unwrap();
         let parameter =
             expression.trim().strip_prefix("!Ref ").unwrap_or_else(|| panic!("{id:?}: the rate is a parameter, not {expression}"));
-        assert!(template["Parameters"][parameter]["Default"].as_str().unwrap().starts_with("rate("), "{parameter}");
+        let rate = template["Parameters"][parameter]["Default"].as_str().unwrap();
+        assert_eq!(rate_seconds(rate), job.every.as_secs(), "{parameter}: the local server runs {} on the same schedule", job.name);
         assert!(schedule["Properties"]["RetryPolicy"]["MaximumRetryAttempts"].as_u64().unwrap() >= 1, "{id:?}: failed runs retry");
         assert_eq!(schedule["Properties"]["DeadLetterConfig"]["Type"], "SQS", "{id:?}: runs that keep failing are kept");
     }
