@@ -2,7 +2,9 @@
 //!
 //! - `test`: the full test suite (what CI runs, what the README names).
 //! - `lint`: formatting and clippy, warnings denied.
+//! - `bench`: every function binary measured as Lambda runs it (see `bench`).
 
+mod bench;
 mod emulator;
 mod lambda_runtime;
 mod python;
@@ -18,12 +20,27 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(&sh, &args[1..]),
         Some("lint") => lint(&sh),
+        Some("bench") => {
+            let options = if args.iter().any(|arg| arg == "--smoke") { bench::Options::smoke() } else { bench::Options::full() };
+            let options = match args.iter().position(|arg| arg == "--only") {
+                Some(at) => bench::Options {
+                    functions: args.get(at + 1).context("--only needs a comma-separated list")?.split(',').map(str::to_owned).collect(),
+                    ..options
+                },
+                None => options,
+            };
+            if options.debug {
+                cmd!(sh, "cargo build --workspace --bins").run().context("build failed")?;
+            }
+            let moto = emulator::Moto::start(&sh, &tools_dir())?;
+            bench::run(&sh, &options, &moto.endpoint)
+        }
         Some("ci") => {
             lint(&sh)?;
             test(&sh, &[])
         }
         _ => {
-            eprintln!("usage: cargo xtask <test [nextest filters...] | lint | ci>");
+            eprintln!("usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--only f1,f2]>");
             bail!("unknown or missing command")
         }
     }

@@ -1,6 +1,5 @@
 //! Builds the `App` once per process (per Lambda cold start, per local server).
 
-use std::path::Path;
 use std::sync::Arc;
 
 use todo_domain::App;
@@ -10,7 +9,6 @@ use todo_domain::clock::SystemClock;
 
 use crate::config::{self, ConfigError, Env};
 use crate::dynamodb::DynamoStore;
-use crate::embedded::{EmbeddedStore, LocalBlobs, load_or_create_secret};
 use crate::s3::S3Blobs;
 
 /// Which adapters back the ports: `TODO_STORE=embedded` (default) or `dynamodb` (with S3).
@@ -40,16 +38,19 @@ impl StoreChoice {
 }
 
 /// The app on the embedded store, and the blob folder the local server answers for.
+#[cfg(feature = "embedded")]
 #[derive(Debug, Clone)]
 pub struct EmbeddedApp {
     pub app: App,
-    pub blobs: LocalBlobs,
+    pub blobs: crate::embedded::LocalBlobs,
 }
 
 /// An app on the embedded store in `data_dir`, with blob URLs under `base_url`. The signing
 /// secret is `secret` when given, else the one kept in the data dir (generated on first
 /// use), so tokens survive restarts.
-pub fn embedded_app(env: &Env<'_>, data_dir: &Path, secret: Option<Secret>, base_url: &str) -> anyhow::Result<EmbeddedApp> {
+#[cfg(feature = "embedded")]
+pub fn embedded_app(env: &Env<'_>, data_dir: &std::path::Path, secret: Option<Secret>, base_url: &str) -> anyhow::Result<EmbeddedApp> {
+    use crate::embedded::{EmbeddedStore, LocalBlobs, load_or_create_secret};
     let store = Arc::new(EmbeddedStore::open(data_dir)?);
     let secret = match secret {
         Some(secret) => secret,
@@ -75,10 +76,17 @@ pub async fn from_env() -> anyhow::Result<App> {
     let env = Env::process();
     let secret = config::token_secret(&env)?;
     match StoreChoice::from_env(&env)? {
+        #[cfg(feature = "embedded")]
         StoreChoice::Embedded => {
             let base_url = env.optional("TODO_PUBLIC_URL").unwrap_or_else(|| format!("http://{}", crate::config::DEFAULT_ADDR));
             Ok(embedded_app(&env, &config::data_dir(&env), secret, &base_url)?.app)
         }
+        #[cfg(not(feature = "embedded"))]
+        StoreChoice::Embedded => Err(ConfigError {
+            name: "TODO_STORE",
+            problem: "this build has no embedded store (Lambda binaries run on DynamoDB): set TODO_STORE=dynamodb".to_owned(),
+        }
+        .into()),
         StoreChoice::Aws { table, bucket, path_style } => {
             // On AWS the secret comes from the template; never generate one there.
             let secret =

@@ -1,6 +1,7 @@
 //! Adapters behind the domain's ports, and the start-up code every entry point shares.
 //!
-//! - `embedded`: SQLite (bundled) — the local default, and a real ACID store.
+//! - `embedded` (feature `embedded`): SQLite (bundled) — the local default, and a real ACID
+//!   store. Lambda binaries are built without it.
 //! - `config` / `bootstrap`: typed configuration from the environment, parsed once, and
 //!   the `App` built from it once per cold start.
 //! - `lambda`: the few lines every Lambda binary's `main` delegates to.
@@ -8,6 +9,7 @@
 pub mod bootstrap;
 pub mod config;
 pub mod dynamodb;
+#[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod lambda;
 pub mod s3;

@@ -180,8 +180,6 @@ pub async fn list_files(
     limit: Option<u32>,
     cursor: Option<&str>,
 ) -> Result<FilePage, Error> {
-    // Another user's task (or none) is a 404, not an empty list.
-    app.stores.tasks.get_task(principal.user_id, task).await?.ok_or(Error::NotFound("task"))?;
     let after = match cursor {
         Some(cursor) => Some(
             app.cursors.decode::<FileId>(principal.user_id, &file_list(task), cursor).map_err(|message| Error::field("cursor", message))?,
@@ -190,6 +188,12 @@ pub async fn list_files(
     };
     let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
     let page = app.stores.files.list_files(principal.user_id, task, PageRequest { limit, after }).await?;
+    // Another user's task (or none) is a 404, not an empty list. Files live under their
+    // owner's key, so a non-empty first page proves the task is the caller's: the task is
+    // read only when there is nothing to show (a read stays one call in the common case).
+    if page.items.is_empty() && after.is_none() {
+        app.stores.tasks.get_task(principal.user_id, task).await?.ok_or(Error::NotFound("task"))?;
+    }
     let next_cursor = page.next.map(|last| app.cursors.encode(principal.user_id, &file_list(task), &last));
     Ok(FilePage { items: page.items, next_cursor })
 }

@@ -1,0 +1,541 @@
+//! `cargo xtask bench`: every function binary measured as Lambda runs it — a process per
+//! cold start under a Lambda Runtime API emulator, against DynamoDB and S3 on moto's server
+//! (through a relay that counts the calls) — beside a runtime-only floor binary.
+//!
+//! Prints a Markdown table and writes it, with the raw figures as JSON, to `docs/bench/`
+//! (or `target/bench-smoke/` for the smoke run the test command does).
+
+mod http1;
+mod local_server;
+mod proxy;
+mod runtime_api;
+mod scenario;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail, ensure};
+use serde_json::{Value, json};
+use xshell::{Shell, cmd};
+
+use proxy::CountingProxy;
+use runtime_api::{Invocation, RuntimeApi};
+
+/// Every function, in the order the table lists them; the floor comes first.
+pub const FUNCTIONS: &[&str] = &[
+    "runtime-floor",
+    "user-signup",
+    "session-create",
+    "session-refresh",
+    "session-delete",
+    "user-me-get",
+    "user-me-update",
+    "task-create",
+    "task-list",
+    "task-get",
+    "task-update",
+    "task-delete",
+    "file-upload-url",
+    "file-list",
+    "file-get",
+    "file-delete",
+    "file-uploaded",
+    "notification-list",
+    "notification-update",
+    "reminders",
+    "housekeeping",
+    "user-me-delete",
+];
+
+/// The packages holding the function binaries (built together, without the local server,
+/// so no feature of the local build leaks into them).
+const PACKAGES: &[&str] = &["runtime-floor", "todo-users", "todo-tasks", "todo-files", "todo-notifications", "todo-jobs"];
+
+pub struct Options {
+    pub functions: Vec<String>,
+    pub cold_starts: usize,
+    pub warm: usize,
+    /// Measure the debug build instead of building the release one (the smoke run).
+    pub debug: bool,
+    pub out_dir: PathBuf,
+}
+
+impl Options {
+    pub fn full() -> Self {
+        Self {
+            functions: FUNCTIONS.iter().map(|f| (*f).to_owned()).collect(),
+            cold_starts: 10,
+            warm: 200,
+            debug: false,
+            out_dir: crate::workspace_root().join("docs/bench"),
+        }
+    }
+
+    /// One function, a few iterations, on the debug build: proves the harness works.
+    pub fn smoke() -> Self {
+        let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::workspace_root().join("target"), PathBuf::from);
+        Self {
+            functions: vec!["runtime-floor".to_owned(), "task-get".to_owned()],
+            cold_starts: 2,
+            warm: 5,
+            debug: true,
+            out_dir: target.join("bench-smoke"),
+        }
+    }
+}
+
+/// What is shared by every function process: the binaries, their environment, and the
+/// data they act on.
+pub struct Fixture {
+    bins: PathBuf,
+    env: Vec<(String, String)>,
+    nonce: String,
+    pub email: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub user_id: String,
+    pub task_id: String,
+    pub file_id: String,
+    pub notification_id: String,
+}
+
+/// One function process under its own Runtime API emulator.
+pub struct Instance {
+    child: Child,
+    api: RuntimeApi,
+    pub init: Duration,
+    invocations: usize,
+}
+
+impl Instance {
+    pub fn start(fixture: &Fixture, binary: &str) -> anyhow::Result<Self> {
+        let api = RuntimeApi::start()?;
+        let path = fixture.bins.join(binary);
+        let spawned = Instant::now();
+        let child = Command::new(&path)
+            .envs(fixture.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+            .env("AWS_LAMBDA_FUNCTION_NAME", binary)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {}", path.display()))?;
+        let mut instance = Self { child, api, init: Duration::ZERO, invocations: 0 };
+        let ready = instance.api.wait_for_next(Duration::from_secs(20)).with_context(|| format!("{binary} did not start"))?;
+        instance.init = ready - spawned;
+        Ok(instance)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// One invocation; returns once the process has asked for the next one.
+    pub fn invoke(&mut self, event: &str) -> anyhow::Result<Invocation> {
+        self.invocations += 1;
+        let id = format!("bench-{}-{}", self.pid(), self.invocations);
+        let invocation = self.api.invoke(&id, event, Duration::from_secs(30))?;
+        self.api.wait_for_next(Duration::from_secs(30))?;
+        Ok(invocation)
+    }
+
+    /// One invocation that must succeed; its answer (an HTTP response's JSON body, or the
+    /// event handler's output).
+    pub fn call(&mut self, event: &str) -> anyhow::Result<Value> {
+        let invocation = self.invoke(event)?;
+        answer(&invocation)
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An invocation's useful answer, or an error naming what went wrong.
+fn answer(invocation: &Invocation) -> anyhow::Result<Value> {
+    let text = String::from_utf8_lossy(&invocation.body);
+    ensure!(!invocation.error, "the function failed: {text}");
+    let value: Value = serde_json::from_str(&text).with_context(|| format!("not JSON: {text}"))?;
+    match value.get("statusCode").and_then(Value::as_u64) {
+        Some(status) => {
+            let body = value["body"].as_str().unwrap_or_default();
+            ensure!(status < 400, "HTTP {status}: {body}");
+            Ok(if body.is_empty() { Value::Null } else { serde_json::from_str(body).unwrap_or(Value::Null) })
+        }
+        None => Ok(value),
+    }
+}
+
+/// Figures for one function.
+#[derive(Debug)]
+struct Figures {
+    binary: String,
+    init: Vec<Duration>,
+    first: Vec<Duration>,
+    warm: Vec<Duration>,
+    cpu_per_warm: Duration,
+    peak_rss_kib: u64,
+    calls_per_invocation: BTreeMap<String, f64>,
+    binary_bytes: u64,
+    zip_bytes: u64,
+}
+
+pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<()> {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::workspace_root().join("target"), PathBuf::from);
+    let bins = if options.debug {
+        target.join("debug")
+    } else {
+        let packages: Vec<String> = PACKAGES.iter().flat_map(|p| ["-p".to_owned(), (*p).to_owned()]).collect();
+        let started = Instant::now();
+        cmd!(sh, "cargo build --release --bins {packages...}").run().context("release build failed")?;
+        eprintln!("release build of the function binaries: {:.0} s", started.elapsed().as_secs_f64());
+        target.join("release")
+    };
+    let proxy = CountingProxy::start(aws_endpoint)?;
+    let nonce = format!("{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
+    let table = format!("bench-{nonce}");
+    create_table_and_bucket(aws_endpoint, &table)?;
+    let env: Vec<(String, String)> = [
+        ("TODO_STORE", "dynamodb"),
+        ("TABLE_NAME", table.as_str()),
+        ("BUCKET_NAME", table.as_str()),
+        ("TODO_S3_PATH_STYLE", "true"),
+        ("TODO_TOKEN_SECRET", "bench-only-not-a-secret-0123456789abcdef"),
+        ("AWS_ENDPOINT_URL", proxy.endpoint.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/bench"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+        ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let mut fixture = Fixture::prepare(bins.clone(), env, nonce)?;
+    proxy.take();
+
+    let invocations = options.cold_starts + 1 + options.warm;
+    let mut results = Vec::new();
+    for binary in &options.functions {
+        eprintln!("measuring {binary}");
+        let mut scenario = scenario::scenario(binary, &mut fixture, invocations)?;
+        results.push(measure(sh, &fixture, &proxy, &mut scenario, options).with_context(|| format!("measuring {binary}"))?);
+    }
+    let violations = check(&results)?;
+    let local = if options.debug {
+        local_server::measure(&bins.join("todo-local"), 2, 50)?
+    } else {
+        cmd!(sh, "cargo build --release -p todo-local").run().context("release build of the local server failed")?;
+        local_server::measure(&bins.join("todo-local"), 8, 2500)?
+    };
+    report(&results, &local, options)?;
+    if !violations.is_empty() {
+        bail!("the benchmark's checks failed:\n{}", violations.join("\n"));
+    }
+    Ok(())
+}
+
+fn measure(sh: &Shell, fixture: &Fixture, proxy: &CountingProxy, scenario: &mut scenario::Scenario, options: &Options) -> anyhow::Result<Figures> {
+    let binary = scenario.binary.clone();
+    let (mut init, mut first) = (Vec::new(), Vec::new());
+    for i in 0..options.cold_starts {
+        let mut instance = Instance::start(fixture, &binary)?;
+        let invocation = instance.invoke(&scenario.event(i))?;
+        scenario.learn(&answer(&invocation).with_context(|| format!("cold invocation {i}"))?);
+        init.push(instance.init);
+        first.push(invocation.latency);
+    }
+    let mut instance = Instance::start(fixture, &binary)?;
+    let warm_up = instance.invoke(&scenario.event(options.cold_starts))?;
+    scenario.learn(&answer(&warm_up)?);
+    proxy.take();
+    let cpu_before = cpu_time(instance.pid())?;
+    let mut warm = Vec::with_capacity(options.warm);
+    for j in 0..options.warm {
+        let invocation = instance.invoke(&scenario.event(options.cold_starts + 1 + j))?;
+        scenario.learn(&answer(&invocation).with_context(|| format!("warm invocation {j}"))?);
+        warm.push(invocation.latency);
+    }
+    let cpu = cpu_time(instance.pid())?.saturating_sub(cpu_before);
+    let peak_rss_kib = peak_rss_kib(instance.pid())?;
+    let calls = proxy.take();
+    drop(instance);
+    let path = fixture.bins.join(&binary);
+    let binary_bytes = std::fs::metadata(&path)?.len();
+    let zip_bytes = zipped_size(sh, &path)?;
+    #[allow(clippy::cast_precision_loss)]
+    let calls_per_invocation = calls.into_iter().map(|(name, count)| (name, count as f64 / options.warm as f64)).collect();
+    Ok(Figures {
+        binary,
+        init,
+        first,
+        warm,
+        cpu_per_warm: cpu / u32::try_from(options.warm).unwrap_or(u32::MAX),
+        peak_rss_kib,
+        calls_per_invocation,
+        binary_bytes,
+        zip_bytes,
+    })
+}
+
+/// The process's CPU time so far (user + system, nanosecond resolution from the scheduler).
+fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).context("reading /proc/<pid>/schedstat (Linux only)")?;
+    let nanos: u64 = stat.split_whitespace().next().context("empty schedstat")?.parse()?;
+    Ok(Duration::from_nanos(nanos))
+}
+
+fn peak_rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:")).context("no VmHWM")?;
+    Ok(line.split_whitespace().nth(1).context("VmHWM value")?.parse()?)
+}
+
+/// The size of `bootstrap` zipped as `sam build` packages it (deflate).
+fn zipped_size(sh: &Shell, binary: &std::path::Path) -> anyhow::Result<u64> {
+    let zip = std::env::temp_dir().join(format!("bench-{}.zip", std::process::id()));
+    let script = "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z: z.write(sys.argv[1], 'bootstrap')";
+    cmd!(sh, "python3 -c {script} {binary} {zip}").quiet().run()?;
+    let size = std::fs::metadata(&zip)?.len();
+    std::fs::remove_file(&zip)?;
+    Ok(size)
+}
+
+fn percentile(samples: &[Duration], p: f64) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(index).copied().unwrap_or_default()
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// Fails the benchmark when a read path takes more than one DynamoDB call or anything Scans.
+fn check(results: &[Figures]) -> anyhow::Result<Vec<String>> {
+    let mut violations = Vec::new();
+    for figures in results {
+        let binary = &figures.binary;
+        let read = binary != "runtime-floor" && scenario::is_read(&scenario::sample(binary)?);
+        let dynamodb: f64 = figures.calls_per_invocation.iter().filter(|(name, _)| name.starts_with("dynamodb:")).map(|(_, n)| n).sum();
+        if read && dynamodb > 1.0 {
+            violations.push(format!("{binary} is a read path but makes {dynamodb} DynamoDB calls per invocation"));
+        }
+        if figures.calls_per_invocation.contains_key("dynamodb:Scan") {
+            violations.push(format!("{binary} Scans"));
+        }
+    }
+    Ok(violations)
+}
+
+fn report(results: &[Figures], local: &local_server::Throughput, options: &Options) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    let floor = results.iter().find(|figures| figures.binary == "runtime-floor").map(|figures| percentile(&figures.init, 0.5));
+    let machine = machine_description();
+    let date = String::from_utf8(Command::new("date").arg("-u").arg("+%Y-%m-%d").output()?.stdout)?.trim().to_owned();
+    let mut markdown = format!(
+        "# Function benchmark\n\n{date}, {machine}; {} build, x86-64 (arm64 not built here); {} cold starts and {} warm invocations per function; stores: moto's server on loopback over plain HTTP.\n\n",
+        if options.debug { "debug" } else { "release" },
+        options.cold_starts,
+        options.warm
+    );
+    markdown.push_str("| function | init p50 (min-max) ms | init / floor | first call p50 ms | warm p50 / p99 ms | CPU per warm call ms | peak RSS MiB | AWS calls per call | binary MiB | zip MiB |\n");
+    markdown.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut json_rows = Vec::new();
+    for figures in results {
+        let init = percentile(&figures.init, 0.5);
+        let ratio = floor.map_or(f64::NAN, |floor| init.as_secs_f64() / floor.as_secs_f64());
+        let calls =
+            figures.calls_per_invocation.iter().map(|(name, n)| format!("{name} {n:.2}")).collect::<Vec<_>>().join(", ");
+        #[allow(clippy::cast_precision_loss)]
+        let (binary_mib, zip_mib, rss_mib) =
+            (figures.binary_bytes as f64 / 1_048_576.0, figures.zip_bytes as f64 / 1_048_576.0, figures.peak_rss_kib as f64 / 1024.0);
+        let _ = writeln!(
+            markdown,
+            "| {} | {:.2} ({:.2}-{:.2}) | {ratio:.2}× | {:.2} | {:.2} / {:.2} | {:.3} | {rss_mib:.1} | {} | {binary_mib:.2} | {zip_mib:.2} |",
+            figures.binary,
+            ms(init),
+            ms(*figures.init.iter().min().unwrap_or(&Duration::ZERO)),
+            ms(*figures.init.iter().max().unwrap_or(&Duration::ZERO)),
+            ms(percentile(&figures.first, 0.5)),
+            ms(percentile(&figures.warm, 0.5)),
+            ms(percentile(&figures.warm, 0.99)),
+            ms(figures.cpu_per_warm),
+            if calls.is_empty() { "none".to_owned() } else { calls },
+        );
+        json_rows.push(json!({
+            "function": figures.binary,
+            "init_ms": figures.init.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+            "init_over_floor": ratio,
+            "first_call_ms": figures.first.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+            "warm_p50_ms": ms(percentile(&figures.warm, 0.5)),
+            "warm_p99_ms": ms(percentile(&figures.warm, 0.99)),
+            "cpu_per_warm_call_ms": ms(figures.cpu_per_warm),
+            "peak_rss_kib": figures.peak_rss_kib,
+            "aws_calls_per_call": figures.calls_per_invocation,
+            "binary_bytes": figures.binary_bytes,
+            "zip_bytes": figures.zip_bytes,
+        }));
+    }
+    let _ = write!(
+        markdown,
+        "\n## Local server (`cargo run`, embedded SQLite store)\n\n`GET /tasks/{{id}}` over {} keep-alive loopback connections, {} requests: **{:.0} requests/s**, latency p50 {:.3} ms, p99 {:.3} ms (client-side, including HTTP on loopback).\n",
+        local.connections,
+        local.requests,
+        local.requests_per_second,
+        ms(local.p50),
+        ms(local.p99)
+    );
+    println!("{markdown}");
+    std::fs::create_dir_all(&options.out_dir)?;
+    std::fs::write(options.out_dir.join("functions.md"), &markdown)?;
+    let json = json!({
+        "date": date,
+        "machine": machine,
+        "debug_build": options.debug,
+        "cold_starts": options.cold_starts,
+        "warm": options.warm,
+        "functions": json_rows,
+        "local_server": {
+            "connections": local.connections,
+            "requests": local.requests,
+            "requests_per_second": local.requests_per_second,
+            "p50_ms": ms(local.p50),
+            "p99_ms": ms(local.p99),
+        },
+    });
+    std::fs::write(options.out_dir.join("functions.json"), serde_json::to_string_pretty(&json)?)?;
+    eprintln!("written to {}", options.out_dir.display());
+    Ok(())
+}
+
+fn machine_description() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| info.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    format!("{cpu}, {cores} cores")
+}
+
+/// A DynamoDB table (keys, the `schedule` index, as `template.yaml` declares) and an S3
+/// bucket on the emulator, created with plain HTTP calls (moto does not check signatures).
+fn create_table_and_bucket(endpoint: &str, table: &str) -> anyhow::Result<()> {
+    let key = |name: &str, kind: &str| json!({"AttributeName": name, "KeyType": kind});
+    let attributes: Vec<Value> = ["PK", "SK", "sched_pk", "sched_sk"].map(|name| json!({"AttributeName": name, "AttributeType": "S"})).to_vec();
+    let definition = json!({
+        "TableName": table,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": attributes,
+        "KeySchema": [key("PK", "HASH"), key("SK", "RANGE")],
+        "GlobalSecondaryIndexes": [{
+            "IndexName": "schedule",
+            "KeySchema": [key("sched_pk", "HASH"), key("sched_sk", "RANGE")],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }],
+    });
+    let headers = [
+        ("x-amz-target", "DynamoDB_20120810.CreateTable"),
+        ("content-type", "application/x-amz-json-1.0"),
+        ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0"),
+    ];
+    let (status, body) = http(endpoint, "POST", "/", &headers, definition.to_string().as_bytes())?;
+    ensure!(status == 200, "create table: {status} {}", String::from_utf8_lossy(&body));
+    let (status, body) = http(endpoint, "PUT", &format!("/{table}"), &[], b"")?;
+    ensure!(status == 200, "create bucket: {status} {}", String::from_utf8_lossy(&body));
+    Ok(())
+}
+
+/// One HTTP/1.1 exchange (`Connection: close`).
+pub fn http(endpoint: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
+    use std::fmt::Write as _;
+    use std::io::{Read as _, Write as _};
+    let authority = endpoint.trim_start_matches("http://").split('/').next().unwrap_or_default().to_owned();
+    let mut stream = std::net::TcpStream::connect(&authority)?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    for (name, value) in headers.iter().filter(|(name, _)| !name.eq_ignore_ascii_case("content-length")) {
+        let _ = write!(head, "{name}: {value}\r\n");
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").context("no response head")?;
+    let status = std::str::from_utf8(&response[..split])?.split_whitespace().nth(1).context("no status")?.parse()?;
+    Ok((status, response[split + 4..].to_vec()))
+}
+
+impl Fixture {
+    /// Signs up the benchmark's user and gives it a task, an uploaded file and a
+    /// notification, through the functions themselves.
+    fn prepare(bins: PathBuf, env: Vec<(String, String)>, nonce: String) -> anyhow::Result<Self> {
+        let email = format!("bench-{nonce}@example.com");
+        let mut fixture = Self {
+            bins,
+            env,
+            nonce,
+            email: email.clone(),
+            access_token: String::new(),
+            refresh_token: String::new(),
+            user_id: String::new(),
+            task_id: String::new(),
+            file_id: String::new(),
+            notification_id: String::new(),
+        };
+        let signed_up = Instance::start(&fixture, "user-signup")?.call(&scenario::with_body(
+            &scenario::sample("user-signup")?,
+            &json!({"email": email, "password": "correct horse battery"}),
+        ))?;
+        signed_up["access_token"].as_str().context("access token")?.clone_into(&mut fixture.access_token);
+        signed_up["refresh_token"].as_str().context("refresh token")?.clone_into(&mut fixture.refresh_token);
+        signed_up["user"]["id"].as_str().context("user id")?.clone_into(&mut fixture.user_id);
+        let event = fixture.replace_tokens(&scenario::sample("task-create")?);
+        let task = Instance::start(&fixture, "task-create")?.call(&scenario::with_header(&event, "idempotency-key", &fixture.nonce))?;
+        task["id"].as_str().context("task id")?.clone_into(&mut fixture.task_id);
+        // A reminder in the past: the reminders job has something to send.
+        let event = fixture.replace_tokens(&scenario::sample("task-update")?).replace(scenario::SAMPLE_TASK_ID, &fixture.task_id);
+        Instance::start(&fixture, "task-update")?.call(&scenario::with_body(&event, &json!({"reminder_at": "2026-01-01T09:00:00Z"})))?;
+        let event = fixture.replace_tokens(&scenario::sample("file-upload-url")?).replace(scenario::SAMPLE_TASK_ID, &fixture.task_id);
+        let requested = Instance::start(&fixture, "file-upload-url")?.call(&event)?;
+        requested["file"]["id"].as_str().context("file id")?.clone_into(&mut fixture.file_id);
+        let size = usize::try_from(requested["file"]["size"].as_u64().context("size")?)?;
+        let url = requested["upload"]["url"].as_str().context("upload url")?;
+        let headers: Vec<(String, String)> = requested["upload"]["headers"]
+            .as_object()
+            .context("upload headers")?
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            .collect();
+        let rest = url.strip_prefix("http://").context("emulator URLs are plain HTTP")?;
+        let (authority, path) = rest.split_once('/').context("a path")?;
+        let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (status, _) = http(&format!("http://{authority}"), "PUT", &format!("/{path}"), &header_refs, &vec![7u8; size])?;
+        ensure!(status == 200, "uploading the fixture file: {status}");
+        let uploaded = scenario::sample("file-uploaded")?
+            .replace(scenario::SAMPLE_USER_ID, &fixture.user_id)
+            .replace(scenario::SAMPLE_TASK_ID, &fixture.task_id)
+            .replace(scenario::SAMPLE_FILE_ID, &fixture.file_id);
+        Instance::start(&fixture, "file-uploaded")?.call(&uploaded)?;
+        Instance::start(&fixture, "reminders")?.call(&scenario::sample("reminders")?)?;
+        let feed = Instance::start(&fixture, "notification-list")?.call(&fixture.replace_tokens(&scenario::sample("notification-list")?))?;
+        // The sample lists unread notifications: the reminder just sent.
+        feed["items"][0]["id"].as_str().context("a notification")?.clone_into(&mut fixture.notification_id);
+        Ok(fixture)
+    }
+
+    fn replace_tokens(&self, event: &str) -> String {
+        event.replace("REPLACE_WITH_ACCESS_TOKEN", &self.access_token).replace("REPLACE_WITH_REFRESH_TOKEN", &self.refresh_token)
+    }
+}

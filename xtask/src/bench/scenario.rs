@@ -1,0 +1,169 @@
+//! What each function is asked to do in the benchmark: its sample event from
+//! `infra/events/`, made real (tokens, ids) and varied per invocation where a repeat would
+//! measure a different path (a replayed create, an already-deleted task).
+
+use std::collections::VecDeque;
+
+use anyhow::Context as _;
+use serde_json::{Value, json};
+
+use super::{Fixture, Instance};
+
+pub const SAMPLE_TASK_ID: &str = "01JAAAAAAAAAAAAAAAAAAAAAAA";
+pub const SAMPLE_FILE_ID: &str = "01JBBBBBBBBBBBBBBBBBBBBBBB";
+pub const SAMPLE_USER_ID: &str = "01JCCCCCCCCCCCCCCCCCCCCCCC";
+pub const SAMPLE_NOTIFICATION_ID: &str = "01JDDDDDDDDDDDDDDDDDDDDDDD";
+
+pub fn sample(binary: &str) -> anyhow::Result<String> {
+    let path = crate::workspace_root().join(format!("infra/events/{binary}.json"));
+    std::fs::read_to_string(&path).with_context(|| format!("no sample event {}", path.display()))
+}
+
+/// Whether an event is for a read route (`GET`).
+pub fn is_read(event: &str) -> bool {
+    serde_json::from_str::<Value>(event).is_ok_and(|event| event["routeKey"].as_str().is_some_and(|route| route.starts_with("GET ")))
+}
+
+/// An API Gateway event with its JSON body replaced.
+pub fn with_body(event: &str, body: &Value) -> String {
+    let mut event: Value = serde_json::from_str(event).expect("sample events are JSON");
+    event["body"] = Value::String(body.to_string());
+    event.to_string()
+}
+
+/// An API Gateway event with one header set.
+pub fn with_header(event: &str, name: &str, value: &str) -> String {
+    let mut event: Value = serde_json::from_str(event).expect("sample events are JSON");
+    event["headers"][name] = Value::String(value.to_owned());
+    event.to_string()
+}
+
+/// Produces the event for invocation `i` of one function (cold starts and warm ones share
+/// the count), and learns from each answer where the next event depends on it.
+pub struct Scenario {
+    pub binary: String,
+    events: Box<dyn FnMut(usize) -> String>,
+    /// The refresh token to present next (session-refresh rotates it every call).
+    refresh: Option<std::rc::Rc<std::cell::RefCell<String>>>,
+}
+
+impl Scenario {
+    pub fn event(&mut self, i: usize) -> String {
+        (self.events)(i)
+    }
+
+    pub fn learn(&mut self, answer: &Value) {
+        if let (Some(refresh), Some(token)) = (&self.refresh, answer["refresh_token"].as_str()) {
+            token.clone_into(&mut refresh.borrow_mut());
+        }
+    }
+}
+
+/// The scenario for `binary`, preparing in `fixture` whatever `invocations` events of it need.
+pub fn scenario(binary: &str, fixture: &mut Fixture, invocations: usize) -> anyhow::Result<Scenario> {
+    let base = if binary == "runtime-floor" { json!({"ping": true}).to_string() } else { sample(binary)? };
+    let base = match binary {
+        "task-delete" | "file-upload-url" | "file-delete" => base.replace(SAMPLE_TASK_ID, OWN_TASK).replace(SAMPLE_FILE_ID, OWN_FILE),
+        _ => base,
+    };
+    let common = fixture.replace(&base);
+    let mut refresh = None;
+    let events: Box<dyn FnMut(usize) -> String> = match binary {
+        "user-signup" => {
+            let nonce = fixture.nonce.clone();
+            Box::new(move |i| with_body(&common, &json!({"email": format!("signup-{nonce}-{i}@example.com"), "password": "correct horse battery"})))
+        }
+        "session-create" => {
+            let email = fixture.email.clone();
+            Box::new(move |_| with_body(&common, &json!({"email": email, "password": "correct horse battery"})))
+        }
+        "session-refresh" => {
+            let token = std::rc::Rc::new(std::cell::RefCell::new(fixture.refresh_token.clone()));
+            refresh = Some(token.clone());
+            Box::new(move |_| with_body(&common, &json!({"refresh_token": token.borrow().clone()})))
+        }
+        "user-me-delete" => {
+            let access = fixture.access_token.clone();
+            let mut accounts: VecDeque<String> = fixture.accounts(invocations)?.into();
+            Box::new(move |_| common.replace(&access, &accounts.pop_front().expect("one account per invocation")))
+        }
+        "task-create" => Box::new(move |i| with_header(&common, "idempotency-key", &format!("bench-{i}"))),
+        "task-update" => Box::new(move |i| with_body(&common, &json!({"title": format!("Pay rent ({i})")}))),
+        "task-delete" => {
+            let mut tasks: VecDeque<String> = fixture.tasks(invocations)?.into();
+            Box::new(move |_| common.replace(OWN_TASK, &tasks.pop_front().expect("one task per invocation")))
+        }
+        "file-upload-url" => {
+            // A task holds at most 20 files: a fresh task every 20 uploads.
+            let tasks = fixture.tasks(invocations.div_ceil(20))?;
+            Box::new(move |i| common.replace(OWN_TASK, &tasks[i / 20]))
+        }
+        "file-delete" => {
+            let mut files: VecDeque<(String, String)> = fixture.pending_files(invocations)?.into();
+            Box::new(move |_| {
+                let (task, file) = files.pop_front().expect("one file per invocation");
+                common.replace(OWN_TASK, &task).replace(OWN_FILE, &file)
+            })
+        }
+        "notification-update" => Box::new(move |i| with_body(&common, &json!({"read": i % 2 == 0}))),
+        _ => Box::new(move |_| common.clone()),
+    };
+    Ok(Scenario { binary: binary.to_owned(), events, refresh })
+}
+
+/// Where a scenario puts ids of its own (a task or file per invocation) in place of the
+/// fixture's.
+const OWN_TASK: &str = "__OWN_TASK_ID__";
+const OWN_FILE: &str = "__OWN_FILE_ID__";
+
+impl Fixture {
+    /// Fills a sample event's placeholders with the fixture's user, task, file and notification.
+    fn replace(&self, event: &str) -> String {
+        event
+            .replace("REPLACE_WITH_ACCESS_TOKEN", &self.access_token)
+            .replace("REPLACE_WITH_REFRESH_TOKEN", &self.refresh_token)
+            .replace(SAMPLE_USER_ID, &self.user_id)
+            .replace(SAMPLE_NOTIFICATION_ID, &self.notification_id)
+            .replace(SAMPLE_TASK_ID, &self.task_id)
+            .replace(SAMPLE_FILE_ID, &self.file_id)
+    }
+
+    /// `n` more signed-up accounts; their access tokens.
+    fn accounts(&mut self, n: usize) -> anyhow::Result<Vec<String>> {
+        let mut signup = Instance::start(self, "user-signup")?;
+        let event = sample("user-signup")?;
+        (0..n)
+            .map(|i| {
+                let email = format!("doomed-{}-{i}@example.com", self.nonce);
+                let answer = signup.call(&with_body(&event, &json!({"email": email, "password": "correct horse battery"})))?;
+                Ok(answer["access_token"].as_str().context("a sign-up answers with tokens")?.to_owned())
+            })
+            .collect()
+    }
+
+    /// `n` more tasks of the fixture's user; their ids.
+    fn tasks(&mut self, n: usize) -> anyhow::Result<Vec<String>> {
+        let mut create = Instance::start(self, "task-create")?;
+        let event = self.replace(&sample("task-create")?);
+        (0..n)
+            .map(|i| {
+                let answer = create.call(&with_header(&event, "idempotency-key", &format!("fixture-{}-{i}", self.nonce)))?;
+                Ok(answer["id"].as_str().context("a created task has an id")?.to_owned())
+            })
+            .collect()
+    }
+
+    /// `n` pending files (no bytes) spread over fresh tasks; (task id, file id) pairs.
+    fn pending_files(&mut self, n: usize) -> anyhow::Result<Vec<(String, String)>> {
+        let tasks = self.tasks(n.div_ceil(20))?;
+        let mut upload = Instance::start(self, "file-upload-url")?;
+        let event = self.replace(&sample("file-upload-url")?);
+        (0..n)
+            .map(|i| {
+                let task = &tasks[i / 20];
+                let answer = upload.call(&event.replace(&self.task_id, task))?;
+                Ok((task.clone(), answer["file"]["id"].as_str().context("a file id")?.to_owned()))
+            })
+            .collect()
+    }
+}
