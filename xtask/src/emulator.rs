@@ -18,9 +18,14 @@ pub struct Moto {
     pub endpoint: String,
 }
 
+/// A python3 with the emulator's packages (moto, and the `cryptography` it depends on).
+pub fn python(sh: &Shell, tools_dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    crate::python::environment(sh, tools_dir, "moto", "import moto.server, flask, flask_cors", MOTO_PACKAGES)
+}
+
 impl Moto {
     pub fn start(sh: &Shell, tools_dir: &Path) -> anyhow::Result<Self> {
-        let python = crate::python::environment(sh, tools_dir, "moto", "import moto.server, flask, flask_cors", MOTO_PACKAGES)?;
+        let python = python(sh, tools_dir)?;
         let port = free_port()?;
         let child = Command::new(&python)
             // Serialised requests: see the script for why.

@@ -51,7 +51,7 @@ fn workspace_root() -> std::path::PathBuf {
 }
 
 /// Where xtask keeps tools it installs (a Python venv for the emulator).
-fn tools_dir() -> std::path::PathBuf {
+pub fn tools_dir() -> std::path::PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), std::path::PathBuf::from);
     target.join("xtask-tools")
 }
@@ -71,6 +71,11 @@ fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
     } else {
         eprintln!("cargo-nextest not found; running cargo test");
         cmd!(sh, "cargo test --workspace --all-targets --no-fail-fast {filters...}").run().context("tests failed")?;
+    }
+    if filters.is_empty() {
+        // The benchmark's harness, smoke-sized (one function, a few calls, debug build), so
+        // it cannot rot; its figures are not asserted.
+        bench::run(sh, &bench::Options::smoke(), &moto.endpoint).context("the benchmark smoke run failed")?;
     }
     Ok(())
 }

@@ -61,18 +61,54 @@ pub fn embedded_app(env: &Env<'_>, data_dir: &std::path::Path, secret: Option<Se
     Ok(EmbeddedApp { app: App::new(stores, Arc::new(SystemClock), config::settings(env, secret)?), blobs })
 }
 
-/// An app on DynamoDB and S3, clients built once from the SDK's default configuration
-/// (no network until the first request).
-pub async fn aws_app(env: &Env<'_>, table: &str, bucket: &str, path_style: bool, secret: Secret) -> anyhow::Result<App> {
-    let sdk = aws_config::load_from_env().await;
-    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(path_style).build());
-    let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(s3, bucket)));
+/// What the AWS clients need, read from the environment Lambda (and `sam local invoke`)
+/// sets: region, the role's credentials, and optionally an endpoint (`AWS_ENDPOINT_URL`, for
+/// emulators). Read directly rather than through `aws-config`'s provider chains: those probe
+/// profile files and instance metadata at start-up and link STS/SSO clients, none of which
+/// a Lambda function uses (measured in docs/bench/README.md).
+#[derive(Clone, Debug)]
+pub struct AwsEnv {
+    pub region: String,
+    pub credentials: aws_sdk_dynamodb::config::Credentials,
+    pub endpoint: Option<String>,
+}
+
+impl AwsEnv {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let required =
+            |name: &'static str| env.optional(name).ok_or(ConfigError { name, problem: "is required when TODO_STORE=dynamodb".to_owned() });
+        let region =
+            env.optional("AWS_REGION").or_else(|| env.optional("AWS_DEFAULT_REGION")).map_or_else(|| required("AWS_REGION"), Ok)?;
+        let credentials = aws_sdk_dynamodb::config::Credentials::new(
+            required("AWS_ACCESS_KEY_ID")?,
+            required("AWS_SECRET_ACCESS_KEY")?,
+            env.optional("AWS_SESSION_TOKEN"),
+            None,
+            "environment",
+        );
+        Ok(Self { region, credentials, endpoint: env.optional("AWS_ENDPOINT_URL") })
+    }
+
+    /// A local emulator at `endpoint`: fixed region, dummy credentials.
+    pub fn emulator(endpoint: &str) -> Self {
+        Self {
+            region: "us-east-1".to_owned(),
+            credentials: aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "emulator"),
+            endpoint: Some(endpoint.to_owned()),
+        }
+    }
+}
+
+/// An app on DynamoDB and S3, clients built once (no network until the first request).
+pub fn aws_app(env: &Env<'_>, table: &str, bucket: &str, path_style: bool, secret: Secret) -> anyhow::Result<App> {
+    let aws = AwsEnv::from_env(env)?;
+    let store = Arc::new(DynamoStore::new(crate::dynamodb::client(&aws, None), table));
+    let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(crate::s3::client(&aws, path_style), bucket)));
     Ok(App::new(stores, Arc::new(SystemClock), config::settings(env, secret)?))
 }
 
 /// The app as configured by the process environment (Lambda functions).
-pub async fn from_env() -> anyhow::Result<App> {
+pub fn from_env() -> anyhow::Result<App> {
     let env = Env::process();
     let secret = config::token_secret(&env)?;
     match StoreChoice::from_env(&env)? {
@@ -91,7 +127,7 @@ pub async fn from_env() -> anyhow::Result<App> {
             // On AWS the secret comes from the template; never generate one there.
             let secret =
                 secret.ok_or(ConfigError { name: config::TOKEN_SECRET, problem: "is required when TODO_STORE=dynamodb".to_owned() })?;
-            aws_app(&env, &table, &bucket, path_style, secret).await
+            aws_app(&env, &table, &bucket, path_style, secret)
         }
     }
 }
@@ -115,5 +151,29 @@ mod tests {
         let bad_flag = [("TODO_STORE", "dynamodb"), ("TABLE_NAME", "t"), ("BUCKET_NAME", "b"), ("TODO_S3_PATH_STYLE", "maybe")];
         let bad_flag: &'static [(&str, &str)] = Box::leak(Box::new(bad_flag));
         assert_eq!(StoreChoice::from_env(&env(bad_flag)).unwrap_err().name, "TODO_S3_PATH_STYLE");
+    }
+
+    #[test]
+    fn aws_settings_come_from_the_lambda_environment_and_missing_ones_are_named() {
+        let lambda = [
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", "token"),
+        ];
+        let aws = AwsEnv::from_env(&env(Box::leak(Box::new(lambda)))).unwrap();
+        assert_eq!((aws.region.as_str(), aws.endpoint), ("eu-west-1", None));
+        assert_eq!(aws.credentials.session_token(), Some("token"));
+        let no_region: &'static [(&str, &str)] = &[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b")];
+        assert_eq!(AwsEnv::from_env(&env(no_region)).unwrap_err().name, "AWS_REGION");
+        let no_secret: &'static [(&str, &str)] = &[("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "a")];
+        assert_eq!(AwsEnv::from_env(&env(no_secret)).unwrap_err().name, "AWS_SECRET_ACCESS_KEY");
+        let emulator: &'static [(&str, &str)] = &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "a"),
+            ("AWS_SECRET_ACCESS_KEY", "b"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ];
+        assert_eq!(AwsEnv::from_env(&env(emulator)).unwrap().endpoint.as_deref(), Some("http://127.0.0.1:5000"));
     }
 }

@@ -6,7 +6,7 @@ use todo_domain::http::Operation;
 /// here, once per cold start; a bad configuration fails the cold start with its cause.
 pub async fn serve(operation: &'static Operation) -> Result<(), lambda_http::Error> {
     crate::telemetry::init_lambda();
-    let app = crate::bootstrap::from_env().await.map_err(|error| {
+    let app = crate::bootstrap::from_env().map_err(|error| {
         tracing::error!(error = format!("{error:#}"), binary = operation.binary, "cold start failed");
         error
     })?;
@@ -24,7 +24,7 @@ where
     Fut: std::future::Future<Output = Result<R, todo_domain::Error>> + Send + 'static,
 {
     crate::telemetry::init_lambda();
-    let app = crate::bootstrap::from_env().await.map_err(|error| {
+    let app = crate::bootstrap::from_env().map_err(|error| {
         tracing::error!(error = format!("{error:#}"), "cold start failed");
         error
     })?;

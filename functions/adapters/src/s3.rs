@@ -96,18 +96,24 @@ impl BlobStore for S3Blobs {
     }
 }
 
+/// A client from explicit settings (see `bootstrap::AwsEnv`).
+pub fn client(aws: &crate::bootstrap::AwsEnv, path_style: bool) -> Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Region};
+    let mut config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(aws.region.clone()))
+        .force_path_style(path_style)
+        .credentials_provider(aws.credentials.clone());
+    if let Some(endpoint) = &aws.endpoint {
+        config = config.endpoint_url(endpoint);
+    }
+    Client::from_conf(config.build())
+}
+
 /// A client for a local emulator (moto's server): path-style addressing, fixed region,
 /// dummy credentials.
 pub fn emulator_client(endpoint: &str) -> Client {
-    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .force_path_style(true)
-        .credentials_provider(Credentials::new("test", "test", None, None, "emulator"))
-        .build();
-    Client::from_conf(config)
+    client(&crate::bootstrap::AwsEnv::emulator(endpoint), true)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! Prints a Markdown table and writes it, with the raw figures as JSON, to `docs/bench/`
 //! (or `target/bench-smoke/` for the smoke run the test command does).
 
+mod cost;
 mod http1;
 mod local_server;
 mod proxy;
@@ -111,11 +112,17 @@ pub struct Instance {
 
 impl Instance {
     pub fn start(fixture: &Fixture, binary: &str) -> anyhow::Result<Self> {
+        Self::start_with(fixture, binary, &[])
+    }
+
+    /// Starts with `extra` environment on top of the fixture's.
+    pub fn start_with(fixture: &Fixture, binary: &str, extra: &[(String, String)]) -> anyhow::Result<Self> {
         let api = RuntimeApi::start()?;
         let path = fixture.bins.join(binary);
         let spawned = Instant::now();
         let child = Command::new(&path)
             .envs(fixture.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("AWS_LAMBDA_RUNTIME_API", &api.address)
             .env("AWS_LAMBDA_FUNCTION_NAME", binary)
             .stdin(Stdio::null())
@@ -178,12 +185,58 @@ struct Figures {
     binary: String,
     init: Vec<Duration>,
     first: Vec<Duration>,
+    /// The first call of a cold process whose store endpoint is HTTPS.
+    first_tls: Vec<Duration>,
     warm: Vec<Duration>,
     cpu_per_warm: Duration,
     peak_rss_kib: u64,
     calls_per_invocation: BTreeMap<String, f64>,
     binary_bytes: u64,
     zip_bytes: u64,
+}
+
+/// The TLS front (`infra/scripts/tls_relay.py`) on the counting relay, with its own CA.
+struct TlsRelay {
+    child: Child,
+    port: u16,
+    ca: PathBuf,
+}
+
+impl TlsRelay {
+    fn start(sh: &Shell, upstream: &str) -> anyhow::Result<Self> {
+        use std::io::BufRead as _;
+        let python = crate::emulator::python(sh, &crate::tools_dir())?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let (host, upstream_port) = upstream.trim_start_matches("http://").split_once(':').context("host:port")?;
+        let certs = std::env::temp_dir().join(format!("todo-bench-tls-{}", std::process::id()));
+        let mut child = Command::new(python)
+            .arg(crate::workspace_root().join("infra/scripts/tls_relay.py"))
+            .args([&port.to_string(), host, upstream_port])
+            .arg(&certs)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting the TLS relay")?;
+        let mut ready = String::new();
+        std::io::BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut ready)?;
+        ensure!(ready.trim() == "ready", "the TLS relay did not start");
+        Ok(Self { child, port, ca: certs.join("ca.pem") })
+    }
+
+    /// What points a function at the store over TLS, trusting only the relay's CA.
+    fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL".to_owned(), format!("https://localhost:{}", self.port)),
+            ("SSL_CERT_FILE".to_owned(), self.ca.display().to_string()),
+        ]
+    }
+}
+
+impl Drop for TlsRelay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<()> {
@@ -198,6 +251,7 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
         target.join("release")
     };
     let proxy = CountingProxy::start(aws_endpoint)?;
+    let tls = TlsRelay::start(sh, &proxy.endpoint)?;
     let nonce = format!("{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
     let table = format!("bench-{nonce}");
     create_table_and_bucket(aws_endpoint, &table)?;
@@ -223,12 +277,12 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
     let mut fixture = Fixture::prepare(bins.clone(), env, nonce)?;
     proxy.take();
 
-    let invocations = options.cold_starts + 1 + options.warm;
+    let invocations = options.cold_starts * 2 + 1 + options.warm;
     let mut results = Vec::new();
     for binary in &options.functions {
         eprintln!("measuring {binary}");
         let mut scenario = scenario::scenario(binary, &mut fixture, invocations)?;
-        results.push(measure(sh, &fixture, &proxy, &mut scenario, options).with_context(|| format!("measuring {binary}"))?);
+        results.push(measure(sh, &fixture, &proxy, &tls, &mut scenario, options).with_context(|| format!("measuring {binary}"))?);
     }
     let violations = check(&results)?;
     let local = if options.debug {
@@ -244,24 +298,38 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
     Ok(())
 }
 
-fn measure(sh: &Shell, fixture: &Fixture, proxy: &CountingProxy, scenario: &mut scenario::Scenario, options: &Options) -> anyhow::Result<Figures> {
+fn measure(
+    sh: &Shell,
+    fixture: &Fixture,
+    proxy: &CountingProxy,
+    tls: &TlsRelay,
+    scenario: &mut scenario::Scenario,
+    options: &Options,
+) -> anyhow::Result<Figures> {
     let binary = scenario.binary.clone();
-    let (mut init, mut first) = (Vec::new(), Vec::new());
-    for i in 0..options.cold_starts {
-        let mut instance = Instance::start(fixture, &binary)?;
+    let (mut init, mut first, mut first_tls) = (Vec::new(), Vec::new(), Vec::new());
+    // Cold starts alternate between plain HTTP and TLS to the store (as on AWS).
+    for i in 0..options.cold_starts * 2 {
+        let over_tls = i % 2 == 1;
+        let extra = if over_tls { tls.env() } else { Vec::new() };
+        let mut instance = Instance::start_with(fixture, &binary, &extra)?;
         let invocation = instance.invoke(&scenario.event(i))?;
-        scenario.learn(&answer(&invocation).with_context(|| format!("cold invocation {i}"))?);
-        init.push(instance.init);
-        first.push(invocation.latency);
+        scenario.learn(&answer(&invocation).with_context(|| format!("cold invocation {i} (TLS: {over_tls})"))?);
+        if over_tls {
+            first_tls.push(invocation.latency);
+        } else {
+            init.push(instance.init);
+            first.push(invocation.latency);
+        }
     }
     let mut instance = Instance::start(fixture, &binary)?;
-    let warm_up = instance.invoke(&scenario.event(options.cold_starts))?;
+    let warm_up = instance.invoke(&scenario.event(options.cold_starts * 2))?;
     scenario.learn(&answer(&warm_up)?);
     proxy.take();
     let cpu_before = cpu_time(instance.pid())?;
     let mut warm = Vec::with_capacity(options.warm);
     for j in 0..options.warm {
-        let invocation = instance.invoke(&scenario.event(options.cold_starts + 1 + j))?;
+        let invocation = instance.invoke(&scenario.event(options.cold_starts * 2 + 1 + j))?;
         scenario.learn(&answer(&invocation).with_context(|| format!("warm invocation {j}"))?);
         warm.push(invocation.latency);
     }
@@ -278,6 +346,7 @@ fn measure(sh: &Shell, fixture: &Fixture, proxy: &CountingProxy, scenario: &mut 
         binary,
         init,
         first,
+        first_tls,
         warm,
         cpu_per_warm: cpu / u32::try_from(options.warm).unwrap_or(u32::MAX),
         peak_rss_kib,
@@ -350,25 +419,25 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
         options.cold_starts,
         options.warm
     );
-    markdown.push_str("| function | init p50 (min-max) ms | init / floor | first call p50 ms | warm p50 / p99 ms | CPU per warm call ms | peak RSS MiB | AWS calls per call | binary MiB | zip MiB |\n");
+    markdown.push_str("| function | init p50 (min-max) ms | init / floor | first call p50 ms (HTTP / TLS) | warm p50 / p99 ms | CPU per warm call ms | peak RSS MiB | AWS calls per call | binary MiB | zip MiB |\n");
     markdown.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
     let mut json_rows = Vec::new();
     for figures in results {
         let init = percentile(&figures.init, 0.5);
         let ratio = floor.map_or(f64::NAN, |floor| init.as_secs_f64() / floor.as_secs_f64());
-        let calls =
-            figures.calls_per_invocation.iter().map(|(name, n)| format!("{name} {n:.2}")).collect::<Vec<_>>().join(", ");
+        let calls = figures.calls_per_invocation.iter().map(|(name, n)| format!("{name} {n:.2}")).collect::<Vec<_>>().join(", ");
         #[allow(clippy::cast_precision_loss)]
         let (binary_mib, zip_mib, rss_mib) =
             (figures.binary_bytes as f64 / 1_048_576.0, figures.zip_bytes as f64 / 1_048_576.0, figures.peak_rss_kib as f64 / 1024.0);
         let _ = writeln!(
             markdown,
-            "| {} | {:.2} ({:.2}-{:.2}) | {ratio:.2}× | {:.2} | {:.2} / {:.2} | {:.3} | {rss_mib:.1} | {} | {binary_mib:.2} | {zip_mib:.2} |",
+            "| {} | {:.2} ({:.2}-{:.2}) | {ratio:.2}× | {:.2} / {:.2} | {:.2} / {:.2} | {:.3} | {rss_mib:.1} | {} | {binary_mib:.2} | {zip_mib:.2} |",
             figures.binary,
             ms(init),
             ms(*figures.init.iter().min().unwrap_or(&Duration::ZERO)),
             ms(*figures.init.iter().max().unwrap_or(&Duration::ZERO)),
             ms(percentile(&figures.first, 0.5)),
+            ms(percentile(&figures.first_tls, 0.5)),
             ms(percentile(&figures.warm, 0.5)),
             ms(percentile(&figures.warm, 0.99)),
             ms(figures.cpu_per_warm),
@@ -379,6 +448,7 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
             "init_ms": figures.init.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
             "init_over_floor": ratio,
             "first_call_ms": figures.first.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+            "first_call_tls_ms": figures.first_tls.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
             "warm_p50_ms": ms(percentile(&figures.warm, 0.5)),
             "warm_p99_ms": ms(percentile(&figures.warm, 0.99)),
             "cpu_per_warm_call_ms": ms(figures.cpu_per_warm),
@@ -387,6 +457,24 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
             "binary_bytes": figures.binary_bytes,
             "zip_bytes": figures.zip_bytes,
         }));
+    }
+    markdown.push_str(
+        "\n## Cost per million calls (model)\n\nBilled duration = measured CPU per warm call + AWS calls × an assumed 6 ms each (rounded up to 1 ms); 128 MB arm64 Lambda; see docs/bench/README.md for the prices and unit assumptions.\n\n| function | billed ms | Lambda $ | API Gateway $ | DynamoDB $ | S3 $ | total $ |\n|---|---|---|---|---|---|---|\n",
+    );
+    for figures in results.iter().filter(|figures| figures.binary != "runtime-floor") {
+        let http = !matches!(figures.binary.as_str(), "file-uploaded" | "reminders" | "housekeeping");
+        let cost = cost::per_million(ms(figures.cpu_per_warm), &figures.calls_per_invocation, http);
+        let _ = writeln!(
+            markdown,
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | **{:.2}** |",
+            figures.binary,
+            cost.billed_ms,
+            cost.lambda,
+            cost.api,
+            cost.dynamodb,
+            cost.s3,
+            cost.total()
+        );
     }
     let _ = write!(
         markdown,
@@ -433,7 +521,8 @@ fn machine_description() -> String {
 /// bucket on the emulator, created with plain HTTP calls (moto does not check signatures).
 fn create_table_and_bucket(endpoint: &str, table: &str) -> anyhow::Result<()> {
     let key = |name: &str, kind: &str| json!({"AttributeName": name, "KeyType": kind});
-    let attributes: Vec<Value> = ["PK", "SK", "sched_pk", "sched_sk"].map(|name| json!({"AttributeName": name, "AttributeType": "S"})).to_vec();
+    let attributes: Vec<Value> =
+        ["PK", "SK", "sched_pk", "sched_sk"].map(|name| json!({"AttributeName": name, "AttributeType": "S"})).to_vec();
     let definition = json!({
         "TableName": table,
         "BillingMode": "PAY_PER_REQUEST",
@@ -494,10 +583,8 @@ impl Fixture {
             file_id: String::new(),
             notification_id: String::new(),
         };
-        let signed_up = Instance::start(&fixture, "user-signup")?.call(&scenario::with_body(
-            &scenario::sample("user-signup")?,
-            &json!({"email": email, "password": "correct horse battery"}),
-        ))?;
+        let signed_up = Instance::start(&fixture, "user-signup")?
+            .call(&scenario::with_body(&scenario::sample("user-signup")?, &json!({"email": email, "password": "correct horse battery"})))?;
         signed_up["access_token"].as_str().context("access token")?.clone_into(&mut fixture.access_token);
         signed_up["refresh_token"].as_str().context("refresh token")?.clone_into(&mut fixture.refresh_token);
         signed_up["user"]["id"].as_str().context("user id")?.clone_into(&mut fixture.user_id);
@@ -529,7 +616,8 @@ impl Fixture {
             .replace(scenario::SAMPLE_FILE_ID, &fixture.file_id);
         Instance::start(&fixture, "file-uploaded")?.call(&uploaded)?;
         Instance::start(&fixture, "reminders")?.call(&scenario::sample("reminders")?)?;
-        let feed = Instance::start(&fixture, "notification-list")?.call(&fixture.replace_tokens(&scenario::sample("notification-list")?))?;
+        let feed =
+            Instance::start(&fixture, "notification-list")?.call(&fixture.replace_tokens(&scenario::sample("notification-list")?))?;
         // The sample lists unread notifications: the reminder just sent.
         feed["items"][0]["id"].as_str().context("a notification")?.clone_into(&mut fixture.notification_id);
         Ok(fixture)

@@ -52,6 +52,8 @@ fn call_name(method: &str, target: Option<&str>) -> String {
 
 fn relay(client: TcpStream, upstream: &str, counts: &Mutex<BTreeMap<String, u64>>) {
     let Ok(server) = TcpStream::connect(upstream) else { return };
+    // Relayed writes must not wait for delayed ACKs.
+    let _ = (server.set_nodelay(true), client.set_nodelay(true));
     let (Ok(mut to_server), Ok(mut from_server), Ok(mut to_client)) = (server.try_clone(), server.try_clone(), client.try_clone()) else {
         return;
     };

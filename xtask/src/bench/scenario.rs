@@ -71,7 +71,9 @@ pub fn scenario(binary: &str, fixture: &mut Fixture, invocations: usize) -> anyh
     let events: Box<dyn FnMut(usize) -> String> = match binary {
         "user-signup" => {
             let nonce = fixture.nonce.clone();
-            Box::new(move |i| with_body(&common, &json!({"email": format!("signup-{nonce}-{i}@example.com"), "password": "correct horse battery"})))
+            Box::new(move |i| {
+                with_body(&common, &json!({"email": format!("signup-{nonce}-{i}@example.com"), "password": "correct horse battery"}))
+            })
         }
         "session-create" => {
             let email = fixture.email.clone();

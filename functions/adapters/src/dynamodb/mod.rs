@@ -130,19 +130,26 @@ impl DynamoStore {
     }
 }
 
-/// A client for a local emulator at `endpoint` (moto's server): fixed region, dummy
-/// credentials, optional call log. Deployed code uses the SDK's default chain instead.
-pub fn emulator_client(endpoint: &str, calls: Option<&CallLog>) -> Client {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+/// A client from explicit settings (see `bootstrap::AwsEnv`), optionally with a call log.
+pub fn client(aws: &crate::bootstrap::AwsEnv, calls: Option<&CallLog>) -> Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("test", "test", None, None, "emulator"));
+        .region(Region::new(aws.region.clone()))
+        .credentials_provider(aws.credentials.clone());
+    if let Some(endpoint) = &aws.endpoint {
+        config = config.endpoint_url(endpoint);
+    }
     if let Some(calls) = calls {
         config = config.interceptor(calls.clone());
     }
     Client::from_conf(config.build())
+}
+
+/// A client for a local emulator at `endpoint` (moto's server): fixed region, dummy
+/// credentials, optional call log.
+pub fn emulator_client(endpoint: &str, calls: Option<&CallLog>) -> Client {
+    client(&crate::bootstrap::AwsEnv::emulator(endpoint), calls)
 }
 
 pub(crate) fn user_pk(user: UserId) -> String {
