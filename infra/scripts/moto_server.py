@@ -1,4 +1,4 @@
-"""moto's server, one request at a time. Usage: moto_server.py HOST PORT
+"""moto's server, one request at a time. Usage: moto_server.py HOST PORT [--keep-alive]
 
 `python -m moto.server` serves requests on threads, and moto's DynamoDB backend does not
 lock: two concurrent TransactWriteItems can both pass a condition that AWS would let only
@@ -10,6 +10,10 @@ concurrent clients still interleave between calls, as they do on AWS.
 Responses go out with TCP_NODELAY: werkzeug writes a response's head and body separately,
 and with Nagle's algorithm the body waits for the client's delayed ACK (40 ms on Linux),
 which would add 40 ms to every call the benchmark measures (AWS's endpoints do not).
+
+`--keep-alive` (the benchmark's mode): HTTP/1.1 persistent connections, as AWS's endpoints
+keep them, served on threads (a persistent connection would otherwise hold the only one).
+Calls are then not serialised; the benchmark makes one at a time anyway.
 """
 
 import os
@@ -26,11 +30,18 @@ class NoDelayHandler(WSGIRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def main(host, port):
+class KeepAliveHandler(NoDelayHandler):
+    protocol_version = "HTTP/1.1"
+
+
+def main(host, port, keep_alive):
     os.environ.setdefault("MOTO_PORT", port)
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(host, int(port), app, threaded=False, request_handler=NoDelayHandler)
+    if keep_alive:
+        run_simple(host, int(port), app, threaded=True, request_handler=KeepAliveHandler)
+    else:
+        run_simple(host, int(port), app, threaded=False, request_handler=NoDelayHandler)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], "--keep-alive" in sys.argv[3:])

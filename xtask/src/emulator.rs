@@ -25,12 +25,19 @@ pub fn python(sh: &Shell, tools_dir: &Path) -> anyhow::Result<std::path::PathBuf
 
 impl Moto {
     pub fn start(sh: &Shell, tools_dir: &Path) -> anyhow::Result<Self> {
+        Self::start_with(sh, tools_dir, false)
+    }
+
+    /// With `keep_alive`, persistent HTTP/1.1 connections as AWS keeps them (the
+    /// benchmark's mode; calls are then not serialised, see the script).
+    pub fn start_with(sh: &Shell, tools_dir: &Path, keep_alive: bool) -> anyhow::Result<Self> {
         let python = python(sh, tools_dir)?;
         let port = free_port()?;
         let child = Command::new(&python)
             // Serialised requests: see the script for why.
             .arg(crate::workspace_root().join("infra/scripts/moto_server.py"))
             .args(["127.0.0.1", &port.to_string()])
+            .args(keep_alive.then_some("--keep-alive"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -22,6 +22,7 @@ fn main() -> anyhow::Result<()> {
         Some("lint") => lint(&sh),
         Some("bench") => {
             let options = if args.iter().any(|arg| arg == "--smoke") { bench::Options::smoke() } else { bench::Options::full() };
+            let options = bench::Options { no_build: args.iter().any(|arg| arg == "--no-build"), ..options };
             let options = match args.iter().position(|arg| arg == "--only") {
                 Some(at) => bench::Options {
                     functions: args.get(at + 1).context("--only needs a comma-separated list")?.split(',').map(str::to_owned).collect(),
@@ -32,7 +33,7 @@ fn main() -> anyhow::Result<()> {
             if options.debug {
                 cmd!(sh, "cargo build --workspace --bins").run().context("build failed")?;
             }
-            let moto = emulator::Moto::start(&sh, &tools_dir())?;
+            let moto = emulator::Moto::start_with(&sh, &tools_dir(), true)?;
             bench::run(&sh, &options, &moto.endpoint)
         }
         Some("ci") => {
@@ -40,7 +41,7 @@ fn main() -> anyhow::Result<()> {
             test(&sh, &[])
         }
         _ => {
-            eprintln!("usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--only f1,f2]>");
+            eprintln!("usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--only f1,f2]>");
             bail!("unknown or missing command")
         }
     }

@@ -60,6 +60,8 @@ pub struct Options {
     pub warm: usize,
     /// Measure the debug build instead of building the release one (the smoke run).
     pub debug: bool,
+    /// Measure the release binaries already built (for comparing builds).
+    pub no_build: bool,
     pub out_dir: PathBuf,
 }
 
@@ -70,6 +72,7 @@ impl Options {
             cold_starts: 10,
             warm: 200,
             debug: false,
+            no_build: false,
             out_dir: crate::workspace_root().join("docs/bench"),
         }
     }
@@ -82,6 +85,7 @@ impl Options {
             cold_starts: 2,
             warm: 5,
             debug: true,
+            no_build: false,
             out_dir: target.join("bench-smoke"),
         }
     }
@@ -93,6 +97,8 @@ pub struct Fixture {
     bins: PathBuf,
     env: Vec<(String, String)>,
     nonce: String,
+    /// Tasks made for scenarios so far (their idempotency keys are numbered).
+    tasks_created: usize,
     pub email: String,
     pub access_token: String,
     pub refresh_token: String,
@@ -243,6 +249,8 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::workspace_root().join("target"), PathBuf::from);
     let bins = if options.debug {
         target.join("debug")
+    } else if options.no_build {
+        target.join("release")
     } else {
         let packages: Vec<String> = PACKAGES.iter().flat_map(|p| ["-p".to_owned(), (*p).to_owned()]).collect();
         let started = Instant::now();
@@ -288,7 +296,9 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
     let local = if options.debug {
         local_server::measure(&bins.join("todo-local"), 2, 50)?
     } else {
-        cmd!(sh, "cargo build --release -p todo-local").run().context("release build of the local server failed")?;
+        if !options.no_build || !bins.join("todo-local").exists() {
+            cmd!(sh, "cargo build --release -p todo-local").run().context("release build of the local server failed")?;
+        }
         local_server::measure(&bins.join("todo-local"), 8, 2500)?
     };
     report(&results, &local, options)?;
@@ -575,6 +585,7 @@ impl Fixture {
             bins,
             env,
             nonce,
+            tasks_created: 0,
             email: email.clone(),
             access_token: String::new(),
             refresh_token: String::new(),

@@ -147,7 +147,10 @@ impl Fixture {
     fn tasks(&mut self, n: usize) -> anyhow::Result<Vec<String>> {
         let mut create = Instance::start(self, "task-create")?;
         let event = self.replace(&sample("task-create")?);
-        (0..n)
+        // Keys unique across calls: a reused key would replay an earlier (maybe deleted) task.
+        let first = self.tasks_created;
+        self.tasks_created += n;
+        (first..first + n)
             .map(|i| {
                 let answer = create.call(&with_header(&event, "idempotency-key", &format!("fixture-{}-{i}", self.nonce)))?;
                 Ok(answer["id"].as_str().context("a created task has an id")?.to_owned())
