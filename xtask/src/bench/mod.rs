@@ -201,6 +201,29 @@ struct Figures {
     zip_bytes: u64,
 }
 
+/// What every function process gets, as Lambda and the template would set it.
+fn function_env(table: &str, endpoint: &str) -> Vec<(String, String)> {
+    [
+        ("TODO_STORE", "dynamodb"),
+        ("TABLE_NAME", table),
+        ("BUCKET_NAME", table),
+        ("TODO_S3_PATH_STYLE", "true"),
+        ("TODO_TOKEN_SECRET", "bench-only-not-a-secret-0123456789abcdef"),
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/bench"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+        ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
 /// The TLS front (`infra/scripts/tls_relay.py`) on the counting relay, with its own CA.
 struct TlsRelay {
     child: Child,
@@ -260,36 +283,18 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
     };
     let proxy = CountingProxy::start(aws_endpoint)?;
     let tls = TlsRelay::start(sh, &proxy.endpoint)?;
-    let nonce = format!("{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
-    let table = format!("bench-{nonce}");
-    create_table_and_bucket(aws_endpoint, &table)?;
-    let env: Vec<(String, String)> = [
-        ("TODO_STORE", "dynamodb"),
-        ("TABLE_NAME", table.as_str()),
-        ("BUCKET_NAME", table.as_str()),
-        ("TODO_S3_PATH_STYLE", "true"),
-        ("TODO_TOKEN_SECRET", "bench-only-not-a-secret-0123456789abcdef"),
-        ("AWS_ENDPOINT_URL", proxy.endpoint.as_str()),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", "/bench"),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
-        ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let mut fixture = Fixture::prepare(bins.clone(), env, nonce)?;
-    proxy.take();
-
     let invocations = options.cold_starts * 2 + 1 + options.warm;
     let mut results = Vec::new();
     for binary in &options.functions {
         eprintln!("measuring {binary}");
+        // A fresh table per function: moto copies a whole table on every transaction, so
+        // one table growing through the run would slow the emulator, not the function.
+        let nonce = format!("{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
+        let table = format!("bench-{nonce}");
+        create_table_and_bucket(aws_endpoint, &table)?;
+        let mut fixture = Fixture::prepare(bins.clone(), function_env(&table, &proxy.endpoint), nonce)?;
         let mut scenario = scenario::scenario(binary, &mut fixture, invocations)?;
+        proxy.take();
         results.push(measure(sh, &fixture, &proxy, &tls, &mut scenario, options).with_context(|| format!("measuring {binary}"))?);
     }
     let violations = check(&results)?;
