@@ -218,6 +218,8 @@ fn function_env(table: &str, endpoint: &str) -> Vec<(String, String)> {
         ("AWS_LAMBDA_LOG_GROUP_NAME", "/bench"),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
         ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
+        // As template.yaml sets it (see there).
+        ("MALLOC_MMAP_THRESHOLD_", "131072"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -136,6 +136,7 @@ fn functions_run_on_arm64_with_the_table_and_no_secret_literal() {
     assert_eq!(globals["Architectures"][0], "arm64");
     let variables = &globals["Environment"]["Variables"];
     assert_eq!(variables["TODO_STORE"], "dynamodb");
+    assert_eq!(variables["MALLOC_MMAP_THRESHOLD_"], "131072", "password hashing must not grow the heap (docs/bench/README.md)");
     let secret = serde_yaml::to_string(&variables["TODO_TOKEN_SECRET"]).unwrap();
     assert!(secret.contains("{{resolve:secretsmanager:"), "the signing key must come from Secrets Manager, not the template: {secret}");
     let table = &template["Resources"]["Table"]["Properties"];
