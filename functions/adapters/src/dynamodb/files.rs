@@ -106,9 +106,7 @@ impl FileStore for DynamoStore {
             .into_iter()
             .map(|item| from_item::<FileItem>(item).map(|item| item.file))
             .collect::<StoreResult<Vec<_>>>()?;
-        let next = output.last_evaluated_key.and_then(|last| {
-            last.get("SK").and_then(|sk| sk.as_s().ok()).and_then(|sk| sk.strip_prefix(&prefix)).and_then(|id| FileId::parse(id).ok())
-        });
+        let next = super::resume_after(output.last_evaluated_key, &prefix, FileId::parse);
         Ok(Page { items, next })
     }
 

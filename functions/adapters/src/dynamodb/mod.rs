@@ -156,6 +156,11 @@ pub(crate) fn user_pk(user: UserId) -> String {
     format!("USER#{user}")
 }
 
+/// The id to resume a page after: the sort key of a query's last evaluated key, less `prefix`.
+pub(crate) fn resume_after<T>(last: Option<Item>, prefix: &str, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+    last?.get("SK")?.as_s().ok()?.strip_prefix(prefix).and_then(|id| parse(id).ok())
+}
+
 /// The owner and sort key of a base-table key (as the index projects it).
 pub(crate) fn item_keys(item: &Item) -> StoreResult<(UserId, &str)> {
     let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok());

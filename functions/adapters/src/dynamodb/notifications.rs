@@ -135,12 +135,7 @@ impl NotificationStore for DynamoStore {
             .into_iter()
             .map(|item| from_item::<NotificationItem>(item).map(|item| item.notification))
             .collect::<StoreResult<Vec<_>>>()?;
-        let next = output.last_evaluated_key.and_then(|last| {
-            last.get("SK")
-                .and_then(|sk| sk.as_s().ok())
-                .and_then(|sk| sk.strip_prefix(NOTIFICATION_PREFIX))
-                .and_then(|id| NotificationId::parse(id).ok())
-        });
+        let next = super::resume_after(output.last_evaluated_key, NOTIFICATION_PREFIX, NotificationId::parse);
         Ok(Page { items, next })
     }
 

@@ -228,9 +228,7 @@ impl TaskStore for DynamoStore {
             .into_iter()
             .map(|item| from_item::<TaskItem>(item).map(|item| item.task))
             .collect::<StoreResult<Vec<_>>>()?;
-        let next = output.last_evaluated_key.and_then(|last| {
-            last.get("SK").and_then(|sk| sk.as_s().ok()).and_then(|sk| sk.strip_prefix(TASK_PREFIX)).and_then(|id| TaskId::parse(id).ok())
-        });
+        let next = super::resume_after(output.last_evaluated_key, TASK_PREFIX, TaskId::parse);
         Ok(Page { items, next })
     }
 

@@ -3,7 +3,7 @@ use rusqlite::{OptionalExtension as _, params};
 use todo_domain::model::{FileId, FileRecord, FileStatus, TaskId, Timestamp, UserId};
 use todo_domain::ports::{Batch, FileStore, ObjectInfo, Page, PageRequest, StoreError, StoreResult, UploadOutcome};
 
-use super::{EmbeddedStore, backend, from_doc, is_unique_violation, query_doc, stored_id, to_doc};
+use super::{EmbeddedStore, backend, batch_of, from_doc, is_unique_violation, page_of, query_doc, stored_id, to_doc};
 
 fn status(file: &FileRecord) -> &'static str {
     match file.status {
@@ -71,11 +71,7 @@ impl FileStore for EmbeddedStore {
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        let mut items = docs.iter().map(|doc| from_doc::<FileRecord>(doc)).collect::<StoreResult<Vec<_>>>()?;
-        let has_more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        let next = if has_more { items.last().map(|file| file.id) } else { None };
-        Ok(Page { items, next })
+        page_of(&docs, limit, |file: &FileRecord| file.id)
     }
 
     async fn mark_uploaded(&self, owner: UserId, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome> {
@@ -125,14 +121,8 @@ impl FileStore for EmbeddedStore {
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        let more = rows.len() > limit as usize;
-        let items = rows
-            .into_iter()
-            .take(limit as usize)
-            .map(|(owner, task, id)| {
-                Ok((stored_id(&owner, UserId::parse)?, stored_id(&task, TaskId::parse)?, stored_id(&id, FileId::parse)?))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Batch { items, more })
+        batch_of(rows, limit, |(owner, task, id)| {
+            Ok((stored_id(&owner, UserId::parse)?, stored_id(&task, TaskId::parse)?, stored_id(&id, FileId::parse)?))
+        })
     }
 }

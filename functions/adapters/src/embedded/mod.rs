@@ -23,7 +23,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavior};
 use serde::{Serialize, de::DeserializeOwned};
 use todo_domain::auth::Secret;
-use todo_domain::ports::{StoreError, StoreResult};
+use todo_domain::ports::{Batch, Page, StoreError, StoreResult};
 
 const DATABASE_FILE: &str = "todo.sqlite3";
 const SECRET_FILE: &str = "token-secret";
@@ -184,6 +184,23 @@ fn backend(error: rusqlite::Error) -> StoreError {
 
 fn is_unique_violation(error: &rusqlite::Error) -> bool {
     matches!(error, rusqlite::Error::SqliteFailure(failure, _) if failure.code == ErrorCode::ConstraintViolation)
+}
+
+/// A page from up to `limit + 1` documents read in key order: the extra one, if any, only
+/// says that another page follows (resumed after the last item kept).
+fn page_of<T: DeserializeOwned, K>(docs: &[String], limit: u32, key: impl Fn(&T) -> K) -> StoreResult<Page<T, K>> {
+    let mut items = docs.iter().map(|doc| from_doc::<T>(doc)).collect::<StoreResult<Vec<_>>>()?;
+    let has_more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next = if has_more { items.last().map(key) } else { None };
+    Ok(Page { items, next })
+}
+
+/// A job's batch from up to `limit + 1` rows: the extra one, if any, only says more is due.
+fn batch_of<R, T>(rows: Vec<R>, limit: u32, parse: impl Fn(R) -> StoreResult<T>) -> StoreResult<Batch<T>> {
+    let more = rows.len() > limit as usize;
+    let items = rows.into_iter().take(limit as usize).map(parse).collect::<StoreResult<Vec<_>>>()?;
+    Ok(Batch { items, more })
 }
 
 /// Parses an id read from a key column (only ever written from a valid id).

@@ -4,7 +4,7 @@ use todo_domain::model::{Notification, NotificationId, Task, TaskId, Timestamp, 
 use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
 
 use super::tasks::TaskRow;
-use super::{EmbeddedStore, backend, from_doc, query_doc, stored_id, to_doc};
+use super::{EmbeddedStore, backend, batch_of, from_doc, page_of, query_doc, stored_id, to_doc};
 
 #[async_trait]
 impl NotificationStore for EmbeddedStore {
@@ -18,13 +18,7 @@ impl NotificationStore for EmbeddedStore {
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        let more = rows.len() > limit as usize;
-        let items = rows
-            .into_iter()
-            .take(limit as usize)
-            .map(|(owner, id)| Ok((stored_id(&owner, UserId::parse)?, stored_id(&id, TaskId::parse)?)))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Batch { items, more })
+        batch_of(rows, limit, |(owner, id)| Ok((stored_id(&owner, UserId::parse)?, stored_id(&id, TaskId::parse)?)))
     }
 
     async fn send_notification(&self, read: &Task, notified: &Task, notification: &Notification) -> StoreResult<SendOutcome> {
@@ -87,11 +81,7 @@ impl NotificationStore for EmbeddedStore {
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        let mut items = docs.iter().map(|doc| from_doc::<Notification>(doc)).collect::<StoreResult<Vec<_>>>()?;
-        let has_more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        let next = if has_more { items.last().map(|notification| notification.id) } else { None };
-        Ok(Page { items, next })
+        page_of(&docs, limit, |notification: &Notification| notification.id)
     }
 
     async fn set_notification_read(&self, owner: UserId, id: NotificationId, read_at: Option<Timestamp>) -> StoreResult<()> {

@@ -3,7 +3,7 @@ use rusqlite::{OptionalExtension as _, params};
 use todo_domain::model::{Task, TaskId, Timestamp, UserId};
 use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore};
 
-use super::{EmbeddedStore, backend, from_doc, is_unique_violation, query_doc, to_doc};
+use super::{EmbeddedStore, backend, from_doc, is_unique_violation, page_of, query_doc, to_doc};
 
 /// The indexed columns of a task row, next to its JSON document.
 pub(super) struct TaskRow {
@@ -166,11 +166,7 @@ impl TaskStore for EmbeddedStore {
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        let mut items = docs.iter().map(|doc| from_doc::<Task>(doc)).collect::<StoreResult<Vec<_>>>()?;
-        let has_more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        let next = if has_more { items.last().map(|task| task.id) } else { None };
-        Ok(Page { items, next })
+        page_of(&docs, limit, |task: &Task| task.id)
     }
 
     async fn purge_expired_idempotency(&self, now: Timestamp, limit: u32) -> StoreResult<u64> {
