@@ -4,7 +4,7 @@ call over TLS (as on AWS) against the same emulator state. Usage:
     tls_relay.py LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT CERT_DIR
 
 Generates a throwaway CA and a certificate for `localhost` into CERT_DIR (ca.pem is what
-clients trust, via SSL_CERT_FILE), then relays each TLS connection to the plain-HTTP
+clients trust, via AWS_CA_BUNDLE), then relays each TLS connection to the plain-HTTP
 upstream. Uses `cryptography`, which moto itself depends on.
 """
 

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
 use todo_domain::App;
 use todo_domain::app::Stores;
 use todo_domain::auth::Secret;
@@ -71,6 +73,9 @@ pub struct AwsEnv {
     pub region: String,
     pub credentials: aws_sdk_dynamodb::config::Credentials,
     pub endpoint: Option<String>,
+    pub roots: TrustedRoots,
+    /// One HTTPS client (and connection pool) for every SDK client of the process.
+    pub http: SharedHttpClient,
 }
 
 impl AwsEnv {
@@ -86,7 +91,14 @@ impl AwsEnv {
             None,
             "environment",
         );
-        Ok(Self { region, credentials, endpoint: env.optional("AWS_ENDPOINT_URL") })
+        let extra_roots = match env.optional(CA_BUNDLE) {
+            Some(path) => Some(
+                std::fs::read(&path).map_err(|error| ConfigError { name: CA_BUNDLE, problem: format!("cannot read {path}: {error}") })?,
+            ),
+            None => None,
+        };
+        let roots = TrustedRoots::with_extra(extra_roots);
+        Ok(Self { region, credentials, endpoint: env.optional("AWS_ENDPOINT_URL"), http: https_client(&roots), roots })
     }
 
     /// A local emulator at `endpoint`: fixed region, dummy credentials.
@@ -95,15 +107,67 @@ impl AwsEnv {
             region: "us-east-1".to_owned(),
             credentials: aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "emulator"),
             endpoint: Some(endpoint.to_owned()),
+            http: https_client(&TrustedRoots::with_extra(None)),
+            roots: TrustedRoots::with_extra(None),
         }
     }
+}
+
+/// Every AWS endpoint's certificate is issued under Amazon Trust Services' roots (Amazon Root
+/// CA 1-4, and Starfield Services Root CA G2 which cross-signs them), copied from the Mozilla
+/// bundle (Debian's ca-certificates; a test compares them). Trusting these five instead of the
+/// system's ~140 skips parsing the system bundle at every cold start (90% of init's
+/// instructions; docs/bench/README.md) and keeps the functions' TLS to AWS's issuers.
+const AMAZON_TRUST_ROOTS: &str = include_str!("amazon-trust-roots.pem");
+
+/// `AWS_CA_BUNDLE` (the SDKs' variable): extra roots in PEM, for a TLS-fronted emulator or
+/// proxy.
+const CA_BUNDLE: &str = "AWS_CA_BUNDLE";
+
+/// The TLS roots every AWS client of the process trusts, in PEM.
+#[derive(Clone)]
+pub struct TrustedRoots(Arc<Vec<u8>>);
+
+impl TrustedRoots {
+    fn with_extra(extra: Option<Vec<u8>>) -> Self {
+        let mut pem = AMAZON_TRUST_ROOTS.as_bytes().to_vec();
+        if let Some(extra) = extra {
+            pem.push(b'\n');
+            pem.extend(extra);
+        }
+        Self(Arc::new(pem))
+    }
+
+    /// The roots for a rustls client; certificates that do not parse are left out.
+    pub fn store(&self) -> rustls::RootCertStore {
+        use rustls::pki_types::{CertificateDer, pem::PemObject as _};
+        let mut store = rustls::RootCertStore::empty();
+        store.add_parsable_certificates(CertificateDer::pem_slice_iter(&self.0).filter_map(Result::ok));
+        store
+    }
+}
+
+impl std::fmt::Debug for TrustedRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TrustedRoots({} PEM bytes)", self.0.len())
+    }
+}
+
+/// The HTTPS client of the SDK clients: rustls on ring. ring is linked anyway (JSON web
+/// tokens), so this keeps one crypto library in each binary instead of adding aws-lc, the
+/// SDKs' default (size and build time in docs/bench/README.md).
+fn https_client(roots: &TrustedRoots) -> SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let trust = TrustStore::empty().with_pem_certificate(roots.0.as_slice());
+    let tls = TlsContext::builder().with_trust_store(trust).build().expect("a trust store is a valid TLS context");
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).tls_context(tls).build_https()
 }
 
 /// An app on DynamoDB and S3, clients built once (no network until the first request).
 pub fn aws_app(env: &Env<'_>, table: &str, bucket: &str, path_style: bool, secret: Secret) -> anyhow::Result<App> {
     let aws = AwsEnv::from_env(env)?;
     let store = Arc::new(DynamoStore::new(crate::dynamodb::client(&aws, None), table));
-    let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(crate::s3::client(&aws, path_style), bucket)));
+    let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(&aws, bucket, path_style)));
     Ok(App::new(stores, Arc::new(SystemClock), config::settings(env, secret)?))
 }
 
@@ -175,5 +239,42 @@ mod tests {
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
         ];
         assert_eq!(AwsEnv::from_env(&env(emulator)).unwrap().endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+    }
+
+    #[test]
+    fn an_unreadable_ca_bundle_is_named() {
+        let bad: &'static [(&str, &str)] = &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "a"),
+            ("AWS_SECRET_ACCESS_KEY", "b"),
+            ("AWS_CA_BUNDLE", "/no/such/bundle.pem"),
+        ];
+        let error = AwsEnv::from_env(&env(bad)).unwrap_err();
+        assert_eq!(error.name, "AWS_CA_BUNDLE");
+        assert!(error.problem.contains("/no/such/bundle.pem"), "{}", error.problem);
+    }
+
+    /// The built-in roots are five certificates, each byte for byte one of the system's
+    /// Mozilla-derived bundle (so none was mistyped or invented).
+    #[test]
+    fn the_built_in_roots_are_amazon_trust_services_roots_from_the_system_bundle() {
+        let certificates: Vec<&str> = AMAZON_TRUST_ROOTS.split("-----BEGIN CERTIFICATE-----").skip(1).collect();
+        assert_eq!(certificates.len(), 5);
+        let system =
+            std::fs::read_to_string("/etc/ssl/certs/ca-certificates.crt").expect("the system root bundle (Debian's ca-certificates)");
+        let system: String = system.split_whitespace().collect();
+        for certificate in certificates {
+            let body: String = certificate.split("-----END CERTIFICATE-----").next().unwrap().split_whitespace().collect();
+            assert!(body.len() > 500 && system.contains(&body), "not in the system bundle: {}", &body[..40]);
+        }
+        for name in [
+            "Amazon Root CA 1",
+            "Amazon Root CA 2",
+            "Amazon Root CA 3",
+            "Amazon Root CA 4",
+            "Starfield Services Root Certificate Authority - G2",
+        ] {
+            assert!(AMAZON_TRUST_ROOTS.contains(&format!("# {name}\n")), "{name}");
+        }
     }
 }

@@ -126,7 +126,10 @@ impl Instance {
         let api = RuntimeApi::start()?;
         let path = fixture.bins.join(binary);
         let spawned = Instant::now();
+        // Only what Lambda would set: this machine's environment (SSL_CERT_DIR, AWS_CA_BUNDLE, ...)
+        // would otherwise change what a cold start does.
         let child = Command::new(&path)
+            .env_clear()
             .envs(fixture.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .envs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("AWS_LAMBDA_RUNTIME_API", &api.address)
@@ -164,7 +167,17 @@ impl Instance {
 }
 
 impl Drop for Instance {
+    /// As Lambda ends an environment: SIGTERM, then SIGKILL if the process lingers (a
+    /// profiler wrapping the function, such as callgrind, writes its report on SIGTERM).
     fn drop(&mut self) {
+        let terminated = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().is_ok_and(|status| status.success());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while terminated && Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -254,11 +267,12 @@ impl TlsRelay {
         Ok(Self { child, port, ca: certs.join("ca.pem") })
     }
 
-    /// What points a function at the store over TLS, trusting only the relay's CA.
+    /// What points a function at the store over TLS, trusting the relay's CA besides the
+    /// built-in Amazon roots.
     fn env(&self) -> Vec<(String, String)> {
         vec![
             ("AWS_ENDPOINT_URL".to_owned(), format!("https://localhost:{}", self.port)),
-            ("SSL_CERT_FILE".to_owned(), self.ca.display().to_string()),
+            ("AWS_CA_BUNDLE".to_owned(), self.ca.display().to_string()),
         ]
     }
 }

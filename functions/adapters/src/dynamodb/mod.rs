@@ -136,7 +136,8 @@ pub fn client(aws: &crate::bootstrap::AwsEnv, calls: Option<&CallLog>) -> Client
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(aws.region.clone()))
-        .credentials_provider(aws.credentials.clone());
+        .credentials_provider(aws.credentials.clone())
+        .http_client(aws.http.clone());
     if let Some(endpoint) = &aws.endpoint {
         config = config.endpoint_url(endpoint);
     }

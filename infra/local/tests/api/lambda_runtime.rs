@@ -167,7 +167,7 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
         signed_up["user"]["id"].as_str().unwrap()
     ))
     .unwrap();
-    let s3 = todo_adapters::s3::S3Blobs::new(todo_adapters::s3::emulator_client(&runtime.endpoint), &runtime.table);
+    let s3 = todo_adapters::s3::S3Blobs::new(&todo_adapters::bootstrap::AwsEnv::emulator(&runtime.endpoint), &runtime.table, true);
     assert!(todo_domain::ports::BlobStore::head(&s3, &key).await.unwrap().is_none(), "the object is gone with its file");
 
     // A passed reminder: the reminders job sends one notification, however often it runs,
@@ -253,7 +253,16 @@ fn sqs(endpoint: &str, action: &str, body: &Value) -> Value {
 /// Creates the bucket and routes its `ObjectCreated` notifications to a new queue.
 async fn watch_uploads(endpoint: &str, bucket: &str) -> String {
     use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-    let s3 = todo_adapters::s3::emulator_client(endpoint);
+    let aws = todo_adapters::bootstrap::AwsEnv::emulator(endpoint);
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(aws.region))
+        .force_path_style(true)
+        .credentials_provider(aws.credentials)
+        .endpoint_url(endpoint)
+        .http_client(aws.http)
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(config);
     s3.create_bucket().bucket(bucket).send().await.expect("create bucket");
     let queue_url = sqs(endpoint, "CreateQueue", &serde_json::json!({"QueueName": bucket}))["QueueUrl"].as_str().unwrap().to_owned();
     let queue_arn = format!("arn:aws:sqs:us-east-1:123456789012:{bucket}");
