@@ -91,12 +91,7 @@ impl AwsEnv {
             None,
             "environment",
         );
-        let extra_roots = match env.optional(CA_BUNDLE) {
-            Some(path) => Some(
-                std::fs::read(&path).map_err(|error| ConfigError { name: CA_BUNDLE, problem: format!("cannot read {path}: {error}") })?,
-            ),
-            None => None,
-        };
+        let extra_roots = env.optional(CA_BUNDLE).map(|path| read_ca_bundle(&path)).transpose()?;
         let roots = TrustedRoots::with_extra(extra_roots);
         Ok(Self { region, credentials, endpoint: env.optional("AWS_ENDPOINT_URL"), http: https_client(&roots), roots })
     }
@@ -151,6 +146,26 @@ impl std::fmt::Debug for TrustedRoots {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "TrustedRoots({} PEM bytes)", self.0.len())
     }
+}
+
+/// The PEM bundle at `path`, each certificate checked: the TLS client would otherwise panic
+/// on a bad one at the first connection.
+fn read_ca_bundle(path: &str) -> Result<Vec<u8>, ConfigError> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject as _};
+    let problem = |problem: String| ConfigError { name: CA_BUNDLE, problem };
+    let pem = std::fs::read(path).map_err(|error| problem(format!("cannot read {path}: {error}")))?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| problem(format!("{path} is not PEM: {error}")))?;
+    if certificates.is_empty() {
+        return Err(problem(format!("{path} holds no certificate")));
+    }
+    for certificate in certificates {
+        rustls::RootCertStore::empty()
+            .add(certificate)
+            .map_err(|error| problem(format!("{path} holds a certificate rustls refuses: {error}")))?;
+    }
+    Ok(pem)
 }
 
 /// The HTTPS client of the SDK clients: rustls on ring. ring is linked anyway (JSON web
@@ -239,6 +254,22 @@ mod tests {
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
         ];
         assert_eq!(AwsEnv::from_env(&env(emulator)).unwrap().endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+    }
+
+    #[test]
+    fn a_ca_bundle_that_is_not_certificates_is_refused_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, content) in [("empty.pem", ""), ("garbage.pem", "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")]
+        {
+            let path = dir.path().join(name);
+            std::fs::write(&path, content).unwrap();
+            let error = read_ca_bundle(path.to_str().unwrap()).unwrap_err();
+            assert_eq!(error.name, "AWS_CA_BUNDLE");
+            assert!(error.problem.contains(name), "{}", error.problem);
+        }
+        let good = dir.path().join("amazon.pem");
+        std::fs::write(&good, AMAZON_TRUST_ROOTS).unwrap();
+        assert_eq!(read_ca_bundle(good.to_str().unwrap()).unwrap(), AMAZON_TRUST_ROOTS.as_bytes());
     }
 
     #[test]
