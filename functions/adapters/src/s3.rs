@@ -7,7 +7,7 @@
 //! (docs/bench/README.md). Tests hold every presigned URL byte for byte to the one the S3
 //! SDK produces for the same request, since moto does not check signatures.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -24,7 +24,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use todo_domain::model::Timestamp;
 use todo_domain::ports::{BlobStore, ObjectInfo, ObjectKey, PresignedRequest, StoreError, StoreResult, UploadSpec, content_disposition};
 
-use crate::bootstrap::AwsEnv;
+use crate::bootstrap::{AwsEnv, TrustedRoots};
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
@@ -34,7 +34,10 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Debug)]
 pub struct S3Blobs {
-    http: HttpsClient,
+    /// Built at the first HEAD or DELETE: presigning needs no connection, and most
+    /// functions never call S3, so a cold start does not pay for TLS set-up it may not use.
+    http: Arc<OnceLock<HttpsClient>>,
+    roots: TrustedRoots,
     identity: Identity,
     region: String,
     bucket: String,
@@ -52,14 +55,9 @@ impl S3Blobs {
             Some((scheme, host)) if !path_style => format!("{scheme}://{bucket}.{host}/"),
             _ => format!("{endpoint}/{bucket}/"),
         };
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default protocol versions")
-            .with_root_certificates(aws.roots.store())
-            .with_no_client_auth();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
         Self {
-            http: Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector),
+            http: Arc::new(OnceLock::new()),
+            roots: aws.roots.clone(),
             identity: aws.credentials.clone().into(),
             region: aws.region.clone(),
             bucket,
@@ -69,6 +67,18 @@ impl S3Blobs {
 
     pub fn bucket(&self) -> &str {
         &self.bucket
+    }
+
+    fn http(&self) -> &HttpsClient {
+        self.http.get_or_init(|| {
+            let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default protocol versions")
+                .with_root_certificates(self.roots.store())
+                .with_no_client_auth();
+            let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
+            Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
+        })
     }
 
     /// `request` signed as S3 expects (single percent-encoding, no path normalisation): in
@@ -138,7 +148,7 @@ impl S3Blobs {
                 .map_err(StoreError::backend)?;
             self.sign(&mut request, SystemTime::now(), Location::Headers)?;
             let outcome = tokio::time::timeout(ATTEMPT_TIMEOUT, async {
-                let response = self.http.request(request).await.map_err(StoreError::backend)?;
+                let response = self.http().request(request).await.map_err(StoreError::backend)?;
                 let (parts, body) = response.into_parts();
                 let body = body.collect().await.map_err(StoreError::backend)?.to_bytes();
                 Ok::<_, StoreError>((parts.status, parts.headers, body))
