@@ -26,7 +26,7 @@ use runtime_api::{Invocation, RuntimeApi};
 
 /// Every function, in the order the table lists them; the floor comes first.
 pub const FUNCTIONS: &[&str] = &[
-    "runtime-floor",
+    FLOOR,
     "user-signup",
     "session-create",
     "session-refresh",
@@ -52,6 +52,9 @@ pub const FUNCTIONS: &[&str] = &[
 
 /// The packages holding the function binaries (built together, without the local server,
 /// so no feature of the local build leaks into them).
+/// The runtime-only binary every function's init is compared with.
+const FLOOR: &str = "runtime-floor";
+
 const PACKAGES: &[&str] = &["runtime-floor", "todo-users", "todo-tasks", "todo-files", "todo-notifications", "todo-jobs"];
 
 pub struct Options {
@@ -81,7 +84,7 @@ impl Options {
     pub fn smoke() -> Self {
         let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::workspace_root().join("target"), PathBuf::from);
         Self {
-            functions: vec!["runtime-floor".to_owned(), "task-get".to_owned()],
+            functions: vec![FLOOR.to_owned(), "task-get".to_owned()],
             cold_starts: 2,
             warm: 5,
             debug: true,
@@ -203,6 +206,10 @@ fn answer(invocation: &Invocation) -> anyhow::Result<Value> {
 struct Figures {
     binary: String,
     init: Vec<Duration>,
+    /// The runtime-only floor's init, one cold start beside each of this function's
+    /// (alternately before and after): a ratio of neighbours, not of runs minutes apart on
+    /// a machine whose load drifts.
+    floor_init: Vec<Duration>,
     first: Vec<Duration>,
     /// The first call of a cold process whose store endpoint is HTTPS.
     first_tls: Vec<Duration>,
@@ -338,11 +345,18 @@ fn measure(
     options: &Options,
 ) -> anyhow::Result<Figures> {
     let binary = scenario.binary.clone();
-    let (mut init, mut first, mut first_tls) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut init, mut floor_init, mut first, mut first_tls) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     // Cold starts alternate between plain HTTP and TLS to the store (as on AWS).
     for i in 0..options.cold_starts * 2 {
         let over_tls = i % 2 == 1;
         let extra = if over_tls { tls.env() } else { Vec::new() };
+        // The floor's neighbouring start goes before this one in every other HTTP cold
+        // start and after it in the rest, so that neither position's conditions (what the
+        // previous process left behind) favour one side of the ratio.
+        let floor_first = !over_tls && binary != FLOOR && i % 4 == 0;
+        if floor_first {
+            floor_init.push(Instance::start(fixture, FLOOR)?.init);
+        }
         let mut instance = Instance::start_with(fixture, &binary, &extra)?;
         let invocation = instance.invoke(&scenario.event(i))?;
         scenario.learn(&answer(&invocation).with_context(|| format!("cold invocation {i} (TLS: {over_tls})"))?);
@@ -351,6 +365,10 @@ fn measure(
         } else {
             init.push(instance.init);
             first.push(invocation.latency);
+            drop(instance);
+            if binary != FLOOR && !floor_first {
+                floor_init.push(Instance::start(fixture, FLOOR)?.init);
+            }
         }
     }
     let mut instance = Instance::start(fixture, &binary)?;
@@ -376,6 +394,7 @@ fn measure(
     Ok(Figures {
         binary,
         init,
+        floor_init,
         first,
         first_tls,
         warm,
@@ -427,7 +446,7 @@ fn check(results: &[Figures]) -> anyhow::Result<Vec<String>> {
     let mut violations = Vec::new();
     for figures in results {
         let binary = &figures.binary;
-        let read = binary != "runtime-floor" && scenario::is_read(&scenario::sample(binary)?);
+        let read = binary != FLOOR && scenario::is_read(&scenario::sample(binary)?);
         let dynamodb: f64 = figures.calls_per_invocation.iter().filter(|(name, _)| name.starts_with("dynamodb:")).map(|(_, n)| n).sum();
         if read && dynamodb > 1.0 {
             violations.push(format!("{binary} is a read path but makes {dynamodb} DynamoDB calls per invocation"));
@@ -441,11 +460,10 @@ fn check(results: &[Figures]) -> anyhow::Result<Vec<String>> {
 
 fn report(results: &[Figures], local: &local_server::Throughput, options: &Options) -> anyhow::Result<()> {
     use std::fmt::Write as _;
-    let floor = results.iter().find(|figures| figures.binary == "runtime-floor").map(|figures| percentile(&figures.init, 0.5));
     let machine = machine_description();
     let date = String::from_utf8(Command::new("date").arg("-u").arg("+%Y-%m-%d").output()?.stdout)?.trim().to_owned();
     let mut markdown = format!(
-        "# Function benchmark\n\n{date}, {machine}; {} build, x86-64 (arm64 not built here); {} cold starts and {} warm invocations per function; stores: moto's server on loopback over plain HTTP.\n\n",
+        "# Function benchmark\n\n{date}, {machine}; {} build, x86-64 (arm64 not built here); {} cold starts and {} warm invocations per function, each beside a cold start of the runtime-only floor, alternately before and after it (init / floor compares the medians of these neighbours); stores: moto's server on loopback over plain HTTP.\n\n",
         if options.debug { "debug" } else { "release" },
         options.cold_starts,
         options.warm
@@ -455,7 +473,8 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
     let mut json_rows = Vec::new();
     for figures in results {
         let init = percentile(&figures.init, 0.5);
-        let ratio = floor.map_or(f64::NAN, |floor| init.as_secs_f64() / floor.as_secs_f64());
+        let floor = if figures.binary == FLOOR { init } else { percentile(&figures.floor_init, 0.5) };
+        let ratio = init.as_secs_f64() / floor.as_secs_f64();
         let calls = figures.calls_per_invocation.iter().map(|(name, n)| format!("{name} {n:.2}")).collect::<Vec<_>>().join(", ");
         #[allow(clippy::cast_precision_loss)]
         let (binary_mib, zip_mib, rss_mib) =
@@ -477,6 +496,7 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
         json_rows.push(json!({
             "function": figures.binary,
             "init_ms": figures.init.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+            "floor_init_ms": figures.floor_init.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
             "init_over_floor": ratio,
             "first_call_ms": figures.first.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
             "first_call_tls_ms": figures.first_tls.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
@@ -492,7 +512,7 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
     markdown.push_str(
         "\n## Cost per million calls (model)\n\nBilled duration = measured CPU per warm call + AWS calls × an assumed 6 ms each (rounded up to 1 ms); 128 MB arm64 Lambda; see docs/bench/README.md for the prices and unit assumptions.\n\n| function | billed ms | Lambda $ | API Gateway $ | DynamoDB $ | S3 $ | total $ |\n|---|---|---|---|---|---|---|\n",
     );
-    for figures in results.iter().filter(|figures| figures.binary != "runtime-floor") {
+    for figures in results.iter().filter(|figures| figures.binary != FLOOR) {
         let http = !matches!(figures.binary.as_str(), "file-uploaded" | "reminders" | "housekeeping");
         let cost = cost::per_million(ms(figures.cpu_per_warm), &figures.calls_per_invocation, http);
         let _ = writeln!(

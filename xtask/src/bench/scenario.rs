@@ -61,7 +61,7 @@ impl Scenario {
 
 /// The scenario for `binary`, preparing in `fixture` whatever `invocations` events of it need.
 pub fn scenario(binary: &str, fixture: &mut Fixture, invocations: usize) -> anyhow::Result<Scenario> {
-    let base = if binary == "runtime-floor" { json!({"ping": true}).to_string() } else { sample(binary)? };
+    let base = if binary == super::FLOOR { json!({"ping": true}).to_string() } else { sample(binary)? };
     let base = match binary {
         "task-delete" | "file-upload-url" | "file-delete" => base.replace(SAMPLE_TASK_ID, OWN_TASK).replace(SAMPLE_FILE_ID, OWN_FILE),
         _ => base,
