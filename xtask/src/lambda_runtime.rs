@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use xshell::{Shell, cmd};
 
-const CARGO_LAMBDA: &str = "1.9.2";
+pub const CARGO_LAMBDA: &str = "1.9.2";
 
 /// The path of a `cargo-lambda` of the pinned version: the machine's, or one installed from
 /// PyPI into a venv under `tools_dir`.

@@ -30,6 +30,9 @@ fn main() -> anyhow::Result<()> {
                 },
                 None => options,
             };
+            if args.iter().any(|arg| arg == "--arm64-sizes") {
+                return bench::arm64_sizes(&sh, &options);
+            }
             if options.debug {
                 cmd!(sh, "cargo build --workspace --bins").run().context("build failed")?;
             }
@@ -41,7 +44,9 @@ fn main() -> anyhow::Result<()> {
             test(&sh, &[])
         }
         _ => {
-            eprintln!("usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--only f1,f2]>");
+            eprintln!(
+                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2]>"
+            );
             bail!("unknown or missing command")
         }
     }

@@ -463,7 +463,7 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
     let machine = machine_description();
     let date = String::from_utf8(Command::new("date").arg("-u").arg("+%Y-%m-%d").output()?.stdout)?.trim().to_owned();
     let mut markdown = format!(
-        "# Function benchmark\n\n{date}, {machine}; {} build, x86-64 (arm64 not built here); {} cold starts and {} warm invocations per function, each beside a cold start of the runtime-only floor, alternately before and after it (init / floor compares the medians of these neighbours); stores: moto's server on loopback over plain HTTP.\n\n",
+        "# Function benchmark\n\n{date}, {machine}; {} build, x86-64 (the arm64 artifacts' sizes are in arm64.md); {} cold starts and {} warm invocations per function, each beside a cold start of the runtime-only floor, alternately before and after it (init / floor compares the medians of these neighbours); stores: moto's server on loopback over plain HTTP.\n\n",
         if options.debug { "debug" } else { "release" },
         options.cold_starts,
         options.warm
@@ -678,4 +678,49 @@ impl Fixture {
     fn replace_tokens(&self, event: &str) -> String {
         event.replace("REPLACE_WITH_ACCESS_TOKEN", &self.access_token).replace("REPLACE_WITH_REFRESH_TOKEN", &self.refresh_token)
     }
+}
+
+/// The arm64 artifacts as `sam build` makes them (cargo-lambda, its zig linker, the release
+/// profile): each function's stripped `bootstrap` and its zip, written to `arm64.md`. Only
+/// sizes: this machine cannot run arm64 code at native speed.
+pub fn arm64_sizes(sh: &Shell, options: &Options) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    const TARGET: &str = "aarch64-unknown-linux-gnu";
+    let cargo_lambda = crate::lambda_runtime::cargo_lambda(sh, &crate::tools_dir())?;
+    cmd!(sh, "rustup target add {TARGET}")
+        .run()
+        .context("the arm64 standard library is needed (rustup target add aarch64-unknown-linux-gnu)")?;
+    // cargo-lambda finds zig beside it (the pip package brings `python-zig` into the venv).
+    let tools = cargo_lambda.parent().context("cargo-lambda's folder")?;
+    let path = std::env::join_paths(
+        std::iter::once(tools.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )?;
+    let _path = sh.push_env("PATH", path);
+    let packages: Vec<String> = PACKAGES.iter().flat_map(|p| ["-p".to_owned(), (*p).to_owned()]).collect();
+    let started = Instant::now();
+    cmd!(sh, "{cargo_lambda} lambda build --release --arm64 {packages...}").run().context("arm64 build failed")?;
+    let build_seconds = started.elapsed().as_secs_f64();
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::workspace_root().join("target"), PathBuf::from);
+    let date = String::from_utf8(Command::new("date").arg("-u").arg("+%Y-%m-%d").output()?.stdout)?.trim().to_owned();
+    let mut markdown = format!(
+        "# arm64 artifacts\n\n{date}: `cargo lambda build --release --arm64` (cargo-lambda {}, zig linker), as `sam build` builds them; {build_seconds:.0} s for all on {}.\n\n| function | bootstrap MiB | zip MiB |\n|---|---|---|\n",
+        crate::lambda_runtime::CARGO_LAMBDA,
+        machine_description()
+    );
+    let mut rows = Vec::new();
+    for function in &options.functions {
+        let bootstrap = target.join("lambda").join(function).join("bootstrap");
+        let bytes = std::fs::metadata(&bootstrap).with_context(|| format!("no arm64 build of {function}"))?.len();
+        let zipped = zipped_size(sh, &bootstrap)?;
+        #[allow(clippy::cast_precision_loss)]
+        let (bytes_mib, zipped_mib) = (bytes as f64 / 1_048_576.0, zipped as f64 / 1_048_576.0);
+        writeln!(markdown, "| {function} | {bytes_mib:.2} | {zipped_mib:.2} |")?;
+        rows.push(json!({"function": function, "bootstrap_bytes": bytes, "zip_bytes": zipped}));
+    }
+    print!("{markdown}");
+    std::fs::create_dir_all(&options.out_dir)?;
+    std::fs::write(options.out_dir.join("arm64.md"), &markdown)?;
+    std::fs::write(options.out_dir.join("arm64.json"), serde_json::to_string_pretty(&json!({"date": date, "functions": rows}))?)?;
+    eprintln!("written to {}", options.out_dir.display());
+    Ok(())
 }
