@@ -98,12 +98,13 @@ impl AwsEnv {
 
     /// A local emulator at `endpoint`: fixed region, dummy credentials.
     pub fn emulator(endpoint: &str) -> Self {
+        let roots = TrustedRoots::with_extra(None);
         Self {
             region: "us-east-1".to_owned(),
             credentials: aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "emulator"),
             endpoint: Some(endpoint.to_owned()),
-            http: https_client(&TrustedRoots::with_extra(None)),
-            roots: TrustedRoots::with_extra(None),
+            http: https_client(&roots),
+            roots,
         }
     }
 }

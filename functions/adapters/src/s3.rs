@@ -40,15 +40,13 @@ pub struct S3Blobs {
     roots: TrustedRoots,
     identity: Identity,
     region: String,
-    bucket: String,
     /// Everything before the key: `https://<bucket>.s3.<region>.amazonaws.com/`, or
     /// `<endpoint>/<bucket>/` for path-style addressing.
     prefix: String,
 }
 
 impl S3Blobs {
-    pub fn new(aws: &AwsEnv, bucket: impl Into<String>, path_style: bool) -> Self {
-        let bucket = bucket.into();
+    pub fn new(aws: &AwsEnv, bucket: &str, path_style: bool) -> Self {
         let endpoint = aws.endpoint.clone().unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", aws.region));
         let endpoint = endpoint.trim_end_matches('/');
         let prefix = match endpoint.split_once("://") {
@@ -60,13 +58,8 @@ impl S3Blobs {
             roots: aws.roots.clone(),
             identity: aws.credentials.clone().into(),
             region: aws.region.clone(),
-            bucket,
             prefix,
         }
-    }
-
-    pub fn bucket(&self) -> &str {
-        &self.bucket
     }
 
     fn http(&self) -> &HttpsClient {
