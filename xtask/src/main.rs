@@ -56,10 +56,14 @@ fn workspace_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace root").to_path_buf()
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR`, else `target/` in the workspace.
+pub fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), std::path::PathBuf::from)
+}
+
 /// Where xtask keeps tools it installs (a Python venv for the emulator).
 pub fn tools_dir() -> std::path::PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), std::path::PathBuf::from);
-    target.join("xtask-tools")
+    target_dir().join("xtask-tools")
 }
 
 /// The full suite: every crate's unit tests and every integration test, nothing skipped,

@@ -52,6 +52,16 @@ pub const FUNCTIONS: &[&str] = &[
 
 /// The packages holding the function binaries (built together, without the local server,
 /// so no feature of the local build leaks into them).
+/// `-p <package>` for every package with a function binary (and the floor's).
+fn package_args() -> Vec<String> {
+    PACKAGES.iter().flat_map(|p| ["-p".to_owned(), (*p).to_owned()]).collect()
+}
+
+/// Today's date (UTC), as the reports are dated.
+fn today() -> anyhow::Result<String> {
+    Ok(String::from_utf8(Command::new("date").arg("-u").arg("+%Y-%m-%d").output()?.stdout)?.trim().to_owned())
+}
+
 /// The runtime-only binary every function's init is compared with.
 const FLOOR: &str = "runtime-floor";
 
@@ -82,7 +92,7 @@ impl Options {
 
     /// One function, a few iterations, on the debug build: proves the harness works.
     pub fn smoke() -> Self {
-        let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::workspace_root().join("target"), PathBuf::from);
+        let target = crate::target_dir();
         Self {
             functions: vec![FLOOR.to_owned(), "task-get".to_owned()],
             cold_starts: 2,
@@ -292,13 +302,13 @@ impl Drop for TlsRelay {
 }
 
 pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<()> {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::workspace_root().join("target"), PathBuf::from);
+    let target = crate::target_dir();
     let bins = if options.debug {
         target.join("debug")
     } else if options.no_build {
         target.join("release")
     } else {
-        let packages: Vec<String> = PACKAGES.iter().flat_map(|p| ["-p".to_owned(), (*p).to_owned()]).collect();
+        let packages = package_args();
         let started = Instant::now();
         cmd!(sh, "cargo build --release --bins {packages...}").run().context("release build failed")?;
         eprintln!("release build of the function binaries: {:.0} s", started.elapsed().as_secs_f64());
@@ -461,7 +471,7 @@ fn check(results: &[Figures]) -> anyhow::Result<Vec<String>> {
 fn report(results: &[Figures], local: &local_server::Throughput, options: &Options) -> anyhow::Result<()> {
     use std::fmt::Write as _;
     let machine = machine_description();
-    let date = String::from_utf8(Command::new("date").arg("-u").arg("+%Y-%m-%d").output()?.stdout)?.trim().to_owned();
+    let date = today()?;
     let mut markdown = format!(
         "# Function benchmark\n\n{date}, {machine}; {} build, x86-64 (the arm64 artifacts' sizes are in arm64.md); {} cold starts and {} warm invocations per function, each beside a cold start of the runtime-only floor, alternately before and after it (init / floor compares the medians of these neighbours); stores: moto's server on loopback over plain HTTP.\n\n",
         if options.debug { "debug" } else { "release" },
@@ -696,12 +706,12 @@ pub fn arm64_sizes(sh: &Shell, options: &Options) -> anyhow::Result<()> {
         std::iter::once(tools.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
     )?;
     let _path = sh.push_env("PATH", path);
-    let packages: Vec<String> = PACKAGES.iter().flat_map(|p| ["-p".to_owned(), (*p).to_owned()]).collect();
+    let packages = package_args();
     let started = Instant::now();
     cmd!(sh, "{cargo_lambda} lambda build --release --arm64 {packages...}").run().context("arm64 build failed")?;
     let build_seconds = started.elapsed().as_secs_f64();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::workspace_root().join("target"), PathBuf::from);
-    let date = String::from_utf8(Command::new("date").arg("-u").arg("+%Y-%m-%d").output()?.stdout)?.trim().to_owned();
+    let target = crate::target_dir();
+    let date = today()?;
     let mut markdown = format!(
         "# arm64 artifacts\n\n{date}: `cargo lambda build --release --arm64` (cargo-lambda {}, zig linker), as `sam build` builds them; {build_seconds:.0} s for all on {}.\n\n| function | bootstrap MiB | zip MiB |\n|---|---|---|\n",
         crate::lambda_runtime::CARGO_LAMBDA,
