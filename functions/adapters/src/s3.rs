@@ -162,6 +162,25 @@ impl S3Blobs {
     }
 }
 
+/// An S3 SDK client on `aws`, for tests (feature `s3-sdk`): they make buckets with it, and
+/// hold the presigned URLs to its presigner. Checksums only when required, as for a browser
+/// upload, where none can be computed when presigning.
+#[cfg(feature = "s3-sdk")]
+pub fn sdk_client(aws: &AwsEnv, path_style: bool) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Region, RequestChecksumCalculation};
+    let mut config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(aws.region.clone()))
+        .force_path_style(path_style)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .credentials_provider(aws.credentials.clone())
+        .http_client(aws.http.clone());
+    if let Some(endpoint) = &aws.endpoint {
+        config = config.endpoint_url(endpoint);
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
 /// Where a request's signature goes.
 #[derive(Clone, Copy)]
 enum Location {
@@ -249,23 +268,6 @@ mod tests {
             .unwrap()
     }
 
-    /// The S3 SDK, as the reference the presigned URLs must equal.
-    fn sdk(aws: &AwsEnv, path_style: bool) -> aws_sdk_s3::Client {
-        use aws_sdk_s3::config::{BehaviorVersion, Region, RequestChecksumCalculation};
-        let mut config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(aws.region.clone()))
-            .force_path_style(path_style)
-            // A browser uploads the bytes: no checksum can be computed when presigning.
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .credentials_provider(aws.credentials.clone())
-            .http_client(aws.http.clone());
-        if let Some(endpoint) = &aws.endpoint {
-            config = config.endpoint_url(endpoint);
-        }
-        aws_sdk_s3::Client::from_conf(config.build())
-    }
-
     fn sdk_presigning(now: Timestamp, expires_in: Duration) -> aws_sdk_s3::presigning::PresigningConfig {
         aws_sdk_s3::presigning::PresigningConfig::builder().start_time(start_time(now).unwrap()).expires_in(expires_in).build().unwrap()
     }
@@ -277,7 +279,7 @@ mod tests {
         let now = Timestamp::parse("2027-01-01T00:00:00Z").unwrap();
         let spec = UploadSpec { content_type: "image/png".to_owned(), content_length: 1234 };
         for (aws, path_style) in [(lambda(), false), (emulator(), true)] {
-            let (ours, sdk) = (S3Blobs::new(&aws, "todo-files-bucket", path_style), sdk(&aws, path_style));
+            let (ours, sdk) = (S3Blobs::new(&aws, "todo-files-bucket", path_style), sdk_client(&aws, path_style));
             let put = ours.presign_put(&key(), &spec, Duration::from_secs(300), now).await.unwrap();
             let reference = sdk
                 .put_object()

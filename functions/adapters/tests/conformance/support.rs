@@ -47,8 +47,9 @@ impl Backend {
         let table = format!("todo-test-{}", ulid::Ulid::new().to_string().to_lowercase());
         create_table(&inspector, &table).await.expect("create table on the emulator");
         let store = Arc::new(DynamoStore::new(client.clone(), &table));
-        create_bucket(&endpoint, &table).await;
-        let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(&AwsEnv::emulator(&endpoint), &table, true)));
+        let emulator = AwsEnv::emulator(&endpoint);
+        todo_adapters::s3::sdk_client(&emulator, true).create_bucket().bucket(&table).send().await.expect("create bucket on the emulator");
+        let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(&emulator, &table, true)));
         Self { stores, kind: Kind::DynamoDb { client: inspector, adapter_client: client, table, calls } }
     }
 
@@ -179,19 +180,4 @@ pub fn user(email: &str) -> User {
         updated_at: now,
         version: 1,
     }
-}
-
-/// A bucket on the emulator, made with the S3 SDK (the adapter only handles objects).
-pub async fn create_bucket(endpoint: &str, bucket: &str) {
-    use aws_sdk_s3::config::{BehaviorVersion, Region};
-    let aws = AwsEnv::emulator(endpoint);
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(aws.region))
-        .force_path_style(true)
-        .credentials_provider(aws.credentials)
-        .endpoint_url(endpoint)
-        .http_client(aws.http)
-        .build();
-    aws_sdk_s3::Client::from_conf(config).create_bucket().bucket(bucket).send().await.expect("create bucket on the emulator");
 }

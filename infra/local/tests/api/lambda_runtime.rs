@@ -253,16 +253,7 @@ fn sqs(endpoint: &str, action: &str, body: &Value) -> Value {
 /// Creates the bucket and routes its `ObjectCreated` notifications to a new queue.
 async fn watch_uploads(endpoint: &str, bucket: &str) -> String {
     use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-    let aws = todo_adapters::bootstrap::AwsEnv::emulator(endpoint);
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new(aws.region))
-        .force_path_style(true)
-        .credentials_provider(aws.credentials)
-        .endpoint_url(endpoint)
-        .http_client(aws.http)
-        .build();
-    let s3 = aws_sdk_s3::Client::from_conf(config);
+    let s3 = todo_adapters::s3::sdk_client(&todo_adapters::bootstrap::AwsEnv::emulator(endpoint), true);
     s3.create_bucket().bucket(bucket).send().await.expect("create bucket");
     let queue_url = sqs(endpoint, "CreateQueue", &serde_json::json!({"QueueName": bucket}))["QueueUrl"].as_str().unwrap().to_owned();
     let queue_arn = format!("arn:aws:sqs:us-east-1:123456789012:{bucket}");
