@@ -44,10 +44,12 @@ def main(path):
     permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
     if not functions or len(routes) != expected_routes or len(permissions) < expected_routes:
         sys.exit(f"unexpected expansion: {len(functions)} functions, {len(routes)} routes, {len(permissions)} permissions")
+    if template["Parameters"]["Architecture"]["Default"] != "arm64":
+        sys.exit("functions deploy as arm64 unless asked otherwise")
     for function in functions:
         properties = function["Properties"]
-        if properties.get("Architectures") != ["arm64"] or properties.get("Runtime") != "provided.al2023":
-            sys.exit(f"function not arm64/provided.al2023: {properties}")
+        if properties.get("Architectures") != [{"Ref": "Architecture"}] or properties.get("Runtime") != "provided.al2023":
+            sys.exit(f"function not on the Architecture parameter / provided.al2023: {properties}")
     print(f"SAM transform ok: {len(resources)} resources, {len(functions)} functions, {len(routes)} routes")
 
 

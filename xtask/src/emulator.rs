@@ -31,27 +31,37 @@ impl Moto {
     /// With `keep_alive`, persistent HTTP/1.1 connections as AWS keeps them (the
     /// benchmark's mode; calls are then not serialised, see the script).
     pub fn start_with(sh: &Shell, tools_dir: &Path, keep_alive: bool) -> anyhow::Result<Self> {
+        Self::start_at(sh, tools_dir, "127.0.0.1", keep_alive)
+    }
+
+    /// On `host`, one of this machine's own addresses: the container bridge's, for
+    /// functions that `sam local` runs in containers.
+    pub fn start_on(sh: &Shell, tools_dir: &Path, host: &str) -> anyhow::Result<Self> {
+        Self::start_at(sh, tools_dir, host, false)
+    }
+
+    fn start_at(sh: &Shell, tools_dir: &Path, host: &str, keep_alive: bool) -> anyhow::Result<Self> {
         let python = python(sh, tools_dir)?;
-        let port = free_port()?;
+        let port = free_port(host)?;
         let child = Command::new(&python)
             // Serialised requests: see the script for why.
             .arg(crate::workspace_root().join("infra/scripts/moto_server.py"))
-            .args(["127.0.0.1", &port.to_string()])
+            .args([host, &port.to_string()])
             .args(keep_alive.then_some("--keep-alive"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .with_context(|| format!("cannot start moto with {}", python.display()))?;
-        let moto = Self { child, endpoint: format!("http://127.0.0.1:{port}") };
-        Self::wait_until_ready(port)?;
+        let moto = Self { child, endpoint: format!("http://{host}:{port}") };
+        Self::wait_until_ready(host, port)?;
         eprintln!("moto server ready at {} (pid {})", moto.endpoint, moto.child.id());
         Ok(moto)
     }
 
-    fn wait_until_ready(port: u16) -> anyhow::Result<()> {
+    fn wait_until_ready(host: &str, port: u16) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+            if let Ok(mut stream) = TcpStream::connect((host, port)) {
                 let _ = stream.write_all(b"GET /moto-api/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
                 let mut head = [0u8; 12];
                 if stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200" {
@@ -71,6 +81,6 @@ impl Drop for Moto {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+fn free_port(host: &str) -> anyhow::Result<u16> {
+    Ok(TcpListener::bind((host, 0))?.local_addr()?.port())
 }

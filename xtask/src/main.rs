@@ -3,11 +3,16 @@
 //! - `test`: the full test suite (what CI runs, what the README names).
 //! - `lint`: formatting and clippy, warnings denied.
 //! - `bench`: every function binary measured as Lambda runs it (see `bench`).
+//! - `sam-local`: the `sam build` + `sam local invoke` / `start-api` part of `test` alone.
+//! - `sam-build`: SAM CLI's own `sam build` of every function, as for `sam deploy` (arm64).
 
 mod bench;
+mod container;
 mod emulator;
 mod lambda_runtime;
 mod python;
+mod sam;
+mod sam_local;
 mod template;
 
 use anyhow::{Context as _, bail};
@@ -39,13 +44,22 @@ fn main() -> anyhow::Result<()> {
             let moto = emulator::Moto::start_with(&sh, &tools_dir(), true)?;
             bench::run(&sh, &options, &moto.endpoint)
         }
+        Some("sam-local") => {
+            let sam = sam::Sam::install(&sh, &tools_dir())?;
+            sam_local::run(&sh, &tools_dir(), &sam)
+        }
+        Some("sam-build") => {
+            let sam = sam::Sam::install(&sh, &tools_dir())?;
+            bench::add_arm64_target(&sh)?;
+            sam.build_for_deploy(&sh).map(drop)
+        }
         Some("ci") => {
             lint(&sh)?;
             test(&sh, &[])
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2]>"
+                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] | sam-local | sam-build>"
             );
             bail!("unknown or missing command")
         }
@@ -86,6 +100,11 @@ fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
         // The benchmark's harness, smoke-sized (one function, a few calls, debug build), so
         // it cannot rot; its figures are not asserted.
         bench::run(sh, &bench::Options::smoke(), &moto.endpoint).context("the benchmark smoke run failed")?;
+        drop(moto);
+        // Last: the release builds and containers take the longest.
+        let sam = sam::Sam::install(sh, &tools_dir())?;
+        sam.validate(sh)?;
+        sam_local::run(sh, &tools_dir(), &sam)?;
     }
     Ok(())
 }

@@ -28,9 +28,34 @@ use crate::bootstrap::{AwsEnv, TrustedRoots};
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
-/// Attempts per HEAD or DELETE (both idempotent) on a connection error, a timeout or a 5xx.
-const ATTEMPTS: u32 = 3;
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts per HEAD or DELETE (both idempotent) on a connection error, a timeout or a 5xx,
+/// each cut off after `ATTEMPT_TIMEOUT`, with `RETRY_BACKOFF << attempt` between them: at
+/// most 3 x 1.5 s + 0.1 s + 0.2 s = 4.8 s per call, inside the shortest function timeout
+/// (10 s). ARCHITECTURE.md ("Time budgets") has every client's numbers.
+pub const ATTEMPTS: u32 = 3;
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
+const RETRY_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The longest one HEAD or DELETE can take, retries included.
+pub fn call_budget() -> Duration {
+    (1..ATTEMPTS).map(|attempt| RETRY_BACKOFF * (1 << attempt)).sum::<Duration>() + ATTEMPT_TIMEOUT * ATTEMPTS
+}
+
+/// The DNS suffix of `region`'s partition, as `${AWS::URLSuffix}` gives it in the template:
+/// S3's host names are not `amazonaws.com` everywhere.
+pub fn dns_suffix(region: &str) -> &'static str {
+    // From the partitions the SDKs' endpoint rules list; every other region is in `aws`
+    // (and `aws-us-gov`), whose suffix is amazonaws.com.
+    const PARTITIONS: &[(&str, &str)] = &[
+        ("cn-", "amazonaws.com.cn"),
+        ("us-isob-", "sc2s.sgov.gov"),
+        ("us-isof-", "csp.hci.ic.gov"),
+        ("us-iso-", "c2s.ic.gov"),
+        ("eu-isoe-", "cloud.adc-e.uk"),
+        ("eusc-", "amazonaws.eu"),
+    ];
+    PARTITIONS.iter().find(|(prefix, _)| region.starts_with(prefix)).map_or("amazonaws.com", |(_, suffix)| suffix)
+}
 
 #[derive(Clone, Debug)]
 pub struct S3Blobs {
@@ -40,14 +65,14 @@ pub struct S3Blobs {
     roots: TrustedRoots,
     identity: Identity,
     region: String,
-    /// Everything before the key: `https://<bucket>.s3.<region>.amazonaws.com/`, or
+    /// Everything before the key: `https://<bucket>.s3.<region>.<partition suffix>/`, or
     /// `<endpoint>/<bucket>/` for path-style addressing.
     prefix: String,
 }
 
 impl S3Blobs {
     pub fn new(aws: &AwsEnv, bucket: &str, path_style: bool) -> Self {
-        let endpoint = aws.endpoint.clone().unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", aws.region));
+        let endpoint = aws.endpoint.clone().unwrap_or_else(|| format!("https://s3.{}.{}", aws.region, dns_suffix(&aws.region)));
         let endpoint = endpoint.trim_end_matches('/');
         let prefix = match endpoint.split_once("://") {
             Some((scheme, host)) if !path_style => format!("{scheme}://{bucket}.{host}/"),
@@ -156,7 +181,7 @@ impl S3Blobs {
                     return Err(StoreError::backend(anyhow::anyhow!("S3 {method} {} answered {status}: {text}", key.as_str())));
                 }
                 Err(error) if attempt >= ATTEMPTS => return Err(error),
-                _ => tokio::time::sleep(Duration::from_millis(50 << attempt)).await,
+                _ => tokio::time::sleep(RETRY_BACKOFF * (1 << attempt)).await,
             }
         }
     }
@@ -328,6 +353,26 @@ mod tests {
         let request = S3Blobs::new(&lambda(), "todo-files", false).presign_get(&key(), None, Duration::from_secs(60), now).await.unwrap();
         assert!(request.url.starts_with("https://todo-files.s3.eu-west-1.amazonaws.com/users/U1/tasks/T1/files/F1?"), "{}", request.url);
         assert!(request.url.contains("X-Amz-Security-Token="), "{}", request.url);
+    }
+
+    #[test]
+    fn host_names_follow_the_region_partition() {
+        assert_eq!(dns_suffix("eu-west-1"), "amazonaws.com");
+        assert_eq!(dns_suffix("us-gov-west-1"), "amazonaws.com");
+        assert_eq!(dns_suffix("cn-north-1"), "amazonaws.com.cn");
+        assert_eq!(dns_suffix("us-iso-east-1"), "c2s.ic.gov");
+        assert_eq!(dns_suffix("us-isob-east-1"), "sc2s.sgov.gov");
+        let vars = [("AWS_REGION", "cn-northwest-1"), ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret")];
+        let china =
+            AwsEnv::from_env(&Env::from_fn(move |name| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())))
+                .unwrap();
+        let blobs = S3Blobs::new(&china, "todo-files", false);
+        assert_eq!(blobs.prefix, "https://todo-files.s3.cn-northwest-1.amazonaws.com.cn/");
+    }
+
+    #[test]
+    fn one_call_with_its_retries_fits_the_shortest_function_timeout() {
+        assert!(call_budget() <= Duration::from_secs(5), "{:?}", call_budget());
     }
 
     #[tokio::test]

@@ -55,5 +55,6 @@ pub async fn update_me(
 
 pub async fn delete_me(State(app): State<App>, Authenticated(principal): Authenticated) -> Result<StatusCode, Error> {
     users::delete_account(&app, principal).await?;
-    Ok(StatusCode::NO_CONTENT)
+    // Accepted: the account and its sessions are gone; its tasks and files follow shortly.
+    Ok(StatusCode::ACCEPTED)
 }

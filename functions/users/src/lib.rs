@@ -2,6 +2,7 @@
 //! Lambda binary in `src/bin/`, and the local server mounts them all.
 
 mod handlers;
+pub mod purge;
 mod representation;
 
 use axum::routing::{delete, get, patch, post};

@@ -52,6 +52,7 @@ pub async fn serve(env: &Env<'_>) -> anyhow::Result<()> {
     for job in todo_jobs::JOBS {
         tokio::spawn(run_on_schedule(job, app.app.clone()));
     }
+    tokio::spawn(purge_deleted_accounts(app.app.clone()));
     axum::serve(listener, router(app)).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -65,6 +66,29 @@ async fn run_on_schedule(job: todo_jobs::Job, app: todo_domain::App) {
         match job.run_once(&app).await {
             Ok(outcome) => tracing::info!(job = job.name, %outcome, "scheduled job ran"),
             Err(error) => tracing::error!(job = job.name, error = %error, "scheduled job failed; it runs again next period"),
+        }
+    }
+}
+
+/// How often the local server looks for account deletions to finish.
+pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Finishes account deletions shortly after `DELETE /users/me` answers, as the table
+/// stream's `account-purge` function does on AWS: a query of the (indexed, nearly always
+/// empty) deletion markers each `PURGE_EVERY`; after a failure it waits a minute, and
+/// housekeeping's daily run is the safety net either way.
+async fn purge_deleted_accounts(app: todo_domain::App) {
+    let mut ticks = tokio::time::interval(PURGE_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match todo_domain::usecases::users::finish_pending_deletions(&app, todo_domain::usecases::housekeeping::BATCH).await {
+            Ok((0, _)) => {}
+            Ok((finished, more)) => tracing::info!(finished, more, "account deletions finished"),
+            Err(error) => {
+                tracing::error!(error = %error, "finishing account deletions failed; retrying in a minute");
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            }
         }
     }
 }

@@ -48,6 +48,7 @@ pub const FUNCTIONS: &[&str] = &[
     "reminders",
     "housekeeping",
     "user-me-delete",
+    "account-purge",
 ];
 
 /// The packages holding the function binaries (built together, without the local server,
@@ -324,7 +325,7 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
         // one table growing through the run would slow the emulator, not the function.
         let nonce = format!("{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
         let table = format!("bench-{nonce}");
-        create_table_and_bucket(aws_endpoint, &table)?;
+        create_table_and_bucket(aws_endpoint, &table, &table)?;
         let mut fixture = Fixture::prepare(bins.clone(), function_env(&table, &proxy.endpoint), nonce)?;
         let mut scenario = scenario::scenario(binary, &mut fixture, invocations)?;
         proxy.take();
@@ -523,7 +524,7 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
         "\n## Cost per million calls (model)\n\nBilled duration = measured CPU per warm call + AWS calls × an assumed 6 ms each (rounded up to 1 ms); 128 MB arm64 Lambda; see docs/bench/README.md for the prices and unit assumptions.\n\n| function | billed ms | Lambda $ | API Gateway $ | DynamoDB $ | S3 $ | total $ |\n|---|---|---|---|---|---|---|\n",
     );
     for figures in results.iter().filter(|figures| figures.binary != FLOOR) {
-        let http = !matches!(figures.binary.as_str(), "file-uploaded" | "reminders" | "housekeeping");
+        let http = !matches!(figures.binary.as_str(), "file-uploaded" | "reminders" | "housekeeping" | "account-purge");
         let cost = cost::per_million(ms(figures.cpu_per_warm), &figures.calls_per_invocation, http);
         let _ = writeln!(
             markdown,
@@ -580,7 +581,7 @@ fn machine_description() -> String {
 
 /// A DynamoDB table (keys, the `schedule` index, as `template.yaml` declares) and an S3
 /// bucket on the emulator, created with plain HTTP calls (moto does not check signatures).
-fn create_table_and_bucket(endpoint: &str, table: &str) -> anyhow::Result<()> {
+pub fn create_table_and_bucket(endpoint: &str, table: &str, bucket: &str) -> anyhow::Result<()> {
     let key = |name: &str, kind: &str| json!({"AttributeName": name, "KeyType": kind});
     let attributes: Vec<Value> =
         ["PK", "SK", "sched_pk", "sched_sk"].map(|name| json!({"AttributeName": name, "AttributeType": "S"})).to_vec();
@@ -602,7 +603,7 @@ fn create_table_and_bucket(endpoint: &str, table: &str) -> anyhow::Result<()> {
     ];
     let (status, body) = http(endpoint, "POST", "/", &headers, definition.to_string().as_bytes())?;
     ensure!(status == 200, "create table: {status} {}", String::from_utf8_lossy(&body));
-    let (status, body) = http(endpoint, "PUT", &format!("/{table}"), &[], b"")?;
+    let (status, body) = http(endpoint, "PUT", &format!("/{bucket}"), &[], b"")?;
     ensure!(status == 200, "create bucket: {status} {}", String::from_utf8_lossy(&body));
     Ok(())
 }
@@ -690,36 +691,33 @@ impl Fixture {
     }
 }
 
-/// The arm64 artifacts as `sam build` makes them (cargo-lambda, its zig linker, the release
-/// profile): each function's stripped `bootstrap` and its zip, written to `arm64.md`. Only
-/// sizes: this machine cannot run arm64 code at native speed.
+/// The arm64 `rustup` target `sam build` cross-compiles for.
+pub fn add_arm64_target(sh: &Shell) -> anyhow::Result<()> {
+    cmd!(sh, "rustup target add aarch64-unknown-linux-gnu")
+        .run()
+        .context("the arm64 standard library is needed (rustup target add aarch64-unknown-linux-gnu)")
+}
+
+/// The arm64 artifacts SAM CLI's own `sam build` makes (cargo-lambda, its zig linker, the
+/// release profile): each function's `bootstrap` in `.aws-sam/build` and its zip, written to
+/// `arm64.md`. Only sizes: this machine cannot run arm64 code at native speed.
 pub fn arm64_sizes(sh: &Shell, options: &Options) -> anyhow::Result<()> {
     use std::fmt::Write as _;
-    const TARGET: &str = "aarch64-unknown-linux-gnu";
-    let cargo_lambda = crate::lambda_runtime::cargo_lambda(sh, &crate::tools_dir())?;
-    cmd!(sh, "rustup target add {TARGET}")
-        .run()
-        .context("the arm64 standard library is needed (rustup target add aarch64-unknown-linux-gnu)")?;
-    // cargo-lambda finds zig beside it (the pip package brings `python-zig` into the venv).
-    let tools = cargo_lambda.parent().context("cargo-lambda's folder")?;
-    let path = std::env::join_paths(
-        std::iter::once(tools.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )?;
-    let _path = sh.push_env("PATH", path);
-    let packages = package_args();
-    let started = Instant::now();
-    cmd!(sh, "{cargo_lambda} lambda build --release --arm64 {packages...}").run().context("arm64 build failed")?;
-    let build_seconds = started.elapsed().as_secs_f64();
-    let target = crate::target_dir();
+    add_arm64_target(sh)?;
+    let sam = crate::sam::Sam::install(sh, &crate::tools_dir())?;
+    let build_seconds = sam.build_for_deploy(sh)?.as_secs_f64();
     let date = today()?;
     let mut markdown = format!(
-        "# arm64 artifacts\n\n{date}: `cargo lambda build --release --arm64` (cargo-lambda {}, zig linker), as `sam build` builds them; {build_seconds:.0} s for all on {}.\n\n| function | bootstrap MiB | zip MiB |\n|---|---|---|\n",
+        "# arm64 artifacts\n\n{date}: SAM CLI {}'s `sam build` (its Rust builder: cargo-lambda {}, zig linker, `--release --arm64`); {build_seconds:.0} s for all {} functions on {}.\n\n| function | bootstrap MiB | zip MiB |\n|---|---|---|\n",
+        crate::sam::SAM_CLI,
         crate::lambda_runtime::CARGO_LAMBDA,
+        crate::sam::function_ids()?.len(),
         machine_description()
     );
     let mut rows = Vec::new();
     for function in &options.functions {
-        let bootstrap = target.join("lambda").join(function).join("bootstrap");
+        let bootstrap =
+            crate::workspace_root().join(crate::sam::BUILD_DIR).join(crate::sam::function_for_binary(function)?).join("bootstrap");
         let bytes = std::fs::metadata(&bootstrap).with_context(|| format!("no arm64 build of {function}"))?.len();
         let zipped = zipped_size(sh, &bootstrap)?;
         #[allow(clippy::cast_precision_loss)]

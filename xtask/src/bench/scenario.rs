@@ -89,6 +89,11 @@ pub fn scenario(binary: &str, fixture: &mut Fixture, invocations: usize) -> anyh
             let mut accounts: VecDeque<String> = fixture.accounts(invocations)?.into();
             Box::new(move |_| common.replace(&access, &accounts.pop_front().expect("one account per invocation")))
         }
+        "account-purge" => {
+            let mut deleted: VecDeque<String> = fixture.deleted_accounts(invocations)?.into();
+            let sample_user = fixture.user_id.clone();
+            Box::new(move |_| common.replace(&sample_user, &deleted.pop_front().expect("one deleted account per invocation")))
+        }
         "task-create" => Box::new(move |i| with_header(&common, "idempotency-key", &format!("bench-{i}"))),
         "task-update" => Box::new(move |i| with_body(&common, &json!({"title": format!("Pay rent ({i})")}))),
         "task-delete" => {
@@ -139,6 +144,25 @@ impl Fixture {
                 let email = format!("doomed-{}-{i}@example.com", self.nonce);
                 let answer = signup.call(&with_body(&event, &json!({"email": email, "password": "correct horse battery"})))?;
                 Ok(answer["access_token"].as_str().context("a sign-up answers with tokens")?.to_owned())
+            })
+            .collect()
+    }
+
+    /// `n` more accounts, each with a task, deleted through `user-me-delete` (which leaves
+    /// the rest to `account-purge`); their ids.
+    fn deleted_accounts(&mut self, n: usize) -> anyhow::Result<Vec<String>> {
+        let mut signup = Instance::start(self, "user-signup")?;
+        let mut create = Instance::start(self, "task-create")?;
+        let mut delete = Instance::start(self, "user-me-delete")?;
+        let (signup_event, create_event, delete_event) = (sample("user-signup")?, sample("task-create")?, sample("user-me-delete")?);
+        (0..n)
+            .map(|i| {
+                let email = format!("purged-{}-{i}@example.com", self.nonce);
+                let answer = signup.call(&with_body(&signup_event, &json!({"email": email, "password": "correct horse battery"})))?;
+                let token = answer["access_token"].as_str().context("a sign-up answers with tokens")?;
+                create.call(&create_event.replace("REPLACE_WITH_ACCESS_TOKEN", token))?;
+                delete.call(&delete_event.replace("REPLACE_WITH_ACCESS_TOKEN", token))?;
+                Ok(answer["user"]["id"].as_str().context("a user id")?.to_owned())
             })
             .collect()
     }

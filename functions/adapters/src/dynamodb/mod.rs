@@ -25,12 +25,15 @@ mod notifications;
 mod schedule;
 mod schema;
 mod sessions;
+mod stream;
 mod tasks;
 mod users;
 
 pub use calls::CallLog;
 pub use schedule::{SCHEDULE_INDEX, SHARDS};
 pub use schema::create_table;
+pub use stream::StreamEvent;
+pub use users::DELETIONS;
 
 use std::collections::HashMap;
 
@@ -130,13 +133,34 @@ impl DynamoStore {
     }
 }
 
+/// Per-call budget of the DynamoDB client on AWS: a connection that does not open in time is
+/// retried (nothing was sent), and a call is cut off after `OPERATION_TIMEOUT`, retries
+/// included, well inside the shortest function timeout (10 s). There is deliberately no
+/// per-attempt timeout: a slow attempt that did succeed and was then retried would fail its
+/// own condition (a refresh-token rotation would read as reuse). A DynamoDB call normally
+/// takes single-digit milliseconds; ARCHITECTURE.md ("Time budgets") has every client's numbers.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+pub const OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(3500);
+/// Emulators (an `AWS_ENDPOINT_URL`) answer one request at a time and far slower than AWS:
+/// the budget there only guards against a hang.
+pub const EMULATOR_OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub const MAX_ATTEMPTS: u32 = 3;
+
 /// A client from explicit settings (see `bootstrap::AwsEnv`), optionally with a call log.
 pub fn client(aws: &crate::bootstrap::AwsEnv, calls: Option<&CallLog>) -> Client {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+    use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Region, retry::RetryConfig};
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(aws.region.clone()))
         .credentials_provider(aws.credentials.clone())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_timeout(if aws.endpoint.is_some() { EMULATOR_OPERATION_TIMEOUT } else { OPERATION_TIMEOUT })
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .http_client(aws.http.clone());
     if let Some(endpoint) = &aws.endpoint {
         config = config.endpoint_url(endpoint);

@@ -9,7 +9,8 @@ use super::{DynamoStore, Item, backend, from_item, key, n, s, to_item, user_pk};
 const PROFILE: &str = "PROFILE";
 const EMAIL: &str = "EMAIL";
 /// The partition of account-deletion markers (few items: one per deletion in progress).
-const DELETIONS: &str = "DELETIONS";
+/// The `account-purge` function's stream filter in `template.yaml` names it too (a test checks).
+pub const DELETIONS: &str = "DELETIONS";
 
 #[derive(Serialize, Deserialize)]
 struct DeletionMarker {
@@ -23,6 +24,11 @@ struct DeletionMarker {
 
 fn deletion_sk(user: UserId) -> String {
     format!("USER#{user}")
+}
+
+/// The account a deletion marker's keys name, if these are a marker's keys.
+pub(crate) fn deleted_account(pk: &str, sk: &str) -> Option<UserId> {
+    (pk == DELETIONS).then(|| sk.strip_prefix("USER#").and_then(|id| UserId::parse(id).ok())).flatten()
 }
 
 #[derive(Serialize, Deserialize)]

@@ -38,12 +38,9 @@ pub const STALE_UPLOAD_BATCH: u32 = 1000;
 #[instrument(skip_all)]
 pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
     let mut outcome = Outcome::default();
-    let pending = app.stores.users.pending_deletions(BATCH).await?;
-    outcome.more |= pending.len() == BATCH as usize;
-    for user in pending {
-        crate::usecases::users::remove_leftovers(app, user).await?;
-        outcome.accounts_finished += 1;
-    }
+    let (accounts_finished, more) = crate::usecases::users::finish_pending_deletions(app, BATCH).await?;
+    outcome.accounts_finished = accounts_finished;
+    outcome.more |= more;
     let grace = std::time::Duration::from_secs(app.settings.files.stale_upload_grace_seconds);
     let stale_before =
         Timestamp::from_unix_millis(now.unix_millis().saturating_sub(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX))).unwrap_or(now);

@@ -201,15 +201,47 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
     Ok(updated)
 }
 
-/// Deletes the account, then everything it owned. The user item goes first (with a durable
-/// deletion marker): from then on no new task can be created for it (task creation is
-/// conditional on the owner), and if this run dies midway the marker says what is left to do.
+/// Deletes the account; its tasks and files go afterwards. The user item goes first, with a
+/// durable deletion marker in the same write: from then on no new task can be created for it
+/// (task creation is conditional on the owner) and no access token of it reaches anything.
+/// Its sessions go next, so no refresh token mints access again. What remains (files and
+/// their objects, tasks, notifications) can take longer than a request may: the marker is
+/// picked up by `finish_deletions` — on AWS the `account-purge` function, on the table's
+/// stream of new markers; locally the server's purge loop — and housekeeping is the safety net.
 #[instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn delete_account(app: &App, principal: Principal) -> Result<(), Error> {
     let user = current_user(app, principal).await?;
     app.stores.users.delete_user(&user, app.clock.now()).await?;
-    remove_leftovers(app, user.id).await?;
+    app.stores.sessions.delete_user_sessions(user.id).await?;
     Ok(())
+}
+
+/// Removes the leftovers of each deleted account in `users` (see `remove_leftovers`); how
+/// many it finished. One account failing does not hold up the others: every account is
+/// tried, then the first failure is returned (its marker stays, so a retry or housekeeping
+/// resumes it).
+pub async fn finish_deletions(app: &App, users: impl IntoIterator<Item = UserId>) -> Result<u64, Error> {
+    let mut finished = 0;
+    let mut first_failure = None;
+    for user in users {
+        match remove_leftovers(app, user).await {
+            Ok(()) => finished += 1,
+            Err(error) => {
+                tracing::error!(user_id = %user, error = %error, "finishing an account deletion failed");
+                first_failure.get_or_insert(error);
+            }
+        }
+    }
+    first_failure.map_or(Ok(finished), Err)
+}
+
+/// Finishes up to `limit` pending deletions, in the store's marker order: the local server's
+/// stand-in for the table stream, and housekeeping's safety net. How many it finished, and
+/// whether the limit was reached (more may be pending).
+pub async fn finish_pending_deletions(app: &App, limit: u32) -> Result<(u64, bool), Error> {
+    let pending = app.stores.users.pending_deletions(limit).await?;
+    let more = pending.len() == limit as usize;
+    Ok((finish_deletions(app, pending).await?, more))
 }
 
 /// Removes everything a deleted account owned, then its deletion marker. Idempotent: the

@@ -17,7 +17,8 @@ const SAMPLE_NOTIFICATION_ID: &str = "01JDDDDDDDDDDDDDDDDDDDDDDD";
 fn expected_status(binary: &str) -> StatusCode {
     match binary {
         "user-signup" | "task-create" | "file-upload-url" => StatusCode::CREATED,
-        "session-delete" | "user-me-delete" | "task-delete" | "file-delete" => StatusCode::NO_CONTENT,
+        "session-delete" | "task-delete" | "file-delete" => StatusCode::NO_CONTENT,
+        "user-me-delete" => StatusCode::ACCEPTED,
         _ => StatusCode::OK,
     }
 }

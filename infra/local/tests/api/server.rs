@@ -54,6 +54,17 @@ impl Server {
         (status, serde_json::from_str(body).unwrap_or(Value::Null))
     }
 
+    /// Signs up ada@example.com and creates a task titled `title`: the access token and the task.
+    fn sign_up_with_task(&self, title: &str) -> (String, Value) {
+        let (status, body) =
+            self.call("POST", "/users", None, Some(&json!({"email": "ada@example.com", "password": "correct horse battery"})));
+        assert_eq!(status, 201, "{body}");
+        let token = body["access_token"].as_str().unwrap().to_owned();
+        let (status, task) = self.call("POST", "/tasks", Some(&token), Some(&json!({"title": title})));
+        assert_eq!(status, 201, "{task}");
+        (token, task)
+    }
+
     fn terminate(mut self) -> std::process::ExitStatus {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
         assert!(status.success());
@@ -72,12 +83,7 @@ impl Server {
 fn the_local_server_serves_stops_cleanly_and_keeps_data_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
-    let (status, body) =
-        server.call("POST", "/users", None, Some(&json!({"email": "ada@example.com", "password": "correct horse battery"})));
-    assert_eq!(status, 201, "{body}");
-    let token = body["access_token"].as_str().unwrap().to_owned();
-    let (status, task) = server.call("POST", "/tasks", Some(&token), Some(&json!({"title": "survive a restart"})));
-    assert_eq!(status, 201, "{task}");
+    let (token, task) = server.sign_up_with_task("survive a restart");
     let reminder_at = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
     let (status, _) = server.call("POST", "/tasks", Some(&token), Some(&json!({"title": "remind me", "reminder_at": reminder_at})));
     assert_eq!(status, 201);
@@ -100,5 +106,30 @@ fn the_local_server_serves_stops_cleanly_and_keeps_data_across_restarts() {
     }
     assert_eq!(feed["items"].as_array().map(Vec::len), Some(1), "{feed}");
     assert_eq!(feed["items"][0]["task_title"], "remind me");
+    assert!(server.terminate().success());
+}
+
+/// `DELETE /users/me` answers 202 at once; the server's purge loop (the table stream's
+/// stand-in) removes the account's tasks and notifications within seconds.
+#[test]
+fn the_local_server_finishes_an_account_deletion_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let (token, task) = server.sign_up_with_task("goes with the account");
+    let path = format!("/tasks/{}", task["id"].as_str().unwrap());
+    let (status, _) = server.call("DELETE", "/users/me", Some(&token), None);
+    assert_eq!(status, 202);
+    // The still-unexpired access token reads nothing once the purge has run.
+    let mut last = 0;
+    for _ in 0..100 {
+        last = server.call("GET", &path, Some(&token), None).0;
+        if last == 404 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(last, 404, "the task is gone within 10 s");
+    let (status, _) = server.call("GET", "/users/me", Some(&token), None);
+    assert_eq!(status, 401);
     assert!(server.terminate().success());
 }

@@ -93,15 +93,58 @@ fn every_operation_is_one_function_with_its_route_and_binary() {
     let api_functions: Vec<&Function> = functions.iter().filter(|f| !f.routes.is_empty()).collect();
     assert_eq!(api_functions.len(), operations.len(), "every routed function is a served operation");
     for function in &functions {
-        assert!(binary_source(&function.binary).is_some(), "{} names binary {} which does not exist", function.logical_id, function.binary);
+        assert!(
+            binary_service(&function.binary).is_some(),
+            "{} names binary {} which does not exist",
+            function.logical_id,
+            function.binary
+        );
     }
 }
 
-/// The source of the binary `name` in whichever service crate holds it.
-fn binary_source(name: &str) -> Option<String> {
+/// The service crate (`functions/<service>`) that holds the binary `name`.
+fn binary_service(name: &str) -> Option<&'static str> {
     ["users", "tasks", "files", "notifications", "jobs"]
-        .iter()
-        .find_map(|service| std::fs::read_to_string(root().join(format!("functions/{service}/src/bin/{name}.rs"))).ok())
+        .into_iter()
+        .find(|service| root().join(format!("functions/{service}/src/bin/{name}.rs")).exists())
+}
+
+/// `sam build` runs `cargo lambda build --release --bin <Binary>` in the function's CodeUri,
+/// with no `-p`: from the workspace root cargo would look in the default member (the local
+/// server) only, so each function builds from its own service crate, which also keeps the
+/// embedded store (a feature only the local server turns on) out of Lambda binaries.
+#[test]
+fn every_function_builds_from_the_service_crate_holding_its_binary() {
+    let template = template();
+    for (id, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let service = binary_service(binary).unwrap();
+        assert_eq!(resource["Properties"]["CodeUri"], format!("functions/{service}").as_str(), "{id:?}");
+        let manifest = std::fs::read_to_string(root().join(format!("functions/{service}/Cargo.toml"))).unwrap();
+        assert!(!manifest.contains("embedded"), "functions/{service} must not enable the embedded store");
+    }
+}
+
+/// `sam local invoke --env-vars FILE` silently drops any variable the template does not
+/// declare: each one in `infra/events/env.json` must be declared, or a local invoke would
+/// reach real AWS instead of the emulator it names.
+#[test]
+fn every_variable_of_the_local_env_file_is_declared_for_every_function() {
+    let template = template();
+    let globals = template["Globals"]["Function"]["Environment"]["Variables"].as_mapping().expect("global variables");
+    let env: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("infra/events/env.json")).unwrap()).expect("env.json parses");
+    let parameters = env["Parameters"].as_object().expect("env.json sets Parameters for every function");
+    assert!(parameters.contains_key("AWS_ENDPOINT_URL") && parameters.contains_key("TODO_S3_PATH_STYLE"), "{parameters:?}");
+    for name in parameters.keys() {
+        assert!(globals.contains_key(name.as_str()), "env.json sets {name}, which the template does not declare: SAM would drop it");
+    }
+    // Declared empty: the config code reads an empty value as unset, so AWS is unaffected.
+    assert_eq!(globals["AWS_ENDPOINT_URL"], "");
+    assert_eq!(globals["TODO_S3_PATH_STYLE"], "false");
 }
 
 #[test]
@@ -136,7 +179,8 @@ fn functions_run_on_arm64_with_the_table_and_no_secret_literal() {
     let template = template();
     let globals = &template["Globals"]["Function"];
     assert_eq!(globals["Runtime"], "provided.al2023");
-    assert_eq!(globals["Architectures"][0], "arm64");
+    assert_eq!(serde_yaml::to_string(&globals["Architectures"][0]).unwrap().trim(), "!Ref Architecture");
+    assert_eq!(template["Parameters"]["Architecture"]["Default"], "arm64", "arm64 unless asked (x86_64 is for local runs)");
     let variables = &globals["Environment"]["Variables"];
     assert_eq!(variables["TODO_STORE"], "dynamodb");
     assert_eq!(variables["MALLOC_MMAP_THRESHOLD_"], "131072", "password hashing must not grow the heap (docs/bench/README.md)");
@@ -153,7 +197,7 @@ fn functions_run_on_arm64_with_the_table_and_no_secret_literal() {
         .collect();
     assert_eq!(keys, [("PK", "HASH"), ("SK", "RANGE")]);
     assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
-    assert_eq!(table["SSESpecification"]["SSEEnabled"], true);
+    assert_eq!(table["SSESpecification"]["SSEEnabled"], false, "encrypted with the free AWS-owned key, not a billed KMS key");
 }
 
 #[test]
@@ -212,9 +256,41 @@ fn every_job_runs_on_a_parameterised_schedule_with_retries() {
             expression.trim().strip_prefix("!Ref ").unwrap_or_else(|| panic!("{id:?}: the rate is a parameter, not {expression}"));
         let rate = template["Parameters"][parameter]["Default"].as_str().unwrap();
         assert_eq!(rate_seconds(rate), job.every.as_secs(), "{parameter}: the local server runs {} on the same schedule", job.name);
-        assert!(schedule["Properties"]["RetryPolicy"]["MaximumRetryAttempts"].as_u64().unwrap() >= 1, "{id:?}: failed runs retry");
-        assert_eq!(schedule["Properties"]["DeadLetterConfig"]["Type"], "SQS", "{id:?}: runs that keep failing are kept");
+        assert!(schedule["Properties"]["RetryPolicy"]["MaximumRetryAttempts"].as_u64().unwrap() >= 1, "{id:?}: failed deliveries retry");
+        assert_eq!(
+            failure_queue(&schedule["Properties"]["DeadLetterConfig"]["Arn"]),
+            "FailedRunsQueue",
+            "{id:?}: undelivered runs are kept"
+        );
+        assert_eq!(schedule["Properties"]["OmitName"], true, "{id:?}: a fixed schedule name collides with a second stack");
+        let invoke = &function["Properties"]["EventInvokeConfig"];
+        assert_eq!(
+            failure_queue(&invoke["DestinationConfig"]["OnFailure"]["Destination"]),
+            "FailedRunsQueue",
+            "{id:?}: the scheduler invokes asynchronously, so a failed run is kept only by an on-failure destination"
+        );
     }
+    let reminders = &template["Resources"]["RemindersFunction"]["Properties"]["EventInvokeConfig"];
+    assert_eq!(reminders["MaximumRetryAttempts"], 0, "the next reminders run is its retry");
+}
+
+/// The logical id a `!GetAtt X.Arn` names.
+fn failure_queue(arn: &Value) -> String {
+    let text = serde_yaml::to_string(arn).unwrap();
+    text.trim()
+        .strip_prefix("!GetAtt ")
+        .and_then(|rest| rest.strip_suffix(".Arn"))
+        .unwrap_or_else(|| panic!("not a !GetAtt X.Arn: {text}"))
+        .to_owned()
+}
+
+#[test]
+fn failed_upload_events_are_retried_then_kept() {
+    let template = template();
+    let invoke = &template["Resources"]["FileUploadedFunction"]["Properties"]["EventInvokeConfig"];
+    assert!(invoke["MaximumRetryAttempts"].as_u64().unwrap() >= 1);
+    assert_eq!(failure_queue(&invoke["DestinationConfig"]["OnFailure"]["Destination"]), "FailedRunsQueue");
+    assert_eq!(template["Resources"]["FailedRunsQueue"]["Type"], "AWS::SQS::Queue");
 }
 
 #[test]
@@ -257,4 +333,113 @@ fn the_table_declares_the_schedule_index_the_adapter_queries() {
         .collect();
     assert_eq!(keys, [("sched_pk", "HASH"), ("sched_sk", "RANGE")]);
     assert_eq!(index["Projection"]["ProjectionType"], "KEYS_ONLY", "jobs re-read items consistently: the index carries keys only");
+}
+
+/// Account deletion answers 202 and leaves the cascade to `account-purge`, which the table's
+/// stream wakes for each new deletion marker (and only those), with retries and a failure
+/// queue; the request's function keeps no S3 access.
+#[test]
+fn account_deletion_continues_off_the_request_path() {
+    let template = template();
+    let resources = &template["Resources"];
+    assert_eq!(resources["Table"]["Properties"]["StreamSpecification"]["StreamViewType"], "KEYS_ONLY");
+    let purge = &resources["AccountPurgeFunction"];
+    assert_eq!(purge["Metadata"]["BuildProperties"]["Binary"], "account-purge");
+    let event = &purge["Properties"]["Events"]["DeletionMarkers"];
+    assert_eq!(event["Type"], "DynamoDB");
+    assert_eq!(serde_yaml::to_string(&event["Properties"]["Stream"]).unwrap().trim(), "!GetAtt Table.StreamArn");
+    let pattern: serde_json::Value =
+        serde_json::from_str(event["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"].as_str().unwrap()).unwrap();
+    assert_eq!(pattern["eventName"], serde_json::json!(["INSERT"]));
+    assert_eq!(pattern["dynamodb"]["Keys"]["PK"]["S"], serde_json::json!([todo_adapters::dynamodb::DELETIONS]));
+    assert!(event["Properties"]["MaximumRetryAttempts"].as_u64().unwrap() >= 1);
+    assert_eq!(failure_queue(&event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]), "FailedRunsQueue");
+    let functions = functions(&template);
+    let delete_me = functions.iter().find(|f| f.binary == "user-me-delete").unwrap();
+    assert!(delete_me.actions.iter().all(|action| action.starts_with("dynamodb:")), "{:?}", delete_me.actions);
+    let purge = functions.iter().find(|f| f.binary == "account-purge").unwrap();
+    assert!(purge.actions.contains("s3:DeleteObject") && !purge.actions.iter().any(|a| a.ends_with(":Scan")), "{:?}", purge.actions);
+}
+
+/// The service (crate folder) a function resource builds from.
+fn service_of(resource: &Value) -> String {
+    resource["Properties"]["CodeUri"].as_str().unwrap().trim_start_matches("functions/").to_owned()
+}
+
+fn capitalised(service: &str) -> String {
+    let mut chars = service.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// Every function is watched: its service's error, throttle and duration alarms name it
+/// (duration against its own timeout), every alarm notifies the topic, and the error alarms
+/// roll a deployment back.
+#[test]
+fn every_function_is_in_its_service_alarms() {
+    let template = template();
+    let resources = template["Resources"].as_mapping().unwrap();
+    let timeout_default = template["Globals"]["Function"]["Timeout"].as_u64().unwrap();
+    for (id, resource) in resources.iter().filter(|(_, r)| r["Type"] == "AWS::Serverless::Function") {
+        let id = id.as_str().unwrap();
+        let service = capitalised(&service_of(resource));
+        let timeout_ms = resource["Properties"]["Timeout"].as_u64().unwrap_or(timeout_default) * 1000;
+        // Errors and throttles summed per service; p99 duration against 80% of the timeout:
+        // per service for the 10 s routes (one MAX), alone for the long-running functions.
+        let duration = if timeout_ms == 10_000 { format!("{service}Duration") } else { id.replace("Function", "Duration") };
+        for (alarm, kind) in [(format!("{service}Errors"), "Errors"), (format!("{service}Throttles"), "Throttles"), (duration, "Duration")]
+        {
+            let alarm = &template["Resources"][format!("{alarm}Alarm").as_str()];
+            assert_eq!(alarm["Type"], "AWS::CloudWatch::Alarm", "{id}: no {kind} alarm");
+            let properties = &alarm["Properties"];
+            let Some(queries) = properties["Metrics"].as_sequence() else {
+                assert_eq!(serde_yaml::to_string(&properties["Dimensions"][0]["Value"]).unwrap().trim(), format!("!Ref {id}"));
+                assert_eq!(properties["MetricName"], kind);
+                assert_eq!(properties["Threshold"].as_u64(), Some(timeout_ms * 8 / 10), "{id}");
+                continue;
+            };
+            let named: Vec<&Value> = queries
+                .iter()
+                .filter(|query| {
+                    serde_yaml::to_string(&query["MetricStat"]["Metric"]["Dimensions"][0]["Value"]).unwrap().trim() == format!("!Ref {id}")
+                })
+                .collect();
+            assert_eq!(named.len(), 1, "{id} is named once in its {kind} alarm");
+            assert_eq!(named[0]["MetricStat"]["Metric"]["MetricName"], kind);
+            let query_id = named[0]["Id"].as_str().unwrap();
+            let expression = queries.iter().find_map(|query| query["Expression"].as_str()).unwrap();
+            assert!(expression.split(['[', ',', ']']).any(|part| part == query_id), "{id}: {expression} lacks {query_id}");
+            if kind == "Duration" {
+                assert_eq!(properties["Threshold"].as_u64(), Some(timeout_ms * 8 / 10), "{id}");
+            }
+        }
+        let reserved = serde_yaml::to_string(&resource["Properties"]["ReservedConcurrentExecutions"]).unwrap();
+        assert!(reserved.contains(&format!("Reserve{service}")) && reserved.contains(&format!("{service}Concurrency")), "{id}: {reserved}");
+    }
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["AutoPublishAlias"], "live");
+    let rollback = serde_yaml::to_string(&globals["DeploymentPreference"]["Alarms"]).unwrap();
+    for service in ["Users", "Tasks", "Files", "Notifications", "Jobs"] {
+        assert!(rollback.contains(&format!("{service}ErrorsAlarm")), "a failing {service} deployment rolls back: {rollback}");
+    }
+    for (id, resource) in resources.iter().filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm") {
+        let actions = serde_yaml::to_string(&resource["Properties"]["AlarmActions"]).unwrap();
+        assert!(actions.contains("AlarmTopic"), "{id:?} notifies nobody");
+    }
+}
+
+/// The password routes are throttled apart from the rest (argon2 is the expensive part), and
+/// every request is logged in JSON.
+#[test]
+fn the_api_logs_requests_and_holds_password_floods_at_the_gateway() {
+    let template = template();
+    let api = &template["Resources"]["HttpApi"]["Properties"];
+    for route in ["POST /users", "POST /sessions", "PATCH /users/me"] {
+        let settings = &api["RouteSettings"][route];
+        let rate = serde_yaml::to_string(&settings["ThrottlingRateLimit"]).unwrap();
+        assert_eq!(rate.trim(), "!Ref PasswordRouteRateLimit", "{route}");
+    }
+    let format: serde_json::Value = serde_json::from_str(api["AccessLogSettings"]["Format"].as_str().unwrap()).expect("JSON access logs");
+    for field in ["requestId", "routeKey", "status", "latencyMs"] {
+        assert!(format.get(field).is_some(), "access log lacks {field}");
+    }
 }

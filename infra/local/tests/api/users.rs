@@ -207,9 +207,18 @@ async fn deleting_the_account_removes_its_tasks_and_sessions_and_frees_the_email
         app.create_task(&account, json!({"title": format!("task {n}")})).await;
     }
     let reply = app.call(Method::DELETE, "/users/me", Some(&account.access_token), None).await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_eq!(reply.status, StatusCode::ACCEPTED);
 
+    // Answered at once: the profile and sessions are gone, the tasks wait for the purge.
     let user_id = UserId::parse(&account.id).unwrap();
+    assert!(app.app.stores.users.get_user(user_id).await.unwrap().is_none());
+    assert_eq!(app.app.stores.users.pending_deletions(10).await.unwrap(), vec![user_id]);
+    assert_eq!(app.app.stores.sessions.delete_user_sessions(user_id).await.unwrap(), 0, "sessions go with the profile");
+    let waiting = app.app.stores.tasks.list_tasks(user_id, &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
+    assert_eq!(waiting.items.len(), 3);
+    // What the table stream (or the local purge loop) runs for the new marker.
+    assert_eq!(todo_domain::usecases::users::finish_pending_deletions(&app.app, 10).await.unwrap(), (1, false));
+
     let left = app.app.stores.tasks.list_tasks(user_id, &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
     assert!(left.items.is_empty(), "tasks left: {:?}", left.items);
     assert!(app.app.stores.users.get_user(user_id).await.unwrap().is_none());

@@ -1,0 +1,283 @@
+//! The functions as Lambda runs them, through SAM CLI's own commands: `sam build` (for the
+//! local architecture), then `sam local invoke` with the events in `infra/events/` and
+//! `sam local start-api` with curl-like calls, in containers against moto. Every answer is
+//! checked; nothing is skipped (a missing engine or image is installed or made, or the run
+//! fails).
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail, ensure};
+use serde_json::{Value, json};
+use xshell::Shell;
+
+use crate::container::{Docker, STANDIN_IMAGE};
+use crate::emulator::Moto;
+use crate::sam::Sam;
+
+/// Built and invoked by the test command: at least one function of every service crate,
+/// and the ones a person's first minutes touch (sign up, create and read a task, attach a
+/// file, get reminded).
+pub const FUNCTIONS: &[&str] = &[
+    "UserSignupFunction",
+    "TaskCreateFunction",
+    "TaskGetFunction",
+    "FileUploadUrlFunction",
+    "FileUploadedFunction",
+    "FileGetFunction",
+    "NotificationListFunction",
+    "RemindersFunction",
+];
+
+const TABLE: &str = "todo-local";
+const BUCKET: &str = "todo-local-files";
+
+/// Builds `FUNCTIONS` with `sam build` (x86_64, this machine's architecture) and runs them
+/// with `samconfig.toml`'s `local` settings, as the README tells a developer to.
+pub fn run(sh: &Shell, tools_dir: &Path, sam: &Sam) -> anyhow::Result<()> {
+    sam.build_local(sh, FUNCTIONS)?;
+    let docker = Docker::start(sh, tools_dir)?;
+    // On the bridge's host address: the containers reach it there (SAM does not put them on
+    // the host's network). It is this machine's own bridge.
+    let moto = Moto::start_on(sh, tools_dir, &docker.bridge_gateway)?;
+    crate::bench::create_table_and_bucket(&moto.endpoint, TABLE, BUCKET)?;
+    let env_file = tools_dir.join("sam-local-env.json");
+    std::fs::write(&env_file, local_env(&moto.endpoint)?.to_string())?;
+    let local = Local { sh, sam, env_file: env_file.to_str().context("a UTF-8 tools path")?.to_owned() };
+    let started = Instant::now();
+    local.scenario(&moto.endpoint).context("sam local invoke")?;
+    eprintln!("sam local invoke: {} functions checked in {:.0} s", FUNCTIONS.len(), started.elapsed().as_secs_f64());
+    let started = Instant::now();
+    local.start_api_smoke().context("sam local start-api")?;
+    eprintln!("sam local start-api: smoke test passed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// `infra/events/env.json` with the emulator's real address in place of the sample's.
+fn local_env(endpoint: &str) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(crate::workspace_root().join("infra/events/env.json"))?;
+    let mut env: Value = serde_json::from_str(&text)?;
+    let parameters = env["Parameters"].as_object_mut().context("env.json has Parameters")?;
+    ensure!(parameters["TABLE_NAME"] == TABLE && parameters["BUCKET_NAME"] == BUCKET, "env.json names another table or bucket");
+    parameters.insert("AWS_ENDPOINT_URL".to_owned(), json!(endpoint));
+    Ok(env)
+}
+
+struct Local<'a> {
+    sh: &'a Shell,
+    sam: &'a Sam,
+    env_file: String,
+}
+
+/// A sample event with the placeholders the README names replaced.
+fn event(name: &str, replacements: &[(&str, &str)]) -> anyhow::Result<Value> {
+    let mut text = std::fs::read_to_string(crate::workspace_root().join(format!("infra/events/{name}.json")))?;
+    for (from, to) in replacements {
+        text = text.replace(from, to);
+    }
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// An HTTP answer from a function: its status and parsed JSON body.
+fn http_answer(response: &Value) -> anyhow::Result<(u64, Value)> {
+    let status = response["statusCode"].as_u64().with_context(|| format!("not an HTTP answer: {response}"))?;
+    let body = match response["body"].as_str() {
+        Some("") | None => Value::Null,
+        Some(text) => serde_json::from_str(text).with_context(|| format!("body is not JSON: {text}"))?,
+    };
+    Ok((status, body))
+}
+
+impl Local<'_> {
+    /// `sam local invoke FUNCTION -e EVENT`; the function's answer (SAM prints it last on
+    /// stdout, the function's logs go to stderr).
+    fn invoke(&self, function: &str, event: &Value) -> anyhow::Result<Value> {
+        let event_file = crate::target_dir().join("xtask-tools").join(format!("event-{function}.json"));
+        std::fs::write(&event_file, event.to_string())?;
+        let event_file = event_file.to_str().context("a UTF-8 tools path")?.to_owned();
+        let output = self
+            .sam
+            .command(
+                self.sh,
+                &[
+                    "local",
+                    "invoke",
+                    "--config-env",
+                    "local",
+                    function,
+                    "--skip-pull-image",
+                    "-e",
+                    &event_file,
+                    "--env-vars",
+                    &self.env_file,
+                ],
+            )
+            .ignore_status()
+            .output()?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        ensure!(output.status.success(), "sam local invoke {function} failed ({}):\n{stderr}", output.status);
+        let last = stdout.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or_default();
+        let answer: Value = serde_json::from_str(last)
+            .with_context(|| format!("sam local invoke {function} printed no JSON answer:\n{stdout}\n{stderr}"))?;
+        eprintln!("sam local invoke {function}: {}", truncate(last, 300));
+        Ok(answer)
+    }
+
+    fn call(&self, function: &str, event: &Value, expected: u64) -> anyhow::Result<Value> {
+        let (status, body) = http_answer(&self.invoke(function, event)?)?;
+        ensure!(status == expected, "{function} answered {status}, not {expected}: {body}");
+        Ok(body)
+    }
+
+    fn scenario(&self, moto: &str) -> anyhow::Result<()> {
+        let signup = self.call("UserSignupFunction", &event("user-signup", &[])?, 201)?;
+        let token = signup["access_token"].as_str().context("sign-up gave no access token")?.to_owned();
+        let user = signup["user"]["id"].as_str().context("sign-up gave no user id")?.to_owned();
+        let auth = [("REPLACE_WITH_ACCESS_TOKEN", token.as_str())];
+
+        let mut create = event("task-create", &auth)?;
+        let reminder_at = (chrono::Utc::now() - chrono::Duration::minutes(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        create["body"] = json!(json!({"title": "Call the bank", "reminder_at": reminder_at}).to_string());
+        let task = self.call("TaskCreateFunction", &create, 201)?;
+        let task_id = task["id"].as_str().context("no task id")?.to_owned();
+        let with_task = [auth[0], ("01JAAAAAAAAAAAAAAAAAAAAAAA", task_id.as_str())];
+
+        let got = self.call("TaskGetFunction", &event("task-get", &with_task)?, 200)?;
+        ensure!(got["title"] == "Call the bank" && got["id"] == task_id.as_str(), "task-get answered another task: {got}");
+        let mut forged = event("task-get", &with_task)?;
+        forged["headers"]["authorization"] = json!(format!("Bearer {token}x"));
+        self.call("TaskGetFunction", &forged, 401)?;
+
+        let bytes = b"hello from sam local invoke";
+        let mut upload_request = event("file-upload-url", &with_task)?;
+        upload_request["body"] = json!(json!({"name": "hello.txt", "content_type": "text/plain", "size": bytes.len()}).to_string());
+        let created = self.call("FileUploadUrlFunction", &upload_request, 201)?;
+        ensure!(created["file"]["status"] == "pending", "a new file is pending: {created}");
+        let file_id = created["file"]["id"].as_str().context("no file id")?.to_owned();
+        let url = created["upload"]["url"].as_str().context("no upload url")?;
+        let path = url.strip_prefix(moto).with_context(|| format!("the upload URL {url} is not on the emulator {moto}"))?;
+        let headers: Vec<(String, String)> = created["upload"]["headers"]
+            .as_object()
+            .context("upload headers")?
+            .iter()
+            .map(|(name, value)| (name.clone(), value.as_str().unwrap_or_default().to_owned()))
+            .collect();
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+        let (status, _) = crate::bench::http(moto, "PUT", path, &headers, bytes)?;
+        ensure!(status == 200, "the presigned PUT answered {status}");
+
+        let key = format!("users/{user}/tasks/{task_id}/files/{file_id}");
+        let mut arrived = event("file-uploaded", &[])?;
+        arrived["Records"][0]["s3"]["bucket"]["name"] = json!(BUCKET);
+        arrived["Records"][0]["s3"]["object"]["key"] = json!(key);
+        arrived["Records"][0]["s3"]["object"]["size"] = json!(bytes.len());
+        self.invoke("FileUploadedFunction", &arrived)?;
+        let with_file = [with_task[0], with_task[1], ("01JBBBBBBBBBBBBBBBBBBBBBBB", file_id.as_str())];
+        let file = self.call("FileGetFunction", &event("file-get", &with_file)?, 200)?;
+        ensure!(file["status"] == "available" && file["size"] == bytes.len(), "the upload event did not complete the file: {file}");
+        ensure!(file["download"]["url"].as_str().is_some_and(|url| url.starts_with(moto)), "no download URL: {file}");
+
+        let outcome = self.invoke("RemindersFunction", &event("reminders", &[])?)?;
+        ensure!(outcome["sent"] == 1, "one passed reminder, one notification: {outcome}");
+        let again = self.invoke("RemindersFunction", &event("reminders", &[])?)?;
+        ensure!(again["sent"] == 0, "a second run sends nothing more: {again}");
+        let feed = self.call("NotificationListFunction", &event("notification-list", &auth)?, 200)?;
+        let items = feed["items"].as_array().context("a list")?;
+        ensure!(
+            items.len() == 1 && items[0]["kind"] == "reminder" && items[0]["task_id"] == task_id.as_str(),
+            "one reminder for the task: {feed}"
+        );
+        Ok(())
+    }
+
+    /// `sam local start-api` serving the built functions' routes; a sign-up, a task created
+    /// and read back, and another user's view of it, over HTTP.
+    fn start_api_smoke(&self) -> anyhow::Result<()> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port().to_string();
+        let log = crate::target_dir().join("xtask-tools/sam-start-api.log");
+        let child = self
+            .sam
+            .process(&[
+                "local",
+                "start-api",
+                "--config-env",
+                "local",
+                "--invoke-image",
+                STANDIN_IMAGE,
+                "--skip-pull-image",
+                "--port",
+                &port,
+                "--env-vars",
+                &self.env_file,
+            ])
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log)?)
+            .stderr(std::fs::File::options().append(true).open(&log)?)
+            .spawn()
+            .context("cannot start sam local start-api")?;
+        let server = StartApi { child };
+        let base = format!("http://127.0.0.1:{port}");
+        wait_for_port(&port, Duration::from_secs(60)).with_context(|| format!("start-api did not listen; log: {}", log.display()))?;
+        let json_headers = [("content-type", "application/json")];
+        let send = |method: &str, path: &str, headers: &[(&str, &str)], body: &Value| -> anyhow::Result<(u16, Value)> {
+            let body = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+            let (status, answer) = crate::bench::http(&base, method, path, headers, &body)?;
+            let answer = if answer.is_empty() { Value::Null } else { serde_json::from_slice(&answer).unwrap_or(Value::Null) };
+            Ok((status, answer))
+        };
+        let mut tokens = Vec::new();
+        for email in ["grace@example.com", "alan@example.com"] {
+            let (status, body) =
+                send("POST", "/users", &json_headers, &json!({"email": email, "password": "correct horse battery", "name": "Smoke"}))?;
+            ensure!(status == 201, "POST /users answered {status}: {body}; log: {}", log.display());
+            tokens.push(format!("Bearer {}", body["access_token"].as_str().context("no token")?));
+        }
+        let owner = [("content-type", "application/json"), ("authorization", tokens[0].as_str())];
+        let (status, task) = send("POST", "/tasks", &owner, &json!({"title": "Served by start-api"}))?;
+        ensure!(status == 201, "POST /tasks answered {status}: {task}");
+        let path = format!("/tasks/{}", task["id"].as_str().context("no task id")?);
+        let (status, got) = send("GET", &path, &owner[1..], &Value::Null)?;
+        ensure!(status == 200 && got["title"] == "Served by start-api", "GET {path} answered {status}: {got}");
+        let (status, _) = send("GET", &path, &[("authorization", tokens[1].as_str())], &Value::Null)?;
+        ensure!(status == 404, "another user's task answered {status}, not 404");
+        drop(server);
+        Ok(())
+    }
+}
+
+/// start-api, stopped by PID on drop: SIGTERM, which also stops its warm containers.
+struct StartApi {
+    child: Child,
+}
+
+impl Drop for StartApi {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for_port(port: &str, within: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    bail!("nothing listens on 127.0.0.1:{port} after {within:?}")
+}
+
+fn truncate(text: &str, at: usize) -> &str {
+    text.char_indices().nth(at).map_or(text, |(index, _)| &text[..index])
+}
