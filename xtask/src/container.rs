@@ -100,29 +100,32 @@ fn install_debian_packages(sh: &Shell, packages: &[&str], probe: &str) -> anyhow
     Ok(())
 }
 
+/// Starts dockerd; the child is stopped (SIGTERM, then a wait) on every path that does not
+/// hand it over.
 fn start_daemon(tools_dir: &Path) -> anyhow::Result<Child> {
     std::fs::create_dir_all(tools_dir)?;
     let log = tools_dir.join("dockerd.log");
-    let mut child = Command::new("dockerd")
+    let child = Command::new("dockerd")
         .args(["--storage-driver=overlay2", "--host=unix:///var/run/docker.sock"])
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&log)?)
         .stderr(std::fs::File::options().append(true).open(&log)?)
         .spawn()
         .context("cannot start dockerd")?;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut guard = Docker { daemon: Some(child), bridge_gateway: String::new() };
     let sh = Shell::new()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if let Some(status) = child.try_wait()? {
+        let daemon = guard.daemon.as_mut().expect("held until handed over");
+        if let Some(status) = daemon.try_wait()? {
             bail!("dockerd exited with {status}; its log is {}", log.display());
         }
         if engine_answers(&sh) {
-            eprintln!("dockerd ready (pid {})", child.id());
-            return Ok(child);
+            eprintln!("dockerd ready (pid {})", daemon.id());
+            return Ok(guard.daemon.take().expect("held until handed over"));
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let _ = child.kill();
     bail!("dockerd did not answer within 60 s; its log is {}", log.display())
 }
 

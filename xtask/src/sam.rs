@@ -93,7 +93,7 @@ impl Sam {
         self.timed_build(sh, &["build"], function_ids()?.len())
     }
 
-    /// `sam build --config-env local` of `functions` only (x86_64 into `.aws-sam/local`, as
+    /// `sam build --config-env local` of `functions` only (x86_64 into `.aws-sam-local/build`, as
     /// the README's local commands do), timed.
     pub fn build_local(&self, sh: &Shell, functions: &[&str]) -> anyhow::Result<std::time::Duration> {
         let all = function_ids()?;

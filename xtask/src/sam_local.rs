@@ -106,6 +106,8 @@ impl Local<'_> {
                     "--config-env",
                     "local",
                     function,
+                    "--invoke-image",
+                    STANDIN_IMAGE,
                     "--skip-pull-image",
                     "-e",
                     &event_file,
@@ -217,9 +219,11 @@ impl Local<'_> {
             .stderr(std::fs::File::options().append(true).open(&log)?)
             .spawn()
             .context("cannot start sam local start-api")?;
-        let server = StartApi { child };
+        let mut server = StartApi { child };
         let base = format!("http://127.0.0.1:{port}");
-        wait_for_port(&port, Duration::from_secs(60)).with_context(|| format!("start-api did not listen; log: {}", log.display()))?;
+        server
+            .wait_for_port(&port, Duration::from_secs(60))
+            .with_context(|| format!("start-api did not listen; log: {}", log.display()))?;
         let json_headers = [("content-type", "application/json")];
         let send = |method: &str, path: &str, headers: &[(&str, &str)], body: &Value| -> anyhow::Result<(u16, Value)> {
             let body = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
@@ -252,6 +256,22 @@ struct StartApi {
     child: Child,
 }
 
+impl StartApi {
+    fn wait_for_port(&mut self, port: &str, within: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("sam local start-api exited with {status}");
+            }
+            if std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        bail!("nothing listens on 127.0.0.1:{port} after {within:?}")
+    }
+}
+
 impl Drop for StartApi {
     fn drop(&mut self) {
         let _ = std::process::Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
@@ -265,17 +285,6 @@ impl Drop for StartApi {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn wait_for_port(port: &str, within: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    bail!("nothing listens on 127.0.0.1:{port} after {within:?}")
 }
 
 fn truncate(text: &str, at: usize) -> &str {

@@ -614,6 +614,8 @@ pub fn http(endpoint: &str, method: &str, path: &str, headers: &[(&str, &str)], 
     use std::io::{Read as _, Write as _};
     let authority = endpoint.trim_start_matches("http://").split('/').next().unwrap_or_default().to_owned();
     let mut stream = std::net::TcpStream::connect(&authority)?;
+    // A wedged server (an emulator, `sam local start-api`) fails the caller instead of hanging it.
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
     for (name, value) in headers.iter().filter(|(name, _)| !name.eq_ignore_ascii_case("content-length")) {
         let _ = write!(head, "{name}: {value}\r\n");
@@ -715,7 +717,8 @@ pub fn arm64_sizes(sh: &Shell, options: &Options) -> anyhow::Result<()> {
         machine_description()
     );
     let mut rows = Vec::new();
-    for function in &options.functions {
+    // The floor is the benchmark's own binary, not a function of the template.
+    for function in options.functions.iter().filter(|function| *function != FLOOR) {
         let bootstrap =
             crate::workspace_root().join(crate::sam::BUILD_DIR).join(crate::sam::function_for_binary(function)?).join("bootstrap");
         let bytes = std::fs::metadata(&bootstrap).with_context(|| format!("no arm64 build of {function}"))?.len();
