@@ -180,6 +180,10 @@ pub trait TaskStore: Send + Sync + std::fmt::Debug {
     /// Removes every task, idempotency record and file record of an owner (file objects
     /// must be gone first). Returns how many tasks went.
     async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64>;
+    /// Removes an owner's task items only: from then on no file can be created for them and
+    /// no recurring occurrence spawned (both writes are conditional on the task), so what a
+    /// deleted account's purge lists next is all there will be. Returns how many went.
+    async fn delete_user_task_items(&self, owner: UserId) -> StoreResult<u64>;
     /// Removes up to `limit` idempotency records expired before `now`, for stores without a
     /// TTL of their own (DynamoDB answers 0).
     async fn purge_expired_idempotency(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;
@@ -206,6 +210,9 @@ pub trait FileStore: Send + Sync + std::fmt::Debug {
     async fn mark_uploaded(&self, owner: UserId, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome>;
     /// Deletes a file's metadata; `NotFound` if it is not there.
     async fn delete_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<()>;
+    /// Up to `limit` of an owner's file records, across all their tasks (one query of the
+    /// owner's partition), even those whose task is gone: for finishing an account deletion.
+    async fn user_files(&self, owner: UserId, limit: u32) -> StoreResult<Vec<FileRecord>>;
     /// Up to `limit` files still pending whose upload URL expired before `before`, from an
     /// index of pending uploads (never the whole table).
     async fn stale_uploads(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId, FileId)>>;

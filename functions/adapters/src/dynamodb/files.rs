@@ -6,7 +6,7 @@ use todo_domain::model::{FileId, FileRecord, TaskId, Timestamp, UserId};
 use todo_domain::ports::{Batch, FileStore, ObjectInfo, Page, PageRequest, StoreError, StoreResult, UploadOutcome};
 
 use super::schedule::ScheduleKey;
-use super::{DynamoStore, backend, from_item, key, n, s, to_item, user_pk};
+use super::{DynamoStore, Item, backend, from_item, key, n, s, to_item, user_pk};
 
 pub(crate) const FILE_PREFIX: &str = "FILE#";
 pub(crate) const COUNT_PREFIX: &str = "FILECOUNT#";
@@ -34,6 +34,39 @@ fn file_sk(task: TaskId, id: FileId) -> String {
 
 fn count_sk(task: TaskId) -> String {
     format!("{COUNT_PREFIX}{task}")
+}
+
+impl DynamoStore {
+    /// One consistent `Query` of an owner's file records under `prefix`: the records and the
+    /// last evaluated key.
+    async fn query_files(
+        &self,
+        owner: UserId,
+        prefix: &str,
+        limit: u32,
+        start: Option<Item>,
+    ) -> StoreResult<(Vec<FileRecord>, Option<Item>)> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(user_pk(owner)))
+            .expression_attribute_values(":prefix", s(prefix))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<FileItem>(item).map(|item| item.file))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((items, output.last_evaluated_key))
+    }
 }
 
 #[async_trait]
@@ -87,27 +120,9 @@ impl FileStore for DynamoStore {
     /// One `Query` per page.
     async fn list_files(&self, owner: UserId, task: TaskId, page: PageRequest<FileId>) -> StoreResult<Page<FileRecord, FileId>> {
         let prefix = task_files_prefix(task);
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(user_pk(owner)))
-            .expression_attribute_values(":prefix", s(prefix.clone()))
-            .limit(i32::try_from(page.limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(page.after.map(|after| key(user_pk(owner), file_sk(task, after))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        let items = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| from_item::<FileItem>(item).map(|item| item.file))
-            .collect::<StoreResult<Vec<_>>>()?;
-        let next = super::resume_after(output.last_evaluated_key, &prefix, FileId::parse);
-        Ok(Page { items, next })
+        let start = page.after.map(|after| key(user_pk(owner), file_sk(task, after)));
+        let (items, last) = self.query_files(owner, &prefix, page.limit, start).await?;
+        Ok(Page { items, next: super::resume_after(last, &prefix, FileId::parse) })
     }
 
     /// One conditional `UpdateItem` (pending → available); a duplicate finds it available.
@@ -169,6 +184,11 @@ impl FileStore for DynamoStore {
             Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::NotFound),
             Err(cancelled) => Err(cancelled.unexpected("file deletion")),
         }
+    }
+
+    /// One `Query` of the owner's file records (every task's: the prefix is shared).
+    async fn user_files(&self, owner: UserId, limit: u32) -> StoreResult<Vec<FileRecord>> {
+        Ok(self.query_files(owner, FILE_PREFIX, limit, None).await?.0)
     }
 
     /// Keys-only `Query`s of the `schedule` index, one per shard.

@@ -238,6 +238,14 @@ impl TaskStore for DynamoStore {
         Ok(0)
     }
 
+    /// A keys-only `Query` of the owner's tasks, then batched deletes.
+    async fn delete_user_task_items(&self, owner: UserId) -> StoreResult<u64> {
+        let tasks = self.partition_keys(owner, TASK_PREFIX).await?;
+        let count = tasks.len() as u64;
+        self.delete_keys(tasks).await?;
+        Ok(count)
+    }
+
     /// Keys-only `Query`s of tasks, idempotency records, files and notifications, then
     /// batched deletes.
     async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64> {

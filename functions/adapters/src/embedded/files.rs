@@ -74,6 +74,18 @@ impl FileStore for EmbeddedStore {
         page_of(&docs, limit, |file: &FileRecord| file.id)
     }
 
+    async fn user_files(&self, owner: UserId, limit: u32) -> StoreResult<Vec<FileRecord>> {
+        let owner = owner.to_string();
+        let docs = self
+            .read(move |c| {
+                let mut statement = c.prepare_cached("SELECT doc FROM files WHERE owner = ?1 ORDER BY task_id, id LIMIT ?2")?;
+                let rows = statement.query_map(params![owner, limit], |row| row.get::<_, String>(0))?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        docs.iter().map(|doc| from_doc(doc)).collect()
+    }
+
     async fn mark_uploaded(&self, owner: UserId, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome> {
         let info = info.clone();
         self.transaction(move |tx| {

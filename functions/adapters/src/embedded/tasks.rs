@@ -182,6 +182,11 @@ impl TaskStore for EmbeddedStore {
         .await
     }
 
+    async fn delete_user_task_items(&self, owner: UserId) -> StoreResult<u64> {
+        let owner = owner.to_string();
+        self.transaction(move |tx| tx.execute("DELETE FROM tasks WHERE owner = ?1", [&owner]).map(|n| n as u64).map_err(backend)).await
+    }
+
     async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64> {
         let owner = owner.to_string();
         self.transaction(move |tx| {

@@ -167,3 +167,37 @@ pub async fn housekeeping_gives_up_stale_uploads_and_nothing_else(backend: Backe
     }
     assert!(matches!(files.create_file(&file(owner, task, "over.pdf"), 20).await, Err(StoreError::LimitReached)));
 }
+
+/// The purge's order: once an owner's task items are gone, no file can be created and no
+/// occurrence spawned for them, and `user_files` still finds every file record (of any task,
+/// not another owner's) so their objects can go.
+pub async fn after_the_task_items_go_the_owner_files_are_still_found_and_no_more_appear(backend: Backend) {
+    let (other_owner, other_task) = task(&backend).await;
+    let (owner, task) = task(&backend).await;
+    let second = crate::tasks::task(owner, "second");
+    backend.stores.tasks.create_task(&second, None, now()).await.unwrap();
+    let mut records = vec![file(owner, task, "a.pdf"), file(owner, task, "b.pdf"), file(owner, second.id, "c.pdf")];
+    for record in &records {
+        backend.stores.files.create_file(record, 20).await.unwrap();
+    }
+    backend.stores.files.create_file(&file(other_owner, other_task, "not mine.pdf"), 20).await.unwrap();
+
+    assert_eq!(backend.stores.tasks.delete_user_task_items(owner).await.unwrap(), 2);
+    assert_eq!(backend.stores.tasks.get_task(owner, task).await.unwrap(), None);
+    assert!(matches!(backend.stores.files.create_file(&file(owner, task, "late.pdf"), 20).await, Err(StoreError::NotFound)));
+    let original = crate::tasks::task(owner, "gone");
+    let next = crate::tasks::task(owner, "never spawned");
+    assert!(backend.stores.tasks.update_task(&original, 1, Some(&next)).await.is_err(), "no occurrence without its task");
+    assert_eq!(backend.stores.tasks.get_task(owner, next.id).await.unwrap(), None);
+
+    let mut found = backend.stores.files.user_files(owner, 100).await.unwrap();
+    found.sort_by_key(|record| record.id);
+    records.sort_by_key(|record| record.id);
+    assert_eq!(found, records);
+    assert_eq!(backend.stores.files.user_files(owner, 2).await.unwrap().len(), 2, "bounded by the limit");
+    for record in &records {
+        backend.stores.files.delete_file(owner, record.task_id, record.id).await.unwrap();
+    }
+    assert!(backend.stores.files.user_files(owner, 100).await.unwrap().is_empty());
+    assert_eq!(backend.stores.files.user_files(other_owner, 100).await.unwrap().len(), 1, "another owner's file stays");
+}

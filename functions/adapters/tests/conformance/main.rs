@@ -43,6 +43,7 @@ conformance! {
     crate::files::files_are_isolated_and_paged_exactly_once => files_are_isolated_and_paged_exactly_once,
     crate::files::an_upload_is_recorded_once => files_an_upload_is_recorded_once,
     crate::files::deleting_the_account_removes_file_records => files_deleting_the_account_removes_file_records,
+    crate::files::after_the_task_items_go_the_owner_files_are_still_found_and_no_more_appear => files_after_the_task_items_go_the_owner_files_are_still_found_and_no_more_appear,
     crate::blobs::presigned_put_then_get_round_trips_exact_bytes => blobs_presigned_put_then_get_round_trips_exact_bytes,
     crate::blobs::delete_removes_the_object_and_is_idempotent => blobs_delete_removes_the_object_and_is_idempotent,
     crate::blobs::head_of_a_missing_object_is_none => blobs_head_of_a_missing_object_is_none,

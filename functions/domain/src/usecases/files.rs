@@ -214,6 +214,23 @@ async fn remove(app: &App, file: &FileRecord) -> Result<(), Error> {
     }
 }
 
+/// Removes every file record of an owner and its object, objects first, across all their
+/// tasks (gone or not), a batch at a time. Returns how many went.
+pub async fn delete_user_files(app: &App, owner: UserId) -> Result<u64, Error> {
+    let mut removed = 0;
+    loop {
+        // Always the first batch: what was removed is no longer in it.
+        let files = app.stores.files.user_files(owner, MAX_PAGE_SIZE).await?;
+        if files.is_empty() {
+            return Ok(removed);
+        }
+        for file in &files {
+            remove(app, file).await?;
+            removed += 1;
+        }
+    }
+}
+
 /// Removes every file of a task, objects first, a page at a time. Returns how many went.
 pub async fn delete_task_files(app: &App, owner: UserId, task: TaskId) -> Result<u64, Error> {
     let mut removed = 0;

@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::auth::{Principal, RefreshToken};
 use crate::error::Error;
 use crate::model::{DisplayName, Email, Password, SessionId, Timestamp, User, UserId};
-use crate::ports::{PageRequest, Session, StoreError, TaskFilter};
+use crate::ports::{Session, StoreError};
 
 /// A freshly issued token pair.
 #[derive(Debug)]
@@ -250,25 +250,15 @@ pub async fn finish_pending_deletions(app: &App, limit: u32) -> Result<(u64, boo
 pub async fn remove_leftovers(app: &App, user: UserId) -> Result<(), Error> {
     // Sessions first: from here on no refresh token mints access to what remains.
     let sessions = app.stores.sessions.delete_user_sessions(user).await?;
-    let files = delete_all_files(app, user).await?;
-    let tasks = app.stores.tasks.delete_user_tasks(user).await?;
+    // Then the task items: an unexpired access token can still complete a recurring task or
+    // ask for an upload URL, but both writes need the task, so after this no file record or
+    // task can appear, and the files listed next are all there will be. (An upload to a URL
+    // handed out earlier finds no record and is removed by the upload event.)
+    let tasks = app.stores.tasks.delete_user_task_items(user).await?;
+    let files = crate::usecases::files::delete_user_files(app, user).await?;
+    // The rest: notifications, idempotency records, file counters.
+    app.stores.tasks.delete_user_tasks(user).await?;
     app.stores.users.finish_deletion(user).await?;
     tracing::info!(tasks, files, sessions, "account data removed");
     Ok(())
-}
-
-/// Every file of every task of a user, objects first.
-async fn delete_all_files(app: &App, user: UserId) -> Result<u64, Error> {
-    let mut removed = 0;
-    let mut after = None;
-    loop {
-        let page = app.stores.tasks.list_tasks(user, &TaskFilter::default(), PageRequest { limit: 100, after }).await?;
-        for task in &page.items {
-            removed += crate::usecases::files::delete_task_files(app, user, task.id).await?;
-        }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(removed),
-        }
-    }
 }
