@@ -6,7 +6,7 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 use todo_domain::App;
 use todo_domain::app::Stores;
-use todo_domain::auth::Secret;
+use todo_domain::auth::SigningKeys;
 use todo_domain::clock::SystemClock;
 
 use crate::config::{self, ConfigError, Env};
@@ -51,16 +51,16 @@ pub struct EmbeddedApp {
 /// secret is `secret` when given, else the one kept in the data dir (generated on first
 /// use), so tokens survive restarts.
 #[cfg(feature = "embedded")]
-pub fn embedded_app(env: &Env<'_>, data_dir: &std::path::Path, secret: Option<Secret>, base_url: &str) -> anyhow::Result<EmbeddedApp> {
+pub fn embedded_app(env: &Env<'_>, data_dir: &std::path::Path, keys: Option<SigningKeys>, base_url: &str) -> anyhow::Result<EmbeddedApp> {
     use crate::embedded::{EmbeddedStore, LocalBlobs, load_or_create_secret};
     let store = Arc::new(EmbeddedStore::open(data_dir)?);
-    let secret = match secret {
-        Some(secret) => secret,
-        None => load_or_create_secret(data_dir)?,
+    let keys = match keys {
+        Some(keys) => keys,
+        None => SigningKeys::single(load_or_create_secret(data_dir)?),
     };
-    let blobs = LocalBlobs::new(data_dir.join("blobs"), base_url, &secret);
+    let blobs = LocalBlobs::new(data_dir.join("blobs"), base_url, &keys.current().secret);
     let stores = Stores::from_one(&store, Arc::new(blobs.clone()));
-    Ok(EmbeddedApp { app: App::new(stores, Arc::new(SystemClock), config::settings(env, secret)?), blobs })
+    Ok(EmbeddedApp { app: App::new(stores, Arc::new(SystemClock), config::settings(env, keys)?), blobs })
 }
 
 /// What the AWS clients need, read from the environment Lambda (and `sam local invoke`)
@@ -180,22 +180,22 @@ fn https_client(roots: &TrustedRoots) -> SharedHttpClient {
 }
 
 /// An app on DynamoDB and S3, clients built once (no network until the first request).
-pub fn aws_app(env: &Env<'_>, table: &str, bucket: &str, path_style: bool, secret: Secret) -> anyhow::Result<App> {
+pub fn aws_app(env: &Env<'_>, table: &str, bucket: &str, path_style: bool, keys: SigningKeys) -> anyhow::Result<App> {
     let aws = AwsEnv::from_env(env)?;
     let store = Arc::new(DynamoStore::new(crate::dynamodb::client(&aws, None), table));
     let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(&aws, bucket, path_style)));
-    Ok(App::new(stores, Arc::new(SystemClock), config::settings(env, secret)?))
+    Ok(App::new(stores, Arc::new(SystemClock), config::settings(env, keys)?))
 }
 
 /// The app as configured by the process environment (Lambda functions).
 pub fn from_env() -> anyhow::Result<App> {
     let env = Env::process();
-    let secret = config::token_secret(&env)?;
+    let keys = config::token_keys(&env)?;
     match StoreChoice::from_env(&env)? {
         #[cfg(feature = "embedded")]
         StoreChoice::Embedded => {
             let base_url = env.optional("TODO_PUBLIC_URL").unwrap_or_else(|| format!("http://{}", crate::config::DEFAULT_ADDR));
-            Ok(embedded_app(&env, &config::data_dir(&env), secret, &base_url)?.app)
+            Ok(embedded_app(&env, &config::data_dir(&env), keys, &base_url)?.app)
         }
         #[cfg(not(feature = "embedded"))]
         StoreChoice::Embedded => Err(ConfigError {
@@ -205,9 +205,9 @@ pub fn from_env() -> anyhow::Result<App> {
         .into()),
         StoreChoice::Aws { table, bucket, path_style } => {
             // On AWS the secret comes from the template; never generate one there.
-            let secret =
-                secret.ok_or(ConfigError { name: config::TOKEN_SECRET, problem: "is required when TODO_STORE=dynamodb".to_owned() })?;
-            aws_app(&env, &table, &bucket, path_style, secret)
+            let keys =
+                keys.ok_or(ConfigError { name: config::TOKEN_SECRET, problem: "is required when TODO_STORE=dynamodb".to_owned() })?;
+            aws_app(&env, &table, &bucket, path_style, keys)
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use todo_domain::Settings;
 use todo_domain::app::FileLimits;
-use todo_domain::auth::Secret;
+use todo_domain::auth::SigningKeys;
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration variable {name}: {problem}")]
@@ -60,7 +60,9 @@ impl<'a> Env<'a> {
     }
 }
 
-/// `TODO_TOKEN_SECRET`: at least 32 bytes of key material.
+/// `TODO_TOKEN_SECRET`: the signing keys, as a bare secret of at least 32 bytes (one key,
+/// id `k0`) or a key set naming the current key and, during a rotation, the previous one
+/// (`todo_domain::auth::SigningKeys::parse`).
 pub const TOKEN_SECRET: &str = "TODO_TOKEN_SECRET";
 /// `TABLE_NAME`: the DynamoDB table (with `TODO_STORE=dynamodb`).
 pub const TABLE_NAME: &str = "TABLE_NAME";
@@ -72,9 +74,9 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 pub const DATA_DIR: &str = "TODO_DATA_DIR";
 pub const DEFAULT_DATA_DIR: &str = ".todo-data";
 
-pub fn token_secret(env: &Env<'_>) -> Result<Option<Secret>, ConfigError> {
+pub fn token_keys(env: &Env<'_>) -> Result<Option<SigningKeys>, ConfigError> {
     env.optional(TOKEN_SECRET)
-        .map(|raw| Secret::new(raw.into_bytes()).map_err(|problem| ConfigError { name: TOKEN_SECRET, problem }))
+        .map(|raw| SigningKeys::parse(&raw).map_err(|problem| ConfigError { name: TOKEN_SECRET, problem }))
         .transpose()
 }
 
@@ -82,10 +84,10 @@ pub fn data_dir(env: &Env<'_>) -> PathBuf {
     PathBuf::from(env.optional(DATA_DIR).unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned()))
 }
 
-/// The settings shared by every deployment, given the signing secret.
-pub fn settings(env: &Env<'_>, token_secret: Secret) -> Result<Settings, ConfigError> {
+/// The settings shared by every deployment, given the signing keys.
+pub fn settings(env: &Env<'_>, token_keys: SigningKeys) -> Result<Settings, ConfigError> {
     Ok(Settings {
-        token_secret,
+        token_keys,
         token_issuer: env.optional("TODO_TOKEN_ISSUER").unwrap_or_else(|| Settings::DEFAULT_ISSUER.to_owned()),
         token_audience: env.optional("TODO_TOKEN_AUDIENCE").unwrap_or_else(|| Settings::DEFAULT_AUDIENCE.to_owned()),
         access_token_seconds: env.seconds("TODO_ACCESS_TOKEN_SECONDS", Settings::DEFAULT_ACCESS_TOKEN_SECONDS)?,
@@ -126,6 +128,7 @@ pub fn file_limits(env: &Env<'_>) -> Result<FileLimits, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use todo_domain::auth::Secret;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> Env<'static> {
         Env::from_fn(move |name| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned()))
@@ -133,18 +136,28 @@ mod tests {
 
     #[test]
     fn malformed_variables_are_named() {
-        let secret = Secret::new(vec![0; 32]).unwrap();
-        let error = settings(&env(&[("TODO_ACCESS_TOKEN_SECONDS", "soon")]), secret.clone()).unwrap_err();
+        let keys = SigningKeys::single(Secret::new(vec![0; 32]).unwrap());
+        let error = settings(&env(&[("TODO_ACCESS_TOKEN_SECONDS", "soon")]), keys.clone()).unwrap_err();
         assert_eq!(error.name, "TODO_ACCESS_TOKEN_SECONDS");
-        let error = settings(&env(&[("TODO_REFRESH_TOKEN_SECONDS", "-5")]), secret).unwrap_err();
+        let error = settings(&env(&[("TODO_REFRESH_TOKEN_SECONDS", "-5")]), keys).unwrap_err();
         assert_eq!(error.name, "TODO_REFRESH_TOKEN_SECONDS");
-        let error = token_secret(&env(&[(TOKEN_SECRET, "short")])).unwrap_err();
+        let error = token_keys(&env(&[(TOKEN_SECRET, "short")])).unwrap_err();
         assert_eq!(error.name, TOKEN_SECRET);
+        let error = token_keys(&env(&[(TOKEN_SECRET, r#"{"current": {"kid": "k1"}}"#)])).unwrap_err();
+        assert!(error.name == TOKEN_SECRET && error.problem.contains("key set"), "{error:?}");
+        let rotating = format!(
+            r#"{{"current": {{"kid": "k1", "key": "{}"}}, "previous": {{"kid": "k0", "key": "{}"}}}}"#,
+            "n".repeat(40),
+            "o".repeat(40)
+        );
+        let rotating: &'static str = Box::leak(rotating.into_boxed_str());
+        let keys = token_keys(&env(Box::leak(Box::new([(TOKEN_SECRET, rotating)])))).unwrap().unwrap();
+        assert_eq!(keys.all().map(|key| key.id.as_str().to_owned()).collect::<Vec<_>>(), ["k1", "k0"]);
     }
 
     #[test]
     fn defaults_apply_when_unset() {
-        let settings = settings(&env(&[]), Secret::new(vec![0; 32]).unwrap()).unwrap();
+        let settings = settings(&env(&[]), SigningKeys::single(Secret::new(vec![0; 32]).unwrap())).unwrap();
         assert_eq!(settings.access_token_seconds, Settings::DEFAULT_ACCESS_TOKEN_SECONDS);
         assert_eq!(data_dir(&env(&[])), PathBuf::from(DEFAULT_DATA_DIR));
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::auth::{AccessTokens, PasswordHasher, RefreshKey, Secret};
+use crate::auth::{AccessTokens, PasswordHasher, RefreshKey, Secret, SigningKeys};
 use crate::clock::Clock;
 use crate::cursor::CursorCodec;
 use crate::ports::{BlobStore, FileStore, NotificationStore, SessionStore, TaskStore, UserStore};
@@ -11,7 +11,7 @@ use crate::ports::{BlobStore, FileStore, NotificationStore, SessionStore, TaskSt
 /// Settings every deployment shares, parsed once from its environment.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    pub token_secret: Secret,
+    pub token_keys: SigningKeys,
     pub token_issuer: String,
     pub token_audience: String,
     /// Access tokens are short-lived: they are checked without a store lookup.
@@ -69,9 +69,14 @@ impl Settings {
     pub const DEFAULT_IDEMPOTENCY_SECONDS: i64 = 24 * 3600;
     pub const DEFAULT_NOTIFICATION_SECONDS: i64 = 30 * 24 * 3600;
 
+    /// With one signing key (id `k0`).
     pub fn with_secret(token_secret: Secret) -> Self {
+        Self::with_keys(SigningKeys::single(token_secret))
+    }
+
+    pub fn with_keys(token_keys: SigningKeys) -> Self {
         Self {
-            token_secret,
+            token_keys,
             token_issuer: Self::DEFAULT_ISSUER.to_owned(),
             token_audience: Self::DEFAULT_AUDIENCE.to_owned(),
             access_token_seconds: Self::DEFAULT_ACCESS_TOKEN_SECONDS,
@@ -129,9 +134,9 @@ pub struct AppInner {
 impl App {
     pub fn new(stores: Stores, clock: Arc<dyn Clock>, settings: Settings) -> Self {
         let access_tokens =
-            AccessTokens::new(&settings.token_secret, &settings.token_issuer, &settings.token_audience, settings.access_token_seconds);
-        let cursors = CursorCodec::new(&settings.token_secret);
-        let refresh_key = RefreshKey::new(&settings.token_secret);
+            AccessTokens::new(&settings.token_keys, &settings.token_issuer, &settings.token_audience, settings.access_token_seconds);
+        let cursors = CursorCodec::new(&settings.token_keys);
+        let refresh_key = RefreshKey::new(&settings.token_keys);
         Self(Arc::new(AppInner { stores, clock, settings, access_tokens, passwords: PasswordHasher::new(), cursors, refresh_key }))
     }
 }

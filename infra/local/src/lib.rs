@@ -44,7 +44,7 @@ pub async fn serve(env: &Env<'_>) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (TODO_ADDR): {e}", config.addr))?;
     let url = format!("http://{}", listener.local_addr()?);
     // Blob URLs point back at this server, wherever it actually bound.
-    let app = todo_adapters::bootstrap::embedded_app(env, &config.data_dir, config::token_secret(env)?, &url)?;
+    let app = todo_adapters::bootstrap::embedded_app(env, &config.data_dir, config::token_keys(env)?, &url)?;
     tracing::info!(data_dir = %config.data_dir.display(), "To-Do API listening on {url}");
     tracing::info!(
         "try: curl -s -X POST {url}/users -H 'content-type: application/json' -d '{{\"email\":\"ada@example.com\",\"password\":\"correct horse battery\"}}'"
@@ -99,8 +99,7 @@ pub async fn run_job(env: &Env<'_>, name: &str) -> anyhow::Result<()> {
     let job = todo_jobs::Job::named(name)
         .ok_or_else(|| anyhow::anyhow!("no job named {name:?}; jobs: {}", todo_jobs::JOBS.map(|job| job.name).join(", ")))?;
     let config = LocalConfig::from_env(env)?;
-    let app =
-        todo_adapters::bootstrap::embedded_app(env, &config.data_dir, config::token_secret(env)?, &format!("http://{}", config.addr))?;
+    let app = todo_adapters::bootstrap::embedded_app(env, &config.data_dir, config::token_keys(env)?, &format!("http://{}", config.addr))?;
     let outcome = job.run_once(&app.app).await.map_err(|error| anyhow::anyhow!("{name} failed: {error}"))?;
     println!("{outcome}");
     Ok(())

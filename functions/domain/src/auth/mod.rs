@@ -1,10 +1,12 @@
 //! Credentials: password hashing, access tokens, refresh tokens.
 
+mod keys;
 mod passwords;
 mod refresh;
 mod secret;
 mod tokens;
 
+pub use keys::{KeyId, SigningKey, SigningKeys};
 pub use passwords::PasswordHasher;
 pub use refresh::{RefreshKey, RefreshToken};
 pub use secret::Secret;

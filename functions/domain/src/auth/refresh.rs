@@ -35,10 +35,13 @@ impl RefreshToken {
     }
 
     /// Whether this token is genuinely the one `key` issued for its generation of a session
-    /// with `salt` (constant time).
+    /// with `salt`, under the current or (during a rotation) the previous signing key
+    /// (constant time per key).
     pub fn is_genuine(&self, key: &RefreshKey, salt: &str) -> bool {
-        let expected = key.secret(self.user_id, self.session_id, self.generation, salt);
-        expected.as_bytes().ct_eq(self.secret.as_bytes()).into()
+        key.keys.iter().any(|derived| {
+            let expected = RefreshKey::secret_under(derived, self.user_id, self.session_id, self.generation, salt);
+            bool::from(expected.as_bytes().ct_eq(self.secret.as_bytes()))
+        })
     }
 
     /// A fresh random salt for a new session.
@@ -81,19 +84,29 @@ impl RefreshToken {
     }
 }
 
-/// The server key refresh secrets are derived with (itself derived from the signing secret).
+/// The server keys refresh secrets are derived with (each derived from a signing key): new
+/// secrets under the current one, and checks under any that still verifies.
 #[derive(Clone)]
-pub struct RefreshKey(Vec<u8>);
+pub struct RefreshKey {
+    keys: Vec<Vec<u8>>,
+}
 
 impl RefreshKey {
-    pub fn new(secret: &super::Secret) -> Self {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose()).expect("HMAC takes any key length");
-        mac.update(b"todo/refresh-key/v1");
-        Self(mac.finalize().into_bytes().to_vec())
+    pub fn new(keys: &super::SigningKeys) -> Self {
+        let derive = |secret: &super::Secret| {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose()).expect("HMAC takes any key length");
+            mac.update(b"todo/refresh-key/v1");
+            mac.finalize().into_bytes().to_vec()
+        };
+        Self { keys: keys.all().map(|key| derive(&key.secret)).collect() }
     }
 
     fn secret(&self, user_id: UserId, session_id: SessionId, generation: u64, salt: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        Self::secret_under(&self.keys[0], user_id, session_id, generation, salt)
+    }
+
+    fn secret_under(key: &[u8], user_id: UserId, session_id: SessionId, generation: u64, salt: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
         mac.update(format!("{user_id}\0{session_id}\0{generation}\0{salt}").as_bytes());
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
@@ -120,7 +133,7 @@ mod tests {
     use super::*;
 
     fn key() -> RefreshKey {
-        RefreshKey::new(&super::super::Secret::new(vec![3; 32]).unwrap())
+        RefreshKey::new(&crate::auth::SigningKeys::single(super::super::Secret::new(vec![3; 32]).unwrap()))
     }
 
     #[test]
@@ -138,7 +151,7 @@ mod tests {
         let stale = RefreshToken::derive(&key(), user, session, 1, "salt");
         assert!(stale.is_genuine(&key(), "salt"));
         assert!(!stale.is_genuine(&key(), "other salt"));
-        let other_key = RefreshKey::new(&super::super::Secret::new(vec![4; 32]).unwrap());
+        let other_key = RefreshKey::new(&crate::auth::SigningKeys::single(super::super::Secret::new(vec![4; 32]).unwrap()));
         assert!(!RefreshToken::derive(&other_key, user, session, 1, "salt").is_genuine(&key(), "salt"));
         let forged = RefreshToken::parse(&format!("rt1.{user}.{session}.0.{}", "A".repeat(43))).unwrap();
         assert!(!forged.is_genuine(&key(), "salt"));
@@ -158,5 +171,20 @@ mod tests {
         ] {
             assert!(RefreshToken::parse(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn a_refresh_token_from_before_a_rotation_stays_genuine_until_the_old_key_goes() {
+        use crate::auth::{KeyId, Secret, SigningKey, SigningKeys};
+        let signing = |id: &str, byte: u8| SigningKey { id: KeyId::parse(id).unwrap(), secret: Secret::new(vec![byte; 32]).unwrap() };
+        let (user, session) = (UserId::generate(), SessionId::generate());
+        let before = RefreshKey::new(&SigningKeys::single(Secret::new(vec![3; 32]).unwrap()));
+        let old = RefreshToken::derive(&before, user, session, 1, "salt");
+        let during = RefreshKey::new(&SigningKeys::rotating(signing("k1", 5), Some(signing("k0", 3))).unwrap());
+        assert!(old.is_genuine(&during, "salt"));
+        let new = RefreshToken::derive(&during, user, session, 2, "salt");
+        assert_ne!(new.expose(), RefreshToken::derive(&before, user, session, 2, "salt").expose(), "new secrets use the new key");
+        let after = RefreshKey::new(&SigningKeys::rotating(signing("k1", 5), None).unwrap());
+        assert!(!old.is_genuine(&after, "salt") && new.is_genuine(&after, "salt"));
     }
 }

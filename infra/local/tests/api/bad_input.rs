@@ -156,7 +156,7 @@ async fn bad_tokens_are_refused_everywhere() {
     forged_signature.push_str("AAAA");
     let other_server = {
         let secret = todo_domain::auth::Secret::new(vec![9; 32]).unwrap();
-        let tokens = todo_domain::auth::AccessTokens::new(&secret, "todo-api", "todo-api", 900);
+        let tokens = todo_domain::auth::AccessTokens::new(&todo_domain::auth::SigningKeys::single(secret), "todo-api", "todo-api", 900);
         let principal = todo_domain::auth::Principal {
             user_id: todo_domain::model::UserId::parse(&ada.id).unwrap(),
             session_id: todo_domain::model::SessionId::generate(),

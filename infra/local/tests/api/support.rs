@@ -66,16 +66,26 @@ impl TestApp {
     }
 
     fn open(dir: TempDir) -> Self {
+        Self::open_with(dir, None)
+    }
+
+    /// With `keys` as `TODO_TOKEN_SECRET` would give them (else the data dir's own key).
+    fn open_with(dir: TempDir, keys: Option<todo_domain::auth::SigningKeys>) -> Self {
         let embedded =
-            todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None, BASE_URL).expect("app on embedded store");
+            todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), keys, BASE_URL).expect("app on embedded store");
         Self { router: todo_local::router(embedded.clone()), app: embedded.app, blobs: embedded.blobs, dir }
     }
 
     /// Drops the app and opens the same data dir again, as a server restart would.
     pub fn restart(self) -> Self {
+        self.restart_with(None)
+    }
+
+    /// A restart with other signing keys (a key rotation).
+    pub fn restart_with(self, keys: Option<todo_domain::auth::SigningKeys>) -> Self {
         let Self { app, router, dir, blobs } = self;
         drop((app, router, blobs));
-        Self::open(dir)
+        Self::open_with(dir, keys)
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {

@@ -186,6 +186,10 @@ fn functions_run_on_arm64_with_the_table_and_no_secret_literal() {
     assert_eq!(variables["MALLOC_MMAP_THRESHOLD_"], "131072", "password hashing must not grow the heap (docs/bench/README.md)");
     let secret = serde_yaml::to_string(&variables["TODO_TOKEN_SECRET"]).unwrap();
     assert!(secret.contains("{{resolve:secretsmanager:"), "the signing key must come from Secrets Manager, not the template: {secret}");
+    // Rotation re-resolves the secret only if the functions' configuration changes, and a
+    // new version behind the alias only if that change is a literal (SAM hashes a version's
+    // environment before substituting parameters).
+    assert!(variables["TODO_TOKEN_KEY_REVISION"].is_string(), "a literal, not a reference: {:?}", variables["TODO_TOKEN_KEY_REVISION"]);
     let table = &template["Resources"]["Table"]["Properties"];
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
     assert_eq!(table["TimeToLiveSpecification"]["AttributeName"], "ttl", "the adapters write expiry to `ttl`");

@@ -248,3 +248,47 @@ async fn data_and_tokens_survive_a_restart() {
     let refreshed = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": account.refresh_token}))).await;
     assert_eq!(refreshed.status, StatusCode::OK);
 }
+
+/// A key rotation logs nobody out: with the old key as `previous`, tokens and refresh tokens
+/// issued under it keep working and what is issued now names the new key; once the old key
+/// is dropped, only what was issued under the new one works.
+#[tokio::test]
+async fn a_signing_key_rotation_keeps_everyone_logged_in() {
+    use todo_domain::auth::{KeyId, Secret, SigningKey, SigningKeys};
+    let key = |id: &str, byte: u8| SigningKey { id: KeyId::parse(id).unwrap(), secret: Secret::new(vec![byte; 32]).unwrap() };
+    let app = TestApp::spawn().restart_with(Some(SigningKeys::rotating(key("k0", 1), None).unwrap()));
+    let ada = app.sign_up("ada@example.com").await;
+    let ada_first_access = ada.access_token.clone();
+    let list = app.call(Method::POST, "/tasks", Some(&ada.access_token), Some(json!({"title": "before the rotation"}))).await;
+    assert_eq!(list.status, StatusCode::CREATED);
+
+    let app = app.restart_with(Some(SigningKeys::rotating(key("k1", 2), Some(key("k0", 1))).unwrap()));
+    let me = app.call(Method::GET, "/users/me", Some(&ada.access_token), None).await;
+    assert_eq!(me.status, StatusCode::OK, "an access token from before the rotation: {:#}", me.body);
+    let refreshed = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": ada.refresh_token}))).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "a refresh token from before the rotation: {:#}", refreshed.body);
+    let access = refreshed.body["access_token"].as_str().unwrap().to_owned();
+    let refresh = refreshed.body["refresh_token"].as_str().unwrap().to_owned();
+    // The pre-rotation refresh token is now a stale generation: recognised as genuine under
+    // the previous key, so its replay is reuse and revokes the session (a forged token would
+    // merely be refused).
+    let replay = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": ada.refresh_token}))).await;
+    replay.assert_problem(StatusCode::UNAUTHORIZED, None);
+    let revoked = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": refresh}))).await;
+    revoked.assert_problem(StatusCode::UNAUTHORIZED, None);
+    let ada = app.call(Method::POST, "/sessions", None, Some(json!({"email": "ada@example.com", "password": PASSWORD}))).await;
+    assert_eq!(ada.status, StatusCode::OK);
+    let refresh = ada.body["refresh_token"].as_str().unwrap().to_owned();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, access.split('.').next().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["kid"], "k1", "new tokens name the new key");
+
+    let app = app.restart_with(Some(SigningKeys::rotating(key("k1", 2), None).unwrap()));
+    let first_token = app.call(Method::GET, "/users/me", Some(&ada_first_access), None).await;
+    first_token.assert_problem(StatusCode::UNAUTHORIZED, None);
+    assert_eq!(app.call(Method::GET, "/users/me", Some(&access), None).await.status, StatusCode::OK);
+    let again = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": refresh}))).await;
+    assert_eq!(again.status, StatusCode::OK, "{:#}", again.body);
+}
