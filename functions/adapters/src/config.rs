@@ -150,8 +150,7 @@ mod tests {
             "n".repeat(40),
             "o".repeat(40)
         );
-        let rotating: &'static str = Box::leak(rotating.into_boxed_str());
-        let keys = token_keys(&env(Box::leak(Box::new([(TOKEN_SECRET, rotating)])))).unwrap().unwrap();
+        let keys = token_keys(&Env::from_fn(move |name| (name == TOKEN_SECRET).then(|| rotating.clone()))).unwrap().unwrap();
         assert_eq!(keys.all().map(|key| key.id.as_str().to_owned()).collect::<Vec<_>>(), ["k1", "k0"]);
     }
 

@@ -249,11 +249,9 @@ impl TaskStore for DynamoStore {
     /// Keys-only `Query`s of tasks, idempotency records, files and notifications, then
     /// batched deletes.
     async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64> {
-        let tasks = self.partition_keys(owner, TASK_PREFIX).await?;
-        let count = tasks.len() as u64;
         // Tasks first: a reminders run can add a notification only while its task exists
         // (its write is conditional on the task), so notifications are listed after.
-        self.delete_keys(tasks).await?;
+        let count = self.delete_user_task_items(owner).await?;
         let mut keys = self.partition_keys(owner, super::notifications::NOTIFICATION_PREFIX).await?;
         keys.extend(self.partition_keys(owner, IDEMPOTENCY_PREFIX).await?);
         keys.extend(self.partition_keys(owner, super::files::FILE_PREFIX).await?);

@@ -217,30 +217,31 @@ async fn remove(app: &App, file: &FileRecord) -> Result<(), Error> {
 /// Removes every file record of an owner and its object, objects first, across all their
 /// tasks (gone or not), a batch at a time. Returns how many went.
 pub async fn delete_user_files(app: &App, owner: UserId) -> Result<u64, Error> {
-    let mut removed = 0;
-    loop {
-        // Always the first batch: what was removed is no longer in it.
-        let files = app.stores.files.user_files(owner, MAX_PAGE_SIZE).await?;
-        if files.is_empty() {
-            return Ok(removed);
-        }
-        for file in &files {
-            remove(app, file).await?;
-            removed += 1;
-        }
-    }
+    remove_until_none_left(app, || async { app.stores.files.user_files(owner, MAX_PAGE_SIZE).await }).await
 }
 
 /// Removes every file of a task, objects first, a page at a time. Returns how many went.
 pub async fn delete_task_files(app: &App, owner: UserId, task: TaskId) -> Result<u64, Error> {
+    remove_until_none_left(app, || async {
+        Ok(app.stores.files.list_files(owner, task, PageRequest { limit: MAX_PAGE_SIZE, after: None }).await?.items)
+    })
+    .await
+}
+
+/// Removes the files `first_batch` names until it names none. Always the first batch: what
+/// was removed is no longer in it.
+async fn remove_until_none_left<F, Fut>(app: &App, first_batch: F) -> Result<u64, Error>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<FileRecord>, StoreError>>,
+{
     let mut removed = 0;
     loop {
-        // Always the first page: what was removed is no longer in it.
-        let page = app.stores.files.list_files(owner, task, PageRequest { limit: MAX_PAGE_SIZE, after: None }).await?;
-        if page.items.is_empty() {
+        let files = first_batch().await?;
+        if files.is_empty() {
             return Ok(removed);
         }
-        for file in &page.items {
+        for file in &files {
             remove(app, file).await?;
             removed += 1;
         }
