@@ -48,17 +48,7 @@ impl Docker {
 impl Drop for Docker {
     fn drop(&mut self) {
         if let Some(daemon) = &mut self.daemon {
-            // SIGTERM lets dockerd stop its containers and unmount cleanly.
-            let _ = Command::new("kill").arg("-TERM").arg(daemon.id().to_string()).status();
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if matches!(daemon.try_wait(), Ok(Some(_))) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = daemon.kill();
-            let _ = daemon.wait();
+            crate::process::terminate(daemon, Duration::from_secs(20));
         }
     }
 }

@@ -10,6 +10,7 @@ mod bench;
 mod container;
 mod emulator;
 mod lambda_runtime;
+mod process;
 mod python;
 mod sam;
 mod sam_local;

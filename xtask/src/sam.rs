@@ -117,31 +117,25 @@ impl Sam {
     }
 }
 
-/// Every function's logical id in `template.yaml`, in order.
-pub fn function_ids() -> anyhow::Result<Vec<String>> {
+/// Every function in `template.yaml`, in order: its logical id and the binary it runs.
+pub fn functions() -> anyhow::Result<Vec<(String, String)>> {
     let text = std::fs::read_to_string(crate::workspace_root().join("template.yaml"))?;
     let template: serde_yaml::Value = serde_yaml::from_str(&text).context("template.yaml does not parse")?;
     let resources = template["Resources"].as_mapping().context("no Resources")?;
-    let ids: Vec<String> = resources
+    let functions: Vec<(String, String)> = resources
         .iter()
         .filter(|(_, resource)| resource["Type"] == "AWS::Serverless::Function")
-        .filter_map(|(id, _)| id.as_str().map(str::to_owned))
+        .filter_map(|(id, resource)| {
+            Some((id.as_str()?.to_owned(), resource["Metadata"]["BuildProperties"]["Binary"].as_str()?.to_owned()))
+        })
         .collect();
-    if ids.is_empty() {
+    if functions.is_empty() {
         bail!("template.yaml declares no function");
     }
-    Ok(ids)
+    Ok(functions)
 }
 
-/// The logical id of the function that runs `binary`.
-pub fn function_for_binary(binary: &str) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(crate::workspace_root().join("template.yaml"))?;
-    let template: serde_yaml::Value = serde_yaml::from_str(&text)?;
-    template["Resources"]
-        .as_mapping()
-        .context("no Resources")?
-        .iter()
-        .find(|(_, resource)| resource["Metadata"]["BuildProperties"]["Binary"] == binary)
-        .and_then(|(id, _)| id.as_str().map(str::to_owned))
-        .with_context(|| format!("no function runs {binary}"))
+/// Every function's logical id in `template.yaml`, in order.
+pub fn function_ids() -> anyhow::Result<Vec<String>> {
+    Ok(functions()?.into_iter().map(|(id, _)| id).collect())
 }

@@ -159,15 +159,8 @@ impl Local<'_> {
         ensure!(created["file"]["status"] == "pending", "a new file is pending: {created}");
         let file_id = created["file"]["id"].as_str().context("no file id")?.to_owned();
         let url = created["upload"]["url"].as_str().context("no upload url")?;
-        let path = url.strip_prefix(moto).with_context(|| format!("the upload URL {url} is not on the emulator {moto}"))?;
-        let headers: Vec<(String, String)> = created["upload"]["headers"]
-            .as_object()
-            .context("upload headers")?
-            .iter()
-            .map(|(name, value)| (name.clone(), value.as_str().unwrap_or_default().to_owned()))
-            .collect();
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
-        let (status, _) = crate::bench::http(moto, "PUT", path, &headers, bytes)?;
+        ensure!(url.starts_with(moto), "the upload URL {url} is not on the emulator {moto}");
+        let status = crate::bench::put_upload(&created["upload"], bytes)?;
         ensure!(status == 200, "the presigned PUT answered {status}");
 
         let key = format!("users/{user}/tasks/{task_id}/files/{file_id}");
@@ -274,16 +267,7 @@ impl StartApi {
 
 impl Drop for StartApi {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::process::terminate(&mut self.child, Duration::from_secs(30));
     }
 }
 

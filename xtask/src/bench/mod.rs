@@ -184,16 +184,7 @@ impl Drop for Instance {
     /// As Lambda ends an environment: SIGTERM, then SIGKILL if the process lingers (a
     /// profiler wrapping the function, such as callgrind, writes its report on SIGTERM).
     fn drop(&mut self) {
-        let terminated = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().is_ok_and(|status| status.success());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while terminated && Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::process::terminate(&mut self.child, Duration::from_secs(5));
     }
 }
 
@@ -608,6 +599,20 @@ pub fn create_table_and_bucket(endpoint: &str, table: &str, bucket: &str) -> any
     Ok(())
 }
 
+/// PUTs `body` to an upload answer's `{url, headers}` (the API's `upload` object) on a
+/// plain-HTTP emulator, with exactly the headers it names; the answer's status.
+pub fn put_upload(upload: &Value, body: &[u8]) -> anyhow::Result<u16> {
+    let url = upload["url"].as_str().context("upload url")?;
+    let (authority, path) = url.strip_prefix("http://").and_then(|rest| rest.split_once('/')).context("emulator URLs are plain HTTP")?;
+    let headers: Vec<(&str, &str)> = upload["headers"]
+        .as_object()
+        .context("upload headers")?
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str().unwrap_or_default()))
+        .collect();
+    Ok(http(&format!("http://{authority}"), "PUT", &format!("/{path}"), &headers, body)?.0)
+}
+
 /// One HTTP/1.1 exchange (`Connection: close`).
 pub fn http(endpoint: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
     use std::fmt::Write as _;
@@ -663,17 +668,7 @@ impl Fixture {
         let requested = Instance::start(&fixture, "file-upload-url")?.call(&event)?;
         requested["file"]["id"].as_str().context("file id")?.clone_into(&mut fixture.file_id);
         let size = usize::try_from(requested["file"]["size"].as_u64().context("size")?)?;
-        let url = requested["upload"]["url"].as_str().context("upload url")?;
-        let headers: Vec<(String, String)> = requested["upload"]["headers"]
-            .as_object()
-            .context("upload headers")?
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-            .collect();
-        let rest = url.strip_prefix("http://").context("emulator URLs are plain HTTP")?;
-        let (authority, path) = rest.split_once('/').context("a path")?;
-        let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let (status, _) = http(&format!("http://{authority}"), "PUT", &format!("/{path}"), &header_refs, &vec![7u8; size])?;
+        let status = put_upload(&requested["upload"], &vec![7u8; size])?;
         ensure!(status == 200, "uploading the fixture file: {status}");
         let uploaded = scenario::sample("file-uploaded")?
             .replace(scenario::SAMPLE_USER_ID, &fixture.user_id)
@@ -708,19 +703,23 @@ pub fn arm64_sizes(sh: &Shell, options: &Options) -> anyhow::Result<()> {
     add_arm64_target(sh)?;
     let sam = crate::sam::Sam::install(sh, &crate::tools_dir())?;
     let build_seconds = sam.build_for_deploy(sh)?.as_secs_f64();
+    let by_binary: std::collections::HashMap<String, String> =
+        crate::sam::functions()?.into_iter().map(|(id, binary)| (binary, id)).collect();
     let date = today()?;
     let mut markdown = format!(
         "# arm64 artifacts\n\n{date}: SAM CLI {}'s `sam build` (its Rust builder: cargo-lambda {}, zig linker, `--release --arm64`); {build_seconds:.0} s for all {} functions on {}.\n\n| function | bootstrap MiB | zip MiB |\n|---|---|---|\n",
         crate::sam::SAM_CLI,
         crate::lambda_runtime::CARGO_LAMBDA,
-        crate::sam::function_ids()?.len(),
+        by_binary.len(),
         machine_description()
     );
     let mut rows = Vec::new();
     // The floor is the benchmark's own binary, not a function of the template.
     for function in options.functions.iter().filter(|function| *function != FLOOR) {
-        let bootstrap =
-            crate::workspace_root().join(crate::sam::BUILD_DIR).join(crate::sam::function_for_binary(function)?).join("bootstrap");
+        let bootstrap = crate::workspace_root()
+            .join(crate::sam::BUILD_DIR)
+            .join(by_binary.get(function).with_context(|| format!("no function runs {function}"))?)
+            .join("bootstrap");
         let bytes = std::fs::metadata(&bootstrap).with_context(|| format!("no arm64 build of {function}"))?.len();
         let zipped = zipped_size(sh, &bootstrap)?;
         #[allow(clippy::cast_precision_loss)]
