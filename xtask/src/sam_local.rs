@@ -32,6 +32,7 @@ pub const FUNCTIONS: &[&str] = &[
 
 const TABLE: &str = "todo-local";
 const BUCKET: &str = "todo-local-files";
+const SIGNING_KEYS_SECRET: &str = "todo-local-token-keys";
 
 /// Builds `FUNCTIONS` with `sam build` (x86_64, this machine's architecture) and runs them
 /// with `samconfig.toml`'s `local` settings, as the README tells a developer to.
@@ -42,6 +43,8 @@ pub fn run(sh: &Shell, tools_dir: &Path, sam: &Sam) -> anyhow::Result<()> {
     // the host's network). It is this machine's own bridge.
     let moto = Moto::start_on(sh, tools_dir, &docker.bridge_gateway)?;
     crate::bench::create_table_and_bucket(&moto.endpoint, TABLE, BUCKET)?;
+    // The functions read their signing keys from this secret, as on AWS.
+    crate::bench::create_secret(&moto.endpoint, SIGNING_KEYS_SECRET, crate::bench::LOCAL_SIGNING_KEY)?;
     let env_file = tools_dir.join("sam-local-env.json");
     std::fs::write(&env_file, local_env(&moto.endpoint)?.to_string())?;
     let local = Local { sh, sam, env_file: env_file.to_str().context("a UTF-8 tools path")?.to_owned() };
@@ -59,7 +62,12 @@ fn local_env(endpoint: &str) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(crate::workspace_root().join("infra/events/env.json"))?;
     let mut env: Value = serde_json::from_str(&text)?;
     let parameters = env["Parameters"].as_object_mut().context("env.json has Parameters")?;
-    ensure!(parameters["TABLE_NAME"] == TABLE && parameters["BUCKET_NAME"] == BUCKET, "env.json names another table or bucket");
+    ensure!(
+        parameters["TABLE_NAME"] == TABLE
+            && parameters["BUCKET_NAME"] == BUCKET
+            && parameters["TODO_TOKEN_SECRET_ID"] == SIGNING_KEYS_SECRET,
+        "env.json names another table, bucket or secret"
+    );
     parameters.insert("AWS_ENDPOINT_URL".to_owned(), json!(endpoint));
     Ok(env)
 }

@@ -180,22 +180,48 @@ fn https_client(roots: &TrustedRoots) -> SharedHttpClient {
 }
 
 /// An app on DynamoDB and S3, clients built once (no network until the first request).
-pub fn aws_app(env: &Env<'_>, table: &str, bucket: &str, path_style: bool, keys: SigningKeys) -> anyhow::Result<App> {
-    let aws = AwsEnv::from_env(env)?;
-    let store = Arc::new(DynamoStore::new(crate::dynamodb::client(&aws, None), table));
-    let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(&aws, bucket, path_style)));
+pub fn aws_app(env: &Env<'_>, aws: &AwsEnv, table: &str, bucket: &str, path_style: bool, keys: SigningKeys) -> anyhow::Result<App> {
+    let store = Arc::new(DynamoStore::new(crate::dynamodb::client(aws, None), table));
+    let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(aws, bucket, path_style)));
     Ok(App::new(stores, Arc::new(SystemClock), config::settings(env, keys)?))
 }
 
-/// The app as configured by the process environment (Lambda functions).
-pub fn from_env() -> anyhow::Result<App> {
-    let env = Env::process();
-    let keys = config::token_keys(&env)?;
-    match StoreChoice::from_env(&env)? {
+/// Whether a function uses the signing keys: every HTTP function verifies tokens (and
+/// cursors); event functions (jobs, upload events, the purge) never do, so on AWS they are
+/// not given the secret at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUse {
+    Signs,
+    Never,
+}
+
+/// The app as configured by the process environment (Lambda functions). With
+/// `TODO_STORE=dynamodb` the signing keys are `TODO_TOKEN_SECRET`'s or else read from the
+/// secret `TODO_TOKEN_SECRET_ID` names (one Secrets Manager call, the only network call of a
+/// cold start); a function that never uses them gets a random key of its own instead.
+pub async fn from_env(key_use: KeyUse) -> anyhow::Result<App> {
+    app_from(&Env::process(), key_use).await
+}
+
+/// The app as `env` configures it (`from_env`).
+pub async fn app_from(env: &Env<'_>, key_use: KeyUse) -> anyhow::Result<App> {
+    let keys = config::token_keys(env)?;
+    if keys.is_some() && env.optional(config::TOKEN_SECRET_ID).is_some() {
+        return Err(ConfigError {
+            name: config::TOKEN_SECRET_ID,
+            problem: format!(
+                "set either {} (the keys) or {} (the secret holding them), not both",
+                config::TOKEN_SECRET,
+                config::TOKEN_SECRET_ID
+            ),
+        }
+        .into());
+    }
+    match StoreChoice::from_env(env)? {
         #[cfg(feature = "embedded")]
         StoreChoice::Embedded => {
             let base_url = env.optional("TODO_PUBLIC_URL").unwrap_or_else(|| format!("http://{}", crate::config::DEFAULT_ADDR));
-            Ok(embedded_app(&env, &config::data_dir(&env), keys, &base_url)?.app)
+            Ok(embedded_app(env, &config::data_dir(env), keys, &base_url)?.app)
         }
         #[cfg(not(feature = "embedded"))]
         StoreChoice::Embedded => Err(ConfigError {
@@ -204,12 +230,33 @@ pub fn from_env() -> anyhow::Result<App> {
         }
         .into()),
         StoreChoice::Aws { table, bucket, path_style } => {
-            // On AWS the secret comes from the template; never generate one there.
-            let keys =
-                keys.ok_or(ConfigError { name: config::TOKEN_SECRET, problem: "is required when TODO_STORE=dynamodb".to_owned() })?;
-            aws_app(&env, &table, &bucket, path_style, keys)
+            let aws = AwsEnv::from_env(env)?;
+            let keys = match (keys, key_use) {
+                (Some(keys), _) => keys,
+                (None, KeyUse::Never) => unused_keys(),
+                // On AWS the keys come from the template's secret; never generate them there.
+                (None, KeyUse::Signs) => {
+                    let id = env.optional(config::TOKEN_SECRET_ID).ok_or(ConfigError {
+                        name: config::TOKEN_SECRET_ID,
+                        problem: format!("is required when TODO_STORE=dynamodb (or set {})", config::TOKEN_SECRET),
+                    })?;
+                    let text = crate::secrets::secret_string(&aws, &id).await.map_err(|error| ConfigError {
+                        name: config::TOKEN_SECRET_ID,
+                        problem: format!("reading secret {id}: {error:#}"),
+                    })?;
+                    config::parse_keys(config::TOKEN_SECRET_ID, &text)?
+                }
+            };
+            aws_app(env, &aws, &table, &bucket, path_style, keys)
         }
     }
+}
+
+/// A random key for a function that signs and verifies nothing: should one ever sign
+/// something, no other function would accept it.
+fn unused_keys() -> SigningKeys {
+    let bytes: [u8; 32] = rand::random();
+    SigningKeys::single(todo_domain::auth::Secret::new(bytes.to_vec()).expect("32 bytes are a valid key"))
 }
 
 #[cfg(test)]

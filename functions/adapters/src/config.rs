@@ -64,6 +64,9 @@ impl<'a> Env<'a> {
 /// id `k0`) or a key set naming the current key and, during a rotation, the previous one
 /// (`todo_domain::auth::SigningKeys::parse`).
 pub const TOKEN_SECRET: &str = "TODO_TOKEN_SECRET";
+/// `TODO_TOKEN_SECRET_ID`: the Secrets Manager secret (name or ARN) holding what
+/// `TODO_TOKEN_SECRET` would, read at cold start; how functions get their keys on AWS.
+pub const TOKEN_SECRET_ID: &str = "TODO_TOKEN_SECRET_ID";
 /// `TABLE_NAME`: the DynamoDB table (with `TODO_STORE=dynamodb`).
 pub const TABLE_NAME: &str = "TABLE_NAME";
 /// `BUCKET_NAME`: the S3 bucket for file contents (with `TODO_STORE=dynamodb`).
@@ -75,9 +78,12 @@ pub const DATA_DIR: &str = "TODO_DATA_DIR";
 pub const DEFAULT_DATA_DIR: &str = ".todo-data";
 
 pub fn token_keys(env: &Env<'_>) -> Result<Option<SigningKeys>, ConfigError> {
-    env.optional(TOKEN_SECRET)
-        .map(|raw| SigningKeys::parse(&raw).map_err(|problem| ConfigError { name: TOKEN_SECRET, problem }))
-        .transpose()
+    env.optional(TOKEN_SECRET).map(|raw| parse_keys(TOKEN_SECRET, &raw)).transpose()
+}
+
+/// Signing keys from `raw`, the value of (or the secret named by) the variable `name`.
+pub fn parse_keys(name: &'static str, raw: &str) -> Result<SigningKeys, ConfigError> {
+    SigningKeys::parse(raw).map_err(|problem| ConfigError { name, problem })
 }
 
 pub fn data_dir(env: &Env<'_>) -> PathBuf {

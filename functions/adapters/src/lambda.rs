@@ -2,20 +2,22 @@
 
 use todo_domain::http::Operation;
 
+use crate::bootstrap::KeyUse;
+
 /// Serves one operation under the Lambda runtime. Configuration and clients are built
 /// here, once per cold start; a bad configuration fails the cold start with its cause.
 pub async fn serve(operation: &'static Operation) -> Result<(), lambda_http::Error> {
     crate::telemetry::init_lambda();
-    let app = crate::bootstrap::from_env().map_err(|error| {
+    let app = crate::bootstrap::from_env(KeyUse::Signs).await.map_err(|error| {
         tracing::error!(error = format!("{error:#}"), binary = operation.binary, "cold start failed");
         error
     })?;
     lambda_http::run(operation.router(app)).await
 }
 
-/// Serves a function driven by events (S3, schedules) rather than HTTP: `handler` gets the
-/// app built once per cold start and each event; an error fails the invocation, so Lambda
-/// retries it.
+/// Serves a function driven by events (S3, schedules, the table stream) rather than HTTP:
+/// `handler` gets the app built once per cold start and each event; an error fails the
+/// invocation, so Lambda retries it. These functions never see the signing keys.
 pub async fn serve_events<E, R, F, Fut>(handler: F) -> Result<(), lambda_http::Error>
 where
     E: serde::de::DeserializeOwned + Send + 'static,
@@ -24,7 +26,7 @@ where
     Fut: std::future::Future<Output = Result<R, todo_domain::Error>> + Send + 'static,
 {
     crate::telemetry::init_lambda();
-    let app = crate::bootstrap::from_env().map_err(|error| {
+    let app = crate::bootstrap::from_env(KeyUse::Never).await.map_err(|error| {
         tracing::error!(error = format!("{error:#}"), "cold start failed");
         error
     })?;

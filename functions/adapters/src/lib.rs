@@ -6,6 +6,7 @@
 //!   the `App` built from it once per cold start.
 //! - `lambda`: the few lines every Lambda binary's `main` delegates to.
 
+pub mod aws_http;
 pub mod bootstrap;
 pub mod config;
 pub mod dynamodb;
@@ -13,4 +14,5 @@ pub mod dynamodb;
 pub mod embedded;
 pub mod lambda;
 pub mod s3;
+pub mod secrets;
 pub mod telemetry;

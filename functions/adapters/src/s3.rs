@@ -4,7 +4,7 @@
 //! Requests are signed with `aws-sigv4` (the SDK's own signer) and sent by a hyper client,
 //! not by the S3 SDK: four object operations do not need its machinery (its endpoint rules
 //! alone are 320 KB of code), and without it an S3-using function's zip is ~0.8 MB smaller
-//! (docs/bench/README.md). Tests hold every presigned URL byte for byte to the one the S3
+//! (docs/bench/README.md). Signing, the HTTPS client and retries are `aws_http`'s. Tests hold every presigned URL byte for byte to the one the S3
 //! SDK produces for the same request, since moto does not check signatures.
 
 use std::sync::{Arc, OnceLock};
@@ -12,8 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use aws_sigv4::http_request::{
-    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings, UriPathNormalizationMode,
-    sign,
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignatureLocation, SigningSettings, UriPathNormalizationMode,
 };
 use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
@@ -24,38 +23,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use todo_domain::model::Timestamp;
 use todo_domain::ports::{BlobStore, ObjectInfo, ObjectKey, PresignedRequest, StoreError, StoreResult, UploadSpec, content_disposition};
 
+use crate::aws_http::{self, Attempt, dns_suffix};
 use crate::bootstrap::{AwsEnv, TrustedRoots};
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>;
-
-/// Attempts per HEAD or DELETE (both idempotent) on a connection error, a timeout or a 5xx,
-/// each cut off after `ATTEMPT_TIMEOUT`, with `RETRY_BACKOFF << attempt` between them: at
-/// most 3 x 1.5 s + 0.1 s + 0.2 s = 4.8 s per call, inside the shortest function timeout
-/// (10 s). ARCHITECTURE.md ("Time budgets") has every client's numbers.
-pub const ATTEMPTS: u32 = 3;
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
-const RETRY_BACKOFF: Duration = Duration::from_millis(50);
-
-/// The longest one HEAD or DELETE can take, retries included.
-pub fn call_budget() -> Duration {
-    (1..ATTEMPTS).map(|attempt| RETRY_BACKOFF * (1 << attempt)).sum::<Duration>() + ATTEMPT_TIMEOUT * ATTEMPTS
-}
-
-/// The DNS suffix of `region`'s partition, as `${AWS::URLSuffix}` gives it in the template:
-/// S3's host names are not `amazonaws.com` everywhere.
-pub fn dns_suffix(region: &str) -> &'static str {
-    // From the partitions the SDKs' endpoint rules list; every other region is in `aws`
-    // (and `aws-us-gov`), whose suffix is amazonaws.com.
-    const PARTITIONS: &[(&str, &str)] = &[
-        ("cn-", "amazonaws.com.cn"),
-        ("us-isob-", "sc2s.sgov.gov"),
-        ("us-isof-", "csp.hci.ic.gov"),
-        ("us-iso-", "c2s.ic.gov"),
-        ("eu-isoe-", "cloud.adc-e.uk"),
-        ("eusc-", "amazonaws.eu"),
-    ];
-    PARTITIONS.iter().find(|(prefix, _)| region.starts_with(prefix)).map_or("amazonaws.com", |(_, suffix)| suffix)
-}
 
 #[derive(Clone, Debug)]
 pub struct S3Blobs {
@@ -88,15 +59,7 @@ impl S3Blobs {
     }
 
     fn http(&self) -> &HttpsClient {
-        self.http.get_or_init(|| {
-            let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default protocol versions")
-                .with_root_certificates(self.roots.store())
-                .with_no_client_auth();
-            let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
-            Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
-        })
+        self.http.get_or_init(|| aws_http::https_client(&self.roots))
     }
 
     /// `request` signed as S3 expects (single percent-encoding, no path normalisation): in
@@ -116,21 +79,7 @@ impl S3Blobs {
                 SignableBody::Bytes(&[])
             }
         };
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&self.identity)
-            .region(&self.region)
-            .name("s3")
-            .time(at)
-            .settings(settings)
-            .build()
-            .map_err(StoreError::backend)?
-            .into();
-        let uri = request.uri().to_string();
-        let headers = request.headers().iter().map(|(name, value)| (name.as_str(), value.to_str().unwrap_or_default()));
-        let signable = SignableRequest::new(request.method().as_str(), uri, headers, body).map_err(StoreError::backend)?;
-        let (instructions, _signature) = sign(signable, &params).map_err(StoreError::backend)?.into_parts();
-        instructions.apply_to_request_http1x(request);
-        Ok(())
+        aws_http::sign_request(request, &self.identity, &self.region, "s3", at, settings, body).map_err(StoreError::backend)
     }
 
     /// A presigned request for `key`; `x-id` names the operation, as the SDK's URLs do.
@@ -156,34 +105,34 @@ impl S3Blobs {
     /// Sends a signed `method` request for `key`, retrying connection errors, timeouts and
     /// 5xx answers; returns the final answer's status and headers.
     async fn send(&self, method: &Method, key: &ObjectKey) -> StoreResult<(StatusCode, http::HeaderMap)> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut request = Request::builder()
-                .method(method.clone())
-                .uri(format!("{}{}", self.prefix, key.as_str()))
-                .body(Empty::new())
-                .map_err(StoreError::backend)?;
-            self.sign(&mut request, SystemTime::now(), Location::Headers)?;
-            let outcome = tokio::time::timeout(ATTEMPT_TIMEOUT, async {
-                let response = self.http().request(request).await.map_err(StoreError::backend)?;
-                let (parts, body) = response.into_parts();
-                let body = body.collect().await.map_err(StoreError::backend)?.to_bytes();
-                Ok::<_, StoreError>((parts.status, parts.headers, body))
-            })
-            .await
-            .unwrap_or_else(|_| Err(StoreError::backend(anyhow::anyhow!("S3 {method} timed out after {ATTEMPT_TIMEOUT:?}"))));
-            match outcome {
-                Ok((status, headers, _)) if status.is_success() || status == StatusCode::NOT_FOUND => return Ok((status, headers)),
-                Ok((status, _, body)) if !status.is_server_error() || attempt >= ATTEMPTS => {
-                    // S3 explains a failure in an XML body; keep a bounded prefix for the log.
-                    let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
-                    return Err(StoreError::backend(anyhow::anyhow!("S3 {method} {} answered {status}: {text}", key.as_str())));
-                }
-                Err(error) if attempt >= ATTEMPTS => return Err(error),
-                _ => tokio::time::sleep(RETRY_BACKOFF * (1 << attempt)).await,
+        aws_http::with_retries(&format!("S3 {method} {}", key.as_str()), || async {
+            let request = Request::builder().method(method.clone()).uri(format!("{}{}", self.prefix, key.as_str())).body(Empty::new());
+            let mut request = match request {
+                Ok(request) => request,
+                Err(error) => return Attempt::Fail(error.into()),
+            };
+            if let Err(error) = self.sign(&mut request, SystemTime::now(), Location::Headers) {
+                return Attempt::Fail(error.into());
             }
-        }
+            let response = match self.http().request(request).await {
+                Ok(response) => response,
+                Err(error) => return Attempt::Retry(error.into()),
+            };
+            let (parts, body) = response.into_parts();
+            let body = match body.collect().await {
+                Ok(body) => body.to_bytes(),
+                Err(error) => return Attempt::Retry(error.into()),
+            };
+            if parts.status.is_success() || parts.status == StatusCode::NOT_FOUND {
+                return Attempt::Done((parts.status, parts.headers));
+            }
+            // S3 explains a failure in an XML body; keep a bounded prefix for the log.
+            let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
+            let error = anyhow::anyhow!("S3 {method} {} answered {}: {text}", key.as_str(), parts.status);
+            if parts.status.is_server_error() { Attempt::Retry(error) } else { Attempt::Fail(error) }
+        })
+        .await
+        .map_err(StoreError::backend)
     }
 }
 
@@ -357,22 +306,12 @@ mod tests {
 
     #[test]
     fn host_names_follow_the_region_partition() {
-        assert_eq!(dns_suffix("eu-west-1"), "amazonaws.com");
-        assert_eq!(dns_suffix("us-gov-west-1"), "amazonaws.com");
-        assert_eq!(dns_suffix("cn-north-1"), "amazonaws.com.cn");
-        assert_eq!(dns_suffix("us-iso-east-1"), "c2s.ic.gov");
-        assert_eq!(dns_suffix("us-isob-east-1"), "sc2s.sgov.gov");
         let vars = [("AWS_REGION", "cn-northwest-1"), ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret")];
         let china =
             AwsEnv::from_env(&Env::from_fn(move |name| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())))
                 .unwrap();
         let blobs = S3Blobs::new(&china, "todo-files", false);
         assert_eq!(blobs.prefix, "https://todo-files.s3.cn-northwest-1.amazonaws.com.cn/");
-    }
-
-    #[test]
-    fn one_call_with_its_retries_fits_the_shortest_function_timeout() {
-        assert!(call_budget() <= Duration::from_secs(5), "{:?}", call_budget());
     }
 
     #[tokio::test]

@@ -208,6 +208,9 @@ fn answer(invocation: &Invocation) -> anyhow::Result<Value> {
 struct Figures {
     binary: String,
     init: Vec<Duration>,
+    /// Cold starts whose store endpoint (and so the secret's) is HTTPS, as on AWS: HTTP
+    /// functions' init then includes a TLS handshake and the `GetSecretValue` call.
+    init_tls: Vec<Duration>,
     /// The runtime-only floor's init, one cold start beside each of this function's
     /// (alternately before and after): a ratio of neighbours, not of runs minutes apart on
     /// a machine whose load drifts.
@@ -223,14 +226,15 @@ struct Figures {
     zip_bytes: u64,
 }
 
-/// What every function process gets, as Lambda and the template would set it.
+/// What every function process gets, as Lambda and the template would set it: the signing
+/// keys are in the secret `table` (read at cold start, through the relay, like the stores).
 fn function_env(table: &str, endpoint: &str) -> Vec<(String, String)> {
     [
         ("TODO_STORE", "dynamodb"),
         ("TABLE_NAME", table),
         ("BUCKET_NAME", table),
         ("TODO_S3_PATH_STYLE", "true"),
-        ("TODO_TOKEN_SECRET", "bench-only-not-a-secret-0123456789abcdef"),
+        ("TODO_TOKEN_SECRET_ID", table),
         ("AWS_ENDPOINT_URL", endpoint),
         ("AWS_REGION", "us-east-1"),
         ("AWS_ACCESS_KEY_ID", "test"),
@@ -317,6 +321,7 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
         let nonce = format!("{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
         let table = format!("bench-{nonce}");
         create_table_and_bucket(aws_endpoint, &table, &table)?;
+        create_secret(aws_endpoint, &table, LOCAL_SIGNING_KEY)?;
         let mut fixture = Fixture::prepare(bins.clone(), function_env(&table, &proxy.endpoint), nonce)?;
         let mut scenario = scenario::scenario(binary, &mut fixture, invocations)?;
         proxy.take();
@@ -347,7 +352,7 @@ fn measure(
     options: &Options,
 ) -> anyhow::Result<Figures> {
     let binary = scenario.binary.clone();
-    let (mut init, mut floor_init, mut first, mut first_tls) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut init, mut init_tls, mut floor_init, mut first, mut first_tls) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     // Cold starts alternate between plain HTTP and TLS to the store (as on AWS).
     for i in 0..options.cold_starts * 2 {
         let over_tls = i % 2 == 1;
@@ -363,6 +368,7 @@ fn measure(
         let invocation = instance.invoke(&scenario.event(i))?;
         scenario.learn(&answer(&invocation).with_context(|| format!("cold invocation {i} (TLS: {over_tls})"))?);
         if over_tls {
+            init_tls.push(instance.init);
             first_tls.push(invocation.latency);
         } else {
             init.push(instance.init);
@@ -396,6 +402,7 @@ fn measure(
     Ok(Figures {
         binary,
         init,
+        init_tls,
         floor_init,
         first,
         first_tls,
@@ -465,13 +472,13 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
     let machine = machine_description();
     let date = today()?;
     let mut markdown = format!(
-        "# Function benchmark\n\n{date}, {machine}; {} build, x86-64 (the arm64 artifacts' sizes are in arm64.md); {} cold starts and {} warm invocations per function, each beside a cold start of the runtime-only floor, alternately before and after it (init / floor compares the medians of these neighbours); stores: moto's server on loopback over plain HTTP.\n\n",
+        "# Function benchmark\n\n{date}, {machine}; {} build, x86-64 (the arm64 artifacts' sizes are in arm64.md); {} cold starts and {} warm invocations per function, each beside a cold start of the runtime-only floor, alternately before and after it (init / floor compares the medians of these neighbours); stores and the signing keys' secret: moto's server on loopback, over plain HTTP or through a TLS relay (\"TLS\" columns: as on AWS, a cold start then includes a TLS handshake; HTTP functions read the secret during init, event functions never do).\n\n",
         if options.debug { "debug" } else { "release" },
         options.cold_starts,
         options.warm
     );
-    markdown.push_str("| function | init p50 (min-max) ms | init / floor | first call p50 ms (HTTP / TLS) | warm p50 / p99 ms | CPU per warm call ms | peak RSS MiB | AWS calls per call | binary MiB | zip MiB |\n");
-    markdown.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
+    markdown.push_str("| function | init p50 (min-max) ms | init / floor | init p50 ms over TLS | first call p50 ms (HTTP / TLS) | warm p50 / p99 ms | CPU per warm call ms | peak RSS MiB | AWS calls per call | binary MiB | zip MiB |\n");
+    markdown.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
     let mut json_rows = Vec::new();
     for figures in results {
         let init = percentile(&figures.init, 0.5);
@@ -483,11 +490,12 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
             (figures.binary_bytes as f64 / 1_048_576.0, figures.zip_bytes as f64 / 1_048_576.0, figures.peak_rss_kib as f64 / 1024.0);
         let _ = writeln!(
             markdown,
-            "| {} | {:.2} ({:.2}-{:.2}) | {ratio:.2}× | {:.2} / {:.2} | {:.2} / {:.2} | {:.3} | {rss_mib:.1} | {} | {binary_mib:.2} | {zip_mib:.2} |",
+            "| {} | {:.2} ({:.2}-{:.2}) | {ratio:.2}× | {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.3} | {rss_mib:.1} | {} | {binary_mib:.2} | {zip_mib:.2} |",
             figures.binary,
             ms(init),
             ms(*figures.init.iter().min().unwrap_or(&Duration::ZERO)),
             ms(*figures.init.iter().max().unwrap_or(&Duration::ZERO)),
+            ms(percentile(&figures.init_tls, 0.5)),
             ms(percentile(&figures.first, 0.5)),
             ms(percentile(&figures.first_tls, 0.5)),
             ms(percentile(&figures.warm, 0.5)),
@@ -498,6 +506,7 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
         json_rows.push(json!({
             "function": figures.binary,
             "init_ms": figures.init.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+            "init_tls_ms": figures.init_tls.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
             "floor_init_ms": figures.floor_init.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
             "init_over_floor": ratio,
             "first_call_ms": figures.first.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
@@ -596,6 +605,27 @@ pub fn create_table_and_bucket(endpoint: &str, table: &str, bucket: &str) -> any
     ensure!(status == 200, "create table: {status} {}", String::from_utf8_lossy(&body));
     let (status, body) = http(endpoint, "PUT", &format!("/{bucket}"), &[], b"")?;
     ensure!(status == 200, "create bucket: {status} {}", String::from_utf8_lossy(&body));
+    Ok(())
+}
+
+/// The key the benchmark's and `sam local`'s functions read from the emulator's Secrets
+/// Manager (`TODO_TOKEN_SECRET_ID`), as deployed functions read theirs.
+pub const LOCAL_SIGNING_KEY: &str = "local-only-not-a-secret-change-me-000000";
+
+/// A Secrets Manager secret `name` holding `value` on the emulator (a plain call: moto does
+/// not check signatures).
+pub fn create_secret(endpoint: &str, name: &str, value: &str) -> anyhow::Result<()> {
+    let headers = [
+        ("x-amz-target", "secretsmanager.CreateSecret"),
+        ("content-type", "application/x-amz-json-1.1"),
+        (
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0",
+        ),
+    ];
+    let body = json!({"Name": name, "SecretString": value}).to_string();
+    let (status, answer) = http(endpoint, "POST", "/", &headers, body.as_bytes())?;
+    ensure!(status == 200, "create secret {name}: {status} {}", String::from_utf8_lossy(&answer));
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! A relay between the functions and the AWS emulator that counts every request by API
-//! call: DynamoDB by its `X-Amz-Target`, S3 by method. Counting at the wire means the
+//! call: JSON APIs by their `X-Amz-Target` (DynamoDB, Secrets Manager), S3 by method. Counting at the wire means the
 //! release binaries are measured unchanged.
 
 use std::collections::BTreeMap;
@@ -38,7 +38,9 @@ impl CountingProxy {
 
 fn call_name(method: &str, target: Option<&str>) -> String {
     if let Some(target) = target {
-        return format!("dynamodb:{}", target.rsplit('.').next().unwrap_or(target));
+        let (prefix, operation) = target.split_once('.').unwrap_or(("", target));
+        let service = if prefix.starts_with("DynamoDB") { "dynamodb" } else { prefix };
+        return format!("{service}:{operation}");
     }
     let operation = match method {
         "GET" => "GetObject",

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 const SAMPLE_TASK_ID: &str = "01JAAAAAAAAAAAAAAAAAAAAAAA";
-const TOKEN_SECRET: &str = "lambda-runtime-test-secret-0123456789abcdef";
+/// The signing keys the functions read from the emulator's Secrets Manager at cold start
+/// (`TODO_TOKEN_SECRET_ID`, as on AWS): a key set in mid-rotation.
+const SIGNING_KEYS: &str = r#"{"current": {"kid": "k2", "key": "lambda-runtime-test-current-key-0123456789"}, "previous": {"kid": "k1", "key": "lambda-runtime-test-previous-key-012345678"}}"#;
 
 fn required_env(name: &str) -> String {
     std::env::var(name)
@@ -84,7 +86,7 @@ impl Runtime {
                 .env("TABLE_NAME", &self.table)
                 .env("BUCKET_NAME", &self.table)
                 .env("TODO_S3_PATH_STYLE", "true")
-                .env("TODO_TOKEN_SECRET", TOKEN_SECRET)
+                .env("TODO_TOKEN_SECRET_ID", &self.table)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -113,6 +115,7 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
     let cargo_lambda = required_env("TODO_TEST_CARGO_LAMBDA");
     let table = format!("todo-lambda-{}", ulid::Ulid::new().to_string().to_lowercase());
     todo_adapters::dynamodb::create_table(&todo_adapters::dynamodb::emulator_client(&endpoint, None), &table).await.unwrap();
+    aws_json(&endpoint, "secretsmanager", "secretsmanager.CreateSecret", &serde_json::json!({"Name": table, "SecretString": SIGNING_KEYS}));
     let port = free_port();
     let watch = Command::new(&cargo_lambda)
         .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
@@ -253,19 +256,23 @@ fn http(method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> (
     (status, response[split + 4..].to_vec())
 }
 
-/// One SQS call in its JSON protocol (moto reads the service from the credential scope).
-fn sqs(endpoint: &str, action: &str, body: &Value) -> Value {
+/// One call of an AWS JSON protocol (moto reads the service from the credential scope).
+fn aws_json(endpoint: &str, service: &str, target: &str, body: &Value) -> Value {
     let headers = [
-        ("x-amz-target".to_owned(), format!("AmazonSQS.{action}")),
-        ("content-type".to_owned(), "application/x-amz-json-1.0".to_owned()),
+        ("x-amz-target".to_owned(), target.to_owned()),
+        ("content-type".to_owned(), "application/x-amz-json-1.1".to_owned()),
         (
             "authorization".to_owned(),
-            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0".to_owned(),
+            format!("AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"),
         ),
     ];
     let (status, bytes) = http("POST", &format!("{endpoint}/"), &headers, body.to_string().as_bytes());
-    assert_eq!(status, 200, "SQS {action}: {}", String::from_utf8_lossy(&bytes));
+    assert_eq!(status, 200, "{target}: {}", String::from_utf8_lossy(&bytes));
     serde_json::from_slice(&bytes).unwrap()
+}
+
+fn sqs(endpoint: &str, action: &str, body: &Value) -> Value {
+    aws_json(endpoint, "sqs", &format!("AmazonSQS.{action}"), body)
 }
 
 /// Creates the bucket and routes its `ObjectCreated` notifications to a new queue.

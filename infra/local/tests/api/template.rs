@@ -76,7 +76,8 @@ fn functions(template: &Value) -> Vec<Function> {
         .collect()
 }
 
-const READ_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "s3:GetObject"];
+const READ_ACTIONS: &[&str] =
+    &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "s3:GetObject", "secretsmanager:GetSecretValue"];
 
 #[test]
 fn every_operation_is_one_function_with_its_route_and_binary() {
@@ -184,11 +185,21 @@ fn functions_run_on_arm64_with_the_table_and_no_secret_literal() {
     let variables = &globals["Environment"]["Variables"];
     assert_eq!(variables["TODO_STORE"], "dynamodb");
     assert_eq!(variables["MALLOC_MMAP_THRESHOLD_"], "131072", "password hashing must not grow the heap (docs/bench/README.md)");
-    let secret = serde_yaml::to_string(&variables["TODO_TOKEN_SECRET"]).unwrap();
-    assert!(secret.contains("{{resolve:secretsmanager:"), "the signing key must come from Secrets Manager, not the template: {secret}");
-    // Rotation re-resolves the secret only if the functions' configuration changes, and a
-    // new version behind the alias only if that change is a literal (SAM hashes a version's
-    // environment before substituting parameters).
+    // The keys are read from the secret at cold start, never put in a function's configuration.
+    assert_eq!(serde_yaml::to_string(&variables["TODO_TOKEN_SECRET_ID"]).unwrap().trim(), "!Ref TokenSecret");
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    assert!(!text.contains("{{resolve:secretsmanager"), "no secret is resolved into the template");
+    for (id, resource) in template["Resources"].as_mapping().unwrap() {
+        let own = &resource["Properties"]["Environment"]["Variables"];
+        assert!(
+            own.get("TODO_TOKEN_SECRET").is_none() && variables.get("TODO_TOKEN_SECRET").is_none(),
+            "{id:?} holds the keys in its environment"
+        );
+    }
+    // A rotation reaches every warm function only if the functions' configuration changes
+    // (new execution environments read the secret again), and a new version behind the alias
+    // only if that change is a literal (SAM hashes a version's environment before
+    // substituting parameters).
     assert!(variables["TODO_TOKEN_KEY_REVISION"].is_string(), "a literal, not a reference: {:?}", variables["TODO_TOKEN_KEY_REVISION"]);
     let table = &template["Resources"]["Table"]["Properties"];
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
@@ -202,6 +213,33 @@ fn functions_run_on_arm64_with_the_table_and_no_secret_literal() {
     assert_eq!(keys, [("PK", "HASH"), ("SK", "RANGE")]);
     assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
     assert_eq!(table["SSESpecification"]["SSEEnabled"], false, "encrypted with the free AWS-owned key, not a billed KMS key");
+}
+
+/// Every HTTP function verifies tokens, so it may read the signing keys' secret, and only
+/// that secret; functions driven by events use no keys and may not read it.
+#[test]
+fn only_functions_that_verify_tokens_may_read_the_signing_keys() {
+    let template = template();
+    for (id, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let routed =
+            resource["Properties"]["Events"].as_mapping().is_some_and(|events| events.values().any(|event| event["Type"] == "HttpApi"));
+        let grants: Vec<String> = resource["Properties"]["Policies"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .flat_map(|policy| policy["Statement"].as_sequence().unwrap())
+            .filter(|statement| serde_yaml::to_string(&statement["Action"]).unwrap().contains("secretsmanager:"))
+            .map(|statement| {
+                assert_eq!(serde_yaml::to_string(&statement["Action"]).unwrap().trim(), "- secretsmanager:GetSecretValue", "{id:?}");
+                serde_yaml::to_string(&statement["Resource"]).unwrap().trim().to_owned()
+            })
+            .collect();
+        let expected: Vec<String> = if routed { vec!["!Ref TokenSecret".to_owned()] } else { Vec::new() };
+        assert_eq!(grants, expected, "{id:?}");
+    }
 }
 
 #[test]
@@ -360,7 +398,8 @@ fn account_deletion_continues_off_the_request_path() {
     assert_eq!(failure_queue(&event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]), "FailedRunsQueue");
     let functions = functions(&template);
     let delete_me = functions.iter().find(|f| f.binary == "user-me-delete").unwrap();
-    assert!(delete_me.actions.iter().all(|action| action.starts_with("dynamodb:")), "{:?}", delete_me.actions);
+    // The objects go in the purge, not on the request path.
+    assert!(!delete_me.actions.iter().any(|action| action.starts_with("s3:")), "{:?}", delete_me.actions);
     let purge = functions.iter().find(|f| f.binary == "account-purge").unwrap();
     assert!(purge.actions.contains("s3:DeleteObject") && !purge.actions.iter().any(|a| a.ends_with(":Scan")), "{:?}", purge.actions);
 }
