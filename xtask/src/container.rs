@@ -79,7 +79,7 @@ fn engine_answers(sh: &Shell) -> bool {
 }
 
 /// Installs Debian `packages` (as root, as on these machines) unless `probe` is on PATH.
-fn install_debian_packages(sh: &Shell, packages: &[&str], probe: &str) -> anyhow::Result<()> {
+pub fn install_debian_packages(sh: &Shell, packages: &[&str], probe: &str) -> anyhow::Result<()> {
     if cmd!(sh, "which {probe}").quiet().ignore_stdout().ignore_stderr().run().is_ok() {
         return Ok(());
     }

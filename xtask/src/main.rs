@@ -5,6 +5,7 @@
 //! - `bench`: every function binary measured as Lambda runs it (see `bench`).
 //! - `sam-local`: the `sam build` + `sam local invoke` / `start-api` part of `test` alone.
 //! - `sam-build`: SAM CLI's own `sam build` of every function, as for `sam deploy` (arm64).
+//! - `web`: the web app's browser tests alone (Chromium, against the local server).
 
 mod bench;
 mod container;
@@ -15,6 +16,7 @@ mod python;
 mod sam;
 mod sam_local;
 mod template;
+mod web;
 
 use anyhow::{Context as _, bail};
 use xshell::{Shell, cmd};
@@ -54,13 +56,17 @@ fn main() -> anyhow::Result<()> {
             bench::add_arm64_target(&sh)?;
             sam.build_for_deploy(&sh).map(drop)
         }
+        Some("web") => {
+            cmd!(sh, "cargo build -p todo-local").run().context("build failed")?;
+            web::browser_tests(&sh, &tools_dir())
+        }
         Some("ci") => {
             lint(&sh)?;
             test(&sh, &[])
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] | sam-local | sam-build>"
+                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] | sam-local | sam-build | web>"
             );
             bail!("unknown or missing command")
         }
@@ -98,6 +104,8 @@ fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
         cmd!(sh, "cargo test --workspace --all-targets --no-fail-fast {filters...}").run().context("tests failed")?;
     }
     if filters.is_empty() {
+        // The web app in a real browser, against the local server.
+        web::browser_tests(sh, &tools_dir())?;
         // The benchmark's harness, smoke-sized (one function, a few calls, debug build), so
         // it cannot rot; its figures are not asserted.
         bench::run(sh, &bench::Options::smoke(), &moto.endpoint).context("the benchmark smoke run failed")?;
@@ -113,5 +121,5 @@ fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
 fn lint(sh: &Shell) -> anyhow::Result<()> {
     cmd!(sh, "cargo fmt --all -- --check").run().context("run `cargo fmt --all`")?;
     cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run().context("clippy found problems")?;
-    Ok(())
+    web::type_check(sh, &tools_dir())
 }

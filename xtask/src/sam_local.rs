@@ -28,6 +28,7 @@ pub const FUNCTIONS: &[&str] = &[
     "FileGetFunction",
     "NotificationListFunction",
     "RemindersFunction",
+    "WebFunction",
 ];
 
 const TABLE: &str = "todo-local";
@@ -196,7 +197,7 @@ impl Local<'_> {
     }
 
     /// `sam local start-api` serving the built functions' routes; a sign-up, a task created
-    /// and read back, and another user's view of it, over HTTP.
+    /// and read back, and another user's view of it, over HTTP; the web app's page and script.
     fn start_api_smoke(&self) -> anyhow::Result<()> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port().to_string();
         let log = crate::target_dir().join("xtask-tools/sam-start-api.log");
@@ -247,6 +248,20 @@ impl Local<'_> {
         ensure!(status == 200 && got["title"] == "Served by start-api", "GET {path} answered {status}: {got}");
         let (status, _) = send("GET", &path, &[("authorization", tokens[1].as_str())], &Value::Null)?;
         ensure!(status == 404, "another user's task answered {status}, not 404");
+        // The web app through the gateway emulation: the page, and a brotli asset it names
+        // (binary bodies cross Lambda base64-encoded).
+        let (status, page) = crate::bench::http(&base, "GET", "/", &[("accept-encoding", "identity")], &[])?;
+        let page = String::from_utf8_lossy(&page);
+        ensure!(status == 200 && page.contains("/assets/"), "GET / answered {status}: {page}");
+        let script = page.split("src=\"").nth(1).and_then(|rest| rest.split('"').next()).context("the page names its script")?;
+        let (status, bytes) = crate::bench::http(&base, "GET", script, &[("accept-encoding", "br")], &[])?;
+        ensure!(status == 200 && !bytes.is_empty() && !bytes.starts_with(b"//"), "GET {script} (brotli) answered {status}");
+        let (status, bytes) = crate::bench::http(&base, "GET", script, &[], &[])?;
+        ensure!(
+            status == 200 && bytes.starts_with(b"// @ts-check"),
+            "GET {script} answered {status}: {}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(80)])
+        );
         drop(server);
         Ok(())
     }

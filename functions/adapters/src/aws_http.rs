@@ -27,12 +27,22 @@ pub fn call_budget() -> Duration {
 }
 
 /// What one attempt came to.
-#[derive(Debug)]
 pub enum Attempt<T> {
     Done(T),
     /// Worth another attempt (a 5xx, throttling, a dropped connection).
     Retry(anyhow::Error),
     Fail(anyhow::Error),
+}
+
+/// Never shows a value: it may be a secret.
+impl<T> std::fmt::Debug for Attempt<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Done(_) => f.write_str("Done(..)"),
+            Self::Retry(error) => write!(f, "Retry({error:#})"),
+            Self::Fail(error) => write!(f, "Fail({error:#})"),
+        }
+    }
 }
 
 /// Runs `attempt` until it is done or fails for good, at most `ATTEMPTS` times, each cut
@@ -51,7 +61,8 @@ where
         match outcome {
             Attempt::Done(value) => return Ok(value),
             Attempt::Fail(error) => return Err(error),
-            Attempt::Retry(error) if made >= ATTEMPTS => return Err(error.context(format!("{what} failed {made} times"))),
+            // The cause in the message itself: callers print errors with `{}`.
+            Attempt::Retry(error) if made >= ATTEMPTS => return Err(anyhow::anyhow!("{what} failed {made} times: {error:#}")),
             Attempt::Retry(_) => tokio::time::sleep(RETRY_BACKOFF * (1 << made)).await,
         }
     }
@@ -142,7 +153,7 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(calls, ATTEMPTS);
-        assert!(format!("{error:#}").contains("probe failed 3 times"), "{error:#}");
+        assert_eq!(error.to_string(), "probe failed 3 times: 5xx", "the cause shows however the error is printed");
         let mut calls = 0;
         with_retries("probe", || {
             calls += 1;

@@ -244,7 +244,10 @@ pub async fn app_from(env: &Env<'_>, key_use: KeyUse) -> anyhow::Result<App> {
                         name: config::TOKEN_SECRET_ID,
                         problem: format!("reading secret {id}: {error:#}"),
                     })?;
-                    config::parse_keys(config::TOKEN_SECRET_ID, &text)?
+                    SigningKeys::parse(&text).map_err(|problem| ConfigError {
+                        name: config::TOKEN_SECRET_ID,
+                        problem: format!("the secret {id} does not hold signing keys: it {problem}"),
+                    })?
                 }
             };
             aws_app(env, &aws, &table, &bucket, path_style, keys)

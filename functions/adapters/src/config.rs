@@ -78,12 +78,9 @@ pub const DATA_DIR: &str = "TODO_DATA_DIR";
 pub const DEFAULT_DATA_DIR: &str = ".todo-data";
 
 pub fn token_keys(env: &Env<'_>) -> Result<Option<SigningKeys>, ConfigError> {
-    env.optional(TOKEN_SECRET).map(|raw| parse_keys(TOKEN_SECRET, &raw)).transpose()
-}
-
-/// Signing keys from `raw`, the value of (or the secret named by) the variable `name`.
-pub fn parse_keys(name: &'static str, raw: &str) -> Result<SigningKeys, ConfigError> {
-    SigningKeys::parse(raw).map_err(|problem| ConfigError { name, problem })
+    env.optional(TOKEN_SECRET)
+        .map(|raw| SigningKeys::parse(&raw).map_err(|problem| ConfigError { name: TOKEN_SECRET, problem }))
+        .transpose()
 }
 
 pub fn data_dir(env: &Env<'_>) -> PathBuf {

@@ -43,12 +43,7 @@ pub struct S3Blobs {
 
 impl S3Blobs {
     pub fn new(aws: &AwsEnv, bucket: &str, path_style: bool) -> Self {
-        let endpoint = aws.endpoint.clone().unwrap_or_else(|| format!("https://s3.{}.{}", aws.region, dns_suffix(&aws.region)));
-        let endpoint = endpoint.trim_end_matches('/');
-        let prefix = match endpoint.split_once("://") {
-            Some((scheme, host)) if !path_style => format!("{scheme}://{bucket}.{host}/"),
-            _ => format!("{endpoint}/{bucket}/"),
-        };
+        let prefix = bucket_prefix(&aws.region, aws.endpoint.as_deref(), bucket, path_style);
         Self {
             http: Arc::new(OnceLock::new()),
             roots: aws.roots.clone(),
@@ -134,6 +129,25 @@ impl S3Blobs {
         .await
         .map_err(StoreError::backend)
     }
+}
+
+/// Everything before an object's key: `https://<bucket>.s3.<region>.<partition suffix>/`, or
+/// with `endpoint` (an emulator) `<endpoint>/<bucket>/` for path-style addressing.
+fn bucket_prefix(region: &str, endpoint: Option<&str>, bucket: &str, path_style: bool) -> String {
+    let endpoint = endpoint.map_or_else(|| format!("https://s3.{region}.{}", dns_suffix(region)), str::to_owned);
+    let endpoint = endpoint.trim_end_matches('/');
+    match endpoint.split_once("://") {
+        Some((scheme, host)) if !path_style => format!("{scheme}://{bucket}.{host}/"),
+        _ => format!("{endpoint}/{bucket}/"),
+    }
+}
+
+/// The origin (`scheme://host[:port]`) of the bucket's presigned URLs: what a browser uploads
+/// to and downloads from, for the web app's Content-Security-Policy.
+pub fn bucket_origin(region: &str, endpoint: Option<&str>, bucket: &str, path_style: bool) -> String {
+    let prefix = bucket_prefix(region, endpoint, bucket, path_style);
+    let (scheme, rest) = prefix.split_once("://").unwrap_or(("https", &prefix));
+    format!("{scheme}://{}", rest.split('/').next().unwrap_or_default())
 }
 
 /// An S3 SDK client on `aws`, for tests (feature `s3-sdk`): they make buckets with it, and
@@ -312,6 +326,8 @@ mod tests {
                 .unwrap();
         let blobs = S3Blobs::new(&china, "todo-files", false);
         assert_eq!(blobs.prefix, "https://todo-files.s3.cn-northwest-1.amazonaws.com.cn/");
+        assert_eq!(bucket_origin("cn-northwest-1", None, "todo-files", false), "https://todo-files.s3.cn-northwest-1.amazonaws.com.cn");
+        assert_eq!(bucket_origin("us-east-1", Some("http://127.0.0.1:5000/"), "b", true), "http://127.0.0.1:5000");
     }
 
     #[tokio::test]

@@ -47,7 +47,8 @@ pub fn get_secret_value_request(aws: &AwsEnv, secret_id: &str, at: SystemTime) -
 /// is (`aws_http::with_retries`); a refusal (no such secret, access denied) is not retried.
 pub async fn secret_string(aws: &AwsEnv, secret_id: &str) -> anyhow::Result<String> {
     let http = aws_http::https_client::<Full<Bytes>>(&aws.roots);
-    aws_http::with_retries(&format!("Secrets Manager GetSecretValue {secret_id}"), || async {
+    // The caller names the secret in its error.
+    aws_http::with_retries("Secrets Manager GetSecretValue", || async {
         let request = match get_secret_value_request(aws, secret_id, SystemTime::now()) {
             Ok(request) => request,
             Err(error) => return Attempt::Fail(error),

@@ -15,9 +15,11 @@ pub fn operations() -> impl Iterator<Item = &'static Operation> {
     todo_users::OPERATIONS.into_iter().chain(todo_tasks::OPERATIONS).chain(todo_files::OPERATIONS).chain(todo_notifications::OPERATIONS)
 }
 
-/// The whole API as one router, plus the local blob URLs.
+/// The whole API as one router, plus the local blob URLs and the web app (`GET /`).
 pub fn router(embedded: EmbeddedApp) -> axum::Router {
-    todo_domain::http::router(operations(), embedded.app.clone()).merge(blobs::routes(embedded.blobs, embedded.app))
+    todo_domain::http::router(operations(), embedded.app.clone())
+        .merge(blobs::routes(embedded.blobs, embedded.app))
+        .merge(todo_web::router(&todo_web::WebConfig::default()))
 }
 
 /// The local server's configuration, from `TODO_ADDR`, `TODO_DATA_DIR` and
@@ -45,7 +47,7 @@ pub async fn serve(env: &Env<'_>) -> anyhow::Result<()> {
     let url = format!("http://{}", listener.local_addr()?);
     // Blob URLs point back at this server, wherever it actually bound.
     let app = todo_adapters::bootstrap::embedded_app(env, &config.data_dir, config::token_keys(env)?, &url)?;
-    tracing::info!(data_dir = %config.data_dir.display(), "To-Do API listening on {url}");
+    tracing::info!(data_dir = %config.data_dir.display(), "To-Do API listening on {url} (the web app: {url}/)");
     tracing::info!(
         "try: curl -s -X POST {url}/users -H 'content-type: application/json' -d '{{\"email\":\"ada@example.com\",\"password\":\"correct horse battery\"}}'"
     );

@@ -49,6 +49,7 @@ pub const FUNCTIONS: &[&str] = &[
     "housekeeping",
     "user-me-delete",
     "account-purge",
+    "web",
 ];
 
 /// The packages holding the function binaries (built together, without the local server,
@@ -66,7 +67,7 @@ fn today() -> anyhow::Result<String> {
 /// The runtime-only binary every function's init is compared with.
 const FLOOR: &str = "runtime-floor";
 
-const PACKAGES: &[&str] = &["runtime-floor", "todo-users", "todo-tasks", "todo-files", "todo-notifications", "todo-jobs"];
+const PACKAGES: &[&str] = &["runtime-floor", "todo-users", "todo-tasks", "todo-files", "todo-notifications", "todo-jobs", "todo-web"];
 
 pub struct Options {
     pub functions: Vec<String>,

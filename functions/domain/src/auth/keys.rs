@@ -13,7 +13,12 @@ pub struct KeyId(String);
 impl KeyId {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let valid = !raw.is_empty() && raw.len() <= 32 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if valid { Ok(Self(raw.to_owned())) } else { Err(format!("key id {raw:?} must be 1 to 32 of A-Z a-z 0-9 _ -")) }
+        // The text is not echoed: a key put where its id belongs would end up in the logs.
+        if valid {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(format!("a key id ({} characters) must be 1 to 32 of A-Z a-z 0-9 _ -", raw.chars().count()))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -70,7 +75,16 @@ impl SigningKeys {
         if !text.trim_start().starts_with('{') {
             return Secret::new(text.as_bytes().to_vec()).map(Self::single);
         }
-        let json: KeysJson = serde_json::from_str(text).map_err(|e| format!("is not a key set ({e})"))?;
+        // serde's messages quote the values they refuse, and these values are keys: say only
+        // what kind of error, and where.
+        let json: KeysJson = serde_json::from_str(text).map_err(|e| {
+            format!(
+                "is not a key set {{\"current\": {{\"kid\", \"key\"}}, \"previous\"?: ...}} ({:?} error at line {}, column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            )
+        })?;
         let key = |json: KeyJson| -> Result<SigningKey, String> {
             let id = KeyId::parse(&json.kid)?;
             let secret = Secret::new(json.key.into_bytes()).map_err(|problem| format!("key {}: {problem}", id.as_str()))?;
@@ -126,6 +140,19 @@ mod tests {
         ] {
             let error = SigningKeys::parse(&text).unwrap_err();
             assert!(error.contains(reason), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn errors_never_echo_what_might_be_a_key() {
+        let key = "k".repeat(40);
+        for text in [
+            format!(r#"{{"current": {{"kid": "{key}", "key": "k1"}}}}"#),
+            format!(r#"{{"current": {{"kid": "k1", "key": "{key}"}}, "previous": "{key}"}}"#),
+            format!(r#"{{"current": {{"kid": "k1", "key": 1234567890123456789}}, "extra": "{key}"}}"#),
+        ] {
+            let error = SigningKeys::parse(&text).unwrap_err();
+            assert!(!error.contains(&key) && !error.contains("1234567890"), "{error}");
         }
     }
 }

@@ -258,9 +258,11 @@ fn http(method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> (
 
 /// One call of an AWS JSON protocol (moto reads the service from the credential scope).
 fn aws_json(endpoint: &str, service: &str, target: &str, body: &Value) -> Value {
+    // SQS speaks AWS JSON 1.0, Secrets Manager 1.1.
+    let version = if service == "sqs" { "1.0" } else { "1.1" };
     let headers = [
         ("x-amz-target".to_owned(), target.to_owned()),
-        ("content-type".to_owned(), "application/x-amz-json-1.1".to_owned()),
+        ("content-type".to_owned(), format!("application/x-amz-json-{version}")),
         (
             "authorization".to_owned(),
             format!("AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"),

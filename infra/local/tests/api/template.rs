@@ -76,6 +76,9 @@ fn functions(template: &Value) -> Vec<Function> {
         .collect()
 }
 
+/// The frontend service's binary: routes that are not API operations.
+const WEB: &str = "web";
+
 const READ_ACTIONS: &[&str] =
     &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "s3:GetObject", "secretsmanager:GetSecretValue"];
 
@@ -91,8 +94,15 @@ fn every_operation_is_one_function_with_its_route_and_binary() {
         let expected = BTreeSet::from([(operation.method.to_string(), operation.path.to_owned())]);
         assert_eq!(function.routes, expected, "{}", function.logical_id);
     }
-    let api_functions: Vec<&Function> = functions.iter().filter(|f| !f.routes.is_empty()).collect();
+    let api_functions: Vec<&Function> = functions.iter().filter(|f| !f.routes.is_empty() && f.binary != WEB).collect();
     assert_eq!(api_functions.len(), operations.len(), "every routed function is a served operation");
+    // The web app: its page and assets, as the local server mounts them (`{*path}` is API
+    // Gateway's `{proxy+}`).
+    let web = by_binary.get(WEB).expect("a web function");
+    let expected: BTreeSet<(String, String)> =
+        todo_web::ROUTES.iter().map(|path| ("GET".to_owned(), path.replace("{*path}", "{proxy+}"))).collect();
+    assert_eq!(web.routes, expected);
+    assert!(web.actions.is_empty(), "the web function needs no AWS access: {:?}", web.actions);
     for function in &functions {
         assert!(
             binary_service(&function.binary).is_some(),
@@ -105,7 +115,7 @@ fn every_operation_is_one_function_with_its_route_and_binary() {
 
 /// The service crate (`functions/<service>`) that holds the binary `name`.
 fn binary_service(name: &str) -> Option<&'static str> {
-    ["users", "tasks", "files", "notifications", "jobs"]
+    ["users", "tasks", "files", "notifications", "jobs", "web"]
         .into_iter()
         .find(|service| root().join(format!("functions/{service}/src/bin/{name}.rs")).exists())
 }
@@ -224,8 +234,10 @@ fn only_functions_that_verify_tokens_may_read_the_signing_keys() {
         if resource["Type"] != "AWS::Serverless::Function" {
             continue;
         }
+        // The web function serves the app's files: no tokens, no keys.
         let routed =
-            resource["Properties"]["Events"].as_mapping().is_some_and(|events| events.values().any(|event| event["Type"] == "HttpApi"));
+            resource["Properties"]["Events"].as_mapping().is_some_and(|events| events.values().any(|event| event["Type"] == "HttpApi"))
+                && resource["Metadata"]["BuildProperties"]["Binary"] != WEB;
         let grants: Vec<String> = resource["Properties"]["Policies"]
             .as_sequence()
             .unwrap()
@@ -461,7 +473,7 @@ fn every_function_is_in_its_service_alarms() {
     let globals = &template["Globals"]["Function"];
     assert_eq!(globals["AutoPublishAlias"], "live");
     let rollback = serde_yaml::to_string(&globals["DeploymentPreference"]["Alarms"]).unwrap();
-    for service in ["Users", "Tasks", "Files", "Notifications", "Jobs"] {
+    for service in ["Users", "Tasks", "Files", "Notifications", "Jobs", "Web"] {
         assert!(rollback.contains(&format!("{service}ErrorsAlarm")), "a failing {service} deployment rolls back: {rollback}");
     }
     for (id, resource) in resources.iter().filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm") {

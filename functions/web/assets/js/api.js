@@ -1,0 +1,198 @@
+// @ts-check
+/**
+ * The API client: JSON over fetch, the bearer token, one transparent refresh on a 401, and
+ * problem+json answers turned into `ApiError`s that name their fields.
+ */
+
+/**
+ * @typedef {import('./session.js').Session} Session
+ * @typedef {import('./session.js').User} User
+ * @typedef {{ field: string, message: string }} FieldError
+ * @typedef {{ type?: string, title?: string, status: number, detail?: string, errors?: FieldError[] }} Problem
+ * @typedef {{ body?: unknown, headers?: Record<string, string>, auth?: boolean }} RequestOptions
+ * @typedef {{ status: number, body: any, headers: Headers }} Answer
+ */
+
+export class ApiError extends Error {
+  /** @param {Problem} problem */
+  constructor(problem) {
+    super(problem.detail || problem.title || `The request failed (${problem.status}).`);
+    this.name = 'ApiError';
+    this.problem = problem;
+  }
+
+  get status() {
+    return this.problem.status;
+  }
+
+  /** @returns {FieldError[]} */
+  get fieldErrors() {
+    return Array.isArray(this.problem.errors) ? this.problem.errors : [];
+  }
+}
+
+/** The server could not be reached: nothing was changed, and the caller keeps what was typed. */
+export class NetworkError extends Error {
+  constructor() {
+    super('The server cannot be reached. Check the connection and try again.');
+    this.name = 'NetworkError';
+  }
+}
+
+/** The session ended (refresh refused): the app goes back to the log-in screen. */
+export class SignedOut extends Error {
+  constructor() {
+    super('Your session has ended. Please log in again.');
+    this.name = 'SignedOut';
+  }
+}
+
+export class Api {
+  /**
+   * @param {Session} session
+   * @param {() => void} onSignedOut called once the session is over
+   */
+  constructor(session, onSignedOut) {
+    this.session = session;
+    /** @private */
+    this.onSignedOut = onSignedOut;
+    /** @private @type {Promise<boolean> | null} */
+    this.refreshing = null;
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {RequestOptions} [options]
+   * @returns {Promise<Answer>}
+   */
+  async request(method, path, options = {}) {
+    const auth = options.auth ?? true;
+    let response = await this.send(method, path, options, auth);
+    if (response.status === 401 && auth) {
+      if (await this.refresh()) response = await this.send(method, path, options, auth);
+      if (response.status === 401) {
+        this.session.clear();
+        this.onSignedOut();
+        throw new SignedOut();
+      }
+    }
+    const body = response.status === 204 ? null : await readBody(response);
+    if (!response.ok) throw new ApiError(body && typeof body === 'object' ? body : { status: response.status });
+    return { status: response.status, body, headers: response.headers };
+  }
+
+  /**
+   * @private
+   * @param {string} method
+   * @param {string} path
+   * @param {RequestOptions} options
+   * @param {boolean} auth
+   */
+  async send(method, path, options, auth) {
+    /** @type {Record<string, string>} */
+    const headers = { accept: 'application/json', ...options.headers };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const session = this.session.get();
+    if (auth && session) headers.authorization = `Bearer ${session.access_token}`;
+    try {
+      return await fetch(path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+    } catch {
+      throw new NetworkError();
+    }
+  }
+
+  /**
+   * Rotates the refresh token once for every request that got a 401 meanwhile: two
+   * rotations of one token would look like reuse and end the session.
+   * @private
+   * @returns {Promise<boolean>}
+   */
+  refresh() {
+    this.refreshing ??= this.rotate().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  /** @private */
+  async rotate() {
+    const session = this.session.get();
+    if (!session) return false;
+    /** @type {Response} */
+    let response;
+    try {
+      response = await fetch('/sessions/refresh', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ refresh_token: session.refresh_token }),
+      });
+    } catch {
+      throw new NetworkError();
+    }
+    if (!response.ok) return false;
+    const tokens = await response.json();
+    this.session.set({ ...session, access_token: tokens.access_token, refresh_token: tokens.refresh_token });
+    return true;
+  }
+
+  /**
+   * @param {string} email
+   * @param {string} password
+   * @param {string} name
+   */
+  async signUp(email, password, name) {
+    const answer = await this.request('POST', '/users', { auth: false, body: name ? { email, password, name } : { email, password } });
+    this.startSession(answer.body);
+  }
+
+  /**
+   * @param {string} email
+   * @param {string} password
+   */
+  async logIn(email, password) {
+    const answer = await this.request('POST', '/sessions', { auth: false, body: { email, password } });
+    this.startSession(answer.body);
+  }
+
+  /**
+   * Deletes the account once the password is confirmed (by logging in with it).
+   * @param {string} password
+   */
+  async deleteAccount(password) {
+    const email = this.session.get()?.user.email ?? '';
+    await this.logIn(email, password);
+    await this.request('DELETE', '/users/me');
+    this.session.clear();
+  }
+
+  /** Ends the session here whatever the server says (it may be unreachable). */
+  async logOut() {
+    try {
+      await this.request('DELETE', '/sessions/current');
+    } catch {
+      // The refresh token is forgotten below; the server's copy expires on its own.
+    } finally {
+      this.session.clear();
+    }
+  }
+
+  /**
+   * @private
+   * @param {{ user: User, access_token: string, refresh_token: string }} tokens
+   */
+  startSession(tokens) {
+    this.session.set({ access_token: tokens.access_token, refresh_token: tokens.refresh_token, user: tokens.user });
+  }
+}
+
+/** @param {Response} response */
+async function readBody(response) {
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { status: response.status, detail: text.slice(0, 200) };
+  }
+}

@@ -1,0 +1,120 @@
+// @ts-check
+/**
+ * The app: signed out, the log-in and sign-up screens; signed in, the task list (`#/`,
+ * `#/active`, `#/completed`), a task's detail (`#/tasks/<id>`) and settings (`#/settings`),
+ * with the notification bell in the header.
+ */
+
+import { Api, ApiError, SignedOut } from './api.js';
+import { authScreen } from './auth.js';
+import { TaskDetail } from './detail.js';
+import { find } from './dom.js';
+import { FileStore } from './files.js';
+import { Bell } from './notifications.js';
+import { Session } from './session.js';
+import { settingsScreen } from './settings.js';
+import { TaskStore } from './tasks.js';
+import { TodoList } from './todos.js';
+
+const main = find(document, '#main', HTMLElement);
+const status = find(document, '#status', HTMLElement);
+const account = find(document, '#account', HTMLElement);
+const signedInAs = find(document, '#signed-in-as', HTMLElement);
+const bellSlot = find(document, '#bell-slot', HTMLElement);
+const session = new Session(window.localStorage);
+const api = new Api(session, () => showSignedOut('log-in'));
+const tasks = new TaskStore(api);
+const files = new FileStore(api);
+
+/** @type {TodoList | null} */
+let todos = null;
+/** @type {Bell | null} */
+let bell = null;
+
+/** @param {string} message */
+function say(message) {
+  status.textContent = message;
+}
+
+/**
+ * Says what went wrong: a problem's detail and each of its field errors.
+ * @param {unknown} error
+ */
+function report(error) {
+  if (error instanceof SignedOut) return;
+  const fields = error instanceof ApiError ? error.fieldErrors.map(({ field, message }) => `${field.replaceAll('_', ' ')}: ${message}.`) : [];
+  say([error instanceof Error ? error.message : String(error), ...fields].join(' '));
+}
+
+/** @param {import('./auth.js').Mode} mode */
+function showSignedOut(mode) {
+  todos?.stop();
+  todos = null;
+  bell?.stop();
+  bell = null;
+  bellSlot.replaceChildren();
+  account.hidden = true;
+  const submit = async (/** @type {import('./auth.js').Credentials} */ credentials) => {
+    if (mode === 'sign-up') await api.signUp(credentials.email, credentials.password, credentials.name);
+    else await api.logIn(credentials.email, credentials.password);
+    say('');
+    await showSignedIn();
+  };
+  main.replaceChildren(authScreen(mode, submit, showSignedOut));
+  main.querySelector('input')?.focus();
+}
+
+async function showSignedIn() {
+  const user = session.get()?.user;
+  signedInAs.textContent = user ? `Signed in as ${user.name || user.email}` : '';
+  account.hidden = false;
+  todos?.stop();
+  todos = new TodoList(tasks, report);
+  bell?.stop();
+  bell = new Bell(api, report);
+  bellSlot.replaceChildren(bell.button, bell.panel);
+  bell.start();
+  await route(true);
+}
+
+/**
+ * Shows what the address names.
+ * @param {boolean} [first] the list is loading anyway
+ */
+async function route(first = false) {
+  if (!todos) return;
+  const hash = location.hash;
+  if (hash.startsWith('#/tasks/')) {
+    const detail = new TaskDetail(tasks, files, decodeURIComponent(hash.slice('#/tasks/'.length)), report, say);
+    main.replaceChildren(detail.root);
+    await detail.start();
+    find(detail.root, 'input', HTMLInputElement).focus();
+  } else if (hash === '#/settings') {
+    main.replaceChildren(
+      settingsScreen(async (password) => {
+        await api.deleteAccount(password);
+        say('Your account is deleted.');
+        showSignedOut('log-in');
+      }),
+    );
+    main.querySelector('input')?.focus();
+  } else {
+    const list = todos;
+    if (main.firstElementChild !== list.root) {
+      main.replaceChildren(list.root);
+      if (first) await list.start();
+      else await list.reload();
+    }
+  }
+}
+
+window.addEventListener('hashchange', () => route());
+
+find(document, '#sign-out', HTMLButtonElement).addEventListener('click', async () => {
+  await api.logOut();
+  say('You are logged out.');
+  showSignedOut('log-in');
+});
+
+if (session.get()) showSignedIn();
+else showSignedOut('log-in');

@@ -1,0 +1,281 @@
+// @ts-check
+/**
+ * The task list, after the TodoMVC app spec: add, edit by double-click, toggle, delete, mark
+ * all, filters (#/, #/active, #/completed), counter, clear completed. Every change goes to the
+ * server first and the list is drawn from what the server answered.
+ */
+
+import { h, find } from './dom.js';
+import { describe, dueBucket } from './dates.js';
+
+/**
+ * @typedef {import('./tasks.js').Task} Task
+ * @typedef {import('./tasks.js').TaskStore} TaskStore
+ * @typedef {'all' | 'active' | 'completed'} Filter
+ */
+
+/** @type {Record<string, Filter>} */
+const ROUTES = { '#/': 'all', '#/active': 'active', '#/completed': 'completed' };
+
+export class TodoList {
+  /**
+   * @param {TaskStore} store
+   * @param {(error: unknown) => void} report shows a failure to the person
+   */
+  constructor(store, report) {
+    this.store = store;
+    this.report = report;
+    /** @type {Task[]} */
+    this.tasks = [];
+    /** @type {Filter} */
+    this.filter = 'all';
+    /** The Idempotency-Key of the title being added, kept until the server has it. */
+    this.pendingKey = crypto.randomUUID();
+    this.root = h(
+      'section',
+      { class: 'todoapp', 'aria-label': 'Tasks' },
+      h(
+        'div',
+        { class: 'new-todo-row' },
+        h('label', { class: 'toggle-all-label' }, h('input', { class: 'toggle-all', type: 'checkbox', 'aria-label': 'Mark all as complete' })),
+        h('input', { class: 'new-todo', placeholder: 'What needs to be done?', 'aria-label': 'New todo', autocomplete: 'off', maxlength: '500' }),
+      ),
+      h(
+        'div',
+        { class: 'refine' },
+        h('label', { for: 'due-filter' }, 'Due'),
+        h(
+            'select',
+            { class: 'due-filter', id: 'due-filter' },
+            h('option', { value: '' }, 'Any time'),
+            h('option', { value: 'overdue' }, 'Overdue'),
+            h('option', { value: 'today' }, 'Today'),
+            h('option', { value: 'week' }, 'Next 7 days'),
+          ),
+        h('label', { for: 'tag-filter' }, 'Tag'),
+        h('select', { class: 'tag-filter', id: 'tag-filter' }, h('option', { value: '' }, 'All tags')),
+      ),
+      h('ul', { class: 'todo-list', 'aria-label': 'Todo list' }),
+      h(
+        'footer',
+        { class: 'footer' },
+        h('span', { class: 'todo-count', 'data-testid': 'todo-count' }),
+        h(
+          'ul',
+          { class: 'filters', 'aria-label': 'Show' },
+          h('li', {}, h('a', { href: '#/' }, 'All')),
+          h('li', {}, h('a', { href: '#/active' }, 'Active')),
+          h('li', {}, h('a', { href: '#/completed' }, 'Completed')),
+        ),
+        h('button', { type: 'button', class: 'clear-completed' }, 'Clear completed'),
+      ),
+    );
+    this.newTodo = find(this.root, '.new-todo', HTMLInputElement);
+    this.toggleAll = find(this.root, '.toggle-all', HTMLInputElement);
+    this.list = find(this.root, '.todo-list', HTMLUListElement);
+    this.footer = find(this.root, '.footer', HTMLElement);
+    this.count = find(this.root, '.todo-count', HTMLElement);
+    this.clearCompleted = find(this.root, '.clear-completed', HTMLButtonElement);
+    this.dueFilter = find(this.root, '.due-filter', HTMLSelectElement);
+    this.tagFilter = find(this.root, '.tag-filter', HTMLSelectElement);
+    this.dueFilter.addEventListener('change', () => this.render());
+    this.tagFilter.addEventListener('change', () => this.render());
+    this.newTodo.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.isComposing) this.add();
+    });
+    this.toggleAll.addEventListener('change', () => this.markAll(this.toggleAll.checked));
+    this.clearCompleted.addEventListener('click', () => this.removeCompleted());
+    this.onHashChange = () => this.route();
+    window.addEventListener('hashchange', this.onHashChange);
+  }
+
+  /** Loads the tasks and draws them. */
+  async start() {
+    this.route();
+    await this.reload();
+    this.newTodo.focus();
+    // The time to a usable list, read by the browser tests' figures.
+    if (performance.getEntriesByName('todos-ready').length === 0) performance.mark('todos-ready');
+  }
+
+  stop() {
+    window.removeEventListener('hashchange', this.onHashChange);
+  }
+
+  async reload() {
+    try {
+      this.tasks = await this.store.all();
+    } catch (error) {
+      this.report(error);
+    }
+    this.render();
+  }
+
+  route() {
+    // Other routes (a task's detail, settings) leave the list as it was.
+    const filter = ROUTES[location.hash || '#/'];
+    if (!filter) return;
+    this.filter = filter;
+    this.render();
+  }
+
+  async add() {
+    const title = this.newTodo.value.trim();
+    if (!title) return;
+    try {
+      const task = await this.store.create(title, this.pendingKey);
+      this.pendingKey = crypto.randomUUID();
+      this.tasks.push(task);
+      this.newTodo.value = '';
+      this.render();
+    } catch (error) {
+      // The typed title stays, and a retry reuses its key: created once either way.
+      this.report(error);
+    }
+  }
+
+  /**
+   * Runs `change`, then redraws from the server's answers; a failure is reported and the
+   * list reloaded, so the screen never shows what the server does not hold.
+   * @param {() => Promise<void>} change
+   */
+  async apply(change) {
+    try {
+      await change();
+      this.render();
+    } catch (error) {
+      this.report(error);
+      await this.reload();
+    }
+  }
+
+  /**
+   * @param {Task} task
+   * @param {Partial<Task>} patch
+   */
+  async update(task, patch) {
+    await this.apply(async () => {
+      const updated = await this.store.update(task.id, patch);
+      this.tasks = this.tasks.map((each) => (each.id === updated.id ? updated : each));
+      // Completing a recurring task makes its next occurrence on the server.
+      if (patch.status === 'completed' && task.recurrence) this.tasks = await this.store.all();
+    });
+  }
+
+  /** @param {Task} task */
+  async remove(task) {
+    await this.apply(async () => {
+      await this.store.remove(task.id);
+      this.tasks = this.tasks.filter((each) => each.id !== task.id);
+    });
+  }
+
+  /** @param {boolean} completed */
+  async markAll(completed) {
+    const status = completed ? 'completed' : 'open';
+    await this.apply(async () => {
+      for (const task of this.tasks.filter((each) => each.status !== status)) {
+        const updated = await this.store.update(task.id, { status });
+        this.tasks = this.tasks.map((each) => (each.id === updated.id ? updated : each));
+      }
+      if (completed) this.tasks = await this.store.all();
+    });
+  }
+
+  async removeCompleted() {
+    await this.apply(async () => {
+      for (const task of this.tasks.filter((each) => each.status === 'completed')) {
+        await this.store.remove(task.id);
+        this.tasks = this.tasks.filter((each) => each.id !== task.id);
+      }
+    });
+  }
+
+  render() {
+    const now = new Date();
+    const due = this.dueFilter.value;
+    const tag = this.tagFilter.value;
+    const visible = this.tasks.filter(
+      (task) =>
+        (this.filter === 'all' || (this.filter === 'active' ? task.status === 'open' : task.status === 'completed')) &&
+        (!tag || task.tags.includes(tag)) &&
+        (!due || (due === 'week' ? ['today', 'week'].includes(dueBucket(task.due, now)) : dueBucket(task.due, now) === due)),
+    );
+    const tags = [...new Set(this.tasks.flatMap((task) => task.tags))].sort();
+    this.tagFilter.replaceChildren(h('option', { value: '' }, 'All tags'), ...tags.map((name) => h('option', { value: name, selected: name === tag }, name)));
+    const editing = this.list.querySelector('li.editing');
+    if (!editing) this.list.replaceChildren(...visible.map((task) => this.item(task)));
+    const left = this.tasks.filter((task) => task.status === 'open').length;
+    const completed = this.tasks.length - left;
+    this.count.replaceChildren(h('strong', {}, String(left)), ` ${left === 1 ? 'item' : 'items'} left`);
+    for (const link of this.root.querySelectorAll('.filters a')) {
+      link.classList.toggle('selected', ROUTES[link.getAttribute('href') ?? ''] === this.filter);
+      if (ROUTES[link.getAttribute('href') ?? ''] === this.filter) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
+    }
+    this.clearCompleted.hidden = completed === 0;
+    this.toggleAll.checked = this.tasks.length > 0 && left === 0;
+    const empty = this.tasks.length === 0;
+    this.footer.hidden = empty;
+    this.list.hidden = empty;
+    find(this.root, '.toggle-all-label', HTMLElement).hidden = empty;
+    find(this.root, '.refine', HTMLElement).hidden = empty;
+  }
+
+  /**
+   * One row: `data-testid`s and names as TodoMVC's end-to-end suites expect.
+   * @param {Task} task
+   */
+  item(task) {
+    const done = task.status === 'completed';
+    const toggle = h('input', { class: 'toggle', type: 'checkbox', 'aria-label': 'Toggle Todo', checked: done });
+    const title = h('label', { 'data-testid': 'todo-title' }, task.title);
+    const destroy = h('button', { type: 'button', class: 'destroy', 'aria-label': 'Delete' }, '×');
+    const details = [task.due ? `due ${describe(task.due)}` : '', task.recurrence ? `repeats ${task.recurrence.freq}` : '', ...task.tags.map((name) => `#${name}`)]
+      .filter(Boolean)
+      .join(' · ');
+    const open = h('a', { class: 'open', href: `#/tasks/${encodeURIComponent(task.id)}`, 'aria-label': `Details of ${task.title}` }, '›');
+    const row = h(
+      'li',
+      { 'data-testid': 'todo-item', class: done ? 'completed' : null },
+      toggle,
+      h('div', { class: 'todo-text' }, title, details ? h('span', { class: 'meta' }, details) : null),
+      open,
+      destroy,
+    );
+    toggle.addEventListener('change', () => this.update(task, { status: toggle.checked ? 'completed' : 'open' }));
+    destroy.addEventListener('click', () => this.remove(task));
+    title.addEventListener('dblclick', () => this.edit(row, task));
+    return row;
+  }
+
+  /**
+   * Edits a title in place: Enter or leaving the field saves, Escape cancels, an empty title
+   * deletes the task.
+   * @param {HTMLLIElement} row
+   * @param {Task} task
+   */
+  edit(row, task) {
+    const input = h('input', { class: 'edit', 'aria-label': 'Edit', value: task.title, maxlength: '500' });
+    row.classList.add('editing');
+    row.append(input);
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+    let done = false;
+    const finish = async (/** @type {boolean} */ save) => {
+      if (done) return;
+      done = true;
+      row.classList.remove('editing');
+      input.remove();
+      const title = input.value.trim();
+      if (!save || title === task.title) this.render();
+      else if (!title) await this.remove(task);
+      else await this.update(task, { title });
+    };
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.isComposing) finish(true);
+      else if (event.key === 'Escape') finish(false);
+    });
+    input.addEventListener('blur', () => finish(true));
+  }
+}

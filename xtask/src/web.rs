@@ -1,0 +1,122 @@
+//! The web app's checks: its JavaScript type-checked by `tsc --checkJs` (lint), and the app
+//! driven in a real Chromium by Playwright against the local server (test). The npm tools
+//! are pinned in `functions/web/package.json` and installed under the target dir, never in
+//! the clone; Chromium is Debian's.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use xshell::{Shell, cmd};
+
+fn web_dir() -> PathBuf {
+    crate::workspace_root().join("functions/web")
+}
+
+/// `node_modules` with the pinned tools, installed once per change of `package.json`.
+pub fn node_modules(sh: &Shell, tools_dir: &Path) -> anyhow::Result<PathBuf> {
+    let dir = tools_dir.join("web-node");
+    let manifest = std::fs::read_to_string(web_dir().join("package.json"))?;
+    let stamp = dir.join("installed-package.json");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(manifest.as_str()) {
+        eprintln!("installing the web app's npm tools into {}", dir.display());
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("package.json"), &manifest)?;
+        let _dir = sh.push_dir(&dir);
+        cmd!(sh, "npm install --no-audit --no-fund --ignore-scripts --loglevel=error")
+            .run()
+            .context("npm install of the web tools failed")?;
+        std::fs::write(&stamp, &manifest)?;
+    }
+    Ok(dir.join("node_modules"))
+}
+
+/// `tsc --checkJs --noEmit` over the app's modules (`functions/web/tsconfig.json`).
+pub fn type_check(sh: &Shell, tools_dir: &Path) -> anyhow::Result<()> {
+    let tsc = node_modules(sh, tools_dir)?.join("typescript/bin/tsc");
+    let config = web_dir().join("tsconfig.json");
+    cmd!(sh, "node {tsc} --project {config}").run().context("the web app's JavaScript does not type-check")
+}
+
+/// Debian's Chromium, installed if missing.
+fn chromium(sh: &Shell) -> anyhow::Result<PathBuf> {
+    crate::container::install_debian_packages(sh, &["chromium"], "chromium")?;
+    Ok(PathBuf::from(cmd!(sh, "which chromium").quiet().read()?.trim()))
+}
+
+/// The local server (`todo-local`, debug build) on a free port with a fresh data dir and
+/// short-lived access tokens, stopped when dropped.
+struct LocalServer {
+    child: Child,
+    url: String,
+    data: TempDir,
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// How long an access token lives in the browser tests: short, so refreshing is exercised.
+const ACCESS_TOKEN_SECONDS: &str = "2";
+
+impl LocalServer {
+    fn start() -> anyhow::Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let data = TempDir(std::env::temp_dir().join(format!("todo-web-test-{}-{port}", std::process::id())));
+        let binary = crate::target_dir().join("debug/todo-local");
+        let child = Command::new(&binary)
+            .env("TODO_ADDR", format!("127.0.0.1:{port}"))
+            .env("TODO_DATA_DIR", &data.0)
+            .env("TODO_ACCESS_TOKEN_SECONDS", ACCESS_TOKEN_SECONDS)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        let server = Self { child, url: format!("http://127.0.0.1:{port}"), data };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("the local server did not listen on {port}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(server)
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        crate::process::terminate(&mut self.child, Duration::from_secs(5));
+    }
+}
+
+/// The browser tests (`functions/web/tests/*.test.mjs`, Node's test runner) against the
+/// local server; screenshots and figures go to `<target>/web`.
+pub fn browser_tests(sh: &Shell, tools_dir: &Path) -> anyhow::Result<()> {
+    let modules = node_modules(sh, tools_dir)?;
+    let chromium = chromium(sh)?;
+    let server = LocalServer::start()?;
+    let out = crate::target_dir().join("web");
+    std::fs::create_dir_all(&out)?;
+    let _modules = sh.push_env("TODO_WEB_NODE_MODULES", &modules);
+    let _chromium = sh.push_env("TODO_WEB_CHROMIUM", &chromium);
+    let _url = sh.push_env("TODO_WEB_BASE_URL", &server.url);
+    let _out = sh.push_env("TODO_WEB_OUT", &out);
+    let _access = sh.push_env("TODO_WEB_ACCESS_TOKEN_SECONDS", ACCESS_TOKEN_SECONDS);
+    let _local = sh.push_env("TODO_WEB_LOCAL_BINARY", crate::target_dir().join("debug/todo-local"));
+    let _data = sh.push_env("TODO_WEB_DATA_DIR", &server.data.0);
+    let tests = web_dir().join("tests");
+    let files: Vec<PathBuf> = std::fs::read_dir(&tests)?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    cmd!(sh, "node --test --test-concurrency=1 {files...}").run().context("the browser tests failed")?;
+    drop(server);
+    Ok(())
+}
