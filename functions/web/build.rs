@@ -13,6 +13,11 @@ use sha2::{Digest as _, Sha256};
 fn files(dir: &Path, into: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("assets directory") {
         let path = entry.expect("directory entry").path();
+        // Editors' and systems' droppings (.x.swp, x~, .DS_Store) are not assets.
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+        if name.starts_with('.') || name.ends_with('~') {
+            continue;
+        }
         if path.is_dir() {
             files(&path, into);
         } else {

@@ -38,6 +38,10 @@ fn main() -> anyhow::Result<()> {
                 },
                 None => options,
             };
+            let options = match args.iter().position(|arg| arg == "--out") {
+                Some(at) => bench::Options { out_dir: args.get(at + 1).context("--out needs a directory")?.into(), ..options },
+                None => options,
+            };
             if args.iter().any(|arg| arg == "--arm64-sizes") {
                 return bench::arm64_sizes(&sh, &options);
             }
@@ -66,7 +70,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] | sam-local | sam-build | web>"
+                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] [--out dir] | sam-local | sam-build | web>"
             );
             bail!("unknown or missing command")
         }

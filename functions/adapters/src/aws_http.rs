@@ -68,6 +68,36 @@ where
     }
 }
 
+/// Sends `request` and reads the whole answer. Its errors (a refused or dropped
+/// connection) are worth another attempt.
+pub async fn exchange<C, B>(client: &Client<C, B>, request: http::Request<B>) -> anyhow::Result<(http::response::Parts, bytes::Bytes)>
+where
+    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
+    B: http_body::Body + Send + 'static + Unpin,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use http_body_util::BodyExt as _;
+    let (parts, body) = client.request(request).await?.into_parts();
+    Ok((parts, body.collect().await?.to_bytes()))
+}
+
+/// Credentials as Lambda hands them to a function (temporary, with a session token), in
+/// eu-west-1: what the signing tests sign with.
+#[cfg(test)]
+pub fn lambda_env() -> crate::bootstrap::AwsEnv {
+    let vars = [
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        ("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjEXAMPLE+token/=="),
+    ];
+    crate::bootstrap::AwsEnv::from_env(&crate::config::Env::from_fn(move |name| {
+        vars.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+    }))
+    .expect("a complete Lambda environment")
+}
+
 /// The DNS suffix of `region`'s partition, as `${AWS::URLSuffix}` gives it in the template:
 /// host names are not `amazonaws.com` everywhere.
 pub fn dns_suffix(region: &str) -> &'static str {

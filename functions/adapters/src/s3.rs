@@ -17,7 +17,7 @@ use aws_sigv4::http_request::{
 use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt as _, Empty};
+use http_body_util::Empty;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use todo_domain::model::Timestamp;
@@ -109,14 +109,9 @@ impl S3Blobs {
             if let Err(error) = self.sign(&mut request, SystemTime::now(), Location::Headers) {
                 return Attempt::Fail(error.into());
             }
-            let response = match self.http().request(request).await {
-                Ok(response) => response,
-                Err(error) => return Attempt::Retry(error.into()),
-            };
-            let (parts, body) = response.into_parts();
-            let body = match body.collect().await {
-                Ok(body) => body.to_bytes(),
-                Err(error) => return Attempt::Retry(error.into()),
+            let (parts, body) = match aws_http::exchange(self.http(), request).await {
+                Ok(answer) => answer,
+                Err(error) => return Attempt::Retry(error),
             };
             if parts.status.is_success() || parts.status == StatusCode::NOT_FOUND {
                 return Attempt::Done((parts.status, parts.headers));
@@ -244,16 +239,8 @@ mod tests {
         AwsEnv::emulator("http://127.0.0.1:1")
     }
 
-    /// Credentials as Lambda hands them to a function: temporary, with a session token.
     fn lambda() -> AwsEnv {
-        let vars = [
-            ("AWS_REGION", "eu-west-1"),
-            ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
-            ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-            ("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjEXAMPLE+token/=="),
-        ];
-        AwsEnv::from_env(&Env::from_fn(move |name| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())))
-            .unwrap()
+        crate::aws_http::lambda_env()
     }
 
     fn sdk_presigning(now: Timestamp, expires_in: Duration) -> aws_sdk_s3::presigning::PresigningConfig {

@@ -10,7 +10,7 @@ use aws_sigv4::http_request::{SignableBody, SigningSettings};
 use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 
 use crate::aws_http::{self, Attempt, dns_suffix};
 use crate::bootstrap::AwsEnv;
@@ -53,16 +53,10 @@ pub async fn secret_string(aws: &AwsEnv, secret_id: &str) -> anyhow::Result<Stri
             Ok(request) => request,
             Err(error) => return Attempt::Fail(error),
         };
-        let response = match http.request(request).await {
-            Ok(response) => response,
-            Err(error) => return Attempt::Retry(error.into()),
-        };
-        let (parts, body) = response.into_parts();
-        let body = match body.collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(error) => return Attempt::Retry(error.into()),
-        };
-        answer(parts.status, &body)
+        match aws_http::exchange(&http, request).await {
+            Ok((parts, body)) => answer(parts.status, &body),
+            Err(error) => Attempt::Retry(error),
+        }
     })
     .await
 }
@@ -101,17 +95,9 @@ fn answer(status: StatusCode, body: &[u8]) -> Attempt<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Env;
 
     fn lambda() -> AwsEnv {
-        let vars = [
-            ("AWS_REGION", "eu-west-1"),
-            ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
-            ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-            ("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjEXAMPLE+token/=="),
-        ];
-        AwsEnv::from_env(&Env::from_fn(move |name| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())))
-            .unwrap()
+        crate::aws_http::lambda_env()
     }
 
     #[test]

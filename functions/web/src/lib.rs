@@ -86,18 +86,26 @@ fn find(path: &str) -> Option<&'static Asset> {
 }
 
 /// The page: revalidated on every load (`no-cache`, its ETag is the asset version), so a
-/// deploy reaches browsers at once.
+/// deploy reaches browsers at once. The tag is weak: the br, gzip and plain bodies are the
+/// same page.
 async fn index(State(policy): State<HeaderValue>, headers: HeaderMap) -> Response {
-    let etag = format!("\"{VERSION}\"");
+    let etag = format!("W/\"{VERSION}\"");
+    let mut response = serve(find("index.html").expect("index.html is embedded"), &headers, "no-cache");
+    response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
+    let matches = |tag: &str| tag == "*" || tag.trim_start_matches("W/") == etag.trim_start_matches("W/");
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.split(',').any(|tag| tag.trim() == etag))
+        .is_some_and(|value| value.split(',').any(|tag| matches(tag.trim())))
     {
-        return with_security_headers(StatusCode::NOT_MODIFIED.into_response(), &policy);
+        // A 304 carries the headers a 200 would have (ETag, Cache-Control, Vary), no body.
+        let (mut parts, _) = response.into_parts();
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.remove(header::CONTENT_ENCODING);
+        parts.headers.remove(header::CONTENT_TYPE);
+        return with_security_headers(Response::from_parts(parts, axum::body::Body::empty()), &policy);
     }
-    let mut response = serve(find("index.html").expect("index.html is embedded"), &headers, "no-cache");
-    response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
     with_security_headers(response, &policy)
 }
 
@@ -119,25 +127,42 @@ fn not_found() -> Response {
         .into_response()
 }
 
-/// The encoding the client accepts that is smallest: brotli, then gzip, else none.
+/// The encoding to send: of brotli and gzip, the one the client prefers (its q-values; on a
+/// tie brotli, the smaller), if it accepts either.
 fn preferred_encoding(headers: &HeaderMap) -> Option<&'static str> {
     let accepted = headers.get(header::ACCEPT_ENCODING).and_then(|value| value.to_str().ok()).unwrap_or_default();
-    let accepts = |name: &str| {
-        accepted.split(',').any(|part| {
-            let mut pieces = part.split(';');
-            let coding = pieces.next().unwrap_or_default().trim();
-            let refused =
-                pieces.any(|param| param.trim().strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)));
-            coding.eq_ignore_ascii_case(name) && !refused
-        })
+    let quality = |name: &str| -> f32 {
+        accepted
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let coding = pieces.next().unwrap_or_default().trim();
+                (coding.eq_ignore_ascii_case(name) || coding == "*").then(|| {
+                    pieces
+                        .find_map(|param| {
+                            let (key, value) = param.split_once('=')?;
+                            key.trim().eq_ignore_ascii_case("q").then(|| value.trim().parse::<f32>().unwrap_or(0.0))
+                        })
+                        .unwrap_or(1.0)
+                })
+            })
+            .fold(0.0, f32::max)
     };
-    ["br", "gzip"].into_iter().find(|name| accepts(name))
+    let (brotli, gzip) = (quality("br"), quality("gzip"));
+    if brotli <= 0.0 && gzip <= 0.0 {
+        None
+    } else if brotli >= gzip {
+        Some("br")
+    } else {
+        Some("gzip")
+    }
 }
 
 fn serve(asset: &'static Asset, headers: &HeaderMap, cache_control: &'static str) -> Response {
-    let (encoding, body) = match preferred_encoding(headers) {
-        Some("br") if asset.brotli.is_some() => (Some("br"), asset.brotli.unwrap_or_default()),
-        Some("gzip" | "br") if asset.gzip.is_some() => (Some("gzip"), asset.gzip.unwrap_or_default()),
+    // Text assets have both compressed forms (build.rs), others neither.
+    let (encoding, body) = match (preferred_encoding(headers), asset.brotli, asset.gzip) {
+        (Some("br"), Some(brotli), _) => (Some("br"), brotli),
+        (Some("gzip"), _, Some(gzip)) => (Some("gzip"), gzip),
         _ => (None, asset.identity),
     };
     let mut response =
@@ -203,8 +228,14 @@ mod tests {
         assert!(page.contains(&format!("/assets/{VERSION}/js/main.js")), "{page}");
         assert!(!page.contains("{{ASSETS}}"));
         let etag = headers[header::ETAG].to_str().unwrap().to_owned();
-        let (status, _, body) = get(&router, "/", &[("if-none-match", &etag)]).await;
-        assert_eq!((status, body.len()), (StatusCode::NOT_MODIFIED, 0));
+        for tag in [etag.as_str(), etag.trim_start_matches("W/"), "\"other\", *"] {
+            let (status, headers, body) = get(&router, "/", &[("if-none-match", tag), ("accept-encoding", "br")]).await;
+            assert_eq!((status, body.len()), (StatusCode::NOT_MODIFIED, 0), "{tag}");
+            assert_eq!(headers[header::ETAG], etag.as_str());
+            assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+            assert!(headers.contains_key(header::VARY) && headers.contains_key(header::CONTENT_SECURITY_POLICY));
+        }
+        assert_eq!(get(&router, "/", &[("if-none-match", "\"other\"")]).await.0, StatusCode::OK);
     }
 
     #[tokio::test]
@@ -219,8 +250,16 @@ mod tests {
         let (_, headers, brotli) = get(&router, &path, &[("accept-encoding", "gzip, deflate, br, zstd")]).await;
         assert_eq!(headers[header::CONTENT_ENCODING], "br");
         assert!(brotli.len() < plain.len());
-        let (_, headers, _) = get(&router, &path, &[("accept-encoding", "gzip, br;q=0")]).await;
-        assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+        for (accepted, expected) in [
+            ("gzip, br;q=0", Some("gzip")),
+            ("gzip;q=1, br;q=0.1", Some("gzip")),
+            ("br;Q=0, gzip;Q=0", None),
+            ("*", Some("br")),
+            ("identity", None),
+        ] {
+            let (_, headers, _) = get(&router, &path, &[("accept-encoding", accepted)]).await;
+            assert_eq!(headers.get(header::CONTENT_ENCODING).map(|value| value.to_str().unwrap()), expected, "{accepted}");
+        }
         assert_eq!(get(&router, "/assets/0123456789ab/js/main.js", &[]).await.0, StatusCode::NOT_FOUND);
         assert_eq!(get(&router, &format!("/assets/{VERSION}/js/nope.js"), &[]).await.0, StatusCode::NOT_FOUND);
         assert_eq!(get(&router, &format!("/assets/{VERSION}/../Cargo.toml"), &[]).await.0, StatusCode::NOT_FOUND);

@@ -248,8 +248,8 @@ test('keyboard only: sign up, add and complete a task', async () => {
   await page.keyboard.press('Tab');
   await page.keyboard.type('correct horse battery');
   await page.keyboard.press('Enter');
-  await page.getByPlaceholder('What needs to be done?').waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('placeholder')), 'What needs to be done?');
+  // The list takes the focus once it has loaded.
+  await page.waitForFunction(() => document.activeElement?.getAttribute('placeholder') === 'What needs to be done?');
   await page.keyboard.type('typed without a mouse');
   await page.keyboard.press('Enter');
   await page.getByTestId('todo-title').filter({ hasText: 'typed without a mouse' }).waitFor();
@@ -260,6 +260,15 @@ test('keyboard only: sign up, add and complete a task', async () => {
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Toggle Todo');
   await page.keyboard.press('Space');
   await waitForText(page.getByTestId('todo-count'), '0 items left');
+  // The focus stays on the row's checkbox through the redraw; the title is next, and Enter edits it.
+  await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Toggle Todo');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.getByRole('textbox', { name: 'Edit' }).waitFor();
+  await page.keyboard.press('End');
+  await page.keyboard.type(' again');
+  await page.keyboard.press('Enter');
+  await expectTitles(page, ['typed without a mouse again']);
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -300,7 +309,9 @@ test('the detail view: notes, due date and time, tags, recurrence; completing a 
   await openDetails(page, 'Pay rent');
   await assertAccessible(page, 'task detail');
   await page.getByLabel('Notes').fill('Standing order failed last month');
-  await page.getByLabel('Due date').fill('2030-01-31');
+  // Due at the end of next January: never overdue, whenever the test runs.
+  const nextYear = new Date().getFullYear() + 1;
+  await page.getByLabel('Due date').fill(`${nextYear}-01-31`);
   await page.getByLabel('Due time').fill('09:30');
   await page.getByLabel('Priority').selectOption('1');
   await page.getByLabel('Tags (comma-separated)').fill('bills, home');
@@ -326,7 +337,7 @@ test('the detail view: notes, due date and time, tags, recurrence; completing a 
   await expectTitles(page, ['Pay rent', 'Water the plants']);
 
   // Completing the recurring task: the next month's occurrence appears at once.
-  await page.getByTestId('todo-item').filter({ hasText: 'Pay rent' }).getByRole('checkbox', { name: 'Toggle Todo' }).check();
+  await page.getByTestId('todo-item').nth(0).getByRole('checkbox', { name: 'Toggle Todo' }).click();
   await expectTitles(page, ['Pay rent', 'Water the plants', 'Pay rent']);
   await waitForText(page.getByTestId('todo-count'), '2 items left');
   const next = page.getByTestId('todo-item').nth(2);
@@ -435,17 +446,18 @@ test('figures: bytes a first load transfers, and the time to a usable task list'
   cdp.on('Network.loadingFinished', (event) => {
     transferred += event.encodedDataLength;
   });
-  const appBytes = { value: 0 };
-  measured.on('response', async (response) => {
-    const url = new URL(response.url());
-    if (url.pathname === '/' || url.pathname.startsWith('/assets/')) appBytes.value += Number((await response.headerValue('content-length')) ?? 0);
-  });
   await measured.goto(base);
   await measured.getByTestId('todo-title').first().waitFor();
   const ready = await measured.evaluate(() => performance.getEntriesByName('todos-ready')[0]?.startTime ?? null);
-  const figures = { first_load_app_bytes_compressed: appBytes.value, first_load_all_bytes_on_the_wire: transferred, time_to_usable_list_ms: ready };
+  // The app's own bytes (page, CSS, modules, icon) as sent, compressed: the browser's count.
+  const appBytes = await measured.evaluate(() =>
+    [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+      .filter((entry) => ['/', ''].includes(new URL(entry.name).pathname.replace(/^\/$/, '')) || new URL(entry.name).pathname.startsWith('/assets/'))
+      .reduce((sum, entry) => sum + /** @type {PerformanceResourceTiming} */ (entry).encodedBodySize, 0),
+  );
+  const figures = { first_load_app_bytes_compressed: appBytes, first_load_all_bytes_on_the_wire: transferred, time_to_usable_list_ms: ready };
   await writeFile(path.join(out, 'figures.json'), JSON.stringify(figures, null, 2));
   console.log(`web figures: ${JSON.stringify(figures)}`);
-  assert.ok(appBytes.value > 0 && ready !== null);
+  assert.ok(appBytes > 0 && ready !== null);
   await fresh.close();
 });

@@ -72,13 +72,14 @@ export class Api {
     if (response.status === 401 && auth) {
       if (await this.refresh()) response = await this.send(method, path, options, auth);
       if (response.status === 401) {
+        const hadSession = this.session.get() !== null;
         this.session.clear();
-        this.onSignedOut();
+        if (hadSession) this.onSignedOut();
         throw new SignedOut();
       }
     }
     const body = response.status === 204 ? null : await readBody(response);
-    if (!response.ok) throw new ApiError(body && typeof body === 'object' ? body : { status: response.status });
+    if (!response.ok) throw new ApiError(problem(response.status, body));
     return { status: response.status, body, headers: response.headers };
   }
 
@@ -103,22 +104,32 @@ export class Api {
   }
 
   /**
-   * Rotates the refresh token once for every request that got a 401 meanwhile: two
-   * rotations of one token would look like reuse and end the session.
+   * Rotates the refresh token once for every request that got a 401 meanwhile, in this tab
+   * and (through a Web Lock) in the app's other tabs: two rotations of one token look like
+   * reuse and end the session.
    * @private
-   * @returns {Promise<boolean>}
+   * @returns {Promise<boolean>} whether there is a fresh access token to retry with
    */
   refresh() {
-    this.refreshing ??= this.rotate().finally(() => {
-      this.refreshing = null;
-    });
+    const rejected = this.session.get()?.access_token;
+    this.refreshing ??= (navigator.locks ? navigator.locks.request('todo.refresh', () => this.rotate(rejected)) : this.rotate(rejected)).finally(
+      () => {
+        this.refreshing = null;
+      },
+    );
     return this.refreshing;
   }
 
-  /** @private */
-  async rotate() {
+  /**
+   * @private
+   * @param {string | undefined} rejected the access token the server refused
+   * @returns {Promise<boolean>}
+   */
+  async rotate(rejected) {
     const session = this.session.get();
     if (!session) return false;
+    // Another tab rotated while this one waited for the lock: its token is the fresh one.
+    if (session.access_token !== rejected) return true;
     /** @type {Response} */
     let response;
     try {
@@ -130,9 +141,14 @@ export class Api {
     } catch {
       throw new NetworkError();
     }
-    if (!response.ok) return false;
+    // Only a refusal ends the session; a throttled or failing server does not.
+    if (response.status === 400 || response.status === 401) return false;
+    if (!response.ok) throw new ApiError(problem(response.status, await readBody(response)));
     const tokens = await response.json();
-    this.session.set({ ...session, access_token: tokens.access_token, refresh_token: tokens.refresh_token });
+    // Unless a log-out or another log-in replaced the session meanwhile.
+    if (this.session.get()?.refresh_token === session.refresh_token) {
+      this.session.set({ ...session, access_token: tokens.access_token, refresh_token: tokens.refresh_token });
+    }
     return true;
   }
 
@@ -184,6 +200,18 @@ export class Api {
   startSession(tokens) {
     this.session.set({ access_token: tokens.access_token, refresh_token: tokens.refresh_token, user: tokens.user });
   }
+}
+
+/**
+ * A problem from an error answer: the API's problem+json, or API Gateway's own
+ * `{"message": ...}` (throttling, payload too large).
+ * @param {number} status
+ * @param {any} body
+ * @returns {Problem}
+ */
+function problem(status, body) {
+  if (body && typeof body === 'object') return { ...body, status: typeof body.status === 'number' ? body.status : status, detail: body.detail ?? body.message };
+  return { status };
 }
 
 /** @param {Response} response */

@@ -79,7 +79,7 @@ export class TaskDetail {
     const form = h(
       'form',
       { class: 'task-form', novalidate: true },
-      field('task-title', 'Title', h('input', { name: 'title', value: task.title, required: true, maxlength: '500' })),
+      field('task-title', 'Title', h('input', { name: 'title', value: task.title, required: true, maxlength: '200' })),
       field('task-notes', 'Notes', h('textarea', { name: 'notes', rows: '4', maxlength: '10000' }, task.notes ?? '')),
       h(
         'div',

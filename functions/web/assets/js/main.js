@@ -22,7 +22,10 @@ const account = find(document, '#account', HTMLElement);
 const signedInAs = find(document, '#signed-in-as', HTMLElement);
 const bellSlot = find(document, '#bell-slot', HTMLElement);
 const session = new Session(window.localStorage);
-const api = new Api(session, () => showSignedOut('log-in'));
+const api = new Api(session, () => {
+  say('Your session has ended. Please log in again.');
+  showSignedOut('log-in');
+});
 const tasks = new TaskStore(api);
 const files = new FileStore(api);
 
@@ -30,6 +33,8 @@ const files = new FileStore(api);
 let todos = null;
 /** @type {Bell | null} */
 let bell = null;
+/** Lists whose first load has run. */
+const started = new WeakSet();
 
 /** @param {string} message */
 function say(message) {
@@ -48,6 +53,8 @@ function report(error) {
 
 /** @param {import('./auth.js').Mode} mode */
 function showSignedOut(mode) {
+  // The next person to sign in starts at the list, not at this one's task or settings.
+  if (location.hash) history.replaceState(null, '', location.pathname);
   todos?.stop();
   todos = null;
   bell?.stop();
@@ -74,21 +81,18 @@ async function showSignedIn() {
   bell = new Bell(api, report);
   bellSlot.replaceChildren(bell.button, bell.panel);
   bell.start();
-  await route(true);
+  await route();
 }
 
-/**
- * Shows what the address names.
- * @param {boolean} [first] the list is loading anyway
- */
-async function route(first = false) {
+/** Shows what the address names. */
+async function route() {
   if (!todos) return;
   const hash = location.hash;
   if (hash.startsWith('#/tasks/')) {
     const detail = new TaskDetail(tasks, files, decodeURIComponent(hash.slice('#/tasks/'.length)), report, say);
     main.replaceChildren(detail.root);
     await detail.start();
-    find(detail.root, 'input', HTMLInputElement).focus();
+    detail.root.querySelector('input')?.focus();
   } else if (hash === '#/settings') {
     main.replaceChildren(
       settingsScreen(async (password) => {
@@ -102,8 +106,10 @@ async function route(first = false) {
     const list = todos;
     if (main.firstElementChild !== list.root) {
       main.replaceChildren(list.root);
-      if (first) await list.start();
-      else await list.reload();
+      if (!started.has(list)) {
+        started.add(list);
+        await list.start();
+      } else await list.reload();
     }
   }
 }

@@ -7,12 +7,18 @@
 
 import { h, find } from './dom.js';
 import { describe, dueBucket } from './dates.js';
+import { ApiError, SignedOut } from './api.js';
 
 /**
  * @typedef {import('./tasks.js').Task} Task
  * @typedef {import('./tasks.js').TaskStore} TaskStore
  * @typedef {'all' | 'active' | 'completed'} Filter
  */
+
+/** A fresh Idempotency-Key (crypto.randomUUID needs a secure context; this does not). */
+function newKey() {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
 
 /** @type {Record<string, Filter>} */
 const ROUTES = { '#/': 'all', '#/active': 'active', '#/completed': 'completed' };
@@ -29,8 +35,15 @@ export class TodoList {
     this.tasks = [];
     /** @type {Filter} */
     this.filter = 'all';
-    /** The Idempotency-Key of the title being added, kept until the server has it. */
-    this.pendingKey = crypto.randomUUID();
+    /**
+     * The title being added and its Idempotency-Key, kept until the server has it: a retry
+     * of the same title after a network failure creates it once.
+     * @type {{ title: string, key: string } | null}
+     */
+    this.pending = null;
+    this.adding = false;
+    /** Counts local changes, so a list fetched meanwhile is not taken as current. */
+    this.changes = 0;
     this.root = h(
       'section',
       { class: 'todoapp', 'aria-label': 'Tasks' },
@@ -38,7 +51,14 @@ export class TodoList {
         'div',
         { class: 'new-todo-row' },
         h('label', { class: 'toggle-all-label' }, h('input', { class: 'toggle-all', type: 'checkbox', 'aria-label': 'Mark all as complete' })),
-        h('input', { class: 'new-todo', placeholder: 'What needs to be done?', 'aria-label': 'New todo', autocomplete: 'off', maxlength: '500' }),
+        h('input', {
+          class: 'new-todo',
+          placeholder: 'What needs to be done?',
+          'aria-label': 'What needs to be done?',
+          autocomplete: 'off',
+          maxlength: '200',
+          disabled: true,
+        }),
       ),
       h(
         'div',
@@ -93,6 +113,8 @@ export class TodoList {
   async start() {
     this.route();
     await this.reload();
+    // Usable once the list is there: an add before would be lost in the first load.
+    this.newTodo.disabled = false;
     this.newTodo.focus();
     // The time to a usable list, read by the browser tests' figures.
     if (performance.getEntriesByName('todos-ready').length === 0) performance.mark('todos-ready');
@@ -104,11 +126,23 @@ export class TodoList {
 
   async reload() {
     try {
-      this.tasks = await this.store.all();
+      this.tasks = await this.fetchAll();
     } catch (error) {
       this.report(error);
     }
     this.render();
+  }
+
+  /**
+   * Every task, fetched again if a local change landed while the list was on its way.
+   * @returns {Promise<Task[]>}
+   */
+  async fetchAll() {
+    for (let attempt = 0; ; attempt += 1) {
+      const before = this.changes;
+      const tasks = await this.store.all();
+      if (before === this.changes || attempt === 2) return tasks;
+    }
   }
 
   route() {
@@ -121,16 +155,24 @@ export class TodoList {
 
   async add() {
     const title = this.newTodo.value.trim();
-    if (!title) return;
+    if (!title || this.adding) return;
+    if (this.pending?.title !== title) this.pending = { title, key: newKey() };
+    const { key } = this.pending;
+    this.adding = true;
     try {
-      const task = await this.store.create(title, this.pendingKey);
-      this.pendingKey = crypto.randomUUID();
-      this.tasks.push(task);
-      this.newTodo.value = '';
+      const task = await this.store.create(title, key);
+      this.changes += 1;
+      this.pending = null;
+      if (!this.tasks.some((each) => each.id === task.id)) this.tasks.push(task);
+      if (this.newTodo.value.trim() === title) this.newTodo.value = '';
       this.render();
     } catch (error) {
-      // The typed title stays, and a retry reuses its key: created once either way.
+      // The typed title stays. After a network failure a retry reuses the key (created
+      // once either way); a refusal will not change on retry, so the next try is new.
+      if (error instanceof ApiError && error.status < 500 && error.status !== 429) this.pending = null;
       this.report(error);
+    } finally {
+      this.adding = false;
     }
   }
 
@@ -142,10 +184,11 @@ export class TodoList {
   async apply(change) {
     try {
       await change();
+      this.changes += 1;
       this.render();
     } catch (error) {
       this.report(error);
-      await this.reload();
+      if (!(error instanceof SignedOut)) await this.reload();
     }
   }
 
@@ -165,15 +208,42 @@ export class TodoList {
   /** @param {Task} task */
   async remove(task) {
     await this.apply(async () => {
-      await this.store.remove(task.id);
+      await this.removeOnServer(task);
       this.tasks = this.tasks.filter((each) => each.id !== task.id);
     });
+  }
+
+  /**
+   * Deletes `task`; already gone (a double click, another tab) is as good.
+   * @param {Task} task
+   */
+  async removeOnServer(task) {
+    try {
+      await this.store.remove(task.id);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    }
+  }
+
+  /**
+   * Runs a change of many tasks with its controls disabled, so two cannot overlap.
+   * @param {() => Promise<void>} change
+   */
+  async bulk(change) {
+    this.toggleAll.disabled = true;
+    this.clearCompleted.disabled = true;
+    try {
+      await this.apply(change);
+    } finally {
+      this.toggleAll.disabled = false;
+      this.clearCompleted.disabled = false;
+    }
   }
 
   /** @param {boolean} completed */
   async markAll(completed) {
     const status = completed ? 'completed' : 'open';
-    await this.apply(async () => {
+    await this.bulk(async () => {
       for (const task of this.tasks.filter((each) => each.status !== status)) {
         const updated = await this.store.update(task.id, { status });
         this.tasks = this.tasks.map((each) => (each.id === updated.id ? updated : each));
@@ -183,9 +253,9 @@ export class TodoList {
   }
 
   async removeCompleted() {
-    await this.apply(async () => {
+    await this.bulk(async () => {
       for (const task of this.tasks.filter((each) => each.status === 'completed')) {
-        await this.store.remove(task.id);
+        await this.removeOnServer(task);
         this.tasks = this.tasks.filter((each) => each.id !== task.id);
       }
     });
@@ -204,7 +274,11 @@ export class TodoList {
     const tags = [...new Set(this.tasks.flatMap((task) => task.tags))].sort();
     this.tagFilter.replaceChildren(h('option', { value: '' }, 'All tags'), ...tags.map((name) => h('option', { value: name, selected: name === tag }, name)));
     const editing = this.list.querySelector('li.editing');
-    if (!editing) this.list.replaceChildren(...visible.map((task) => this.item(task)));
+    if (!editing) {
+      const focus = this.focusedControl();
+      this.list.replaceChildren(...visible.map((task) => this.item(task)));
+      this.restoreFocus(focus, visible);
+    }
     const left = this.tasks.filter((task) => task.status === 'open').length;
     const completed = this.tasks.length - left;
     this.count.replaceChildren(h('strong', {}, String(left)), ` ${left === 1 ? 'item' : 'items'} left`);
@@ -223,21 +297,46 @@ export class TodoList {
   }
 
   /**
+   * Which control of which row has the focus, to give it back after the list is redrawn.
+   * @returns {{ id: string, control: string, index: number } | null}
+   */
+  focusedControl() {
+    const active = document.activeElement;
+    const row = active?.closest('li[data-id]');
+    if (!(active instanceof HTMLElement) || !(row instanceof HTMLElement) || !this.list.contains(row)) return null;
+    return { id: row.dataset.id ?? '', control: active.classList[0] ?? '', index: [...this.list.children].indexOf(row) };
+  }
+
+  /**
+   * @param {{ id: string, control: string, index: number } | null} focus
+   * @param {Task[]} visible
+   */
+  restoreFocus(focus, visible) {
+    if (!focus) return;
+    const row = this.list.querySelector(`li[data-id="${CSS.escape(focus.id)}"]`) ?? this.list.children[Math.min(focus.index, visible.length - 1)];
+    const target = row?.querySelector(`.${CSS.escape(focus.control || 'toggle')}`) ?? row?.querySelector('.toggle');
+    if (target instanceof HTMLElement) target.focus();
+    else this.newTodo.focus();
+  }
+
+  /**
    * One row: `data-testid`s and names as TodoMVC's end-to-end suites expect.
    * @param {Task} task
    */
   item(task) {
     const done = task.status === 'completed';
-    const toggle = h('input', { class: 'toggle', type: 'checkbox', 'aria-label': 'Toggle Todo', checked: done });
-    const title = h('label', { 'data-testid': 'todo-title' }, task.title);
-    const destroy = h('button', { type: 'button', class: 'destroy', 'aria-label': 'Delete' }, '×');
+    const titleId = `title-${task.id}`;
+    const toggle = h('input', { class: 'toggle', type: 'checkbox', 'aria-label': 'Toggle Todo', 'aria-describedby': titleId, checked: done });
+    // Focusable, so a keyboard can edit it too (Enter or F2), as a double-click does.
+    const title = h('label', { 'data-testid': 'todo-title', class: 'title', id: titleId, tabindex: '0' }, task.title);
+    const destroy = h('button', { type: 'button', class: 'destroy', 'aria-label': 'Delete', 'aria-describedby': titleId }, '×');
     const details = [task.due ? `due ${describe(task.due)}` : '', task.recurrence ? `repeats ${task.recurrence.freq}` : '', ...task.tags.map((name) => `#${name}`)]
       .filter(Boolean)
       .join(' · ');
     const open = h('a', { class: 'open', href: `#/tasks/${encodeURIComponent(task.id)}`, 'aria-label': `Details of ${task.title}` }, '›');
     const row = h(
       'li',
-      { 'data-testid': 'todo-item', class: done ? 'completed' : null },
+      { 'data-testid': 'todo-item', 'data-id': task.id, class: done ? 'completed' : null },
       toggle,
       h('div', { class: 'todo-text' }, title, details ? h('span', { class: 'meta' }, details) : null),
       open,
@@ -246,6 +345,12 @@ export class TodoList {
     toggle.addEventListener('change', () => this.update(task, { status: toggle.checked ? 'completed' : 'open' }));
     destroy.addEventListener('click', () => this.remove(task));
     title.addEventListener('dblclick', () => this.edit(row, task));
+    title.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === 'F2') {
+        event.preventDefault();
+        this.edit(row, task);
+      }
+    });
     return row;
   }
 
@@ -256,7 +361,7 @@ export class TodoList {
    * @param {Task} task
    */
   edit(row, task) {
-    const input = h('input', { class: 'edit', 'aria-label': 'Edit', value: task.title, maxlength: '500' });
+    const input = h('input', { class: 'edit', 'aria-label': 'Edit', value: task.title, maxlength: '200' });
     row.classList.add('editing');
     row.append(input);
     input.focus();
@@ -267,6 +372,8 @@ export class TodoList {
       done = true;
       row.classList.remove('editing');
       input.remove();
+      // Back to the title (a redraw below finds it by the row's id).
+      row.querySelector('label')?.focus();
       const title = input.value.trim();
       if (!save || title === task.title) this.render();
       else if (!title) await this.remove(task);
