@@ -53,7 +53,9 @@ fn brotli(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    // Read when the script runs, not baked in when it compiles: one compiled script may serve
+    // two checkouts sharing a target dir.
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")).join("assets");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut paths = Vec::new();
     files(&root, &mut paths);

@@ -425,6 +425,78 @@ test('settings: the account is deleted after typing the password, and cannot log
   await context.close();
 });
 
+test('a file dropped on a row in the list is attached to that task', async () => {
+  const { context, page, problems } = await openApp();
+  await signUp(page);
+  await addTodos(page, 'first', 'second');
+  const transfer = await page.evaluateHandle(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(['scan'], 'scan.pdf', { type: 'application/pdf' }));
+    return data;
+  });
+  const row = page.getByTestId('todo-item').nth(1);
+  await row.dispatchEvent('dragover', { dataTransfer: transfer });
+  await row.dispatchEvent('drop', { dataTransfer: transfer });
+  await page.locator('#status').filter({ hasText: 'scan.pdf is attached to “second”.' }).waitFor();
+  await openDetails(page, 'second');
+  await page.locator('[data-testid=file][data-status=available]').filter({ hasText: 'scan.pdf' }).waitFor();
+  await page.getByRole('link', { name: 'Back to the list' }).click();
+  await openDetails(page, 'first');
+  await page.getByRole('heading', { name: 'Files' }).waitFor();
+  await page.waitForTimeout(300);
+  assert.equal(await page.getByTestId('file').count(), 0, 'only the task it was dropped on has it');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('offline: the failure is said, the typed title stays, and the retry creates the task once', async () => {
+  const { context, page, problems } = await openApp();
+  await signUp(page);
+  await context.setOffline(true);
+  const input = page.getByPlaceholder('What needs to be done?');
+  await input.fill('written on a train');
+  await input.press('Enter');
+  await page.locator('#status').filter({ hasText: 'cannot be reached' }).waitFor();
+  assert.equal(await input.inputValue(), 'written on a train', 'nothing typed is lost');
+  await context.setOffline(false);
+  await input.press('Enter');
+  await page.getByTestId('todo-title').filter({ hasText: 'written on a train' }).waitFor();
+  await page.reload();
+  await page.getByTestId('todo-title').first().waitFor();
+  await expectTitles(page, ['written on a train']);
+  // The browser logs the offline request's failure; nothing else may go wrong.
+  assert.deepEqual(problems.filter((problem) => !problem.includes('ERR_INTERNET_DISCONNECTED')), []);
+  await context.close();
+});
+
+test('two tabs whose tokens expired together refresh once between them and stay signed in', async () => {
+  const { context, page, problems } = await openApp();
+  await signUp(page);
+  await addTodos(page, 'from the first tab');
+  const second = await context.newPage();
+  await second.goto(base);
+  await second.getByTestId('todo-title').first().waitFor();
+  const refreshes = [];
+  for (const tab of [page, second]) tab.on('request', (request) => request.url().endsWith('/sessions/refresh') && refreshes.push(request));
+  // The API accepts 5 s of clock skew past a token's expiry (functions/domain/src/auth/tokens.rs).
+  await page.waitForTimeout((accessTokenSeconds + 5 + 1) * 1000);
+  try {
+    await Promise.all([addTodos(page, 'tab one, after expiry'), addTodos(second, 'tab two, after expiry')]);
+  } catch (error) {
+    const said = await Promise.all([page, second].map((tab) => tab.locator('#status').textContent()));
+    throw new Error(`${error}; the tabs said ${JSON.stringify(said)}; refreshes: ${refreshes.length}`);
+  }
+  assert.equal(refreshes.length, 1, 'one rotation for both tabs: two would look like reuse and end the session');
+  for (const tab of [page, second]) {
+    await tab.reload();
+    await tab.getByTestId('todo-title').first().waitFor();
+    // The two adds raced: either may be first.
+    assert.deepEqual((await titles(tab)).sort(), ['from the first tab', 'tab one, after expiry', 'tab two, after expiry']);
+  }
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('figures: bytes a first load transfers, and the time to a usable task list', async () => {
   const { context, page } = await openApp();
   const email = await signUp(page);

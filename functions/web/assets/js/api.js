@@ -73,7 +73,7 @@ export class Api {
       if (await this.refresh()) response = await this.send(method, path, options, auth);
       if (response.status === 401) {
         const hadSession = this.session.get() !== null;
-        this.session.clear();
+        await this.session.clear();
         if (hadSession) this.onSignedOut();
         throw new SignedOut();
       }
@@ -126,10 +126,13 @@ export class Api {
    * @returns {Promise<boolean>}
    */
   async rotate(rejected) {
-    const session = this.session.get();
+    const session = await this.session.latest();
     if (!session) return false;
     // Another tab rotated while this one waited for the lock: its token is the fresh one.
-    if (session.access_token !== rejected) return true;
+    if (session.access_token !== rejected) {
+      await this.session.set(session);
+      return true;
+    }
     /** @type {Response} */
     let response;
     try {
@@ -146,8 +149,8 @@ export class Api {
     if (!response.ok) throw new ApiError(problem(response.status, await readBody(response)));
     const tokens = await response.json();
     // Unless a log-out or another log-in replaced the session meanwhile.
-    if (this.session.get()?.refresh_token === session.refresh_token) {
-      this.session.set({ ...session, access_token: tokens.access_token, refresh_token: tokens.refresh_token });
+    if ((await this.session.latest())?.refresh_token === session.refresh_token) {
+      await this.session.set({ ...session, access_token: tokens.access_token, refresh_token: tokens.refresh_token });
     }
     return true;
   }
@@ -159,7 +162,7 @@ export class Api {
    */
   async signUp(email, password, name) {
     const answer = await this.request('POST', '/users', { auth: false, body: name ? { email, password, name } : { email, password } });
-    this.startSession(answer.body);
+    await this.startSession(answer.body);
   }
 
   /**
@@ -168,7 +171,7 @@ export class Api {
    */
   async logIn(email, password) {
     const answer = await this.request('POST', '/sessions', { auth: false, body: { email, password } });
-    this.startSession(answer.body);
+    await this.startSession(answer.body);
   }
 
   /**
@@ -179,7 +182,7 @@ export class Api {
     const email = this.session.get()?.user.email ?? '';
     await this.logIn(email, password);
     await this.request('DELETE', '/users/me');
-    this.session.clear();
+    await this.session.clear();
   }
 
   /** Ends the session here whatever the server says (it may be unreachable). */
@@ -189,7 +192,7 @@ export class Api {
     } catch {
       // The refresh token is forgotten below; the server's copy expires on its own.
     } finally {
-      this.session.clear();
+      await this.session.clear();
     }
   }
 
@@ -197,8 +200,8 @@ export class Api {
    * @private
    * @param {{ user: User, access_token: string, refresh_token: string }} tokens
    */
-  startSession(tokens) {
-    this.session.set({ access_token: tokens.access_token, refresh_token: tokens.refresh_token, user: tokens.user });
+  async startSession(tokens) {
+    await this.session.set({ access_token: tokens.access_token, refresh_token: tokens.refresh_token, user: tokens.user });
   }
 }
 

@@ -51,6 +51,25 @@ function report(error) {
   say([error instanceof Error ? error.message : String(error), ...fields].join(' '));
 }
 
+/**
+ * Attaches files dropped on a task's row in the list, saying how it goes.
+ * @param {import('./tasks.js').Task} task
+ * @param {File[]} dropped
+ */
+async function attachDropped(task, dropped) {
+  for (const file of dropped) {
+    try {
+      say(`Uploading ${file.name} to “${task.title}”…`);
+      // Progress is shown on the task's own page; here the live region says only start and end.
+      const recorded = await files.attach(task.id, file, () => {});
+      const available = await files.untilAvailable(task.id, recorded.id);
+      say(available.status === 'available' ? `${file.name} is attached to “${task.title}”.` : `${file.name} is uploaded; the storage has not confirmed it yet.`);
+    } catch (error) {
+      report(error);
+    }
+  }
+}
+
 /** @param {import('./auth.js').Mode} mode */
 function showSignedOut(mode) {
   // The next person to sign in starts at the list, not at this one's task or settings.
@@ -76,7 +95,7 @@ async function showSignedIn() {
   signedInAs.textContent = user ? `Signed in as ${user.name || user.email}` : '';
   account.hidden = false;
   todos?.stop();
-  todos = new TodoList(tasks, report);
+  todos = new TodoList(tasks, report, attachDropped);
   bell?.stop();
   bell = new Bell(api, report);
   bellSlot.replaceChildren(bell.button, bell.panel);

@@ -27,10 +27,12 @@ export class TodoList {
   /**
    * @param {TaskStore} store
    * @param {(error: unknown) => void} report shows a failure to the person
+   * @param {(task: Task, files: File[]) => void} attach files dropped on a task's row
    */
-  constructor(store, report) {
+  constructor(store, report, attach) {
     this.store = store;
     this.report = report;
+    this.attach = attach;
     /** @type {Task[]} */
     this.tasks = [];
     /** @type {Filter} */
@@ -345,6 +347,18 @@ export class TodoList {
     toggle.addEventListener('change', () => this.update(task, { status: toggle.checked ? 'completed' : 'open' }));
     destroy.addEventListener('click', () => this.remove(task));
     title.addEventListener('dblclick', () => this.edit(row, task));
+    // Files dropped on a row are attached to its task.
+    row.addEventListener('dragover', (event) => {
+      if (!event.dataTransfer?.types.includes('Files')) return;
+      event.preventDefault();
+      row.classList.add('drop-target');
+    });
+    row.addEventListener('dragleave', () => row.classList.remove('drop-target'));
+    row.addEventListener('drop', (event) => {
+      event.preventDefault();
+      row.classList.remove('drop-target');
+      if (event.dataTransfer?.files.length) this.attach(task, [...event.dataTransfer.files]);
+    });
     title.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' || event.key === 'F2') {
         event.preventDefault();
