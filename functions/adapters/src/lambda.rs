@@ -1,6 +1,6 @@
 //! What every Lambda binary runs: telemetry, the app built once, one operation served.
 
-use todo_domain::http::Operation;
+use todo_http::Operation;
 
 use crate::bootstrap::KeyUse;
 

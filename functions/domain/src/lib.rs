@@ -9,7 +9,6 @@ pub mod auth;
 pub mod clock;
 pub mod cursor;
 pub mod error;
-pub mod http;
 pub mod model;
 pub mod ports;
 pub mod usecases;

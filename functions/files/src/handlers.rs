@@ -4,10 +4,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
-use todo_domain::http::{Authenticated, JsonBody, PathParams, QueryParams, parse_path_id};
 use todo_domain::model::{FileId, TaskId};
 use todo_domain::usecases::files;
 use todo_domain::{App, Error};
+use todo_http::{Authenticated, HttpError, JsonBody, PathParams, QueryParams, parse_path_id};
 
 use crate::representation::{FileListView, FileView, ListQuery, NewFileBody, RequestedUploadView};
 
@@ -24,7 +24,7 @@ pub async fn request_upload(
     Authenticated(principal): Authenticated,
     params: PathParams,
     body: JsonBody<NewFileBody>,
-) -> Result<Response, Error> {
+) -> Result<Response, HttpError> {
     let task = task_id(&params)?;
     let requested = files::request_upload(&app, principal, task, body.value.try_into()?).await?;
     let location = HeaderValue::from_str(&format!("/tasks/{task}/files/{}", requested.file.id)).expect("ids are header-safe");
@@ -39,7 +39,7 @@ pub async fn list_files(
     Authenticated(principal): Authenticated,
     params: PathParams,
     QueryParams(query): QueryParams<ListQuery>,
-) -> Result<Json<FileListView>, Error> {
+) -> Result<Json<FileListView>, HttpError> {
     let task = task_id(&params)?;
     let page = files::list_files(&app, principal, task, query.limit()?, query.cursor.as_deref()).await?;
     Ok(Json(FileListView { items: page.items.iter().map(|file| FileView::new(file, None)).collect(), next_cursor: page.next_cursor }))
@@ -49,12 +49,16 @@ pub async fn get_file(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
     params: PathParams,
-) -> Result<Json<FileView>, Error> {
+) -> Result<Json<FileView>, HttpError> {
     let found = files::get_file(&app, principal, task_id(&params)?, file_id(&params)?).await?;
     Ok(Json(FileView::new(&found.file, found.download)))
 }
 
-pub async fn delete_file(State(app): State<App>, Authenticated(principal): Authenticated, params: PathParams) -> Result<StatusCode, Error> {
+pub async fn delete_file(
+    State(app): State<App>,
+    Authenticated(principal): Authenticated,
+    params: PathParams,
+) -> Result<StatusCode, HttpError> {
     files::delete_file(&app, principal, task_id(&params)?, file_id(&params)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

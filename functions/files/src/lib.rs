@@ -8,7 +8,7 @@ pub mod uploaded;
 
 use axum::routing::{delete, get, post};
 use http::Method;
-use todo_domain::http::{Access, Operation};
+use todo_http::{Access, Operation};
 
 pub static REQUEST_UPLOAD: Operation = Operation {
     binary: "file-upload-url",

@@ -7,7 +7,7 @@ mod representation;
 
 use axum::routing::{get, patch};
 use http::Method;
-use todo_domain::http::{Access, Operation};
+use todo_http::{Access, Operation};
 
 pub static LIST_NOTIFICATIONS: Operation = Operation {
     binary: "notification-list",

@@ -4,10 +4,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
-use todo_domain::http::{Authenticated, IdempotencyKeyHeader, IfMatch, JsonBody, PathParam, QueryParams, etag, parse_path_id};
 use todo_domain::model::{Task, TaskId};
 use todo_domain::usecases::tasks::{self, Idempotency};
 use todo_domain::{App, Error};
+use todo_http::{Authenticated, HttpError, IdempotencyKeyHeader, IfMatch, JsonBody, PathParam, QueryParams, etag, parse_path_id};
 
 use crate::representation::{CreateTaskBody, ListQuery, TaskListView, TaskPatchBody, TaskView};
 
@@ -27,7 +27,7 @@ pub async fn create_task(
     Authenticated(principal): Authenticated,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     body: JsonBody<CreateTaskBody>,
-) -> Result<Response, Error> {
+) -> Result<Response, HttpError> {
     let idempotency = key.map(|key| Idempotency::for_request(key, &body.canonical));
     let created = tasks::create_task(&app, principal, body.value.try_into()?, idempotency).await?;
     let mut response = task_response(StatusCode::CREATED, &created.task);
@@ -43,7 +43,7 @@ pub async fn list_tasks(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
     QueryParams(query): QueryParams<ListQuery>,
-) -> Result<Json<TaskListView>, Error> {
+) -> Result<Json<TaskListView>, HttpError> {
     let page = tasks::list_tasks(&app, principal, query.try_into()?).await?;
     Ok(Json(TaskListView { items: page.items.iter().map(TaskView::from).collect(), next_cursor: page.next_cursor }))
 }
@@ -52,7 +52,7 @@ pub async fn get_task(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
     PathParam(id): PathParam,
-) -> Result<Response, Error> {
+) -> Result<Response, HttpError> {
     let task = tasks::get_task(&app, principal, task_id(&id)?).await?;
     Ok(task_response(StatusCode::OK, &task))
 }
@@ -63,7 +63,7 @@ pub async fn update_task(
     PathParam(id): PathParam,
     IfMatch(if_match): IfMatch,
     body: JsonBody<TaskPatchBody>,
-) -> Result<Response, Error> {
+) -> Result<Response, HttpError> {
     let id = task_id(&id)?;
     let task = tasks::update_task(&app, principal, id, body.value.try_into()?, if_match).await?;
     Ok(task_response(StatusCode::OK, &task))
@@ -74,7 +74,7 @@ pub async fn delete_task(
     Authenticated(principal): Authenticated,
     PathParam(id): PathParam,
     IfMatch(if_match): IfMatch,
-) -> Result<StatusCode, Error> {
+) -> Result<StatusCode, HttpError> {
     tasks::delete_task(&app, principal, task_id(&id)?, if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }

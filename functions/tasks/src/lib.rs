@@ -7,7 +7,7 @@ mod representation;
 
 use axum::routing::{delete, get, patch, post};
 use http::Method;
-use todo_domain::http::{Access, Operation};
+use todo_http::{Access, Operation};
 
 pub static CREATE_TASK: Operation =
     Operation { binary: "task-create", method: Method::POST, path: "/tasks", access: Access::Write, route: || post(handlers::create_task) };

@@ -4,10 +4,10 @@
 use serde::{Deserialize, Serialize};
 use todo_domain::Error;
 use todo_domain::error::Collector;
-use todo_domain::http::nullable;
 use todo_domain::model::{Frequency, NewTask, Notes, Priority, Recurrence, Tag, Tags, Task, TaskPatch, Timestamp, Title};
 use todo_domain::ports::TaskFilter;
 use todo_domain::usecases::tasks::{ListTasks, MAX_PAGE_SIZE};
+use todo_http::nullable;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

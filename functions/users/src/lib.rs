@@ -7,7 +7,7 @@ mod representation;
 
 use axum::routing::{delete, get, patch, post};
 use http::Method;
-use todo_domain::http::{Access, Operation};
+use todo_http::{Access, Operation};
 
 pub static SIGN_UP: Operation =
     Operation { binary: "user-signup", method: Method::POST, path: "/users", access: Access::Write, route: || post(handlers::sign_up) };

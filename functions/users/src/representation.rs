@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 use todo_domain::error::Collector;
-use todo_domain::http::nullable;
 use todo_domain::model::{DisplayName, Email, Password, Timestamp, User};
 use todo_domain::usecases::users::{Credentials, IssuedTokens, ProfileChange, SignUp};
 use todo_domain::{Error, FieldError};
+use todo_http::nullable;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,5 +1,5 @@
 //! The local API server: every operation of every service on one port, over the embedded
-//! store. It mounts the very routers the Lambda binaries serve (`todo_domain::http::router`).
+//! store. It mounts the very routers the Lambda binaries serve (`todo_http::router`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ pub mod blobs;
 
 use todo_adapters::bootstrap::EmbeddedApp;
 use todo_adapters::config::{self, Env};
-use todo_domain::http::Operation;
+use todo_http::Operation;
 
 /// Every operation the API offers, across services.
 pub fn operations() -> impl Iterator<Item = &'static Operation> {
@@ -17,7 +17,7 @@ pub fn operations() -> impl Iterator<Item = &'static Operation> {
 
 /// The whole API as one router, plus the local blob URLs and the web app (`GET /`).
 pub fn router(embedded: EmbeddedApp) -> axum::Router {
-    todo_domain::http::router(operations(), embedded.app.clone())
+    todo_http::router(operations(), embedded.app.clone())
         .merge(blobs::routes(embedded.blobs, embedded.app))
         .merge(todo_web::router(&todo_web::WebConfig::default()))
 }

@@ -68,9 +68,10 @@ export class Api {
    */
   async request(method, path, options = {}) {
     const auth = options.auth ?? true;
-    let response = await this.send(method, path, options, auth);
+    const token = auth ? this.session.get()?.access_token : undefined;
+    let response = await this.send(method, path, options, token);
     if (response.status === 401 && auth) {
-      if (await this.refresh()) response = await this.send(method, path, options, auth);
+      if (await this.refresh(token)) response = await this.send(method, path, options, this.session.get()?.access_token);
       if (response.status === 401) {
         const hadSession = this.session.get() !== null;
         await this.session.clear();
@@ -88,14 +89,13 @@ export class Api {
    * @param {string} method
    * @param {string} path
    * @param {RequestOptions} options
-   * @param {boolean} auth
+   * @param {string | undefined} token the access token to send, if any
    */
-  async send(method, path, options, auth) {
+  async send(method, path, options, token) {
     /** @type {Record<string, string>} */
     const headers = { accept: 'application/json', ...options.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const session = this.session.get();
-    if (auth && session) headers.authorization = `Bearer ${session.access_token}`;
+    if (token) headers.authorization = `Bearer ${token}`;
     try {
       return await fetch(path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
     } catch {
@@ -106,12 +106,12 @@ export class Api {
   /**
    * Rotates the refresh token once for every request that got a 401 meanwhile, in this tab
    * and (through a Web Lock) in the app's other tabs: two rotations of one token look like
-   * reuse and end the session.
+   * reuse and end the session. `rejected` is the access token the server refused: if the
+   * session holds another one by now, some tab has rotated already and that one is used.
    * @private
    * @returns {Promise<boolean>} whether there is a fresh access token to retry with
    */
-  refresh() {
-    const rejected = this.session.get()?.access_token;
+  refresh(/** @type {string | undefined} */ rejected) {
     this.refreshing ??= (navigator.locks ? navigator.locks.request('todo.refresh', () => this.rotate(rejected)) : this.rotate(rejected)).finally(
       () => {
         this.refreshing = null;

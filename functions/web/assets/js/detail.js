@@ -4,7 +4,7 @@
  * with If-Match (a change made elsewhere meanwhile is not overwritten); and its files.
  */
 
-import { h, find } from './dom.js';
+import { acceptFileDrops, h, find } from './dom.js';
 import { ApiError } from './api.js';
 import { showErrors } from './auth.js';
 import { localParts, fromLocal, describe } from './dates.js';
@@ -138,16 +138,7 @@ export class TaskDetail {
       if (picker.files) this.attachAll([...picker.files]);
       picker.value = '';
     });
-    drop.addEventListener('dragover', (event) => {
-      event.preventDefault();
-      drop.classList.add('over');
-    });
-    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-    drop.addEventListener('drop', (event) => {
-      event.preventDefault();
-      drop.classList.remove('over');
-      if (event.dataTransfer?.files) this.attachAll([...event.dataTransfer.files]);
-    });
+    acceptFileDrops(drop, 'over', (dropped) => this.attachAll(dropped));
 
     this.root.replaceChildren(
       h('h2', { id: 'detail-title' }, task.title),

@@ -40,3 +40,24 @@ export function find(root, selector, type) {
   if (!(element instanceof type)) throw new Error(`missing ${selector}`);
   return element;
 }
+
+/**
+ * Makes `element` take files dragged onto it: `className` marks it while files hover over it,
+ * and `onFiles` gets what is dropped. Other drags (text, links) pass by.
+ * @param {HTMLElement} element
+ * @param {string} className
+ * @param {(files: File[]) => void} onFiles
+ */
+export function acceptFileDrops(element, className, onFiles) {
+  element.addEventListener('dragover', (event) => {
+    if (!event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    element.classList.add(className);
+  });
+  element.addEventListener('dragleave', () => element.classList.remove(className));
+  element.addEventListener('drop', (event) => {
+    event.preventDefault();
+    element.classList.remove(className);
+    if (event.dataTransfer?.files.length) onFiles([...event.dataTransfer.files]);
+  });
+}

@@ -5,7 +5,7 @@
  * server first and the list is drawn from what the server answered.
  */
 
-import { h, find } from './dom.js';
+import { acceptFileDrops, h, find } from './dom.js';
 import { describe, dueBucket } from './dates.js';
 import { ApiError, SignedOut } from './api.js';
 
@@ -348,17 +348,7 @@ export class TodoList {
     destroy.addEventListener('click', () => this.remove(task));
     title.addEventListener('dblclick', () => this.edit(row, task));
     // Files dropped on a row are attached to its task.
-    row.addEventListener('dragover', (event) => {
-      if (!event.dataTransfer?.types.includes('Files')) return;
-      event.preventDefault();
-      row.classList.add('drop-target');
-    });
-    row.addEventListener('dragleave', () => row.classList.remove('drop-target'));
-    row.addEventListener('drop', (event) => {
-      event.preventDefault();
-      row.classList.remove('drop-target');
-      if (event.dataTransfer?.files.length) this.attach(task, [...event.dataTransfer.files]);
-    });
+    acceptFileDrops(row, 'drop-target', (dropped) => this.attach(task, dropped));
     title.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' || event.key === 'F2') {
         event.preventDefault();

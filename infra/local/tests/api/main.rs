@@ -7,6 +7,7 @@ mod events;
 mod files;
 mod jobs;
 mod lambda_runtime;
+mod layers;
 mod notifications;
 mod server;
 mod support;

@@ -1,11 +1,30 @@
 //! The one place a domain `Error` becomes an HTTP response (`application/problem+json`,
 //! RFC 9457). 5xx causes are logged here and answered opaquely.
+//!
+//! `HttpError` is the error type of every handler: the domain's `Error` (or a store's, through
+//! it) converts with `?`.
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
-use crate::error::{Error, FieldError};
+use todo_domain::{Error, FieldError};
+
+/// A domain error on its way out as a problem+json response.
+#[derive(Debug)]
+pub struct HttpError(pub Error);
+
+impl From<Error> for HttpError {
+    fn from(error: Error) -> Self {
+        Self(error)
+    }
+}
+
+impl From<todo_domain::ports::StoreError> for HttpError {
+    fn from(error: todo_domain::ports::StoreError) -> Self {
+        Self(error.into())
+    }
+}
 
 #[derive(Serialize)]
 struct Problem<'a> {
@@ -18,9 +37,10 @@ struct Problem<'a> {
     errors: &'a [FieldError],
 }
 
-impl IntoResponse for Error {
+impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let (status, kind, title) = match &self {
+        let Self(error) = self;
+        let (status, kind, title) = match &error {
             Error::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid input"),
             Error::Malformed { .. } => (StatusCode::BAD_REQUEST, "malformed-request", "Malformed request"),
             Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required"),
@@ -37,7 +57,7 @@ impl IntoResponse for Error {
             }
         };
         let single;
-        let (detail, errors): (String, &[FieldError]) = match &self {
+        let (detail, errors): (String, &[FieldError]) = match &error {
             Error::Validation(errors) => (summarise(errors), errors),
             Error::Malformed { detail, field: Some(field) } => {
                 single = [FieldError::new(field.clone(), detail.clone())];

@@ -3,8 +3,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::MethodRouter;
 use http::Method;
 
-use crate::app::App;
-use crate::error::Error;
+use todo_domain::{App, Error};
+
+use crate::problem::HttpError;
 
 /// Largest request body accepted; larger ones get a 413 problem.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
@@ -51,8 +52,8 @@ pub fn router<'a>(operations: impl IntoIterator<Item = &'a Operation>, app: App)
         router = router.route(operation.path, (operation.route)());
     }
     router
-        .fallback(|| async { Error::RouteNotFound })
-        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+        .fallback(|| async { HttpError(Error::RouteNotFound) })
+        .method_not_allowed_fallback(|| async { HttpError(Error::MethodNotAllowed) })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(app)
 }

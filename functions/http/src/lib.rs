@@ -10,3 +10,4 @@ pub use extract::{
     Authenticated, IdempotencyKeyHeader, IfMatch, JsonBody, PathParam, PathParams, QueryParams, etag, nullable, parse_path_id,
 };
 pub use operation::{Access, BODY_LIMIT_BYTES, Operation, router};
+pub use problem::HttpError;
