@@ -8,7 +8,7 @@ use todo_domain::App;
 use todo_domain::usecases::users;
 use todo_http::{Authenticated, HttpError, JsonBody};
 
-use crate::representation::{LogInBody, ProfilePatchBody, RefreshBody, SignUpBody, TokensView, UserView, refresh_token};
+use crate::representation::{DeleteAccountBody, LogInBody, ProfilePatchBody, RefreshBody, SignUpBody, TokensView, UserView, refresh_token};
 
 /// Token responses must not be cached by anything in between.
 fn no_store(status: StatusCode, body: TokensView) -> Response {
@@ -53,8 +53,12 @@ pub async fn update_me(
     Ok(Json(UserView::from(&user)))
 }
 
-pub async fn delete_me(State(app): State<App>, Authenticated(principal): Authenticated) -> Result<StatusCode, HttpError> {
-    users::delete_account(&app, principal).await?;
+pub async fn delete_me(
+    State(app): State<App>,
+    Authenticated(principal): Authenticated,
+    body: JsonBody<DeleteAccountBody>,
+) -> Result<StatusCode, HttpError> {
+    users::delete_account(&app, principal, body.value.password()?).await?;
     // Accepted: the account and its sessions are gone; its tasks and files follow shortly.
     Ok(StatusCode::ACCEPTED)
 }

@@ -93,6 +93,19 @@ impl TryFrom<ProfilePatchBody> for ProfileChange {
     }
 }
 
+/// `DELETE /users/me`: the password confirms that the holder of the token is the person.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccountBody {
+    password: String,
+}
+
+impl DeleteAccountBody {
+    pub fn password(&self) -> Result<Password, Error> {
+        Password::for_verification(&self.password).map_err(|message| Error::field("password", message))
+    }
+}
+
 /// Parses a refresh token, naming the field when it is not one this API issues.
 pub fn refresh_token(body: &RefreshBody) -> Result<todo_domain::auth::RefreshToken, Error> {
     todo_domain::auth::RefreshToken::parse(&body.refresh_token)

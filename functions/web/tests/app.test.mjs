@@ -412,7 +412,9 @@ test('settings: the account is deleted after typing the password, and cannot log
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.getByLabel('Password').fill('wrong password');
   await page.getByRole('button', { name: 'Delete account' }).click();
-  await page.getByRole('alert').filter({ hasText: /password/i }).waitFor();
+  // The API checks it, and says so next to the field.
+  await page.locator('#delete-password-error').filter({ hasText: 'does not match' }).waitFor();
+  assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
   await assertAccessible(page, 'settings');
   await page.getByLabel('Password').fill('correct horse battery');
   await page.getByRole('button', { name: 'Delete account' }).click();

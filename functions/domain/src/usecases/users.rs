@@ -208,9 +208,15 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
 /// their objects, tasks, notifications) can take longer than a request may: the marker is
 /// picked up by `finish_deletions` — on AWS the `account-purge` function, on the table's
 /// stream of new markers; locally the server's purge loop — and housekeeping is the safety net.
+///
+/// The password is asked again: an access token alone (a borrowed device, a token that
+/// outlives a log-out by its 15 minutes) must not be enough to erase an account.
 #[instrument(skip_all, fields(user_id = %principal.user_id))]
-pub async fn delete_account(app: &App, principal: Principal) -> Result<(), Error> {
+pub async fn delete_account(app: &App, principal: Principal, password: Password) -> Result<(), Error> {
     let user = current_user(app, principal).await?;
+    if !app.passwords.verify(password, Some(user.password_hash.clone())).await? {
+        return Err(Error::field("password", "does not match the account's password"));
+    }
     app.stores.users.delete_user(&user, app.clock.now()).await?;
     app.stores.sessions.delete_user_sessions(user.id).await?;
     Ok(())

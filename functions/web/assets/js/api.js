@@ -175,13 +175,11 @@ export class Api {
   }
 
   /**
-   * Deletes the account once the password is confirmed (by logging in with it).
+   * Deletes the account; the API checks the password.
    * @param {string} password
    */
   async deleteAccount(password) {
-    const email = this.session.get()?.user.email ?? '';
-    await this.logIn(email, password);
-    await this.request('DELETE', '/users/me');
+    await this.request('DELETE', '/users/me', { body: { password } });
     await this.session.clear();
   }
 

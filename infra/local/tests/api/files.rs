@@ -250,7 +250,10 @@ async fn deleting_a_task_or_the_account_removes_objects_and_metadata() {
         app.app.stores.files.list_files(owner, TaskId::parse(&tasks[0]).unwrap(), PageRequest { limit: 100, after: None }).await.unwrap();
     assert!(left.items.is_empty());
 
-    assert_eq!(app.call(Method::DELETE, "/users/me", Some(&ada.access_token), None).await.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        app.call(Method::DELETE, "/users/me", Some(&ada.access_token), Some(json!({"password": crate::support::PASSWORD}))).await.status,
+        StatusCode::ACCEPTED
+    );
     assert_eq!(todo_domain::usecases::users::finish_pending_deletions(&app.app, 10).await.unwrap(), (1, false));
     for (_, key) in &keys {
         assert!(app.app.stores.blobs.head(key).await.unwrap().is_none(), "{} left behind", key.as_str());

@@ -117,7 +117,7 @@ fn the_local_server_finishes_an_account_deletion_by_itself() {
     let server = Server::start(dir.path());
     let (token, task) = server.sign_up_with_task("goes with the account");
     let path = format!("/tasks/{}", task["id"].as_str().unwrap());
-    let (status, _) = server.call("DELETE", "/users/me", Some(&token), None);
+    let (status, _) = server.call("DELETE", "/users/me", Some(&token), Some(&json!({"password": "correct horse battery"})));
     assert_eq!(status, 202);
     // The still-unexpired access token reads nothing once the purge has run.
     let mut last = 0;

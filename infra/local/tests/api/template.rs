@@ -488,7 +488,7 @@ fn every_function_is_in_its_service_alarms() {
 fn the_api_logs_requests_and_holds_password_floods_at_the_gateway() {
     let template = template();
     let api = &template["Resources"]["HttpApi"]["Properties"];
-    for route in ["POST /users", "POST /sessions", "PATCH /users/me"] {
+    for route in ["POST /users", "POST /sessions", "PATCH /users/me", "DELETE /users/me"] {
         let settings = &api["RouteSettings"][route];
         let rate = serde_yaml::to_string(&settings["ThrottlingRateLimit"]).unwrap();
         assert_eq!(rate.trim(), "!Ref PasswordRouteRateLimit", "{route}");

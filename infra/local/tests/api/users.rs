@@ -206,7 +206,13 @@ async fn deleting_the_account_removes_its_tasks_and_sessions_and_frees_the_email
     for n in 0..3 {
         app.create_task(&account, json!({"title": format!("task {n}")})).await;
     }
-    let reply = app.call(Method::DELETE, "/users/me", Some(&account.access_token), None).await;
+    // The token alone is not enough: the password is asked, and a wrong one changes nothing.
+    let without = app.call(Method::DELETE, "/users/me", Some(&account.access_token), None).await;
+    without.assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, None);
+    let wrong = app.call(Method::DELETE, "/users/me", Some(&account.access_token), Some(json!({"password": "not the password"}))).await;
+    wrong.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("password"));
+    assert_eq!(app.call(Method::GET, "/users/me", Some(&account.access_token), None).await.status, StatusCode::OK);
+    let reply = app.call(Method::DELETE, "/users/me", Some(&account.access_token), Some(json!({"password": PASSWORD}))).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED);
 
     // Answered at once: the profile and sessions are gone, the tasks wait for the purge.
