@@ -1,4 +1,5 @@
-//! The domain's one error type. `http::problem` maps it to `application/problem+json` once.
+//! The domain's one error type. `todo_http` (functions/http/src/problem.rs) maps it to
+//! `application/problem+json`, once.
 
 use serde::Serialize;
 

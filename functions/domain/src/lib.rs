@@ -1,8 +1,9 @@
 //! The To-Do domain: what a user, a session and a task are, the rules that govern them,
-//! the storage ports the adapters implement, and the HTTP glue every function shares.
+//! and the storage ports the adapters implement.
 //!
-//! Nothing here knows about AWS: adapters live in `todo-adapters`, entry points in the
-//! service crates (`todo-users`, `todo-tasks`) and in `infra/local`.
+//! Nothing here knows about AWS or HTTP: adapters live in `todo-adapters`, the HTTP glue in
+//! `todo-http`, entry points in the service crates (`todo-users`, `todo-tasks`, ...) and in
+//! `infra/local`.
 
 pub mod app;
 pub mod auth;

@@ -94,10 +94,17 @@ impl TryFrom<ProfilePatchBody> for ProfileChange {
 }
 
 /// `DELETE /users/me`: the password confirms that the holder of the token is the person.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountBody {
     password: String,
+}
+
+/// Never prints the password.
+impl std::fmt::Debug for DeleteAccountBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeleteAccountBody { password: .. }")
+    }
 }
 
 impl DeleteAccountBody {

@@ -175,10 +175,14 @@ export class Api {
   }
 
   /**
-   * Deletes the account; the API checks the password.
+   * Deletes the account; the API checks the password. The app checks it first too (a log-in):
+   * while a deploy shifts traffic, a request may still reach a version of the function from
+   * before the API asked for it, which would delete whatever was typed.
    * @param {string} password
    */
   async deleteAccount(password) {
+    const email = this.session.get()?.user.email ?? '';
+    await this.logIn(email, password);
     await this.request('DELETE', '/users/me', { body: { password } });
     await this.session.clear();
   }
