@@ -8,7 +8,7 @@
 //! covers the whole tree and nothing is computed at start-up.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -75,10 +75,16 @@ pub async fn serve_lambda() -> Result<(), lambda_http::Error> {
     lambda_http::run(router(&config)).await
 }
 
-/// The app's router: `GET /` (the page) and `GET /assets/...`.
+/// The app's router: `GET /` (the page) and `GET /assets/...`, every answer with the
+/// security headers (one layer, so no route can leave them out).
 pub fn router(config: &WebConfig) -> Router {
     let policy = HeaderValue::from_str(&config.content_security_policy()).expect("the policy is a valid header value");
-    Router::new().route(ROUTES[0], get(index)).route(ROUTES[1], get(asset)).with_state(policy)
+    Router::new().route(ROUTES[0], get(index)).route(ROUTES[1], get(asset)).layer(axum::middleware::map_response(
+        move |response: Response| {
+            let policy = policy.clone();
+            async move { with_security_headers(response, policy) }
+        },
+    ))
 }
 
 fn find(path: &str) -> Option<&'static Asset> {
@@ -88,7 +94,7 @@ fn find(path: &str) -> Option<&'static Asset> {
 /// The page: revalidated on every load (`no-cache`, its ETag is the asset version), so a
 /// deploy reaches browsers at once. The tag is weak: the br, gzip and plain bodies are the
 /// same page.
-async fn index(State(policy): State<HeaderValue>, headers: HeaderMap) -> Response {
+async fn index(headers: HeaderMap) -> Response {
     let etag = format!("W/\"{VERSION}\"");
     let mut response = serve(find("index.html").expect("index.html is embedded"), &headers, "no-cache");
     response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
@@ -104,22 +110,21 @@ async fn index(State(policy): State<HeaderValue>, headers: HeaderMap) -> Respons
         parts.headers.remove(header::CONTENT_LENGTH);
         parts.headers.remove(header::CONTENT_ENCODING);
         parts.headers.remove(header::CONTENT_TYPE);
-        return with_security_headers(Response::from_parts(parts, axum::body::Body::empty()), &policy);
+        return Response::from_parts(parts, axum::body::Body::empty());
     }
-    with_security_headers(response, &policy)
+    response
 }
 
 /// An asset of this version: immutable. Another version's (a page loaded before a deploy)
 /// is a 404, never this version's bytes under an old URL a cache would keep.
-async fn asset(State(policy): State<HeaderValue>, Path(path): Path<String>, headers: HeaderMap) -> Response {
-    let response = match path.split_once('/') {
+async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    match path.split_once('/') {
         Some((version, file)) if version == VERSION && file != "index.html" => match find(file) {
             Some(asset) => serve(asset, &headers, "public, max-age=31536000, immutable"),
             None => not_found(),
         },
         _ => not_found(),
-    };
-    with_security_headers(response, &policy)
+    }
 }
 
 fn not_found() -> Response {
@@ -177,28 +182,15 @@ fn serve(asset: &'static Asset, headers: &HeaderMap, cache_control: &'static str
     response
 }
 
-fn with_security_headers(mut response: Response, policy: &HeaderValue) -> Response {
+fn with_security_headers(mut response: Response, policy: HeaderValue) -> Response {
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, policy.clone());
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     headers.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
     response
-}
-
-/// Bytes a first load transfers with `encoding` (`None`: uncompressed): the page and every
-/// asset it loads (all of them: the app is small enough to load whole).
-pub fn first_load_bytes(encoding: Option<&str>) -> usize {
-    ASSETS
-        .iter()
-        .map(|asset| match encoding {
-            Some("br") => asset.brotli.unwrap_or(asset.identity).len(),
-            Some("gzip") => asset.gzip.unwrap_or(asset.identity).len(),
-            _ => asset.identity.len(),
-        })
-        .sum()
 }
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ export class TaskDetail {
    */
   render(task, etag) {
     const due = localParts(task.due);
+    const reminder = localParts(task.reminder_at);
     const recurrence = task.recurrence;
     const form = h(
       'form',
@@ -116,7 +117,7 @@ export class TaskDetail {
       field(
         'task-reminder',
         'Reminder',
-        h('input', { name: 'reminder_at', type: 'datetime-local', value: task.reminder_at ? `${localParts(task.reminder_at).date}T${localParts(task.reminder_at).time}` : '' }),
+        h('input', { name: 'reminder_at', type: 'datetime-local', value: reminder.date ? `${reminder.date}T${reminder.time}` : '' }),
       ),
       h('p', { class: 'form-error', role: 'alert' }),
       h('p', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save'), ' ', h('a', { href: '#/' }, 'Back to the list')),

@@ -21,6 +21,8 @@ const status = find(document, '#status', HTMLElement);
 const account = find(document, '#account', HTMLElement);
 const signedInAs = find(document, '#signed-in-as', HTMLElement);
 const bellSlot = find(document, '#bell-slot', HTMLElement);
+/** "Double-click to edit a todo": said where there are todos. */
+const hint = find(document, '#hint', HTMLElement);
 const session = new Session(window.localStorage);
 const api = new Api(session, () => {
   say('Your session has ended. Please log in again.');
@@ -80,6 +82,7 @@ function showSignedOut(mode) {
   bell = null;
   bellSlot.replaceChildren();
   account.hidden = true;
+  hint.hidden = true;
   const submit = async (/** @type {import('./auth.js').Credentials} */ credentials) => {
     if (mode === 'sign-up') await api.signUp(credentials.email, credentials.password, credentials.name);
     else await api.logIn(credentials.email, credentials.password);
@@ -94,6 +97,7 @@ async function showSignedIn() {
   const user = session.get()?.user;
   signedInAs.textContent = user ? `Signed in as ${user.name || user.email}` : '';
   account.hidden = false;
+  hint.hidden = false;
   todos?.stop();
   todos = new TodoList(tasks, report, attachDropped);
   bell?.stop();

@@ -28,7 +28,6 @@ export class Bell {
     this.button = h(
       'button',
       { type: 'button', class: 'bell', 'aria-expanded': 'false', 'aria-controls': 'notifications-panel' },
-      h('span', { 'aria-hidden': 'true' }, '🔔'),
       h('span', { class: 'bell-label' }, 'Notifications'),
       this.badge,
     );

@@ -285,8 +285,9 @@ export class TodoList {
     const completed = this.tasks.length - left;
     this.count.replaceChildren(h('strong', {}, String(left)), ` ${left === 1 ? 'item' : 'items'} left`);
     for (const link of this.root.querySelectorAll('.filters a')) {
-      link.classList.toggle('selected', ROUTES[link.getAttribute('href') ?? ''] === this.filter);
-      if (ROUTES[link.getAttribute('href') ?? ''] === this.filter) link.setAttribute('aria-current', 'page');
+      const current = ROUTES[link.getAttribute('href') ?? ''] === this.filter;
+      link.classList.toggle('selected', current);
+      if (current) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
     this.clearCompleted.hidden = completed === 0;
