@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::auth::{AccessTokens, PasswordHasher, RefreshKey, Secret, SigningKeys};
 use crate::clock::Clock;
 use crate::cursor::CursorCodec;
-use crate::ports::{BlobStore, FileStore, NotificationStore, SessionStore, TaskStore, UserStore};
+use crate::ports::{BlobStore, FileStore, ListStore, NotificationStore, SessionStore, TaskStore, UserStore};
 
 /// Settings every deployment shares, parsed once from its environment.
 #[derive(Clone, Debug)]
@@ -93,6 +93,7 @@ impl Settings {
 pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub lists: Arc<dyn ListStore>,
     pub tasks: Arc<dyn TaskStore>,
     pub files: Arc<dyn FileStore>,
     pub blobs: Arc<dyn BlobStore>,
@@ -103,11 +104,12 @@ impl Stores {
     /// Every port from one adapter that implements them all, beside a blob store.
     pub fn from_one<S>(store: &Arc<S>, blobs: Arc<dyn BlobStore>) -> Self
     where
-        S: UserStore + SessionStore + TaskStore + FileStore + NotificationStore + 'static,
+        S: UserStore + SessionStore + ListStore + TaskStore + FileStore + NotificationStore + 'static,
     {
         Self {
             users: store.clone(),
             sessions: store.clone(),
+            lists: store.clone(),
             tasks: store.clone(),
             files: store.clone(),
             notifications: store.clone(),

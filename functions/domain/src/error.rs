@@ -31,6 +31,9 @@ pub enum Error {
     InvalidCredentials,
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The caller can see the resource but their role does not allow this (a viewer's write).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("the resource changed since the version given in If-Match")]

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    FileId, FileRecord, IdempotencyKey, Notification, NotificationId, SessionId, Tag, Task, TaskId, Timestamp, User, UserId,
+    FileId, FileRecord, IdempotencyKey, ListId, Membership, Notification, NotificationId, Role, SessionId, Tag, Task, TaskId, TaskList,
+    Timestamp, User, UserId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +24,10 @@ pub enum StoreError {
     /// A write for an owner that no longer exists (an account deleted mid-request).
     #[error("the owning user no longer exists")]
     OwnerMissing,
+    /// A member's write whose writer is not (or no longer) a member of the list with a
+    /// role that allows it: checked in the same transaction as the write.
+    #[error("the writer may not write to this list")]
+    AccessDenied,
     /// A count limit (files per task) would be exceeded.
     #[error("limit reached")]
     LimitReached,
@@ -40,6 +45,17 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// On whose behalf a write to a list's items is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Writer {
+    /// A user: the write is conditional, in the same transaction, on their membership of
+    /// `list` with a role that writes tasks (`AccessDenied` otherwise), so a member
+    /// removed or demoted mid-request cannot write.
+    Member { user: UserId, list: ListId },
+    /// The service itself (jobs, deletion cascades): no membership is involved.
+    System,
+}
 
 /// One page of a query: `limit` items after `after` (exclusive), in key order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,9 +83,10 @@ pub struct Batch<T> {
 
 #[async_trait]
 pub trait UserStore: Send + Sync + std::fmt::Debug {
-    /// Stores a new user; `AlreadyExists` when the email is taken (atomically with the
-    /// insert, so concurrent sign-ups with one email yield exactly one account).
-    async fn insert_user(&self, user: &User) -> StoreResult<()>;
+    /// Stores a new user with their Inbox (the list and its owner's membership);
+    /// `AlreadyExists` when the email is taken (atomically with the insert, so concurrent
+    /// sign-ups with one email yield exactly one account).
+    async fn insert_user(&self, user: &User, inbox: &TaskList) -> StoreResult<()>;
     async fn get_user(&self, id: UserId) -> StoreResult<Option<User>>;
     async fn find_user_by_email(&self, email: &crate::model::Email) -> StoreResult<Option<User>>;
     /// Replaces `current` by `updated` if it is still at `current.version`:
@@ -78,7 +95,7 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     /// reading it first.
     async fn replace_user(&self, current: &User, updated: &User) -> StoreResult<()>;
     /// Deletes the user and frees its email, and in the same write leaves a durable
-    /// deletion marker: until `finish_deletion`, the account's leftovers (tasks, files,
+    /// deletion marker: until `finish_deletion`, the account's leftovers (lists, memberships,
     /// sessions) are known to need removing, even if the deleting process dies. Idempotent.
     async fn delete_user(&self, user: &User, at: Timestamp) -> StoreResult<()>;
     /// Removes the deletion marker once nothing of the account is left. Idempotent.
@@ -162,28 +179,42 @@ impl TaskFilter {
     }
 }
 
+/// Lists and memberships. Who may read a list is asked on every request (never cached in
+/// a token): `member_role` is one key read, issued beside the item read it guards.
+#[async_trait]
+pub trait ListStore: Send + Sync + std::fmt::Debug {
+    async fn get_list(&self, id: ListId) -> StoreResult<Option<TaskList>>;
+    /// The user's role in the list; `None` when they are not a member (or it does not exist).
+    async fn member_role(&self, list: ListId, user: UserId) -> StoreResult<Option<Role>>;
+    /// Every list the user belongs to (one query of their membership index, paged to the end).
+    async fn memberships(&self, user: UserId) -> StoreResult<Vec<Membership>>;
+    /// The first step of deleting a list: removes every membership of it, so from here on
+    /// nobody reads or writes it, except `keeper`'s entry in their own membership index,
+    /// which marks the list's remaining deletion (its tasks, files and the list item) until
+    /// `delete_list`. Idempotent.
+    async fn delete_list_members(&self, list: ListId, keeper: UserId) -> StoreResult<()>;
+    /// The last step: the list item and `keeper`'s membership index entry go. Idempotent.
+    async fn delete_list(&self, list: ListId, keeper: UserId) -> StoreResult<()>;
+}
+
 #[async_trait]
 pub trait TaskStore: Send + Sync + std::fmt::Debug {
-    /// Creates a task, conditional on its owner existing (`OwnerMissing`) and, with an
-    /// idempotency record, on the key being unused — atomically: a concurrent retry either
-    /// creates nothing and gets `Replayed`, or is the one that created.
+    /// Creates a task in its list for its creator, atomically conditional on the creator's
+    /// account existing (`OwnerMissing`), on their membership allowing writes
+    /// (`AccessDenied`) and, with an idempotency record, on the key being unused: a
+    /// concurrent retry either creates nothing and gets `Replayed`, or is the one that created.
     async fn create_task(&self, task: &Task, idempotency: Option<&IdempotencyRecord>, now: Timestamp) -> StoreResult<CreateOutcome>;
-    async fn get_task(&self, owner: UserId, id: TaskId) -> StoreResult<Option<Task>>;
+    async fn get_task(&self, list: ListId, id: TaskId) -> StoreResult<Option<Task>>;
     /// Replaces a task still at `expected_version` and, in the same transaction, creates
     /// `spawned` (the next occurrence of a completed recurring task).
-    async fn update_task(&self, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()>;
+    async fn update_task(&self, writer: Writer, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()>;
     /// Deletes a task (if at `expected_version`, when given) that has no files left
     /// (`NotEmpty` otherwise: an upload slipped in after its files were removed).
-    async fn delete_task(&self, owner: UserId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()>;
-    /// One page of an owner's tasks in id (creation) order.
-    async fn list_tasks(&self, owner: UserId, filter: &TaskFilter, page: PageRequest<TaskId>) -> StoreResult<Page<Task, TaskId>>;
-    /// Removes every task, idempotency record and file record of an owner (file objects
-    /// must be gone first). Returns how many tasks went.
-    async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64>;
-    /// Removes an owner's task items only: from then on no file can be created for them and
-    /// no recurring occurrence spawned (both writes are conditional on the task), so what a
-    /// deleted account's purge lists next is all there will be. Returns how many went.
-    async fn delete_user_task_items(&self, owner: UserId) -> StoreResult<u64>;
+    async fn delete_task(&self, writer: Writer, list: ListId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()>;
+    /// One page of a list's tasks in id (creation) order.
+    async fn list_tasks(&self, list: ListId, filter: &TaskFilter, page: PageRequest<TaskId>) -> StoreResult<Page<Task, TaskId>>;
+    /// Removes every idempotency record of a user (account deletion). Returns how many went.
+    async fn delete_user_idempotency(&self, user: UserId) -> StoreResult<u64>;
     /// Removes up to `limit` idempotency records expired before `now`, for stores without a
     /// TTL of their own (DynamoDB answers 0).
     async fn purge_expired_idempotency(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;
@@ -198,24 +229,25 @@ pub enum UploadOutcome {
     AlreadyAvailable(FileRecord),
 }
 
+/// A task's files live with the task's id, not its list: moving a task between lists
+/// touches none of them, and an arriving object (whose key names task and file) finds its
+/// record directly.
 #[async_trait]
 pub trait FileStore: Send + Sync + std::fmt::Debug {
-    /// Records a pending file, conditional on its task existing (`NotFound`) and the task
-    /// holding fewer than `max_per_task` files (`LimitReached`), atomically.
-    async fn create_file(&self, file: &FileRecord, max_per_task: u32) -> StoreResult<()>;
-    async fn get_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>>;
+    /// Records a pending file, atomically conditional on its uploader being a member of
+    /// `list` who writes tasks (`AccessDenied`), its task being in that list (`NotFound`)
+    /// and holding fewer than `max_per_task` files (`LimitReached`).
+    async fn create_file(&self, list: ListId, file: &FileRecord, max_per_task: u32) -> StoreResult<()>;
+    async fn get_file(&self, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>>;
     /// One page of a task's files in id (creation) order.
-    async fn list_files(&self, owner: UserId, task: TaskId, page: PageRequest<FileId>) -> StoreResult<Page<FileRecord, FileId>>;
+    async fn list_files(&self, task: TaskId, page: PageRequest<FileId>) -> StoreResult<Page<FileRecord, FileId>>;
     /// Marks a pending file available with what actually arrived; idempotent.
-    async fn mark_uploaded(&self, owner: UserId, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome>;
+    async fn mark_uploaded(&self, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome>;
     /// Deletes a file's metadata; `NotFound` if it is not there.
-    async fn delete_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<()>;
-    /// Up to `limit` of an owner's file records, across all their tasks (one query of the
-    /// owner's partition), even those whose task is gone: for finishing an account deletion.
-    async fn user_files(&self, owner: UserId, limit: u32) -> StoreResult<Vec<FileRecord>>;
+    async fn delete_file(&self, writer: Writer, task: TaskId, id: FileId) -> StoreResult<()>;
     /// Up to `limit` files still pending whose upload URL expired before `before`, from an
     /// index of pending uploads (never the whole table).
-    async fn stale_uploads(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId, FileId)>>;
+    async fn stale_uploads(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<(TaskId, FileId)>>;
 }
 
 /// What sending one alarm's notification did.
@@ -235,7 +267,7 @@ pub trait NotificationStore: Send + Sync + std::fmt::Debug {
     /// Up to `limit` tasks whose next alarm is at or before `now`, read from the due-alarm
     /// index (never the whole table). The index may lag a write slightly: callers re-read
     /// each task.
-    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId)>>;
+    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(ListId, TaskId)>>;
     /// In one atomic write: stores `notification` unless one with its id exists, and
     /// replaces `read` (the task as read, still at its version with the same alarms) by
     /// `notified` (the same task with the alarm recorded). `TaskChanged` writes nothing.
@@ -253,12 +285,14 @@ pub trait NotificationStore: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Page<Notification, NotificationId>>;
     /// Sets when a notification was read (`None`: unread again); `NotFound` if it is gone.
     async fn set_notification_read(&self, owner: UserId, id: NotificationId, read_at: Option<Timestamp>) -> StoreResult<()>;
+    /// Removes every notification of a user (account deletion). Returns how many went.
+    async fn delete_user_notifications(&self, owner: UserId) -> StoreResult<u64>;
     /// Removes up to `limit` notifications expired before `now`, for stores without a TTL of
     /// their own (DynamoDB answers 0).
     async fn purge_expired_notifications(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;
 }
 
-/// Where a file's bytes live: built from ids only (`users/<uid>/tasks/<tid>/files/<fid>`),
+/// Where a file's bytes live: built from ids only (`users/<uploader>/tasks/<tid>/files/<fid>`),
 /// never from a user-supplied name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -286,7 +320,7 @@ impl ObjectKey {
         &self.0
     }
 
-    /// The owner, task and file a key names, if it names one.
+    /// The uploader, task and file a key names, if it names one.
     pub fn file_ids(&self) -> Option<(UserId, TaskId, FileId)> {
         let segments: Vec<&str> = self.0.split('/').collect();
         Some((UserId::parse(segments.get(1)?).ok()?, TaskId::parse(segments.get(3)?).ok()?, FileId::parse(segments.get(5)?).ok()?))

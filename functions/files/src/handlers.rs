@@ -26,7 +26,7 @@ pub async fn request_upload(
     body: JsonBody<NewFileBody>,
 ) -> Result<Response, HttpError> {
     let task = task_id(&params)?;
-    let requested = files::request_upload(&app, principal, task, body.value.try_into()?).await?;
+    let requested = files::request_upload(&app, principal, principal.inbox(), task, body.value.try_into()?).await?;
     let location = HeaderValue::from_str(&format!("/tasks/{task}/files/{}", requested.file.id)).expect("ids are header-safe");
     let view = RequestedUploadView { file: FileView::new(&requested.file, None), upload: requested.upload.into() };
     let mut response = (StatusCode::CREATED, Json(view)).into_response();
@@ -41,7 +41,7 @@ pub async fn list_files(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<FileListView>, HttpError> {
     let task = task_id(&params)?;
-    let page = files::list_files(&app, principal, task, query.limit()?, query.cursor.as_deref()).await?;
+    let page = files::list_files(&app, principal, principal.inbox(), task, query.limit()?, query.cursor.as_deref()).await?;
     Ok(Json(FileListView { items: page.items.iter().map(|file| FileView::new(file, None)).collect(), next_cursor: page.next_cursor }))
 }
 
@@ -50,7 +50,7 @@ pub async fn get_file(
     Authenticated(principal): Authenticated,
     params: PathParams,
 ) -> Result<Json<FileView>, HttpError> {
-    let found = files::get_file(&app, principal, task_id(&params)?, file_id(&params)?).await?;
+    let found = files::get_file(&app, principal, principal.inbox(), task_id(&params)?, file_id(&params)?).await?;
     Ok(Json(FileView::new(&found.file, found.download)))
 }
 
@@ -59,6 +59,6 @@ pub async fn delete_file(
     Authenticated(principal): Authenticated,
     params: PathParams,
 ) -> Result<StatusCode, HttpError> {
-    files::delete_file(&app, principal, task_id(&params)?, file_id(&params)?).await?;
+    files::delete_file(&app, principal, principal.inbox(), task_id(&params)?, file_id(&params)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

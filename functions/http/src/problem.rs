@@ -46,6 +46,7 @@ impl IntoResponse for HttpError {
             Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required"),
             Error::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid-credentials", "Invalid credentials"),
             Error::NotFound(_) | Error::RouteNotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             Error::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition-failed", "Precondition failed"),
             Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),

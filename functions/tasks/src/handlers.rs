@@ -29,7 +29,7 @@ pub async fn create_task(
     body: JsonBody<CreateTaskBody>,
 ) -> Result<Response, HttpError> {
     let idempotency = key.map(|key| Idempotency::for_request(key, &body.canonical));
-    let created = tasks::create_task(&app, principal, body.value.try_into()?, idempotency).await?;
+    let created = tasks::create_task(&app, principal, principal.inbox(), body.value.try_into()?, idempotency).await?;
     let mut response = task_response(StatusCode::CREATED, &created.task);
     let location = HeaderValue::from_str(&format!("/tasks/{}", created.task.id)).expect("ids are header-safe");
     response.headers_mut().insert(header::LOCATION, location);
@@ -44,7 +44,7 @@ pub async fn list_tasks(
     Authenticated(principal): Authenticated,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<TaskListView>, HttpError> {
-    let page = tasks::list_tasks(&app, principal, query.try_into()?).await?;
+    let page = tasks::list_tasks(&app, principal, principal.inbox(), query.try_into()?).await?;
     Ok(Json(TaskListView { items: page.items.iter().map(TaskView::from).collect(), next_cursor: page.next_cursor }))
 }
 
@@ -53,7 +53,7 @@ pub async fn get_task(
     Authenticated(principal): Authenticated,
     PathParam(id): PathParam,
 ) -> Result<Response, HttpError> {
-    let task = tasks::get_task(&app, principal, task_id(&id)?).await?;
+    let task = tasks::get_task(&app, principal, principal.inbox(), task_id(&id)?).await?;
     Ok(task_response(StatusCode::OK, &task))
 }
 
@@ -65,7 +65,7 @@ pub async fn update_task(
     body: JsonBody<TaskPatchBody>,
 ) -> Result<Response, HttpError> {
     let id = task_id(&id)?;
-    let task = tasks::update_task(&app, principal, id, body.value.try_into()?, if_match).await?;
+    let task = tasks::update_task(&app, principal, principal.inbox(), id, body.value.try_into()?, if_match).await?;
     Ok(task_response(StatusCode::OK, &task))
 }
 
@@ -75,6 +75,6 @@ pub async fn delete_task(
     PathParam(id): PathParam,
     IfMatch(if_match): IfMatch,
 ) -> Result<StatusCode, HttpError> {
-    tasks::delete_task(&app, principal, task_id(&id)?, if_match).await?;
+    tasks::delete_task(&app, principal, principal.inbox(), task_id(&id)?, if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -167,6 +167,9 @@ pub struct RecurrenceView {
 #[derive(Debug, Serialize)]
 pub struct TaskView {
     id: String,
+    /// The list holding the task (the caller's Inbox unless it was put elsewhere).
+    list_id: String,
+    created_by: String,
     title: String,
     notes: Option<String>,
     status: &'static str,
@@ -184,6 +187,8 @@ impl From<&Task> for TaskView {
     fn from(task: &Task) -> Self {
         Self {
             id: task.id.to_string(),
+            list_id: task.list_id.to_string(),
+            created_by: task.created_by.to_string(),
             title: task.title.as_str().to_owned(),
             notes: task.notes.as_ref().map(|notes| notes.as_str().to_owned()),
             status: if task.completion.is_completed() { "completed" } else { "open" },

@@ -2,14 +2,16 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
-use todo_domain::model::{FileId, FileRecord, TaskId, Timestamp, UserId};
-use todo_domain::ports::{Batch, FileStore, ObjectInfo, Page, PageRequest, StoreError, StoreResult, UploadOutcome};
+use todo_domain::model::{FileId, FileRecord, ListId, TaskId, Timestamp};
+use todo_domain::ports::{Batch, FileStore, ObjectInfo, Page, PageRequest, StoreError, StoreResult, UploadOutcome, Writer};
 
+use super::lists::writer_check;
 use super::schedule::ScheduleKey;
-use super::{DynamoStore, Item, backend, from_item, key, n, s, to_item, user_pk};
+use super::{DynamoStore, Item, TASK_PARTITION_PREFIX, backend, from_item, item_ids, key, list_pk, n, s, task_pk, to_item};
 
 pub(crate) const FILE_PREFIX: &str = "FILE#";
-pub(crate) const COUNT_PREFIX: &str = "FILECOUNT#";
+/// The task's file counter, in the task's file partition.
+pub(crate) const COUNT_SK: &str = "FILECOUNT";
 
 #[derive(Serialize, Deserialize)]
 struct FileItem {
@@ -24,35 +26,20 @@ struct FileItem {
     file: FileRecord,
 }
 
-fn task_files_prefix(task: TaskId) -> String {
-    format!("{FILE_PREFIX}{task}#")
-}
-
-fn file_sk(task: TaskId, id: FileId) -> String {
-    format!("{}{id}", task_files_prefix(task))
-}
-
-fn count_sk(task: TaskId) -> String {
-    format!("{COUNT_PREFIX}{task}")
+fn file_sk(id: FileId) -> String {
+    format!("{FILE_PREFIX}{id}")
 }
 
 impl DynamoStore {
-    /// One consistent `Query` of an owner's file records under `prefix`: the records and the
-    /// last evaluated key.
-    async fn query_files(
-        &self,
-        owner: UserId,
-        prefix: &str,
-        limit: u32,
-        start: Option<Item>,
-    ) -> StoreResult<(Vec<FileRecord>, Option<Item>)> {
+    /// One consistent `Query` of a task's file records: the records and the last evaluated key.
+    async fn query_files(&self, task: TaskId, limit: u32, start: Option<Item>) -> StoreResult<(Vec<FileRecord>, Option<Item>)> {
         let output = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(user_pk(owner)))
-            .expression_attribute_values(":prefix", s(prefix))
+            .expression_attribute_values(":pk", s(task_pk(task)))
+            .expression_attribute_values(":prefix", s(FILE_PREFIX))
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start)
             .consistent_read(true)
@@ -71,19 +58,20 @@ impl DynamoStore {
 
 #[async_trait]
 impl FileStore for DynamoStore {
-    /// One `TransactWriteItems`: the task exists, its file count is under the limit (and goes
-    /// up by one), the file record is new.
-    async fn create_file(&self, file: &FileRecord, max_per_task: u32) -> StoreResult<()> {
-        let pk = user_pk(file.owner);
+    /// One `TransactWriteItems`: the uploader's membership writes tasks, the task is in the
+    /// list, its file count is under the limit (and goes up by one), the file record is new.
+    async fn create_file(&self, list: ListId, file: &FileRecord, max_per_task: u32) -> StoreResult<()> {
+        let pk = task_pk(file.task_id);
+        let member_check = writer_check(&self.table, Writer::Member { user: file.uploaded_by, list })?.expect("a member's check");
         let task_exists = ConditionCheck::builder()
             .table_name(&self.table)
-            .set_key(Some(key(pk.clone(), format!("TASK#{}", file.task_id))))
+            .set_key(Some(key(list_pk(list), super::tasks::task_sk(file.task_id))))
             .condition_expression("attribute_exists(PK)")
             .build()
             .map_err(StoreError::backend)?;
         let count = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(pk.clone(), count_sk(file.task_id))))
+            .set_key(Some(key(pk.clone(), COUNT_SK.to_owned())))
             .update_expression("ADD #count :one")
             .condition_expression("attribute_not_exists(#count) OR #count < :max")
             .expression_attribute_names("#count", "count")
@@ -91,7 +79,7 @@ impl FileStore for DynamoStore {
             .expression_attribute_values(":max", n(max_per_task))
             .build()
             .map_err(StoreError::backend)?;
-        let item = FileItem { pk, sk: file_sk(file.task_id, file.id), schedule: ScheduleKey::for_file(file), file: file.clone() };
+        let item = FileItem { pk, sk: file_sk(file.id), schedule: ScheduleKey::for_file(file), file: file.clone() };
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&item)?))
@@ -99,39 +87,40 @@ impl FileStore for DynamoStore {
             .build()
             .map_err(StoreError::backend)?;
         let items = vec![
+            member_check,
             TransactWriteItem::builder().condition_check(task_exists).build(),
             TransactWriteItem::builder().update(count).build(),
             TransactWriteItem::builder().put(put).build(),
         ];
         match self.transact(items, "file creation").await? {
             Ok(()) => Ok(()),
-            Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::NotFound),
-            Err(cancelled) if cancelled.failed_at(1) => Err(StoreError::LimitReached),
-            Err(cancelled) if cancelled.failed_at(2) => Err(StoreError::AlreadyExists),
+            Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::AccessDenied),
+            Err(cancelled) if cancelled.failed_at(1) => Err(StoreError::NotFound),
+            Err(cancelled) if cancelled.failed_at(2) => Err(StoreError::LimitReached),
+            Err(cancelled) if cancelled.failed_at(3) => Err(StoreError::AlreadyExists),
             Err(cancelled) => Err(cancelled.unexpected("file creation")),
         }
     }
 
     /// One `GetItem`.
-    async fn get_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>> {
-        Ok(self.get::<FileItem>(user_pk(owner), file_sk(task, id)).await?.map(|item| item.file))
+    async fn get_file(&self, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>> {
+        Ok(self.get::<FileItem>(task_pk(task), file_sk(id)).await?.map(|item| item.file))
     }
 
     /// One `Query` per page.
-    async fn list_files(&self, owner: UserId, task: TaskId, page: PageRequest<FileId>) -> StoreResult<Page<FileRecord, FileId>> {
-        let prefix = task_files_prefix(task);
-        let start = page.after.map(|after| key(user_pk(owner), file_sk(task, after)));
-        let (items, last) = self.query_files(owner, &prefix, page.limit, start).await?;
-        Ok(Page { items, next: super::resume_after(last, &prefix, FileId::parse) })
+    async fn list_files(&self, task: TaskId, page: PageRequest<FileId>) -> StoreResult<Page<FileRecord, FileId>> {
+        let start = page.after.map(|after| key(task_pk(task), file_sk(after)));
+        let (items, last) = self.query_files(task, page.limit, start).await?;
+        Ok(Page { items, next: super::resume_after(last, FILE_PREFIX, FileId::parse) })
     }
 
     /// One conditional `UpdateItem` (pending → available); a duplicate finds it available.
-    async fn mark_uploaded(&self, owner: UserId, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome> {
+    async fn mark_uploaded(&self, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(user_pk(owner), file_sk(task, id))))
+            .set_key(Some(key(task_pk(task), file_sk(id))))
             // `size` is a reserved word: every name goes through a placeholder.
             .update_expression("SET #status = :available, #size = :size, #etag = :etag, #uploaded_at = :at REMOVE sched_pk, sched_sk")
             .condition_expression("#status = :pending")
@@ -160,50 +149,45 @@ impl FileStore for DynamoStore {
         }
     }
 
-    /// One `TransactWriteItems`: the record goes and the task's file count goes down.
-    async fn delete_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<()> {
-        let pk = user_pk(owner);
+    /// One `TransactWriteItems`: the member check, the record goes and the task's file count
+    /// goes down.
+    async fn delete_file(&self, writer: Writer, task: TaskId, id: FileId) -> StoreResult<()> {
+        let pk = task_pk(task);
         let delete = Delete::builder()
             .table_name(&self.table)
-            .set_key(Some(key(pk.clone(), file_sk(task, id))))
+            .set_key(Some(key(pk.clone(), file_sk(id))))
             .condition_expression("attribute_exists(PK)")
             .build()
             .map_err(StoreError::backend)?;
         let count = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(pk, count_sk(task))))
+            .set_key(Some(key(pk, COUNT_SK.to_owned())))
             .update_expression("ADD #count :minus_one")
             .condition_expression("attribute_exists(#count)")
             .expression_attribute_names("#count", "count")
             .expression_attribute_values(":minus_one", n(-1))
             .build()
             .map_err(StoreError::backend)?;
-        let items = vec![TransactWriteItem::builder().delete(delete).build(), TransactWriteItem::builder().update(count).build()];
+        let check = writer_check(&self.table, writer)?;
+        let checked = usize::from(check.is_some());
+        let mut items: Vec<TransactWriteItem> = check.into_iter().collect();
+        items.push(TransactWriteItem::builder().delete(delete).build());
+        items.push(TransactWriteItem::builder().update(count).build());
         match self.transact(items, "file deletion").await? {
             Ok(()) => Ok(()),
-            Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::NotFound),
+            Err(cancelled) if checked == 1 && cancelled.failed_at(0) => Err(StoreError::AccessDenied),
+            Err(cancelled) if cancelled.failed_at(checked) => Err(StoreError::NotFound),
             Err(cancelled) => Err(cancelled.unexpected("file deletion")),
         }
     }
 
-    /// One `Query` of the owner's file records (every task's: the prefix is shared).
-    async fn user_files(&self, owner: UserId, limit: u32) -> StoreResult<Vec<FileRecord>> {
-        Ok(self.query_files(owner, FILE_PREFIX, limit, None).await?.0)
-    }
-
     /// Keys-only `Query`s of the `schedule` index, one per shard.
-    async fn stale_uploads(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId, FileId)>> {
+    async fn stale_uploads(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<(TaskId, FileId)>> {
         let due = self.uploads_expired_before(before, limit).await?;
         let items = due
             .items
             .iter()
-            .map(|item| {
-                let (owner, sk) = super::item_keys(item)?;
-                sk.strip_prefix(FILE_PREFIX)
-                    .and_then(|rest| rest.split_once('#'))
-                    .and_then(|(task, id)| Some((owner, TaskId::parse(task).ok()?, FileId::parse(id).ok()?)))
-                    .ok_or_else(|| StoreError::backend(anyhow::anyhow!("not a file key in the schedule index: {sk}")))
-            })
+            .map(|item| item_ids(item, (TASK_PARTITION_PREFIX, TaskId::parse), (FILE_PREFIX, FileId::parse)))
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(Batch { items, more: due.more })
     }

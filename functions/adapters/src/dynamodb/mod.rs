@@ -5,22 +5,27 @@
 //! | user profile    | `USER#<uid>`   | `PROFILE`         | `version` guards updates                |
 //! | email guard     | `EMAIL#<email>`| `EMAIL`           | `user_id`; written with the profile     |
 //! | session         | `USER#<uid>`   | `SESSION#<sid>`   | `generation`; `ttl` = expiry            |
-//! | task            | `USER#<uid>`   | `TASK#<tid>`      | `completed`, `due_ms` for filters       |
+//! | list            | `LIST#<lid>`   | `LIST`            | the Inbox's `<lid>` is its owner's id   |
+//! | member          | `LIST#<lid>`   | `MEMBER#<uid>`    | `role`: every access check reads this   |
+//! | membership      | `USER#<uid>`   | `MEMBERSHIP#<lid>`| `role`: a user's lists in one query     |
+//! | task            | `LIST#<lid>`   | `TASK#<tid>`      | `completed`, `due_ms` for filters       |
 //! | idempotency key | `USER#<uid>`   | `IDEMPOTENCY#<k>` | `ttl` = expiry                          |
-//! | file            | `USER#<uid>`   | `FILE#<tid>#<fid>`| `status`                                |
-//! | file count      | `USER#<uid>`   | `FILECOUNT#<tid>` | `count`, kept with file writes          |
+//! | file            | `TASK#<tid>`   | `FILE#<fid>`      | `status`; keyed by task: moves keep it  |
+//! | file count      | `TASK#<tid>`   | `FILECOUNT`       | `count`, kept with file writes          |
 //! | notification    | `USER#<uid>`   | `NOTIFICATION#<nid>` | `read`; `ttl` = expiry               |
 //! | deletion marker | `DELETIONS`    | `USER#<uid>`      | an account whose leftovers remain       |
 //!
 //! One sparse GSI, `schedule` (`sched_pk`, `sched_sk`, keys only), holds work due at a
 //! time: tasks with a pending alarm and pending uploads (see `schedule`).
 //!
-//! Everything a user owns shares their partition, so listing, cascading and isolation are
-//! all key conditions. No request path Scans (see the `no_scan` test). Items are mapped with
+//! A list's tasks share the list's partition and a task's files the task's, so listing and
+//! cascading are key conditions; access is the caller's `MEMBER#` item in the list's
+//! partition, read beside every read and checked in every member's write transaction. No request path Scans (see the `no_scan` test). Items are mapped with
 //! `serde_dynamo`: the domain type is flattened next to its key attributes.
 
 mod calls;
 mod files;
+mod lists;
 mod notifications;
 mod schedule;
 mod schema;
@@ -41,7 +46,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use serde::{Serialize, de::DeserializeOwned};
-use todo_domain::model::UserId;
+use todo_domain::model::{ListId, TaskId, UserId};
 use todo_domain::ports::{StoreError, StoreResult};
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -96,18 +101,18 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Every key in a user's partition whose sort key starts with `prefix`
+    /// Every key in partition `pk` whose sort key starts with `prefix`
     /// (a keys-only query, paged to the end).
-    async fn partition_keys(&self, user: UserId, prefix: &str) -> StoreResult<Vec<Item>> {
-        self.partition_query(user, prefix, Some("PK, SK")).await
+    async fn partition_keys(&self, pk: &str, prefix: &str) -> StoreResult<Vec<Item>> {
+        self.partition_query(pk, prefix, Some("PK, SK")).await
     }
 
-    /// Every item in a user's partition whose sort key starts with `prefix`.
-    async fn partition_items(&self, user: UserId, prefix: &str) -> StoreResult<Vec<Item>> {
-        self.partition_query(user, prefix, None).await
+    /// Every item in partition `pk` whose sort key starts with `prefix`.
+    async fn partition_items(&self, pk: &str, prefix: &str) -> StoreResult<Vec<Item>> {
+        self.partition_query(pk, prefix, None).await
     }
 
-    async fn partition_query(&self, user: UserId, prefix: &str, projection: Option<&str>) -> StoreResult<Vec<Item>> {
+    async fn partition_query(&self, pk: &str, prefix: &str, projection: Option<&str>) -> StoreResult<Vec<Item>> {
         let mut keys = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -116,7 +121,7 @@ impl DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":pk", s(user_pk(user)))
+                .expression_attribute_values(":pk", s(pk))
                 .expression_attribute_values(":prefix", s(prefix))
                 .set_projection_expression(projection.map(str::to_owned))
                 .consistent_read(true)
@@ -181,22 +186,40 @@ pub(crate) fn user_pk(user: UserId) -> String {
     format!("USER#{user}")
 }
 
+/// Partition key prefixes of a list's and a task's partitions.
+pub(crate) const LIST_PREFIX: &str = "LIST#";
+pub(crate) const TASK_PARTITION_PREFIX: &str = "TASK#";
+
+pub(crate) fn list_pk(list: ListId) -> String {
+    format!("{LIST_PREFIX}{list}")
+}
+
+pub(crate) fn task_pk(task: TaskId) -> String {
+    format!("{TASK_PARTITION_PREFIX}{task}")
+}
+
 /// The id to resume a page after: the sort key of a query's last evaluated key, less `prefix`.
 pub(crate) fn resume_after<T>(last: Option<Item>, prefix: &str, parse: fn(&str) -> Result<T, String>) -> Option<T> {
     last?.get("SK")?.as_s().ok()?.strip_prefix(prefix).and_then(|id| parse(id).ok())
 }
 
-/// The owner and sort key of a base-table key (as the index projects it).
-pub(crate) fn item_keys(item: &Item) -> StoreResult<(UserId, &str)> {
+/// How one key attribute names an id: a prefix, then the id's text.
+pub(crate) type KeyShape<'a, T> = (&'a str, fn(&str) -> Result<T, String>);
+
+fn id_in<T>(value: &str, (prefix, parse): KeyShape<'_, T>) -> Option<T> {
+    value.strip_prefix(prefix).and_then(|id| parse(id).ok())
+}
+
+/// The ids a base-table key (as the index projects it) names, its partition key read as
+/// `partition`, its sort key as `sort`.
+pub(crate) fn item_ids<P, S>(item: &Item, partition: KeyShape<'_, P>, sort: KeyShape<'_, S>) -> StoreResult<(P, S)> {
     let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok());
     let (Some(pk), Some(sk)) = (text("PK"), text("SK")) else {
         return Err(StoreError::backend(anyhow::anyhow!("an index entry without base-table keys: {item:?}")));
     };
-    let owner = pk
-        .strip_prefix("USER#")
-        .and_then(|id| UserId::parse(id).ok())
-        .ok_or_else(|| StoreError::backend(anyhow::anyhow!("not a user partition: {pk}")))?;
-    Ok((owner, sk))
+    id_in(pk, partition)
+        .zip(id_in(sk, sort))
+        .ok_or_else(|| StoreError::backend(anyhow::anyhow!("not a {}/{} key in the index: {pk} / {sk}", partition.0, sort.0)))
 }
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {

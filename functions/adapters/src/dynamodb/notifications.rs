@@ -2,12 +2,12 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
-use todo_domain::model::{Notification, NotificationId, Task, TaskId, Timestamp, UserId};
+use todo_domain::model::{ListId, Notification, NotificationId, Task, TaskId, Timestamp, UserId};
 use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
 
 use super::schedule::ScheduleKey;
 use super::tasks::{TASK_PREFIX, TaskItem};
-use super::{DynamoStore, Item, backend, from_item, item_keys, key, n, put_if_absent, s, to_item, user_pk};
+use super::{DynamoStore, Item, backend, from_item, item_ids, key, n, put_if_absent, s, to_item, user_pk};
 
 pub(crate) const NOTIFICATION_PREFIX: &str = "NOTIFICATION#";
 
@@ -47,18 +47,12 @@ fn unchanged(task: &Task) -> (String, Vec<(&'static str, AttributeValue)>) {
 #[async_trait]
 impl NotificationStore for DynamoStore {
     /// One keys-only `Query` of the `schedule` index per shard.
-    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId)>> {
+    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(ListId, TaskId)>> {
         let due = self.due_alarms(now, limit).await?;
         let items = due
             .items
             .iter()
-            .map(|item| {
-                let (owner, sk) = item_keys(item)?;
-                sk.strip_prefix(TASK_PREFIX)
-                    .and_then(|id| TaskId::parse(id).ok())
-                    .map(|id| (owner, id))
-                    .ok_or_else(|| StoreError::backend(anyhow::anyhow!("not a task key in the schedule index: {sk}")))
-            })
+            .map(|item| item_ids(item, (super::LIST_PREFIX, ListId::parse), (TASK_PREFIX, TaskId::parse)))
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(Batch { items, more: due.more })
     }
@@ -93,6 +87,14 @@ impl NotificationStore for DynamoStore {
             },
             Err(cancelled) => Err(cancelled.unexpected("sending a notification")),
         }
+    }
+
+    /// A keys-only `Query` of the user's notifications, then batched deletes.
+    async fn delete_user_notifications(&self, owner: UserId) -> StoreResult<u64> {
+        let keys = self.partition_keys(&user_pk(owner), NOTIFICATION_PREFIX).await?;
+        let count = keys.len() as u64;
+        self.delete_keys(keys).await?;
+        Ok(count)
     }
 
     /// One `GetItem`.

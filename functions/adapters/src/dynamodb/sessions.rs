@@ -101,7 +101,7 @@ impl SessionStore for DynamoStore {
     /// One `Query` of the user's sessions, then one `UpdateItem` per live session.
     async fn revoke_user_sessions(&self, user_id: UserId, keep: Option<SessionId>, at: Timestamp) -> StoreResult<u64> {
         let mut revoked = 0;
-        for item in self.partition_items(user_id, PREFIX).await? {
+        for item in self.partition_items(&user_pk(user_id), PREFIX).await? {
             let session = from_item::<SessionItem>(item)?.session;
             if Some(session.id) == keep || session.revoked_at.is_some() {
                 continue;
@@ -122,7 +122,7 @@ impl SessionStore for DynamoStore {
 
     /// One keys-only `Query`, then `BatchWriteItem`s of up to 25 deletes.
     async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64> {
-        let keys = self.partition_keys(user_id, PREFIX).await?;
+        let keys = self.partition_keys(&user_pk(user_id), PREFIX).await?;
         let count = keys.len() as u64;
         self.delete_keys(keys).await?;
         Ok(count)

@@ -1,11 +1,12 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
-use todo_domain::model::{IdempotencyKey, Task, TaskId, Timestamp, UserId};
-use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore};
+use todo_domain::model::{IdempotencyKey, ListId, Task, TaskId, Timestamp, UserId};
+use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore, Writer};
 
+use super::lists::writer_check;
 use super::schedule::ScheduleKey;
-use super::{DynamoStore, backend, from_item, key, n, put_if_absent, s, to_item, user_pk};
+use super::{DynamoStore, backend, from_item, key, list_pk, n, put_if_absent, s, task_pk, to_item, user_pk};
 
 pub(crate) const TASK_PREFIX: &str = "TASK#";
 const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
@@ -29,7 +30,7 @@ pub(crate) struct TaskItem {
 impl TaskItem {
     pub(crate) fn of(task: &Task) -> Self {
         Self {
-            pk: user_pk(task.owner),
+            pk: list_pk(task.list_id),
             sk: task_sk(task.id),
             completed: task.completion.is_completed(),
             due_ms: task.due.map(|due| due.unix_millis()),
@@ -67,17 +68,21 @@ impl DynamoStore {
 
 #[async_trait]
 impl TaskStore for DynamoStore {
-    /// One `TransactWriteItems`: owner exists (condition check), task absent, idempotency
-    /// key unused or expired. A replay costs one more `GetItem` to read the stored answer.
+    /// One `TransactWriteItems`: creator's account exists and their membership writes tasks
+    /// (condition checks), task absent, idempotency key unused or expired. A replay costs
+    /// one more `GetItem` to read the stored answer.
     async fn create_task(&self, task: &Task, idempotency: Option<&IdempotencyRecord>, now: Timestamp) -> StoreResult<CreateOutcome> {
-        let owner_check = ConditionCheck::builder()
+        let creator_check = ConditionCheck::builder()
             .table_name(&self.table)
-            .set_key(Some(key(user_pk(task.owner), "PROFILE".to_owned())))
+            .set_key(Some(key(user_pk(task.created_by), "PROFILE".to_owned())))
             .condition_expression("attribute_exists(PK)")
             .build()
             .map_err(StoreError::backend)?;
+        let member_check =
+            writer_check(&self.table, Writer::Member { user: task.created_by, list: task.list_id })?.expect("a member's check");
         let mut items = vec![
-            TransactWriteItem::builder().condition_check(owner_check).build(),
+            TransactWriteItem::builder().condition_check(creator_check).build(),
+            member_check,
             put_if_absent(&self.table, to_item(&TaskItem::of(task))?)?,
         ];
         if let Some(record) = idempotency {
@@ -106,30 +111,35 @@ impl TaskStore for DynamoStore {
             if cancelled.failed_at(0) {
                 return Err(StoreError::OwnerMissing);
             }
-            if cancelled.failed_at(2) {
-                let record = idempotency.expect("item 2 is the idempotency record");
+            if cancelled.failed_at(1) {
+                return Err(StoreError::AccessDenied);
+            }
+            if cancelled.failed_at(3) {
+                let record = idempotency.expect("item 3 is the idempotency record");
                 if let Some(previous) = self.get_idempotency(record.owner, &record.key).await? {
                     return Ok(CreateOutcome::Replayed(Box::new(previous)));
                 }
                 continue;
             }
-            return Err(if cancelled.failed_at(1) { StoreError::AlreadyExists } else { cancelled.unexpected("task creation") });
+            return Err(if cancelled.failed_at(2) { StoreError::AlreadyExists } else { cancelled.unexpected("task creation") });
         }
         Err(StoreError::backend(anyhow::anyhow!("an idempotency record kept vanishing during task creation")))
     }
 
     /// One `GetItem`.
-    async fn get_task(&self, owner: UserId, id: TaskId) -> StoreResult<Option<Task>> {
-        Ok(self.get::<TaskItem>(user_pk(owner), task_sk(id)).await?.map(|item| item.task))
+    async fn get_task(&self, list: ListId, id: TaskId) -> StoreResult<Option<Task>> {
+        Ok(self.get::<TaskItem>(list_pk(list), task_sk(id)).await?.map(|item| item.task))
     }
 
-    /// One conditional `PutItem`, or one `TransactWriteItems` when an occurrence is spawned.
-    async fn update_task(&self, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()> {
+    /// One `TransactWriteItems`: the member check, the task if still at its version, and the
+    /// spawned occurrence if any (the system's plain update: one conditional `PutItem`).
+    async fn update_task(&self, writer: Writer, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()> {
         let condition = "version = :expected";
         let item = to_item(&TaskItem::of(task))?;
-        let Some(spawned) = spawned else {
+        let check = writer_check(&self.table, writer)?;
+        if check.is_none() && spawned.is_none() {
             return self.put_if(item, condition, &[(":expected", n(expected_version))]).await;
-        };
+        }
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -138,23 +148,29 @@ impl TaskStore for DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(StoreError::backend)?;
-        let items = vec![TransactWriteItem::builder().put(put).build(), put_if_absent(&self.table, to_item(&TaskItem::of(spawned))?)?];
+        let checked = usize::from(check.is_some());
+        let mut items: Vec<TransactWriteItem> = check.into_iter().collect();
+        items.push(TransactWriteItem::builder().put(put).build());
+        if let Some(spawned) = spawned {
+            items.push(put_if_absent(&self.table, to_item(&TaskItem::of(spawned))?)?);
+        }
         match self.transact(items, "task update").await? {
             Ok(()) => Ok(()),
-            Err(cancelled) if cancelled.failed_at(0) => {
-                Err(if cancelled.existed_at(0) { StoreError::VersionMismatch } else { StoreError::NotFound })
+            Err(cancelled) if checked == 1 && cancelled.failed_at(0) => Err(StoreError::AccessDenied),
+            Err(cancelled) if cancelled.failed_at(checked) => {
+                Err(if cancelled.existed_at(checked) { StoreError::VersionMismatch } else { StoreError::NotFound })
             }
-            Err(cancelled) if cancelled.failed_at(1) => Err(StoreError::AlreadyExists),
+            Err(cancelled) if cancelled.failed_at(checked + 1) => Err(StoreError::AlreadyExists),
             Err(cancelled) => Err(cancelled.unexpected("task update")),
         }
     }
 
-    /// One `TransactWriteItems`: the task (conditionally) and its file counter. Its files are
-    /// gone by then (the use case deletes them first).
-    async fn delete_task(&self, owner: UserId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {
+    /// One `TransactWriteItems`: the member check, the task (conditionally) and its file
+    /// counter. Its files are gone by then (the use case deletes them first).
+    async fn delete_task(&self, writer: Writer, list: ListId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {
         let mut task = Delete::builder()
             .table_name(&self.table)
-            .set_key(Some(key(user_pk(owner), task_sk(id))))
+            .set_key(Some(key(list_pk(list), task_sk(id))))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         task = match expected_version {
             Some(version) => task
@@ -166,41 +182,43 @@ impl TaskStore for DynamoStore {
         // keeps it (and its counter) for the next pass.
         let counter = Delete::builder()
             .table_name(&self.table)
-            .set_key(Some(key(user_pk(owner), format!("{}{id}", super::files::COUNT_PREFIX))))
+            .set_key(Some(key(task_pk(id), super::files::COUNT_SK.to_owned())))
             .condition_expression("attribute_not_exists(#count) OR #count = :zero")
             .expression_attribute_names("#count", "count")
             .expression_attribute_values(":zero", n(0))
             .build()
             .map_err(StoreError::backend)?;
-        let items = vec![
-            TransactWriteItem::builder().delete(task.build().map_err(StoreError::backend)?).build(),
-            TransactWriteItem::builder().delete(counter).build(),
-        ];
+        let check = writer_check(&self.table, writer)?;
+        let checked = usize::from(check.is_some());
+        let mut items: Vec<TransactWriteItem> = check.into_iter().collect();
+        items.push(TransactWriteItem::builder().delete(task.build().map_err(StoreError::backend)?).build());
+        items.push(TransactWriteItem::builder().delete(counter).build());
         match self.transact(items, "task deletion").await? {
             Ok(()) => Ok(()),
-            Err(cancelled) if cancelled.failed_at(0) => {
-                Err(if cancelled.existed_at(0) { StoreError::VersionMismatch } else { StoreError::NotFound })
+            Err(cancelled) if checked == 1 && cancelled.failed_at(0) => Err(StoreError::AccessDenied),
+            Err(cancelled) if cancelled.failed_at(checked) => {
+                Err(if cancelled.existed_at(checked) { StoreError::VersionMismatch } else { StoreError::NotFound })
             }
-            Err(cancelled) if cancelled.failed_at(1) => Err(StoreError::NotEmpty),
+            Err(cancelled) if cancelled.failed_at(checked + 1) => Err(StoreError::NotEmpty),
             Err(cancelled) => Err(cancelled.unexpected("task deletion")),
         }
     }
 
-    /// One `Query` per page: the key range is the owner's tasks after the cursor; filters
+    /// One `Query` per page: the key range is the list's tasks after the cursor; filters
     /// apply to the `limit` items read, so a page may come back short (never wrong).
-    async fn list_tasks(&self, owner: UserId, filter: &TaskFilter, page: PageRequest<TaskId>) -> StoreResult<Page<Task, TaskId>> {
+    async fn list_tasks(&self, list: ListId, filter: &TaskFilter, page: PageRequest<TaskId>) -> StoreResult<Page<Task, TaskId>> {
         let mut conditions = Vec::new();
         let mut request = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(user_pk(owner)))
+            .expression_attribute_values(":pk", s(list_pk(list)))
             .expression_attribute_values(":prefix", s(TASK_PREFIX))
             .limit(i32::try_from(page.limit).unwrap_or(i32::MAX))
             .consistent_read(true);
         if let Some(after) = page.after {
-            request = request.set_exclusive_start_key(Some(key(user_pk(owner), task_sk(after))));
+            request = request.set_exclusive_start_key(Some(key(list_pk(list), task_sk(after))));
         }
         if let Some(completed) = filter.completed {
             conditions.push("completed = :completed");
@@ -238,24 +256,10 @@ impl TaskStore for DynamoStore {
         Ok(0)
     }
 
-    /// A keys-only `Query` of the owner's tasks, then batched deletes.
-    async fn delete_user_task_items(&self, owner: UserId) -> StoreResult<u64> {
-        let tasks = self.partition_keys(owner, TASK_PREFIX).await?;
-        let count = tasks.len() as u64;
-        self.delete_keys(tasks).await?;
-        Ok(count)
-    }
-
-    /// Keys-only `Query`s of tasks, idempotency records, files and notifications, then
-    /// batched deletes.
-    async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64> {
-        // Tasks first: a reminders run can add a notification only while its task exists
-        // (its write is conditional on the task), so notifications are listed after.
-        let count = self.delete_user_task_items(owner).await?;
-        let mut keys = self.partition_keys(owner, super::notifications::NOTIFICATION_PREFIX).await?;
-        keys.extend(self.partition_keys(owner, IDEMPOTENCY_PREFIX).await?);
-        keys.extend(self.partition_keys(owner, super::files::FILE_PREFIX).await?);
-        keys.extend(self.partition_keys(owner, super::files::COUNT_PREFIX).await?);
+    /// A keys-only `Query` of the user's idempotency records, then batched deletes.
+    async fn delete_user_idempotency(&self, user: UserId) -> StoreResult<u64> {
+        let keys = self.partition_keys(&user_pk(user), IDEMPOTENCY_PREFIX).await?;
+        let count = keys.len() as u64;
         self.delete_keys(keys).await?;
         Ok(count)
     }

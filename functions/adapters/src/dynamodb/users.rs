@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
-use todo_domain::model::{Email, Timestamp, User, UserId};
+use todo_domain::model::{Email, TaskList, Timestamp, User, UserId};
 use todo_domain::ports::{StoreError, StoreResult, UserStore};
 
 use super::{DynamoStore, Item, backend, from_item, key, n, s, to_item, user_pk};
@@ -77,12 +77,14 @@ impl DynamoStore {
 #[async_trait]
 impl UserStore for DynamoStore {
     /// One `TransactWriteItems`: the profile and the email guard, both conditional on not
-    /// existing, so one email can never belong to two accounts.
-    async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        let items = vec![
+    /// existing, so one email can never belong to two accounts; and the Inbox (list, member,
+    /// membership index entry).
+    async fn insert_user(&self, user: &User, inbox: &TaskList) -> StoreResult<()> {
+        let mut items = vec![
             put(&self.table, profile_item(user)?, "attribute_not_exists(PK)")?,
             put(&self.table, guard_item(user)?, "attribute_not_exists(PK)")?,
         ];
+        items.extend(super::lists::new_list_items(&self.table, inbox)?);
         match self.transact(items, "sign-up").await? {
             Ok(()) => Ok(()),
             Err(cancelled) if cancelled.failed_at(0) || cancelled.failed_at(1) => Err(StoreError::AlreadyExists),

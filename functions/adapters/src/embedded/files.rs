@@ -1,8 +1,9 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
-use todo_domain::model::{FileId, FileRecord, FileStatus, TaskId, Timestamp, UserId};
-use todo_domain::ports::{Batch, FileStore, ObjectInfo, Page, PageRequest, StoreError, StoreResult, UploadOutcome};
+use todo_domain::model::{FileId, FileRecord, FileStatus, ListId, TaskId, Timestamp};
+use todo_domain::ports::{Batch, FileStore, ObjectInfo, Page, PageRequest, StoreError, StoreResult, UploadOutcome, Writer};
 
+use super::lists::check_writer;
 use super::{EmbeddedStore, backend, batch_of, from_doc, is_unique_violation, page_of, query_doc, stored_id, to_doc};
 
 fn status(file: &FileRecord) -> &'static str {
@@ -19,26 +20,28 @@ fn pending_until_ms(file: &FileRecord) -> Option<i64> {
 
 #[async_trait]
 impl FileStore for EmbeddedStore {
-    async fn create_file(&self, file: &FileRecord, max_per_task: u32) -> StoreResult<()> {
-        let (owner, task_id, id, status, pending_until, doc) =
-            (file.owner.to_string(), file.task_id.to_string(), file.id.to_string(), status(file), pending_until_ms(file), to_doc(file)?);
+    async fn create_file(&self, list: ListId, file: &FileRecord, max_per_task: u32) -> StoreResult<()> {
+        let writer = Writer::Member { user: file.uploaded_by, list };
+        let list = list.to_string();
+        let (task_id, id, status, pending_until, doc) =
+            (file.task_id.to_string(), file.id.to_string(), status(file), pending_until_ms(file), to_doc(file)?);
         self.transaction(move |tx| {
+            check_writer(tx, writer)?;
             let task = tx
-                .query_row("SELECT 1 FROM tasks WHERE owner = ?1 AND id = ?2", [&owner, &task_id], |_| Ok(()))
+                .query_row("SELECT 1 FROM tasks WHERE list_id = ?1 AND id = ?2", [&list, &task_id], |_| Ok(()))
                 .optional()
                 .map_err(backend)?;
             if task.is_none() {
                 return Err(StoreError::NotFound);
             }
-            let count: u32 = tx
-                .query_row("SELECT count(*) FROM files WHERE owner = ?1 AND task_id = ?2", [&owner, &task_id], |row| row.get(0))
-                .map_err(backend)?;
+            let count: u32 =
+                tx.query_row("SELECT count(*) FROM files WHERE task_id = ?1", [&task_id], |row| row.get(0)).map_err(backend)?;
             if count >= max_per_task {
                 return Err(StoreError::LimitReached);
             }
             match tx.execute(
-                "INSERT INTO files (owner, task_id, id, status, pending_until_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![owner, task_id, id, status, pending_until, doc],
+                "INSERT INTO files (task_id, id, status, pending_until_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![task_id, id, status, pending_until, doc],
             ) {
                 Ok(_) => Ok(()),
                 Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
@@ -48,50 +51,36 @@ impl FileStore for EmbeddedStore {
         .await
     }
 
-    async fn get_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>> {
-        let keys = [owner.to_string(), task.to_string(), id.to_string()];
+    async fn get_file(&self, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>> {
+        let keys = [task.to_string(), id.to_string()];
         let doc = self
             .read(move |c| {
-                c.query_row("SELECT doc FROM files WHERE owner = ?1 AND task_id = ?2 AND id = ?3", keys, |row| row.get::<_, String>(0))
-                    .optional()
+                c.query_row("SELECT doc FROM files WHERE task_id = ?1 AND id = ?2", keys, |row| row.get::<_, String>(0)).optional()
             })
             .await?;
         doc.as_deref().map(from_doc).transpose()
     }
 
-    async fn list_files(&self, owner: UserId, task: TaskId, page: PageRequest<FileId>) -> StoreResult<Page<FileRecord, FileId>> {
-        let (owner, task) = (owner.to_string(), task.to_string());
+    async fn list_files(&self, task: TaskId, page: PageRequest<FileId>) -> StoreResult<Page<FileRecord, FileId>> {
+        let task = task.to_string();
         let after = page.after.map(|id| id.to_string()).unwrap_or_default();
         let limit = page.limit;
         let docs = self
             .read(move |c| {
-                let mut statement =
-                    c.prepare_cached("SELECT doc FROM files WHERE owner = ?1 AND task_id = ?2 AND id > ?3 ORDER BY id LIMIT ?4")?;
-                let rows = statement.query_map(params![owner, task, after, limit + 1], |row| row.get::<_, String>(0))?;
+                let mut statement = c.prepare_cached("SELECT doc FROM files WHERE task_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")?;
+                let rows = statement.query_map(params![task, after, limit + 1], |row| row.get::<_, String>(0))?;
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
         page_of(&docs, limit, |file: &FileRecord| file.id)
     }
 
-    async fn user_files(&self, owner: UserId, limit: u32) -> StoreResult<Vec<FileRecord>> {
-        let owner = owner.to_string();
-        let docs = self
-            .read(move |c| {
-                let mut statement = c.prepare_cached("SELECT doc FROM files WHERE owner = ?1 ORDER BY task_id, id LIMIT ?2")?;
-                let rows = statement.query_map(params![owner, limit], |row| row.get::<_, String>(0))?;
-                rows.collect::<Result<Vec<_>, _>>()
-            })
-            .await?;
-        docs.iter().map(|doc| from_doc(doc)).collect()
-    }
-
-    async fn mark_uploaded(&self, owner: UserId, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome> {
+    async fn mark_uploaded(&self, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome> {
         let info = info.clone();
         self.transaction(move |tx| {
-            let keys = [owner.to_string(), task.to_string(), id.to_string()];
-            let mut file: FileRecord = query_doc(tx, "SELECT doc FROM files WHERE owner = ?1 AND task_id = ?2 AND id = ?3", keys.clone())?
-                .ok_or(StoreError::NotFound)?;
+            let keys = [task.to_string(), id.to_string()];
+            let mut file: FileRecord =
+                query_doc(tx, "SELECT doc FROM files WHERE task_id = ?1 AND id = ?2", keys.clone())?.ok_or(StoreError::NotFound)?;
             if file.status == FileStatus::Available {
                 return Ok(UploadOutcome::AlreadyAvailable(file));
             }
@@ -100,8 +89,8 @@ impl FileStore for EmbeddedStore {
             file.etag = Some(info.etag);
             file.uploaded_at = Some(at);
             tx.execute(
-                "UPDATE files SET status = ?4, pending_until_ms = ?5, doc = ?6 WHERE owner = ?1 AND task_id = ?2 AND id = ?3",
-                params![keys[0], keys[1], keys[2], status(&file), pending_until_ms(&file), to_doc(&file)?],
+                "UPDATE files SET status = ?3, pending_until_ms = ?4, doc = ?5 WHERE task_id = ?1 AND id = ?2",
+                params![keys[0], keys[1], status(&file), pending_until_ms(&file), to_doc(&file)?],
             )
             .map_err(backend)?;
             Ok(UploadOutcome::Completed(file))
@@ -109,10 +98,11 @@ impl FileStore for EmbeddedStore {
         .await
     }
 
-    async fn delete_file(&self, owner: UserId, task: TaskId, id: FileId) -> StoreResult<()> {
-        let keys = [owner.to_string(), task.to_string(), id.to_string()];
+    async fn delete_file(&self, writer: Writer, task: TaskId, id: FileId) -> StoreResult<()> {
+        let keys = [task.to_string(), id.to_string()];
         self.transaction(move |tx| {
-            match tx.execute("DELETE FROM files WHERE owner = ?1 AND task_id = ?2 AND id = ?3", keys).map_err(backend)? {
+            check_writer(tx, writer)?;
+            match tx.execute("DELETE FROM files WHERE task_id = ?1 AND id = ?2", keys).map_err(backend)? {
                 0 => Err(StoreError::NotFound),
                 _ => Ok(()),
             }
@@ -120,21 +110,17 @@ impl FileStore for EmbeddedStore {
         .await
     }
 
-    async fn stale_uploads(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId, FileId)>> {
+    async fn stale_uploads(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<(TaskId, FileId)>> {
         let before = before.unix_millis();
         let rows = self
             .read(move |c| {
-                let mut statement = c.prepare_cached(
-                    "SELECT owner, task_id, id FROM files WHERE pending_until_ms < ?1 ORDER BY pending_until_ms LIMIT ?2",
-                )?;
-                let rows = statement.query_map(params![before, limit + 1], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
-                })?;
+                let mut statement =
+                    c.prepare_cached("SELECT task_id, id FROM files WHERE pending_until_ms < ?1 ORDER BY pending_until_ms LIMIT ?2")?;
+                let rows =
+                    statement.query_map(params![before, limit + 1], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        batch_of(rows, limit, |(owner, task, id)| {
-            Ok((stored_id(&owner, UserId::parse)?, stored_id(&task, TaskId::parse)?, stored_id(&id, FileId::parse)?))
-        })
+        batch_of(rows, limit, |(task, id)| Ok((stored_id(&task, TaskId::parse)?, stored_id(&id, FileId::parse)?)))
     }
 }

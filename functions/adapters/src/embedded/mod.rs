@@ -7,6 +7,7 @@
 
 mod blobs;
 mod files;
+mod lists;
 mod notifications;
 mod sessions;
 mod tasks;
@@ -103,6 +104,54 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (owner, id)
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX notifications_by_expiry ON notifications (expires_ms);
+",
+    // Lists (issue 13): every account gets its Inbox, whose id is the account's, and every
+    // task moves into its owner's Inbox. Files are keyed by their task alone (a task's list
+    // can change), and name their uploader. Accounts deleted but not yet purged get an Inbox
+    // too, so the purge finds their tasks.
+    r"
+    CREATE TABLE lists (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE members (
+        list_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (list_id, user_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX memberships ON members (user_id, list_id);
+    CREATE TEMP TABLE inbox_owners AS
+        SELECT id, json_extract(doc, '$.created_at') AS created_at FROM users
+        UNION
+        SELECT user_id, strftime('%Y-%m-%dT%H:%M:%fZ', deleted_ms / 1000.0, 'unixepoch') FROM pending_deletions
+            WHERE user_id NOT IN (SELECT id FROM users);
+    INSERT INTO lists (id, owner, version, doc)
+        SELECT id, id, 1, json_object('id', id, 'name', 'Inbox', 'owner', id, 'inbox', json('true'),
+            'created_at', created_at, 'updated_at', created_at, 'version', 1)
+        FROM inbox_owners;
+    INSERT INTO members (list_id, user_id, role) SELECT id, id, 'owner' FROM inbox_owners;
+    DROP TABLE inbox_owners;
+    ALTER TABLE tasks RENAME COLUMN owner TO list_id;
+    UPDATE tasks SET doc = json_remove(json_set(doc, '$.list_id', list_id, '$.created_by', list_id), '$.owner');
+    UPDATE idempotency SET doc = json_remove(json_set(doc, '$.task.list_id', owner, '$.task.created_by', owner), '$.task.owner');
+    UPDATE notifications SET doc = json_set(doc, '$.list_id', owner);
+    CREATE TABLE task_files (
+        task_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        pending_until_ms INTEGER,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (task_id, id)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO task_files (task_id, id, status, pending_until_ms, doc)
+        SELECT task_id, id, status, pending_until_ms, json_remove(json_set(doc, '$.uploaded_by', owner), '$.owner') FROM files;
+    DROP TABLE files;
+    ALTER TABLE task_files RENAME TO files;
+    CREATE INDEX files_pending ON files (pending_until_ms) WHERE pending_until_ms IS NOT NULL;
 ",
 ];
 
@@ -246,7 +295,17 @@ pub fn load_or_create_secret(dir: &Path) -> anyhow::Result<Secret> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use todo_domain::model::{NewTask, Tags, Task, TaskId, Timestamp, Title, UserId};
+    use todo_domain::model::{ListId, NewTask, Tags, Task, TaskId, Timestamp, Title, UserId};
+
+    /// A task as versions before lists stored it: an `owner` instead of a list and a creator.
+    fn pre_lists_doc(task: &Task) -> String {
+        let mut doc = serde_json::to_value(task).unwrap();
+        let fields = doc.as_object_mut().unwrap();
+        fields.remove("list_id");
+        let owner = fields.remove("created_by").unwrap();
+        fields.insert("owner".to_owned(), owner);
+        doc.to_string()
+    }
 
     /// A data dir written before the due-alarm index existed: opening it indexes its open
     /// tasks at their earliest alarm, leaves completed ones out, and keeps every row.
@@ -266,7 +325,8 @@ mod tests {
                 recurrence: None,
                 reminder_at: reminder.map(at),
             };
-            Task::create(TaskId::generate(), UserId::generate(), new, at("2026-01-01T00:00:00Z")).unwrap()
+            let owner = UserId::generate();
+            Task::create(TaskId::generate(), ListId::inbox_of(owner), owner, new, at("2026-01-01T00:00:00Z")).unwrap()
         };
         let both = task(Some("2026-03-01T08:00:00.250Z"), Some("2026-03-02T09:00:00Z"));
         let due_only = task(None, Some("2026-03-02T09:00:00Z"));
@@ -284,10 +344,10 @@ mod tests {
                     .execute(
                         "INSERT INTO tasks (owner, id, version, completed, due_ms, doc) VALUES (?1, ?2, 1, ?3, NULL, ?4)",
                         rusqlite::params![
-                            task.owner.to_string(),
+                            task.created_by.to_string(),
                             task.id.to_string(),
                             task.completion.is_completed(),
-                            serde_json::to_string(task).unwrap()
+                            pre_lists_doc(task)
                         ],
                     )
                     .unwrap();
@@ -307,5 +367,169 @@ mod tests {
         for task in [&both, &due_only] {
             assert_eq!(alarm(task), task.next_alarm().map(|alarm| alarm.at.unix_millis()), "the same as a write today would index");
         }
+    }
+
+    /// A data dir written before lists (schema 4): opening it gives every account, and every
+    /// deleted account still being purged, its Inbox; every task lands in its owner's Inbox
+    /// with its id, files, idempotency record and notifications intact, and the purge still
+    /// finds a deleted account's tasks.
+    #[tokio::test]
+    async fn upgrading_a_data_dir_from_before_lists_puts_every_task_in_its_owners_inbox() {
+        use todo_domain::auth::{Principal, Secret};
+        use todo_domain::model::{
+            ContentType, Email, FileId, FileName, FileRecord, FileStatus, IdempotencyKey, Membership, Notification, PasswordHash, Role,
+            SessionId, User,
+        };
+        use todo_domain::ports::{CreateOutcome, IdempotencyRecord, ListStore as _, NotificationStore as _, TaskFilter, TaskStore as _};
+
+        let at = |raw: &str| Timestamp::parse(raw).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ada = User {
+            id: UserId::generate(),
+            email: Email::parse("ada@example.com").unwrap(),
+            name: None,
+            password_hash: PasswordHash::from_phc("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".to_owned()),
+            created_at: at("2025-06-01T10:00:00Z"),
+            updated_at: at("2025-06-01T10:00:00Z"),
+            version: 1,
+        };
+        let ghost = UserId::generate();
+        let task_of = |owner: UserId, title: &str| {
+            let new = NewTask {
+                title: Title::parse(title).unwrap(),
+                notes: None,
+                due: Some(at("2026-03-02T09:00:00Z")),
+                priority: None,
+                tags: Tags::default(),
+                recurrence: None,
+                reminder_at: None,
+            };
+            Task::create(TaskId::generate(), ListId::inbox_of(owner), owner, new, at("2026-01-01T00:00:00Z")).unwrap()
+        };
+        let adas = task_of(ada.id, "from before lists");
+        let ghosts = task_of(ghost, "left by a deleted account");
+        let file = FileRecord {
+            id: FileId::generate(),
+            uploaded_by: ada.id,
+            task_id: adas.id,
+            name: FileName::parse("plan.pdf").unwrap(),
+            content_type: ContentType::parse("application/pdf").unwrap(),
+            declared_size: 3,
+            size: Some(3),
+            etag: Some("\"e\"".to_owned()),
+            status: FileStatus::Available,
+            created_at: at("2026-01-02T00:00:00Z"),
+            upload_expires_at: at("2026-01-02T00:15:00Z"),
+            uploaded_at: Some(at("2026-01-02T00:01:00Z")),
+        };
+        let record = IdempotencyRecord {
+            owner: ada.id,
+            key: IdempotencyKey::parse("k1").unwrap(),
+            fingerprint: "f".to_owned(),
+            task: adas.clone(),
+            expires_at: at("2999-01-01T00:00:00Z"),
+        };
+        let notification =
+            Notification::for_alarm(&adas, adas.next_alarm().unwrap(), at("2026-03-02T09:00:01Z"), chrono::Duration::days(30000));
+        {
+            let mut old = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            let transaction = old.transaction().unwrap();
+            for migration in &MIGRATIONS[..4] {
+                transaction.execute_batch(migration).unwrap();
+            }
+            transaction
+                .execute(
+                    "INSERT INTO users (id, email, version, doc) VALUES (?1, ?2, 1, ?3)",
+                    rusqlite::params![ada.id.to_string(), ada.email.as_str(), serde_json::to_string(&ada).unwrap()],
+                )
+                .unwrap();
+            transaction
+                .execute("INSERT INTO pending_deletions (user_id, deleted_ms) VALUES (?1, 1767225600000)", [ghost.to_string()])
+                .unwrap();
+            for task in [&adas, &ghosts] {
+                transaction
+                    .execute(
+                        "INSERT INTO tasks (owner, id, version, completed, due_ms, alarm_ms, doc) VALUES (?1, ?2, 1, 0, ?3, ?3, ?4)",
+                        rusqlite::params![
+                            task.created_by.to_string(),
+                            task.id.to_string(),
+                            task.due.unwrap().unix_millis(),
+                            pre_lists_doc(task)
+                        ],
+                    )
+                    .unwrap();
+            }
+            let mut file_doc = serde_json::to_value(&file).unwrap();
+            let uploader = file_doc.as_object_mut().unwrap().remove("uploaded_by").unwrap();
+            file_doc.as_object_mut().unwrap().insert("owner".to_owned(), uploader);
+            transaction
+                .execute(
+                    "INSERT INTO files (owner, task_id, id, status, pending_until_ms, doc) VALUES (?1, ?2, ?3, 'available', NULL, ?4)",
+                    rusqlite::params![ada.id.to_string(), adas.id.to_string(), file.id.to_string(), file_doc.to_string()],
+                )
+                .unwrap();
+            let mut record_doc = serde_json::to_value(&record).unwrap();
+            record_doc["task"] = serde_json::from_str(&pre_lists_doc(&adas)).unwrap();
+            transaction
+                .execute(
+                    "INSERT INTO idempotency (owner, key, expires_ms, doc) VALUES (?1, 'k1', ?2, ?3)",
+                    rusqlite::params![ada.id.to_string(), record.expires_at.unix_millis(), record_doc.to_string()],
+                )
+                .unwrap();
+            let mut notification_doc = serde_json::to_value(&notification).unwrap();
+            notification_doc.as_object_mut().unwrap().remove("list_id");
+            transaction
+                .execute(
+                    "INSERT INTO notifications (owner, id, read, expires_ms, doc) VALUES (?1, ?2, 0, ?3, ?4)",
+                    rusqlite::params![
+                        ada.id.to_string(),
+                        notification.id.to_string(),
+                        notification.expires_at.unix_millis(),
+                        notification_doc.to_string()
+                    ],
+                )
+                .unwrap();
+            transaction.pragma_update(None, "user_version", 4).unwrap();
+            transaction.commit().unwrap();
+        }
+
+        let store = std::sync::Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+        let secret = Secret::new(vec![7; 32]).unwrap();
+        let blobs = LocalBlobs::new(dir.path().join("blobs"), "http://localhost:3000", &secret);
+        let stores = todo_domain::app::Stores::from_one(&store, std::sync::Arc::new(blobs));
+        let app =
+            todo_domain::App::new(stores, std::sync::Arc::new(todo_domain::clock::SystemClock), todo_domain::Settings::with_secret(secret));
+        let inbox = ListId::inbox_of(ada.id);
+
+        let list = store.get_list(inbox).await.unwrap().expect("an Inbox");
+        assert!(list.inbox && list.owner == ada.id && list.name.as_str() == "Inbox" && list.created_at == ada.created_at, "{list:?}");
+        assert_eq!(store.memberships(ada.id).await.unwrap(), [Membership { list_id: inbox, user_id: ada.id, role: Role::Owner }]);
+        let principal = Principal { user_id: ada.id, session_id: SessionId::generate() };
+        assert_eq!(todo_domain::usecases::tasks::get_task(&app, principal, inbox, adas.id).await.unwrap(), adas);
+        let page =
+            store.list_tasks(inbox, &TaskFilter::default(), todo_domain::ports::PageRequest { limit: 10, after: None }).await.unwrap();
+        assert_eq!(page.items, std::slice::from_ref(&adas));
+        let found = todo_domain::usecases::files::get_file(&app, principal, inbox, adas.id, file.id).await.unwrap();
+        assert_eq!(found.file, file);
+        assert_eq!(
+            found.file.object_key().as_str(),
+            format!("users/{}/tasks/{}/files/{}", ada.id, adas.id, file.id),
+            "objects stay where they are"
+        );
+        let retry = task_of(ada.id, "a retry");
+        let replay = IdempotencyRecord { task: retry.clone(), ..record.clone() };
+        assert_eq!(
+            store.create_task(&retry, Some(&replay), at("2026-06-01T00:00:00Z")).await.unwrap(),
+            CreateOutcome::Replayed(Box::new(record))
+        );
+        assert_eq!(store.get_notification(ada.id, notification.id).await.unwrap(), Some(notification));
+        let due = store.tasks_with_due_alarms(at("2026-03-02T09:00:00Z"), 10).await.unwrap();
+        assert!(due.items.contains(&(inbox, adas.id)), "the due-alarm index names tasks by list: {due:?}");
+
+        todo_domain::usecases::users::finish_pending_deletions(&app, 10).await.unwrap();
+        assert_eq!(store.get_task(ListId::inbox_of(ghost), ghosts.id).await.unwrap(), None, "the purge found the deleted account's task");
+        assert!(store.memberships(ghost).await.unwrap().is_empty());
+        assert_eq!(store.get_list(ListId::inbox_of(ghost)).await.unwrap(), None);
+        assert_eq!(store.get_task(inbox, adas.id).await.unwrap(), Some(adas), "and nobody else's");
     }
 }

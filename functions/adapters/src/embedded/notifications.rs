@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
-use todo_domain::model::{Notification, NotificationId, Task, TaskId, Timestamp, UserId};
+use todo_domain::model::{ListId, Notification, NotificationId, Task, TaskId, Timestamp, UserId};
 use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
 
 use super::tasks::TaskRow;
@@ -9,16 +9,16 @@ use super::{EmbeddedStore, backend, batch_of, from_doc, page_of, query_doc, stor
 #[async_trait]
 impl NotificationStore for EmbeddedStore {
     /// Reads the `tasks_by_alarm` index: only tasks with a pending alarm are in it.
-    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId)>> {
+    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(ListId, TaskId)>> {
         let now = now.unix_millis();
         let rows = self
             .read(move |c| {
-                let mut statement = c.prepare_cached("SELECT owner, id FROM tasks WHERE alarm_ms <= ?1 ORDER BY alarm_ms LIMIT ?2")?;
+                let mut statement = c.prepare_cached("SELECT list_id, id FROM tasks WHERE alarm_ms <= ?1 ORDER BY alarm_ms LIMIT ?2")?;
                 let rows = statement.query_map(params![now, limit + 1], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        batch_of(rows, limit, |(owner, id)| Ok((stored_id(&owner, UserId::parse)?, stored_id(&id, TaskId::parse)?)))
+        batch_of(rows, limit, |(list, id)| Ok((stored_id(&list, ListId::parse)?, stored_id(&id, TaskId::parse)?)))
     }
 
     async fn send_notification(&self, read: &Task, notified: &Task, notification: &Notification) -> StoreResult<SendOutcome> {
@@ -27,7 +27,7 @@ impl NotificationStore for EmbeddedStore {
         let (owner, id, doc) = (notification.owner.to_string(), notification.id.to_string(), to_doc(notification)?);
         let expires_ms = notification.expires_at.unix_millis();
         self.transaction(move |tx| {
-            let stored: Option<Task> = query_doc(tx, "SELECT doc FROM tasks WHERE owner = ?1 AND id = ?2", [&row.owner, &row.id])?;
+            let stored: Option<Task> = query_doc(tx, "SELECT doc FROM tasks WHERE list_id = ?1 AND id = ?2", [&row.list_id, &row.id])?;
             if stored.as_ref() != Some(&expected) {
                 return Ok(SendOutcome::TaskChanged);
             }
@@ -38,8 +38,8 @@ impl NotificationStore for EmbeddedStore {
                 )
                 .map_err(backend)?;
             tx.execute(
-                "UPDATE tasks SET alarm_ms = ?3, doc = ?4 WHERE owner = ?1 AND id = ?2",
-                params![row.owner, row.id, row.alarm_ms, row.doc],
+                "UPDATE tasks SET alarm_ms = ?3, doc = ?4 WHERE list_id = ?1 AND id = ?2",
+                params![row.list_id, row.id, row.alarm_ms, row.doc],
             )
             .map_err(backend)?;
             Ok(if inserted == 1 { SendOutcome::Sent } else { SendOutcome::AlreadySent })
@@ -98,6 +98,12 @@ impl NotificationStore for EmbeddedStore {
             Ok(())
         })
         .await
+    }
+
+    async fn delete_user_notifications(&self, owner: UserId) -> StoreResult<u64> {
+        let owner = owner.to_string();
+        self.transaction(move |tx| tx.execute("DELETE FROM notifications WHERE owner = ?1", [&owner]).map(|n| n as u64).map_err(backend))
+            .await
     }
 
     async fn purge_expired_notifications(&self, now: Timestamp, limit: u32) -> StoreResult<u64> {

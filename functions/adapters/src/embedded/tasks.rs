@@ -1,13 +1,14 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
-use todo_domain::model::{Task, TaskId, Timestamp, UserId};
-use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore};
+use todo_domain::model::{ListId, Task, TaskId, Timestamp, UserId};
+use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore, Writer};
 
+use super::lists::check_writer;
 use super::{EmbeddedStore, backend, from_doc, is_unique_violation, page_of, query_doc, to_doc};
 
 /// The indexed columns of a task row, next to its JSON document.
 pub(super) struct TaskRow {
-    pub(super) owner: String,
+    pub(super) list_id: String,
     pub(super) id: String,
     pub(super) version: u64,
     pub(super) completed: bool,
@@ -20,7 +21,7 @@ pub(super) struct TaskRow {
 impl TaskRow {
     pub(super) fn of(task: &Task) -> StoreResult<Self> {
         Ok(Self {
-            owner: task.owner.to_string(),
+            list_id: task.list_id.to_string(),
             id: task.id.to_string(),
             version: task.version,
             completed: task.completion.is_completed(),
@@ -32,8 +33,8 @@ impl TaskRow {
 
     fn insert(&self, tx: &rusqlite::Transaction<'_>) -> StoreResult<()> {
         match tx.execute(
-            "INSERT INTO tasks (owner, id, version, completed, due_ms, alarm_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![self.owner, self.id, self.version, self.completed, self.due_ms, self.alarm_ms, self.doc],
+            "INSERT INTO tasks (list_id, id, version, completed, due_ms, alarm_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![self.list_id, self.id, self.version, self.completed, self.due_ms, self.alarm_ms, self.doc],
         ) {
             Ok(_) => Ok(()),
             Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
@@ -42,8 +43,8 @@ impl TaskRow {
     }
 }
 
-fn task_exists(tx: &rusqlite::Transaction<'_>, owner: &str, id: &str) -> StoreResult<bool> {
-    tx.query_row("SELECT 1 FROM tasks WHERE owner = ?1 AND id = ?2", [owner, id], |_| Ok(()))
+fn task_exists(tx: &rusqlite::Transaction<'_>, list: &str, id: &str) -> StoreResult<bool> {
+    tx.query_row("SELECT 1 FROM tasks WHERE list_id = ?1 AND id = ?2", [list, id], |_| Ok(()))
         .optional()
         .map(|found| found.is_some())
         .map_err(backend)
@@ -53,28 +54,38 @@ fn task_exists(tx: &rusqlite::Transaction<'_>, owner: &str, id: &str) -> StoreRe
 impl TaskStore for EmbeddedStore {
     async fn create_task(&self, task: &Task, idempotency: Option<&IdempotencyRecord>, now: Timestamp) -> StoreResult<CreateOutcome> {
         let row = TaskRow::of(task)?;
+        let creator = task.created_by.to_string();
+        let writer = Writer::Member { user: task.created_by, list: task.list_id };
         let record = idempotency
-            .map(|record| Ok::<_, StoreError>((record.key.as_str().to_owned(), record.expires_at.unix_millis(), to_doc(record)?)))
+            .map(|record| {
+                Ok::<_, StoreError>((
+                    record.owner.to_string(),
+                    record.key.as_str().to_owned(),
+                    record.expires_at.unix_millis(),
+                    to_doc(record)?,
+                ))
+            })
             .transpose()?;
         self.transaction(move |tx| {
-            let owner_exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&row.owner], |_| Ok(())).optional().map_err(backend)?;
-            if owner_exists.is_none() {
+            let creator_exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&creator], |_| Ok(())).optional().map_err(backend)?;
+            if creator_exists.is_none() {
                 return Err(StoreError::OwnerMissing);
             }
-            if let Some((key, expires_ms, doc)) = record {
+            check_writer(tx, writer)?;
+            if let Some((owner, key, expires_ms, doc)) = record {
                 tx.execute(
                     "DELETE FROM idempotency WHERE owner = ?1 AND key = ?2 AND expires_ms <= ?3",
-                    params![row.owner, key, now.unix_millis()],
+                    params![owner, key, now.unix_millis()],
                 )
                 .map_err(backend)?;
                 let previous: Option<IdempotencyRecord> =
-                    query_doc(tx, "SELECT doc FROM idempotency WHERE owner = ?1 AND key = ?2", [&row.owner, &key])?;
+                    query_doc(tx, "SELECT doc FROM idempotency WHERE owner = ?1 AND key = ?2", [&owner, &key])?;
                 if let Some(previous) = previous {
                     return Ok(CreateOutcome::Replayed(Box::new(previous)));
                 }
                 tx.execute(
                     "INSERT INTO idempotency (owner, key, expires_ms, doc) VALUES (?1, ?2, ?3, ?4)",
-                    params![row.owner, key, expires_ms, doc],
+                    params![owner, key, expires_ms, doc],
                 )
                 .map_err(backend)?;
             }
@@ -84,29 +95,30 @@ impl TaskStore for EmbeddedStore {
         .await
     }
 
-    async fn get_task(&self, owner: UserId, id: TaskId) -> StoreResult<Option<Task>> {
-        let (owner, id) = (owner.to_string(), id.to_string());
+    async fn get_task(&self, list: ListId, id: TaskId) -> StoreResult<Option<Task>> {
+        let (list, id) = (list.to_string(), id.to_string());
         let doc = self
             .read(move |c| {
-                c.query_row("SELECT doc FROM tasks WHERE owner = ?1 AND id = ?2", [owner, id], |row| row.get::<_, String>(0)).optional()
+                c.query_row("SELECT doc FROM tasks WHERE list_id = ?1 AND id = ?2", [list, id], |row| row.get::<_, String>(0)).optional()
             })
             .await?;
         doc.as_deref().map(from_doc).transpose()
     }
 
-    async fn update_task(&self, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()> {
+    async fn update_task(&self, writer: Writer, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()> {
         let row = TaskRow::of(task)?;
         let spawned = spawned.map(TaskRow::of).transpose()?;
         self.transaction(move |tx| {
+            check_writer(tx, writer)?;
             let changed = tx
                 .execute(
                     "UPDATE tasks SET version = ?3, completed = ?4, due_ms = ?5, alarm_ms = ?6, doc = ?7
-                     WHERE owner = ?1 AND id = ?2 AND version = ?8",
-                    params![row.owner, row.id, row.version, row.completed, row.due_ms, row.alarm_ms, row.doc, expected_version],
+                     WHERE list_id = ?1 AND id = ?2 AND version = ?8",
+                    params![row.list_id, row.id, row.version, row.completed, row.due_ms, row.alarm_ms, row.doc, expected_version],
                 )
                 .map_err(backend)?;
             if changed == 0 {
-                return Err(if task_exists(tx, &row.owner, &row.id)? { StoreError::VersionMismatch } else { StoreError::NotFound });
+                return Err(if task_exists(tx, &row.list_id, &row.id)? { StoreError::VersionMismatch } else { StoreError::NotFound });
             }
             if let Some(spawned) = spawned {
                 spawned.insert(tx)?;
@@ -116,11 +128,12 @@ impl TaskStore for EmbeddedStore {
         .await
     }
 
-    async fn delete_task(&self, owner: UserId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {
-        let (owner, id) = (owner.to_string(), id.to_string());
+    async fn delete_task(&self, writer: Writer, list: ListId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {
+        let (list, id) = (list.to_string(), id.to_string());
         self.transaction(move |tx| {
+            check_writer(tx, writer)?;
             let version: Option<u64> = tx
-                .query_row("SELECT version FROM tasks WHERE owner = ?1 AND id = ?2", [&owner, &id], |row| row.get(0))
+                .query_row("SELECT version FROM tasks WHERE list_id = ?1 AND id = ?2", [&list, &id], |row| row.get(0))
                 .optional()
                 .map_err(backend)?;
             match version {
@@ -128,20 +141,18 @@ impl TaskStore for EmbeddedStore {
                 Some(version) if expected_version.is_some_and(|expected| expected != version) => return Err(StoreError::VersionMismatch),
                 Some(_) => {}
             }
-            let files: i64 = tx
-                .query_row("SELECT count(*) FROM files WHERE owner = ?1 AND task_id = ?2", [&owner, &id], |row| row.get(0))
-                .map_err(backend)?;
+            let files: i64 = tx.query_row("SELECT count(*) FROM files WHERE task_id = ?1", [&id], |row| row.get(0)).map_err(backend)?;
             if files > 0 {
                 return Err(StoreError::NotEmpty);
             }
-            tx.execute("DELETE FROM tasks WHERE owner = ?1 AND id = ?2", [&owner, &id]).map_err(backend)?;
+            tx.execute("DELETE FROM tasks WHERE list_id = ?1 AND id = ?2", [&list, &id]).map_err(backend)?;
             Ok(())
         })
         .await
     }
 
-    async fn list_tasks(&self, owner: UserId, filter: &TaskFilter, page: PageRequest<TaskId>) -> StoreResult<Page<Task, TaskId>> {
-        let owner = owner.to_string();
+    async fn list_tasks(&self, list: ListId, filter: &TaskFilter, page: PageRequest<TaskId>) -> StoreResult<Page<Task, TaskId>> {
+        let list = list.to_string();
         let after = page.after.map(|id| id.to_string()).unwrap_or_default();
         let completed = filter.completed;
         let tag = filter.tag.as_ref().map(|tag| tag.as_str().to_owned());
@@ -152,7 +163,7 @@ impl TaskStore for EmbeddedStore {
             .read(move |c| {
                 let mut statement = c.prepare_cached(
                     "SELECT doc FROM tasks
-                     WHERE owner = ?1 AND id > ?2
+                     WHERE list_id = ?1 AND id > ?2
                        AND (?3 IS NULL OR completed = ?3)
                        AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(tasks.doc, '$.tags') WHERE value = ?4))
                        AND (?5 IS NULL OR due_ms < ?5)
@@ -162,7 +173,7 @@ impl TaskStore for EmbeddedStore {
                 )?;
                 // One extra row tells whether another page follows.
                 let rows = statement
-                    .query_map(params![owner, after, completed, tag, due_before, due_after, limit + 1], |row| row.get::<_, String>(0))?;
+                    .query_map(params![list, after, completed, tag, due_before, due_after, limit + 1], |row| row.get::<_, String>(0))?;
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
@@ -182,19 +193,8 @@ impl TaskStore for EmbeddedStore {
         .await
     }
 
-    async fn delete_user_task_items(&self, owner: UserId) -> StoreResult<u64> {
-        let owner = owner.to_string();
-        self.transaction(move |tx| tx.execute("DELETE FROM tasks WHERE owner = ?1", [&owner]).map(|n| n as u64).map_err(backend)).await
-    }
-
-    async fn delete_user_tasks(&self, owner: UserId) -> StoreResult<u64> {
-        let owner = owner.to_string();
-        self.transaction(move |tx| {
-            tx.execute("DELETE FROM idempotency WHERE owner = ?1", [&owner]).map_err(backend)?;
-            tx.execute("DELETE FROM notifications WHERE owner = ?1", [&owner]).map_err(backend)?;
-            tx.execute("DELETE FROM files WHERE owner = ?1", [&owner]).map_err(backend)?;
-            tx.execute("DELETE FROM tasks WHERE owner = ?1", [&owner]).map(|n| n as u64).map_err(backend)
-        })
-        .await
+    async fn delete_user_idempotency(&self, user: UserId) -> StoreResult<u64> {
+        let user = user.to_string();
+        self.transaction(move |tx| tx.execute("DELETE FROM idempotency WHERE owner = ?1", [&user]).map(|n| n as u64).map_err(backend)).await
     }
 }

@@ -1,20 +1,22 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
-use todo_domain::model::{Email, Timestamp, User, UserId};
+use todo_domain::model::{Email, TaskList, Timestamp, User, UserId};
 use todo_domain::ports::{StoreError, StoreResult, UserStore};
 
 use super::{EmbeddedStore, backend, from_doc, is_unique_violation, to_doc};
 
 #[async_trait]
 impl UserStore for EmbeddedStore {
-    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+    async fn insert_user(&self, user: &User, inbox: &TaskList) -> StoreResult<()> {
         let (id, email, version, doc) = (user.id.to_string(), user.email.as_str().to_owned(), user.version, to_doc(user)?);
+        let inbox = inbox.clone();
         self.transaction(move |tx| {
             match tx.execute("INSERT INTO users (id, email, version, doc) VALUES (?1, ?2, ?3, ?4)", params![id, email, version, doc]) {
-                Ok(_) => Ok(()),
-                Err(error) if is_unique_violation(&error) => Err(StoreError::AlreadyExists),
-                Err(error) => Err(backend(error)),
+                Ok(_) => {}
+                Err(error) if is_unique_violation(&error) => return Err(StoreError::AlreadyExists),
+                Err(error) => return Err(backend(error)),
             }
+            super::lists::insert_list(tx, &inbox)
         })
         .await
     }

@@ -1,13 +1,18 @@
-use todo_domain::model::{ContentType, FileId, FileName, FileRecord, FileStatus, TaskId, UserId};
-use todo_domain::ports::{ObjectInfo, PageRequest, StoreError, UploadOutcome};
+use todo_domain::model::{ContentType, FileId, FileName, FileRecord, FileStatus, TaskId, TaskList, UserId};
+use todo_domain::ports::{ObjectInfo, PageRequest, StoreError, StoreResult, UploadOutcome, Writer};
 
-use crate::support::{Backend, now, user};
+use crate::support::{Backend, inbox, member, now, user};
+
+/// Records a file its uploader attaches to a task in their Inbox.
+async fn create(backend: &Backend, record: &FileRecord, max_per_task: u32) -> StoreResult<()> {
+    backend.stores.files.create_file(inbox(record.uploaded_by), record, max_per_task).await
+}
 
 fn file(owner: UserId, task: TaskId, name: &str) -> FileRecord {
     let now = now();
     FileRecord {
         id: FileId::generate(),
-        owner,
+        uploaded_by: owner,
         task_id: task,
         name: FileName::parse(name).unwrap(),
         content_type: ContentType::parse("application/pdf").unwrap(),
@@ -23,7 +28,7 @@ fn file(owner: UserId, task: TaskId, name: &str) -> FileRecord {
 
 async fn task(backend: &Backend) -> (UserId, TaskId) {
     let owner = user(&format!("{}@example.com", ulid::Ulid::new().to_string().to_lowercase()));
-    backend.stores.users.insert_user(&owner).await.unwrap();
+    backend.stores.users.insert_user(&owner, &TaskList::inbox_of(owner.id, now())).await.unwrap();
     let task = crate::tasks::task(owner.id, "with files");
     backend.stores.tasks.create_task(&task, None, now()).await.unwrap();
     (owner.id, task.id)
@@ -32,16 +37,16 @@ async fn task(backend: &Backend) -> (UserId, TaskId) {
 pub async fn files_need_their_task_and_respect_the_limit(backend: Backend) {
     let files = &backend.stores.files;
     let (owner, task) = task(&backend).await;
-    assert!(matches!(files.create_file(&file(owner, TaskId::generate(), "a.pdf"), 3).await, Err(StoreError::NotFound)));
+    assert!(matches!(create(&backend, &file(owner, TaskId::generate(), "a.pdf"), 3).await, Err(StoreError::NotFound)));
     for n in 0..3 {
-        files.create_file(&file(owner, task, &format!("{n}.pdf")), 3).await.unwrap();
+        create(&backend, &file(owner, task, &format!("{n}.pdf")), 3).await.unwrap();
     }
-    assert!(matches!(files.create_file(&file(owner, task, "over.pdf"), 3).await, Err(StoreError::LimitReached)));
+    assert!(matches!(create(&backend, &file(owner, task, "over.pdf"), 3).await, Err(StoreError::LimitReached)));
     // Deleting one frees a place.
-    let first = files.list_files(owner, task, PageRequest { limit: 1, after: None }).await.unwrap().items.remove(0);
-    files.delete_file(owner, task, first.id).await.unwrap();
-    assert!(matches!(files.delete_file(owner, task, first.id).await, Err(StoreError::NotFound)));
-    files.create_file(&file(owner, task, "again.pdf"), 3).await.unwrap();
+    let first = files.list_files(task, PageRequest { limit: 1, after: None }).await.unwrap().items.remove(0);
+    files.delete_file(member(owner), task, first.id).await.unwrap();
+    assert!(matches!(files.delete_file(member(owner), task, first.id).await, Err(StoreError::NotFound)));
+    create(&backend, &file(owner, task, "again.pdf"), 3).await.unwrap();
 }
 
 pub async fn files_are_isolated_and_paged_exactly_once(backend: Backend) {
@@ -51,15 +56,17 @@ pub async fn files_are_isolated_and_paged_exactly_once(backend: Backend) {
     let mut ids = Vec::new();
     for n in 0..7 {
         let record = file(owner, task, &format!("{n}.pdf"));
-        files.create_file(&record, 20).await.unwrap();
+        create(&backend, &record, 20).await.unwrap();
         ids.push(record.id);
     }
-    files.create_file(&file(other_owner, other_task, "theirs.pdf"), 20).await.unwrap();
-    assert_eq!(files.get_file(other_owner, task, ids[0]).await.unwrap(), None);
+    create(&backend, &file(other_owner, other_task, "theirs.pdf"), 20).await.unwrap();
+    // Files are keyed by their task (isolation is the list's membership, checked above the
+    // store): another task's id names none of these.
+    assert_eq!(files.get_file(other_task, ids[0]).await.unwrap(), None);
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = files.list_files(owner, task, PageRequest { limit: 3, after }).await.unwrap();
+        let page = files.list_files(task, PageRequest { limit: 3, after }).await.unwrap();
         seen.extend(page.items.iter().map(|file| file.id));
         match page.next {
             Some(next) => after = Some(next),
@@ -67,54 +74,63 @@ pub async fn files_are_isolated_and_paged_exactly_once(backend: Backend) {
         }
     }
     assert_eq!(seen, ids);
-    assert!(files.list_files(other_owner, task, PageRequest { limit: 100, after: None }).await.unwrap().items.is_empty());
+    assert_eq!(files.list_files(other_task, PageRequest { limit: 100, after: None }).await.unwrap().items.len(), 1);
 }
 
 pub async fn an_upload_is_recorded_once(backend: Backend) {
     let files = &backend.stores.files;
     let (owner, task) = task(&backend).await;
     let record = file(owner, task, "a.pdf");
-    files.create_file(&record, 20).await.unwrap();
+    create(&backend, &record, 20).await.unwrap();
     let info = ObjectInfo { size: 10, etag: "\"abc\"".to_owned(), content_type: Some("application/pdf".to_owned()) };
     let at = now();
-    let UploadOutcome::Completed(done) = files.mark_uploaded(owner, task, record.id, &info, at).await.unwrap() else {
+    let UploadOutcome::Completed(done) = files.mark_uploaded(task, record.id, &info, at).await.unwrap() else {
         panic!("first arrival completes")
     };
     assert_eq!(
         (done.status, done.size, done.etag.as_deref(), done.uploaded_at),
         (FileStatus::Available, Some(10), Some("\"abc\""), Some(at))
     );
-    assert_eq!(files.get_file(owner, task, record.id).await.unwrap(), Some(done.clone()));
+    assert_eq!(files.get_file(task, record.id).await.unwrap(), Some(done.clone()));
     let later = ObjectInfo { size: 99, etag: "\"other\"".to_owned(), content_type: None };
-    assert_eq!(files.mark_uploaded(owner, task, record.id, &later, now()).await.unwrap(), UploadOutcome::AlreadyAvailable(done.clone()));
-    assert_eq!(files.get_file(owner, task, record.id).await.unwrap(), Some(done), "a duplicate changes nothing");
-    assert!(matches!(files.mark_uploaded(owner, task, FileId::generate(), &info, now()).await, Err(StoreError::NotFound)));
+    assert_eq!(files.mark_uploaded(task, record.id, &later, now()).await.unwrap(), UploadOutcome::AlreadyAvailable(done.clone()));
+    assert_eq!(files.get_file(task, record.id).await.unwrap(), Some(done), "a duplicate changes nothing");
+    assert!(matches!(files.mark_uploaded(task, FileId::generate(), &info, now()).await, Err(StoreError::NotFound)));
 }
 
-pub async fn deleting_the_account_removes_file_records(backend: Backend) {
+/// A file is created only for a member who writes the list, and only on a task of that
+/// list: someone else's list, or a task of another list named through one's own, is refused.
+pub async fn files_are_created_only_by_members_on_tasks_of_the_list(backend: Backend) {
     let (owner, task) = task(&backend).await;
-    backend.stores.files.create_file(&file(owner, task, "a.pdf"), 20).await.unwrap();
-    let profile = backend.stores.users.get_user(owner).await.unwrap().unwrap();
-    backend.stores.users.delete_user(&profile, now()).await.unwrap();
-    backend.stores.tasks.delete_user_tasks(owner).await.unwrap();
-    backend.stores.users.finish_deletion(owner).await.unwrap();
-    assert_eq!(backend.items_of(owner).await, 0, "no task, file or counter left");
+    let (stranger, strangers_task) = self::task(&backend).await;
+    let in_owners_list = |uploader| FileRecord { uploaded_by: uploader, ..file(owner, task, "x.pdf") };
+    let refused = backend.stores.files.create_file(inbox(owner), &in_owners_list(stranger), 20).await;
+    assert!(matches!(refused, Err(StoreError::AccessDenied)), "{refused:?}");
+    let through_own_list = backend.stores.files.create_file(inbox(stranger), &file(stranger, task, "x.pdf"), 20).await;
+    assert!(matches!(through_own_list, Err(StoreError::NotFound)), "{through_own_list:?}");
+    assert!(backend.stores.files.list_files(task, PageRequest { limit: 10, after: None }).await.unwrap().items.is_empty());
+    create(&backend, &file(stranger, strangers_task, "mine.pdf"), 20).await.unwrap();
+    let record = file(owner, task, "kept.pdf");
+    create(&backend, &record, 20).await.unwrap();
+    let denied = backend.stores.files.delete_file(Writer::Member { user: stranger, list: inbox(owner) }, task, record.id).await;
+    assert!(matches!(denied, Err(StoreError::AccessDenied)), "{denied:?}");
+    assert!(backend.stores.files.get_file(task, record.id).await.unwrap().is_some(), "a refused delete changes nothing");
 }
 
 pub async fn a_task_with_files_is_not_deleted(backend: Backend) {
     let (owner, task) = task(&backend).await;
     let with_task = backend.items_of(owner).await;
     let record = file(owner, task, "late upload.pdf");
-    backend.stores.files.create_file(&record, 20).await.unwrap();
-    assert!(matches!(backend.stores.tasks.delete_task(owner, task, None).await, Err(StoreError::NotEmpty)));
-    assert!(backend.stores.tasks.get_task(owner, task).await.unwrap().is_some(), "the task stays with its file");
+    create(&backend, &record, 20).await.unwrap();
+    assert!(matches!(backend.stores.tasks.delete_task(member(owner), inbox(owner), task, None).await, Err(StoreError::NotEmpty)));
+    assert!(backend.stores.tasks.get_task(inbox(owner), task).await.unwrap().is_some(), "the task stays with its file");
     assert!(
-        matches!(backend.stores.tasks.delete_task(owner, task, Some(99)).await, Err(StoreError::VersionMismatch)),
+        matches!(backend.stores.tasks.delete_task(member(owner), inbox(owner), task, Some(99)).await, Err(StoreError::VersionMismatch)),
         "the version is checked first"
     );
-    backend.stores.files.delete_file(owner, task, record.id).await.unwrap();
-    backend.stores.tasks.delete_task(owner, task, Some(1)).await.unwrap();
-    assert_eq!(backend.stores.tasks.get_task(owner, task).await.unwrap(), None);
+    backend.stores.files.delete_file(member(owner), task, record.id).await.unwrap();
+    backend.stores.tasks.delete_task(member(owner), inbox(owner), task, Some(1)).await.unwrap();
+    assert_eq!(backend.stores.tasks.get_task(inbox(owner), task).await.unwrap(), None);
     assert_eq!(backend.items_of(owner).await, with_task - 1, "the task went, and no file or counter is left");
 }
 
@@ -134,7 +150,7 @@ pub async fn housekeeping_gives_up_stale_uploads_and_nothing_else(backend: Backe
     let still_open = file(owner, task, "open.pdf");
     let available = file(owner, task, "done.pdf");
     for record in [&never_arrived, &arrived_unnoticed, &within_grace, &still_open, &available] {
-        files.create_file(record, 20).await.unwrap();
+        create(&backend, record, 20).await.unwrap();
     }
     // Bytes for two of them, put with a fresh URL (a stale one would be refused).
     let spec = todo_domain::ports::UploadSpec { content_type: "application/pdf".to_owned(), content_length: 10 };
@@ -143,61 +159,27 @@ pub async fn housekeeping_gives_up_stale_uploads_and_nothing_else(backend: Backe
         assert_eq!(backend.execute(&url, b"0123456789").0, 200);
     }
     let info = backend.stores.blobs.head(&available.object_key()).await.unwrap().unwrap();
-    files.mark_uploaded(owner, task, available.id, &info, now()).await.unwrap();
+    files.mark_uploaded(task, available.id, &info, now()).await.unwrap();
 
     let outcome = todo_domain::usecases::housekeeping::run_once(&app, now()).await.unwrap();
     assert_eq!((outcome.stale_uploads_removed, outcome.late_uploads_completed), (1, 1), "{outcome:?}");
-    assert_eq!(files.get_file(owner, task, never_arrived.id).await.unwrap(), None);
-    let completed = files.get_file(owner, task, arrived_unnoticed.id).await.unwrap().unwrap();
+    assert_eq!(files.get_file(task, never_arrived.id).await.unwrap(), None);
+    let completed = files.get_file(task, arrived_unnoticed.id).await.unwrap().unwrap();
     assert_eq!((completed.status, completed.size), (FileStatus::Available, Some(10)));
     for live in [&within_grace, &still_open] {
-        assert_eq!(files.get_file(owner, task, live.id).await.unwrap().unwrap().status, FileStatus::Pending, "{}", live.name.as_str());
+        assert_eq!(files.get_file(task, live.id).await.unwrap().unwrap().status, FileStatus::Pending, "{}", live.name.as_str());
     }
-    assert_eq!(files.get_file(owner, task, available.id).await.unwrap().unwrap().status, FileStatus::Available);
+    assert_eq!(files.get_file(task, available.id).await.unwrap().unwrap().status, FileStatus::Available);
     assert!(backend.stores.blobs.head(&available.object_key()).await.unwrap().is_some(), "live objects stay");
     assert!(backend.stores.blobs.head(&arrived_unnoticed.object_key()).await.unwrap().is_some());
-    let listed = files.list_files(owner, task, PageRequest { limit: 20, after: None }).await.unwrap();
+    let listed = files.list_files(task, PageRequest { limit: 20, after: None }).await.unwrap();
     assert_eq!(listed.items.len(), 4, "exactly one record went");
 
     let again = todo_domain::usecases::housekeeping::run_once(&app, now()).await.unwrap();
     assert_eq!((again.stale_uploads_removed, again.late_uploads_completed), (0, 0), "the index no longer names them");
     // The freed place counts: the task holds 4 files, and the limit counter agrees.
     for n in 0..16 {
-        files.create_file(&file(owner, task, &format!("more-{n}.pdf")), 20).await.unwrap();
+        create(&backend, &file(owner, task, &format!("more-{n}.pdf")), 20).await.unwrap();
     }
-    assert!(matches!(files.create_file(&file(owner, task, "over.pdf"), 20).await, Err(StoreError::LimitReached)));
-}
-
-/// The purge's order: once an owner's task items are gone, no file can be created and no
-/// occurrence spawned for them, and `user_files` still finds every file record (of any task,
-/// not another owner's) so their objects can go.
-pub async fn after_the_task_items_go_the_owner_files_are_still_found_and_no_more_appear(backend: Backend) {
-    let (other_owner, other_task) = task(&backend).await;
-    let (owner, task) = task(&backend).await;
-    let second = crate::tasks::task(owner, "second");
-    backend.stores.tasks.create_task(&second, None, now()).await.unwrap();
-    let mut records = vec![file(owner, task, "a.pdf"), file(owner, task, "b.pdf"), file(owner, second.id, "c.pdf")];
-    for record in &records {
-        backend.stores.files.create_file(record, 20).await.unwrap();
-    }
-    backend.stores.files.create_file(&file(other_owner, other_task, "not mine.pdf"), 20).await.unwrap();
-
-    assert_eq!(backend.stores.tasks.delete_user_task_items(owner).await.unwrap(), 2);
-    assert_eq!(backend.stores.tasks.get_task(owner, task).await.unwrap(), None);
-    assert!(matches!(backend.stores.files.create_file(&file(owner, task, "late.pdf"), 20).await, Err(StoreError::NotFound)));
-    let original = crate::tasks::task(owner, "gone");
-    let next = crate::tasks::task(owner, "never spawned");
-    assert!(backend.stores.tasks.update_task(&original, 1, Some(&next)).await.is_err(), "no occurrence without its task");
-    assert_eq!(backend.stores.tasks.get_task(owner, next.id).await.unwrap(), None);
-
-    let mut found = backend.stores.files.user_files(owner, 100).await.unwrap();
-    found.sort_by_key(|record| record.id);
-    records.sort_by_key(|record| record.id);
-    assert_eq!(found, records);
-    assert_eq!(backend.stores.files.user_files(owner, 2).await.unwrap().len(), 2, "bounded by the limit");
-    for record in &records {
-        backend.stores.files.delete_file(owner, record.task_id, record.id).await.unwrap();
-    }
-    assert!(backend.stores.files.user_files(owner, 100).await.unwrap().is_empty());
-    assert_eq!(backend.stores.files.user_files(other_owner, 100).await.unwrap().len(), 1, "another owner's file stays");
+    assert!(matches!(create(&backend, &file(owner, task, "over.pdf"), 20).await, Err(StoreError::LimitReached)));
 }

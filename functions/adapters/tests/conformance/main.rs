@@ -5,6 +5,7 @@
 
 mod blobs;
 mod files;
+mod lists;
 mod notifications;
 mod support;
 mod tasks;
@@ -42,8 +43,11 @@ conformance! {
     crate::files::files_need_their_task_and_respect_the_limit => files_need_their_task_and_respect_the_limit,
     crate::files::files_are_isolated_and_paged_exactly_once => files_are_isolated_and_paged_exactly_once,
     crate::files::an_upload_is_recorded_once => files_an_upload_is_recorded_once,
-    crate::files::deleting_the_account_removes_file_records => files_deleting_the_account_removes_file_records,
-    crate::files::after_the_task_items_go_the_owner_files_are_still_found_and_no_more_appear => files_after_the_task_items_go_the_owner_files_are_still_found_and_no_more_appear,
+    crate::files::files_are_created_only_by_members_on_tasks_of_the_list => files_are_created_only_by_members_on_tasks_of_the_list,
+    crate::lists::sign_up_makes_the_inbox_with_its_owner => lists_sign_up_makes_the_inbox_with_its_owner,
+    crate::lists::a_non_member_can_write_nothing => lists_a_non_member_can_write_nothing,
+    crate::lists::deleting_a_list_stops_every_write_first_and_resumes => lists_deleting_a_list_stops_every_write_first_and_resumes,
+    crate::lists::reads_check_membership_in_one_round_trip => lists_reads_check_membership_in_one_round_trip,
     crate::blobs::presigned_put_then_get_round_trips_exact_bytes => blobs_presigned_put_then_get_round_trips_exact_bytes,
     crate::blobs::delete_removes_the_object_and_is_idempotent => blobs_delete_removes_the_object_and_is_idempotent,
     crate::blobs::head_of_a_missing_object_is_none => blobs_head_of_a_missing_object_is_none,

@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use chrono::Duration;
 use todo_domain::App;
-use todo_domain::model::{AlarmKind, Notification, NotificationId, Task, TaskId, TaskPatch, Timestamp, User, UserId};
+use todo_domain::model::{AlarmKind, ListId, Notification, NotificationId, Task, TaskId, TaskList, TaskPatch, Timestamp, User, UserId};
 use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
 use todo_domain::usecases::reminders;
 
-use crate::support::{Backend, now, user};
+use crate::support::{Backend, inbox, now, user, writer};
 
 fn ago(minutes: i64) -> Timestamp {
     now().plus(Duration::minutes(-minutes))
@@ -28,9 +28,9 @@ async fn task_with(backend: &Backend, owner: &User, reminder_at: Option<Timestam
 }
 
 async fn change(backend: &Backend, task: &Task, patch: TaskPatch) -> Task {
-    let current = backend.stores.tasks.get_task(task.owner, task.id).await.unwrap().unwrap();
+    let current = backend.stores.tasks.get_task(task.list_id, task.id).await.unwrap().unwrap();
     let (updated, _) = current.apply(patch, now(), TaskId::generate()).unwrap();
-    backend.stores.tasks.update_task(&updated, current.version, None).await.unwrap();
+    backend.stores.tasks.update_task(writer(&updated), &updated, current.version, None).await.unwrap();
     updated
 }
 
@@ -55,7 +55,7 @@ fn kinds_by_task(notifications: &[Notification]) -> HashSet<(TaskId, AlarmKind)>
 pub async fn reminders_are_sent_exactly_once_even_by_concurrent_runs(backend: Backend) {
     let app = backend.app();
     let ada = user("ada@example.com");
-    backend.stores.users.insert_user(&ada).await.unwrap();
+    backend.stores.users.insert_user(&ada, &TaskList::inbox_of(ada.id, now())).await.unwrap();
     let reminded = task_with(&backend, &ada, Some(ago(30)), None).await;
     let overdue = task_with(&backend, &ada, None, Some(ago(10))).await;
     let both = task_with(&backend, &ada, Some(ago(120)), Some(ago(60))).await;
@@ -109,7 +109,7 @@ struct FailingAfter {
 
 #[async_trait]
 impl NotificationStore for FailingAfter {
-    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(UserId, TaskId)>> {
+    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(ListId, TaskId)>> {
         self.inner.tasks_with_due_alarms(now, limit).await
     }
     async fn send_notification(&self, read: &Task, notified: &Task, notification: &Notification) -> StoreResult<SendOutcome> {
@@ -117,6 +117,9 @@ impl NotificationStore for FailingAfter {
             return Err(StoreError::backend(anyhow::anyhow!("the run died here")));
         }
         self.inner.send_notification(read, notified, notification).await
+    }
+    async fn delete_user_notifications(&self, owner: UserId) -> StoreResult<u64> {
+        self.inner.delete_user_notifications(owner).await
     }
     async fn get_notification(&self, owner: UserId, id: NotificationId) -> StoreResult<Option<Notification>> {
         self.inner.get_notification(owner, id).await
@@ -140,7 +143,7 @@ impl NotificationStore for FailingAfter {
 
 pub async fn a_crashed_run_is_finished_by_the_next_without_repeats(backend: Backend) {
     let ada = user("ada@example.com");
-    backend.stores.users.insert_user(&ada).await.unwrap();
+    backend.stores.users.insert_user(&ada, &TaskList::inbox_of(ada.id, now())).await.unwrap();
     for minutes in [50, 40, 30, 20, 10] {
         task_with(&backend, &ada, Some(ago(minutes)), None).await;
     }
@@ -163,7 +166,7 @@ pub async fn a_crashed_run_is_finished_by_the_next_without_repeats(backend: Back
 /// and sends nothing new.
 pub async fn a_notification_already_stored_is_not_sent_again(backend: Backend) {
     let ada = user("ada@example.com");
-    backend.stores.users.insert_user(&ada).await.unwrap();
+    backend.stores.users.insert_user(&ada, &TaskList::inbox_of(ada.id, now())).await.unwrap();
     let task = task_with(&backend, &ada, Some(ago(30)), None).await;
     let alarm = task.next_alarm().unwrap();
     let lifetime = Duration::days(30);
@@ -172,25 +175,25 @@ pub async fn a_notification_already_stored_is_not_sent_again(backend: Backend) {
     assert_eq!(outcome, SendOutcome::Sent);
     // The stale client write: the task as it was before the job, one version on.
     let stale = Task { version: task.version + 1, ..task.clone() };
-    backend.stores.tasks.update_task(&stale, task.version, None).await.unwrap();
+    backend.stores.tasks.update_task(writer(&stale), &stale, task.version, None).await.unwrap();
 
     let run = reminders::run_once(&backend.app(), now()).await.unwrap();
     assert_eq!((run.sent, run.already_sent), (0, 1), "{run:?}");
     assert_eq!(feed(&backend, ada.id, false, now()).await.len(), 1);
-    let stored = backend.stores.tasks.get_task(ada.id, task.id).await.unwrap().unwrap();
+    let stored = backend.stores.tasks.get_task(inbox(ada.id), task.id).await.unwrap().unwrap();
     assert_eq!(stored.next_alarm(), None, "the task records the alarm again");
     assert_eq!(stored.version, stale.version, "the job never bumps a task's version");
     // A send with a task that changed since it was read writes nothing.
     let changed = backend.stores.notifications.send_notification(&task, &task.with_notified(alarm), &notification).await.unwrap();
     assert_eq!(changed, SendOutcome::TaskChanged);
     assert_eq!(feed(&backend, ada.id, false, now()).await.len(), 1, "and stored nothing");
-    assert_eq!(backend.stores.tasks.get_task(ada.id, task.id).await.unwrap().unwrap(), stored, "nor touched the task");
+    assert_eq!(backend.stores.tasks.get_task(inbox(ada.id), task.id).await.unwrap().unwrap(), stored, "nor touched the task");
 }
 
 pub async fn completing_first_silences_and_moving_a_reminder_re_arms_it(backend: Backend) {
     let app = backend.app();
     let ada = user("ada@example.com");
-    backend.stores.users.insert_user(&ada).await.unwrap();
+    backend.stores.users.insert_user(&ada, &TaskList::inbox_of(ada.id, now())).await.unwrap();
     let completed = task_with(&backend, &ada, Some(ago(60)), None).await;
     change(&backend, &completed, TaskPatch { completed: Some(true), ..TaskPatch::default() }).await;
     let moved = task_with(&backend, &ada, Some(ago(60)), None).await;
@@ -217,8 +220,8 @@ pub async fn completing_first_silences_and_moving_a_reminder_re_arms_it(backend:
 pub async fn the_feed_is_paged_newest_first_filtered_expiring_and_isolated(backend: Backend) {
     let app = backend.app();
     let (ada, bob) = (user("ada@example.com"), user("bob@example.com"));
-    backend.stores.users.insert_user(&ada).await.unwrap();
-    backend.stores.users.insert_user(&bob).await.unwrap();
+    backend.stores.users.insert_user(&ada, &TaskList::inbox_of(ada.id, now())).await.unwrap();
+    backend.stores.users.insert_user(&bob, &TaskList::inbox_of(bob.id, now())).await.unwrap();
     for minutes in 1..=7 {
         task_with(&backend, &ada, Some(ago(minutes * 10)), None).await;
     }

@@ -8,8 +8,8 @@ use todo_adapters::embedded::{BLOB_PATH, BlobRefusal, EmbeddedStore, LocalBlobs}
 use todo_adapters::s3::S3Blobs;
 use todo_domain::app::Stores;
 use todo_domain::auth::Secret;
-use todo_domain::model::{Email, PasswordHash, Timestamp, User, UserId};
-use todo_domain::ports::{ObjectKey, PresignedRequest};
+use todo_domain::model::{Email, ListId, PasswordHash, Task, Timestamp, User, UserId};
+use todo_domain::ports::{ObjectKey, PresignedRequest, StoreResult, UserStore, Writer};
 
 /// The emulator endpoint `cargo xtask test` exports.
 pub const ENDPOINT_VARIABLE: &str = "TODO_TEST_AWS_ENDPOINT";
@@ -123,9 +123,11 @@ impl Backend {
                 let count = |sql: &str| connection.query_row(sql, [&id], |row| row.get::<_, i64>(0)).unwrap();
                 let rows = count("SELECT count(*) FROM users WHERE id = ?1")
                     + count("SELECT count(*) FROM sessions WHERE user_id = ?1")
-                    + count("SELECT count(*) FROM tasks WHERE owner = ?1")
+                    + count("SELECT count(*) FROM lists WHERE id = ?1 OR owner = ?1")
+                    + count("SELECT count(*) FROM members WHERE user_id = ?1 OR list_id = ?1")
+                    + count("SELECT count(*) FROM tasks WHERE list_id = ?1 OR json_extract(doc, '$.created_by') = ?1")
                     + count("SELECT count(*) FROM idempotency WHERE owner = ?1")
-                    + count("SELECT count(*) FROM files WHERE owner = ?1")
+                    + count("SELECT count(*) FROM files WHERE json_extract(doc, '$.uploaded_by') = ?1")
                     + count("SELECT count(*) FROM notifications WHERE owner = ?1")
                     + count("SELECT count(*) FROM pending_deletions WHERE user_id = ?1");
                 usize::try_from(rows).unwrap()
@@ -180,4 +182,24 @@ pub fn user(email: &str) -> User {
         updated_at: now,
         version: 1,
     }
+}
+
+/// A user's Inbox.
+pub fn inbox(user: UserId) -> ListId {
+    ListId::inbox_of(user)
+}
+
+/// A user writing to their own Inbox.
+pub fn member(user: UserId) -> Writer {
+    Writer::Member { user, list: inbox(user) }
+}
+
+/// A task's creator writing to its list.
+pub fn writer(task: &Task) -> Writer {
+    Writer::Member { user: task.created_by, list: task.list_id }
+}
+
+/// Signs `user` up with their Inbox, as the sign-up use case does.
+pub async fn sign_up(users: &dyn UserStore, user: User) -> StoreResult<()> {
+    users.insert_user(&user, &todo_domain::model::TaskList::inbox_of(user.id, now())).await
 }

@@ -1,12 +1,17 @@
 use std::collections::HashSet;
 
-use todo_domain::model::{IdempotencyKey, NewTask, Tags, Task, TaskId, TaskPatch, Timestamp, Title, UserId};
+use todo_domain::model::{IdempotencyKey, ListId, NewTask, Tags, Task, TaskId, TaskList, TaskPatch, Timestamp, Title, UserId};
 use todo_domain::ports::{CreateOutcome, IdempotencyRecord, PageRequest, StoreError, TaskFilter};
 
-use crate::support::{Backend, now, user};
+use crate::support::{Backend, inbox, member, now, user, writer};
 
+/// A task in `owner`'s Inbox, created by them.
 pub fn task(owner: UserId, title: &str) -> Task {
-    let new = NewTask {
+    Task::create(TaskId::generate(), ListId::inbox_of(owner), owner, new_task(title), now()).unwrap()
+}
+
+pub fn new_task(title: &str) -> NewTask {
+    NewTask {
         title: Title::parse(title).unwrap(),
         notes: None,
         due: None,
@@ -14,13 +19,12 @@ pub fn task(owner: UserId, title: &str) -> Task {
         tags: Tags::default(),
         recurrence: None,
         reminder_at: None,
-    };
-    Task::create(TaskId::generate(), owner, new, now()).unwrap()
+    }
 }
 
 pub fn idempotency(task: &Task, key: &str, now: Timestamp) -> IdempotencyRecord {
     IdempotencyRecord {
-        owner: task.owner,
+        owner: task.created_by,
         key: IdempotencyKey::parse(key).unwrap(),
         fingerprint: format!("fingerprint of {}", task.title.as_str()),
         task: task.clone(),
@@ -30,7 +34,7 @@ pub fn idempotency(task: &Task, key: &str, now: Timestamp) -> IdempotencyRecord 
 
 async fn owner(backend: &Backend, email: &str) -> UserId {
     let user = user(email);
-    backend.stores.users.insert_user(&user).await.unwrap();
+    backend.stores.users.insert_user(&user, &TaskList::inbox_of(user.id, now())).await.unwrap();
     user.id
 }
 
@@ -46,11 +50,11 @@ pub async fn create_and_get_are_isolated_per_owner(backend: Backend) {
     if backend.is_dynamodb() {
         assert_eq!(backend.calls().values().sum::<usize>(), 1, "a create is one call");
     }
-    assert_eq!(tasks.get_task(ada, created.id).await.unwrap(), Some(created.clone()));
+    assert_eq!(tasks.get_task(inbox(ada), created.id).await.unwrap(), Some(created.clone()));
     if backend.is_dynamodb() {
         assert_eq!(backend.calls().values().sum::<usize>(), 1, "a read is one call");
     }
-    assert_eq!(tasks.get_task(bob, created.id).await.unwrap(), None);
+    assert_eq!(tasks.get_task(inbox(bob), created.id).await.unwrap(), None);
     assert!(matches!(tasks.create_task(&created, None, now()).await, Err(StoreError::AlreadyExists)));
 }
 
@@ -73,7 +77,7 @@ pub async fn idempotent_create_replays(backend: Backend) {
         CreateOutcome::Replayed(previous) => assert_eq!(*previous, record),
         CreateOutcome::Created => panic!("a used key must replay"),
     }
-    assert_eq!(tasks.get_task(ada, retry.id).await.unwrap(), None, "the retry created nothing");
+    assert_eq!(tasks.get_task(inbox(ada), retry.id).await.unwrap(), None, "the retry created nothing");
     // The same key for another user is another key.
     let bob = owner(&backend, "bob@example.com").await;
     let bobs = task(bob, "once");
@@ -104,7 +108,7 @@ pub async fn concurrent_idempotent_creates_make_one_task(backend: Backend) {
     }
     assert_eq!(created, 1);
     assert!(replayed.len() <= 1, "every replay names the one task");
-    let page = backend.stores.tasks.list_tasks(ada, &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
+    let page = backend.stores.tasks.list_tasks(inbox(ada), &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
     assert_eq!(page.items.len(), 1);
 }
 
@@ -127,22 +131,22 @@ pub async fn updates_are_conditional_on_version(backend: Backend) {
     let patch = TaskPatch { title: Some(Title::parse("v2").unwrap()), ..TaskPatch::default() };
     let (v2, _) = original.apply(patch.clone(), now(), TaskId::generate()).unwrap();
     backend.calls();
-    tasks.update_task(&v2, 1, None).await.unwrap();
+    tasks.update_task(writer(&v2), &v2, 1, None).await.unwrap();
     if backend.is_dynamodb() {
         assert_eq!(backend.calls().values().sum::<usize>(), 1, "an update is one call");
     }
-    assert!(matches!(tasks.update_task(&v2, 1, None).await, Err(StoreError::VersionMismatch)));
-    assert_eq!(tasks.get_task(ada, original.id).await.unwrap(), Some(v2.clone()));
+    assert!(matches!(tasks.update_task(writer(&v2), &v2, 1, None).await, Err(StoreError::VersionMismatch)));
+    assert_eq!(tasks.get_task(inbox(ada), original.id).await.unwrap(), Some(v2.clone()));
     let ghost = task(ada, "ghost");
-    assert!(matches!(tasks.update_task(&ghost, 1, None).await, Err(StoreError::NotFound)));
-    assert_eq!(tasks.get_task(ada, ghost.id).await.unwrap(), None, "a failed update creates nothing");
+    assert!(matches!(tasks.update_task(writer(&ghost), &ghost, 1, None).await, Err(StoreError::NotFound)));
+    assert_eq!(tasks.get_task(inbox(ada), ghost.id).await.unwrap(), None, "a failed update creates nothing");
     // Concurrent writers at one version: exactly one wins.
     let (v3, _) =
         v2.apply(TaskPatch { title: Some(Title::parse("v3").unwrap()), ..TaskPatch::default() }, now(), TaskId::generate()).unwrap();
     let racers: Vec<_> = (0..8)
         .map(|_| {
             let (tasks, v3) = (backend.stores.tasks.clone(), v3.clone());
-            tokio::spawn(async move { tasks.update_task(&v3, 2, None).await })
+            tokio::spawn(async move { tasks.update_task(writer(&v3), &v3, 2, None).await })
         })
         .collect();
     let mut won = 0;
@@ -164,11 +168,11 @@ pub async fn a_spawned_occurrence_is_created_with_its_update_or_not_at_all(backe
     let (done, _) = original.apply(TaskPatch { completed: Some(true), ..TaskPatch::default() }, now(), TaskId::generate()).unwrap();
     let next = task(ada, "next occurrence");
     // Stale version: neither the update nor the spawn happens.
-    assert!(matches!(tasks.update_task(&done, 7, Some(&next)).await, Err(StoreError::VersionMismatch)));
-    assert_eq!(tasks.get_task(ada, next.id).await.unwrap(), None);
-    tasks.update_task(&done, 1, Some(&next)).await.unwrap();
-    assert_eq!(tasks.get_task(ada, original.id).await.unwrap(), Some(done));
-    assert_eq!(tasks.get_task(ada, next.id).await.unwrap(), Some(next));
+    assert!(matches!(tasks.update_task(writer(&done), &done, 7, Some(&next)).await, Err(StoreError::VersionMismatch)));
+    assert_eq!(tasks.get_task(inbox(ada), next.id).await.unwrap(), None);
+    tasks.update_task(writer(&done), &done, 1, Some(&next)).await.unwrap();
+    assert_eq!(tasks.get_task(inbox(ada), original.id).await.unwrap(), Some(done));
+    assert_eq!(tasks.get_task(inbox(ada), next.id).await.unwrap(), Some(next));
 }
 
 pub async fn deletes_are_conditional(backend: Backend) {
@@ -177,11 +181,11 @@ pub async fn deletes_are_conditional(backend: Backend) {
     let bob = owner(&backend, "bob@example.com").await;
     let doomed = task(ada, "doomed");
     tasks.create_task(&doomed, None, now()).await.unwrap();
-    assert!(matches!(tasks.delete_task(bob, doomed.id, None).await, Err(StoreError::NotFound)), "not someone else's");
-    assert!(matches!(tasks.delete_task(ada, doomed.id, Some(2)).await, Err(StoreError::VersionMismatch)));
-    tasks.delete_task(ada, doomed.id, Some(1)).await.unwrap();
-    assert!(matches!(tasks.delete_task(ada, doomed.id, None).await, Err(StoreError::NotFound)));
-    assert_eq!(tasks.get_task(ada, doomed.id).await.unwrap(), None);
+    assert!(matches!(tasks.delete_task(member(bob), inbox(bob), doomed.id, None).await, Err(StoreError::NotFound)), "not someone else's");
+    assert!(matches!(tasks.delete_task(member(ada), inbox(ada), doomed.id, Some(2)).await, Err(StoreError::VersionMismatch)));
+    tasks.delete_task(member(ada), inbox(ada), doomed.id, Some(1)).await.unwrap();
+    assert!(matches!(tasks.delete_task(member(ada), inbox(ada), doomed.id, None).await, Err(StoreError::NotFound)));
+    assert_eq!(tasks.get_task(inbox(ada), doomed.id).await.unwrap(), None);
 }
 
 /// Follows `next` to the end, as a client follows cursors.
@@ -189,7 +193,7 @@ async fn all_pages(backend: &Backend, owner: UserId, filter: &TaskFilter, limit:
     let mut seen = Vec::new();
     let mut after = None;
     for _ in 0..1000 {
-        let page = backend.stores.tasks.list_tasks(owner, filter, PageRequest { limit, after }).await.unwrap();
+        let page = backend.stores.tasks.list_tasks(inbox(owner), filter, PageRequest { limit, after }).await.unwrap();
         assert!(page.items.len() <= limit as usize);
         seen.extend(page.items.iter().map(|task| task.id));
         match page.next {
@@ -231,7 +235,7 @@ pub async fn filtered_pages_cover_every_match_exactly_once(backend: Backend) {
         tasks.create_task(&task, None, now()).await.unwrap();
         if n % 4 == 0 {
             let (done, _) = task.apply(TaskPatch { completed: Some(true), ..TaskPatch::default() }, now(), TaskId::generate()).unwrap();
-            tasks.update_task(&done, 1, None).await.unwrap();
+            tasks.update_task(writer(&done), &done, 1, None).await.unwrap();
             task = done;
         }
         expected.push(task);
@@ -260,7 +264,11 @@ pub async fn a_resume_key_never_crosses_owners(backend: Backend) {
         adas.push(task.id);
     }
     // Bob resuming after one of Ada's keys sees only Bob's (none).
-    let page =
-        backend.stores.tasks.list_tasks(bob, &TaskFilter::default(), PageRequest { limit: 100, after: Some(adas[0]) }).await.unwrap();
+    let page = backend
+        .stores
+        .tasks
+        .list_tasks(inbox(bob), &TaskFilter::default(), PageRequest { limit: 100, after: Some(adas[0]) })
+        .await
+        .unwrap();
     assert!(page.items.is_empty(), "{:?}", page.items);
 }

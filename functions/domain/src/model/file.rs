@@ -68,7 +68,8 @@ pub enum FileStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRecord {
     pub id: FileId,
-    pub owner: UserId,
+    /// Who asked for the upload URL; the object key names them.
+    pub uploaded_by: UserId,
     pub task_id: TaskId,
     pub name: FileName,
     pub content_type: ContentType,
@@ -85,7 +86,7 @@ pub struct FileRecord {
 
 impl FileRecord {
     pub fn object_key(&self) -> ObjectKey {
-        ObjectKey::for_file(self.owner, self.task_id, &self.id.to_string())
+        ObjectKey::for_file(self.uploaded_by, self.task_id, &self.id.to_string())
     }
 }
 

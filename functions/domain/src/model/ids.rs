@@ -76,9 +76,21 @@ ulid_id!(
     SessionId
 );
 ulid_id!(
-    /// A task. Unique per owner; ids sort in creation order.
+    /// A task list. Every account's Inbox has the account's own id (`ListId::inbox_of`), so
+    /// the Inbox is found without a read.
+    ListId
+);
+ulid_id!(
+    /// A task. Globally unique; ids sort in creation order.
     TaskId
 );
+
+impl ListId {
+    /// The id of `user`'s Inbox.
+    pub fn inbox_of(user: UserId) -> Self {
+        Self(user.0)
+    }
+}
 ulid_id!(
     /// A file attached to a task.
     FileId

@@ -2,6 +2,7 @@
 
 mod file;
 mod ids;
+mod list;
 mod notification;
 mod task;
 mod text;
@@ -9,7 +10,8 @@ mod time;
 mod user;
 
 pub use file::{ContentType, FileName, FileRecord, FileStatus};
-pub use ids::{FileId, IdempotencyKey, NotificationId, SessionId, TaskId, UserId};
+pub use ids::{FileId, IdempotencyKey, ListId, NotificationId, SessionId, TaskId, UserId};
+pub use list::{ListName, Membership, Role, TaskList};
 pub use notification::{Alarm, AlarmKind, Notification, Notified};
 pub use task::{Completion, Frequency, NewTask, Notes, Priority, Recurrence, Tag, Tags, Task, TaskPatch, Title};
 pub(crate) use text::string_conversions;

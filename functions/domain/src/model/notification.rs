@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{NotificationId, TaskId, UserId};
+use super::ids::{ListId, NotificationId, TaskId, UserId};
 use super::task::{Task, Title};
 use super::time::Timestamp;
 
@@ -96,6 +96,8 @@ impl Task {
 pub struct Notification {
     pub id: NotificationId,
     pub owner: UserId,
+    /// Where the task was when the notification was sent.
+    pub list_id: ListId,
     pub task_id: TaskId,
     pub kind: AlarmKind,
     /// The time the alarm was set for (the reminder time, or the due date).
@@ -113,7 +115,8 @@ impl Notification {
     pub fn for_alarm(task: &Task, alarm: Alarm, now: Timestamp, lifetime: chrono::Duration) -> Self {
         Self {
             id: NotificationId::for_alarm(task.id, alarm.kind.as_str(), alarm.at.unix_millis()),
-            owner: task.owner,
+            owner: task.created_by,
+            list_id: task.list_id,
             task_id: task.id,
             kind: alarm.kind,
             at: alarm.at,
@@ -148,7 +151,7 @@ mod tests {
             recurrence: None,
             reminder_at: reminder.map(at),
         };
-        Task::create(TaskId::generate(), UserId::generate(), new, at("2027-01-01T00:00:00Z")).unwrap()
+        Task::create(TaskId::generate(), ListId::generate(), UserId::generate(), new, at("2027-01-01T00:00:00Z")).unwrap()
     }
 
     #[test]

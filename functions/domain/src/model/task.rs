@@ -1,7 +1,7 @@
 use chrono::{Duration, Months};
 use serde::{Deserialize, Serialize};
 
-use super::ids::{TaskId, UserId};
+use super::ids::{ListId, TaskId, UserId};
 use super::notification::Notified;
 use super::text::{check_text, string_conversions};
 use super::time::Timestamp;
@@ -260,7 +260,10 @@ pub struct TaskPatch {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
     pub id: TaskId,
-    pub owner: UserId,
+    /// The list holding the task: who may see and change it follows from the list.
+    pub list_id: ListId,
+    /// Who created it: reminders go to them.
+    pub created_by: UserId,
     pub title: Title,
     pub notes: Option<Notes>,
     pub completion: Completion,
@@ -283,10 +286,11 @@ pub struct Task {
 }
 
 impl Task {
-    pub fn create(id: TaskId, owner: UserId, new: NewTask, now: Timestamp) -> Result<Self, FieldError> {
+    pub fn create(id: TaskId, list_id: ListId, created_by: UserId, new: NewTask, now: Timestamp) -> Result<Self, FieldError> {
         let task = Self {
             id,
-            owner,
+            list_id,
+            created_by,
             title: new.title,
             notes: new.notes,
             completion: Completion::Open,
@@ -374,7 +378,8 @@ impl Task {
         }
         Ok(Some(Self {
             id,
-            owner: self.owner,
+            list_id: self.list_id,
+            created_by: self.created_by,
             title: self.title.clone(),
             notes: self.notes.clone(),
             completion: Completion::Open,
@@ -465,8 +470,14 @@ mod tests {
     #[test]
     fn a_recurring_task_needs_a_due_date() {
         let daily = Recurrence::new(Frequency::Daily, 1).unwrap();
-        let error =
-            Task::create(TaskId::generate(), UserId::generate(), new_task(None, Some(daily)), at("2027-01-01T00:00:00Z")).unwrap_err();
+        let error = Task::create(
+            TaskId::generate(),
+            ListId::generate(),
+            UserId::generate(),
+            new_task(None, Some(daily)),
+            at("2027-01-01T00:00:00Z"),
+        )
+        .unwrap_err();
         assert_eq!(error.field, "recurrence");
     }
 
@@ -474,7 +485,14 @@ mod tests {
     fn completing_a_recurring_task_spawns_the_next_occurrence_once() {
         let now = at("2027-01-01T12:00:00Z");
         let weekly = Recurrence::new(Frequency::Weekly, 1).unwrap();
-        let task = Task::create(TaskId::generate(), UserId::generate(), new_task(Some("2027-01-02T09:00:00Z"), Some(weekly)), now).unwrap();
+        let task = Task::create(
+            TaskId::generate(),
+            ListId::generate(),
+            UserId::generate(),
+            new_task(Some("2027-01-02T09:00:00Z"), Some(weekly)),
+            now,
+        )
+        .unwrap();
         let complete = TaskPatch { completed: Some(true), ..TaskPatch::default() };
         let (done, next) = task.apply(complete.clone(), now, TaskId::generate()).unwrap();
         assert_eq!(done.completion, Completion::Completed(now));
@@ -496,7 +514,9 @@ mod tests {
     #[test]
     fn reopening_clears_completed_at_and_null_clears_fields() {
         let now = at("2027-01-01T12:00:00Z");
-        let task = Task::create(TaskId::generate(), UserId::generate(), new_task(Some("2027-01-02T09:00:00Z"), None), now).unwrap();
+        let task =
+            Task::create(TaskId::generate(), ListId::generate(), UserId::generate(), new_task(Some("2027-01-02T09:00:00Z"), None), now)
+                .unwrap();
         let (done, _) = task.apply(TaskPatch { completed: Some(true), ..TaskPatch::default() }, now, TaskId::generate()).unwrap();
         let patch = TaskPatch { completed: Some(false), due: Some(None), ..TaskPatch::default() };
         let (reopened, _) = done.apply(patch, now, TaskId::generate()).unwrap();
@@ -508,7 +528,14 @@ mod tests {
     fn clearing_the_due_date_of_a_recurring_task_is_refused() {
         let now = at("2027-01-01T12:00:00Z");
         let daily = Recurrence::new(Frequency::Daily, 1).unwrap();
-        let task = Task::create(TaskId::generate(), UserId::generate(), new_task(Some("2027-01-02T09:00:00Z"), Some(daily)), now).unwrap();
+        let task = Task::create(
+            TaskId::generate(),
+            ListId::generate(),
+            UserId::generate(),
+            new_task(Some("2027-01-02T09:00:00Z"), Some(daily)),
+            now,
+        )
+        .unwrap();
         let patch = TaskPatch { due: Some(None), ..TaskPatch::default() };
         assert_eq!(task.apply(patch, now, TaskId::generate()).unwrap_err().field, "recurrence");
     }

@@ -8,8 +8,9 @@ use tracing::instrument;
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{Collector, Error};
-use crate::model::{ContentType, FileId, FileName, FileRecord, FileStatus, TaskId, UserId};
-use crate::ports::{ObjectKey, PageRequest, PresignedRequest, StoreError, UploadOutcome, UploadSpec};
+use crate::model::{ContentType, FileId, FileName, FileRecord, FileStatus, ListId, TaskId};
+use crate::ports::{ObjectKey, PageRequest, PresignedRequest, StoreError, UploadOutcome, UploadSpec, Writer};
+use crate::usecases::access;
 use crate::usecases::tasks::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// A file a client wants to upload, parsed at the edge (limits are checked here, as they
@@ -28,7 +29,7 @@ pub struct RequestedUpload {
 }
 
 #[instrument(skip_all, fields(user_id = %principal.user_id, task_id = %task))]
-pub async fn request_upload(app: &App, principal: Principal, task: TaskId, new: NewFile) -> Result<RequestedUpload, Error> {
+pub async fn request_upload(app: &App, principal: Principal, list: ListId, task: TaskId, new: NewFile) -> Result<RequestedUpload, Error> {
     let limits = &app.settings.files;
     let mut errors = Collector::new();
     let size = u64::try_from(new.size).ok().filter(|size| (1..=limits.max_file_bytes).contains(size));
@@ -44,7 +45,7 @@ pub async fn request_upload(app: &App, principal: Principal, task: TaskId, new: 
     let expires_in = Duration::from_secs(limits.upload_url_seconds);
     let file = FileRecord {
         id: FileId::generate(),
-        owner: principal.user_id,
+        uploaded_by: principal.user_id,
         task_id: task,
         name: new.name,
         content_type: new.content_type,
@@ -56,9 +57,10 @@ pub async fn request_upload(app: &App, principal: Principal, task: TaskId, new: 
         upload_expires_at: now.after(expires_in),
         uploaded_at: None,
     };
-    match app.stores.files.create_file(&file, limits.max_files_per_task).await {
+    match app.stores.files.create_file(list, &file, limits.max_files_per_task).await {
         Ok(()) => {}
         Err(StoreError::NotFound) => return Err(Error::NotFound("task")),
+        Err(StoreError::AccessDenied) => return Err(access::denied(app, principal, list, "task").await),
         Err(StoreError::LimitReached) => return Err(Error::Conflict(format!("a task holds at most {} files", limits.max_files_per_task))),
         Err(other) => return Err(other.into()),
     }
@@ -85,11 +87,12 @@ pub enum Arrival {
 /// asks the store what is there.
 #[instrument(skip_all, fields(key = key.as_str()))]
 pub async fn complete_upload(app: &App, key: &ObjectKey) -> Result<Arrival, Error> {
-    let Some((owner, task, id)) = key.file_ids() else {
+    let Some((_, task, id)) = key.file_ids() else {
         app.stores.blobs.delete(key).await?;
         return Ok(Arrival::Orphan);
     };
-    let Some(file) = app.stores.files.get_file(owner, task, id).await? else {
+    // The record must name this very key (uploader included): any other object is foreign.
+    let Some(file) = app.stores.files.get_file(task, id).await?.filter(|file| file.object_key() == *key) else {
         app.stores.blobs.delete(key).await?;
         return Ok(Arrival::Orphan);
     };
@@ -104,7 +107,7 @@ pub async fn complete_upload(app: &App, key: &ObjectKey) -> Result<Arrival, Erro
         app.stores.blobs.delete(key).await?;
         return Ok(Arrival::Rejected);
     }
-    match app.stores.files.mark_uploaded(owner, task, id, &info, app.clock.now()).await {
+    match app.stores.files.mark_uploaded(task, id, &info, app.clock.now()).await {
         Ok(UploadOutcome::Completed(_)) => Ok(Arrival::Completed),
         Ok(UploadOutcome::AlreadyAvailable(_)) => Ok(Arrival::Duplicate),
         Err(StoreError::NotFound) => {
@@ -129,9 +132,9 @@ pub enum Expiry {
 
 /// Ends an upload whose URL expired more than the grace period ago. Asks the object store
 /// first: bytes that arrived (an event lost or still failing) complete the file instead.
-#[instrument(skip_all, fields(user_id = %owner, task_id = %task, file_id = %id))]
-pub async fn expire_upload(app: &App, owner: UserId, task: TaskId, id: FileId) -> Result<Expiry, Error> {
-    let Some(file) = app.stores.files.get_file(owner, task, id).await? else { return Ok(Expiry::NotPending) };
+#[instrument(skip_all, fields(task_id = %task, file_id = %id))]
+pub async fn expire_upload(app: &App, task: TaskId, id: FileId) -> Result<Expiry, Error> {
+    let Some(file) = app.stores.files.get_file(task, id).await? else { return Ok(Expiry::NotPending) };
     if file.status != FileStatus::Pending {
         return Ok(Expiry::NotPending);
     }
@@ -140,7 +143,7 @@ pub async fn expire_upload(app: &App, owner: UserId, task: TaskId, id: FileId) -
     {
         return Ok(Expiry::CompletedLate);
     }
-    remove(app, &file).await?;
+    remove(app, Writer::System, &file).await?;
     Ok(Expiry::Removed)
 }
 
@@ -151,8 +154,8 @@ pub struct FileWithDownload {
     pub download: Option<PresignedRequest>,
 }
 
-pub async fn get_file(app: &App, principal: Principal, task: TaskId, id: FileId) -> Result<FileWithDownload, Error> {
-    let file = app.stores.files.get_file(principal.user_id, task, id).await?.ok_or(Error::NotFound("file"))?;
+pub async fn get_file(app: &App, principal: Principal, list: ListId, task: TaskId, id: FileId) -> Result<FileWithDownload, Error> {
+    let (_, file) = read_file(app, principal, list, task, id).await?;
     let download = match file.status {
         FileStatus::Available => {
             let expires_in = Duration::from_secs(app.settings.files.download_url_seconds);
@@ -173,9 +176,27 @@ fn file_list(task: TaskId) -> String {
     format!("files:{task}")
 }
 
+/// A file of a task in `list`, with the caller's role: membership, task and file are read
+/// in one round trip (the task proves the file's task is in the list the path names).
+async fn read_file(
+    app: &App,
+    principal: Principal,
+    list: ListId,
+    task: TaskId,
+    id: FileId,
+) -> Result<(crate::model::Role, FileRecord), Error> {
+    let items = async { tokio::try_join!(app.stores.tasks.get_task(list, task), app.stores.files.get_file(task, id)) };
+    match access::read(app, principal, list, "file", items).await? {
+        (role, (Some(_), Some(file))) => Ok((role, file)),
+        _ => Err(Error::NotFound("file")),
+    }
+}
+
+/// One page of a task's files: membership, task and page in one round trip.
 pub async fn list_files(
     app: &App,
     principal: Principal,
+    list: ListId,
     task: TaskId,
     limit: Option<u32>,
     cursor: Option<&str>,
@@ -187,13 +208,11 @@ pub async fn list_files(
         None => None,
     };
     let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
-    let page = app.stores.files.list_files(principal.user_id, task, PageRequest { limit, after }).await?;
-    // Another user's task (or none) is a 404, not an empty list. Files live under their
-    // owner's key, so a non-empty first page proves the task is the caller's: the task is
-    // read only when there is nothing to show (a read stays one call in the common case).
-    if page.items.is_empty() && after.is_none() {
-        app.stores.tasks.get_task(principal.user_id, task).await?.ok_or(Error::NotFound("task"))?;
-    }
+    let items =
+        async { tokio::try_join!(app.stores.tasks.get_task(list, task), app.stores.files.list_files(task, PageRequest { limit, after })) };
+    let (_, (found, page)) = access::read(app, principal, list, "task", items).await?;
+    // A task outside the list (or none) is a 404, not an empty list.
+    found.ok_or(Error::NotFound("task"))?;
     let next_cursor = page.next.map(|last| app.cursors.encode(principal.user_id, &file_list(task), &last));
     Ok(FilePage { items: page.items, next_cursor })
 }
@@ -201,48 +220,35 @@ pub async fn list_files(
 /// Deletes the object first, then the metadata: an interruption leaves metadata without
 /// bytes (retrying the delete finishes it), never bytes nobody can name.
 #[instrument(skip_all, fields(user_id = %principal.user_id, task_id = %task, file_id = %id))]
-pub async fn delete_file(app: &App, principal: Principal, task: TaskId, id: FileId) -> Result<(), Error> {
-    let file = app.stores.files.get_file(principal.user_id, task, id).await?.ok_or(Error::NotFound("file"))?;
-    remove(app, &file).await
+pub async fn delete_file(app: &App, principal: Principal, list: ListId, task: TaskId, id: FileId) -> Result<(), Error> {
+    let (role, file) = read_file(app, principal, list, task, id).await?;
+    access::require_writer(role)?;
+    remove(app, access::as_writer(principal, list), &file).await
 }
 
-async fn remove(app: &App, file: &FileRecord) -> Result<(), Error> {
+/// Deletes the object first, then the metadata (as `writer`). A member who lost the right
+/// between the check and here is refused at the metadata; the object is gone by then —
+/// the window is one request's length, and the metadata says the file is missing.
+async fn remove(app: &App, writer: Writer, file: &FileRecord) -> Result<(), Error> {
     app.stores.blobs.delete(&file.object_key()).await?;
-    match app.stores.files.delete_file(file.owner, file.task_id, file.id).await {
+    match app.stores.files.delete_file(writer, file.task_id, file.id).await {
         Ok(()) | Err(StoreError::NotFound) => Ok(()),
+        Err(StoreError::AccessDenied) => Err(Error::Forbidden("your access to this list changed during the request")),
         Err(other) => Err(other.into()),
     }
 }
 
-/// Removes every file record of an owner and its object, objects first, across all their
-/// tasks (gone or not), a batch at a time. Returns how many went.
-pub async fn delete_user_files(app: &App, owner: UserId) -> Result<u64, Error> {
-    remove_until_none_left(app, || async { app.stores.files.user_files(owner, MAX_PAGE_SIZE).await }).await
-}
-
-/// Removes every file of a task, objects first, a page at a time. Returns how many went.
-pub async fn delete_task_files(app: &App, owner: UserId, task: TaskId) -> Result<u64, Error> {
-    remove_until_none_left(app, || async {
-        Ok(app.stores.files.list_files(owner, task, PageRequest { limit: MAX_PAGE_SIZE, after: None }).await?.items)
-    })
-    .await
-}
-
-/// Removes the files `first_batch` names until it names none. Always the first batch: what
-/// was removed is no longer in it.
-async fn remove_until_none_left<F, Fut>(app: &App, first_batch: F) -> Result<u64, Error>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<FileRecord>, StoreError>>,
-{
+/// Removes every file of a task, objects first, a page at a time: always the first page,
+/// as what was removed is no longer in it. Returns how many went.
+pub async fn delete_task_files(app: &App, writer: Writer, task: TaskId) -> Result<u64, Error> {
     let mut removed = 0;
     loop {
-        let files = first_batch().await?;
+        let files = app.stores.files.list_files(task, PageRequest { limit: MAX_PAGE_SIZE, after: None }).await?.items;
         if files.is_empty() {
             return Ok(removed);
         }
         for file in &files {
-            remove(app, file).await?;
+            remove(app, writer, file).await?;
             removed += 1;
         }
     }

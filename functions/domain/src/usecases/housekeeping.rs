@@ -46,8 +46,8 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
         Timestamp::from_unix_millis(now.unix_millis().saturating_sub(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX))).unwrap_or(now);
     let stale = app.stores.files.stale_uploads(stale_before, STALE_UPLOAD_BATCH).await?;
     outcome.more |= stale.more;
-    for (owner, task, id) in stale.items {
-        match files::expire_upload(app, owner, task, id).await? {
+    for (task, id) in stale.items {
+        match files::expire_upload(app, task, id).await? {
             Expiry::Removed => outcome.stale_uploads_removed += 1,
             Expiry::CompletedLate => outcome.late_uploads_completed += 1,
             Expiry::NotPending => {}

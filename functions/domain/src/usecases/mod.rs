@@ -1,6 +1,7 @@
 //! Use cases: one function per operation, over the ports. Handlers parse a request into the
 //! arguments, call one of these, and render the result.
 
+pub mod access;
 pub mod files;
 pub mod housekeeping;
 pub mod notifications;

@@ -11,7 +11,7 @@ use tracing::instrument;
 
 use crate::app::App;
 use crate::error::Error;
-use crate::model::{Notification, TaskId, Timestamp, UserId};
+use crate::model::{ListId, Notification, TaskId, Timestamp};
 use crate::ports::SendOutcome;
 
 /// What one run did (logged as one structured line, and returned to the runtime).
@@ -46,10 +46,10 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
     let mut outcome = Outcome { more: due.more, ..Outcome::default() };
     // One task failing must not starve the rest: carry on, report the failure at the end.
     let mut first_error = None;
-    for (owner, task_id) in due.items {
+    for (list_id, task_id) in due.items {
         outcome.tasks_checked += 1;
-        if let Err(error) = notify_task(app, owner, task_id, now, &mut outcome).await {
-            tracing::warn!(%owner, %task_id, %error, "could not notify a task's alarms; the next run retries");
+        if let Err(error) = notify_task(app, list_id, task_id, now, &mut outcome).await {
+            tracing::warn!(%list_id, %task_id, %error, "could not notify a task's alarms; the next run retries");
             outcome.failed += 1;
             first_error.get_or_insert(error);
         }
@@ -71,9 +71,10 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
 }
 
 /// Sends every alarm of one task that is due at `now`.
-async fn notify_task(app: &App, owner: UserId, task_id: TaskId, now: Timestamp, outcome: &mut Outcome) -> Result<(), Error> {
+/// Notifications go to the task's creator (ARCHITECTURE.md, "Lists").
+async fn notify_task(app: &App, list: ListId, task_id: TaskId, now: Timestamp, outcome: &mut Outcome) -> Result<(), Error> {
     let lifetime = chrono::Duration::seconds(app.settings.notification_seconds);
-    let Some(mut task) = app.stores.tasks.get_task(owner, task_id).await? else { return Ok(()) };
+    let Some(mut task) = app.stores.tasks.get_task(list, task_id).await? else { return Ok(()) };
     for _ in 0..ATTEMPTS_PER_TASK {
         let Some(alarm) = task.next_alarm().filter(|alarm| alarm.at <= now) else { break };
         let notified = task.with_notified(alarm);
@@ -89,7 +90,7 @@ async fn notify_task(app: &App, owner: UserId, task_id: TaskId, now: Timestamp, 
             }
             SendOutcome::TaskChanged => {
                 outcome.superseded += 1;
-                match app.stores.tasks.get_task(owner, task_id).await? {
+                match app.stores.tasks.get_task(list, task_id).await? {
                     Some(fresh) => task = fresh,
                     None => break,
                 }

@@ -5,8 +5,9 @@ use tracing::instrument;
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::Error;
-use crate::model::{IdempotencyKey, NewTask, Task, TaskId, TaskPatch};
+use crate::model::{IdempotencyKey, ListId, NewTask, Role, Task, TaskId, TaskPatch};
 use crate::ports::{CreateOutcome, IdempotencyRecord, PageRequest, StoreError, TaskFilter};
+use crate::usecases::access;
 
 /// An `Idempotency-Key` with the fingerprint of the request it came with.
 #[derive(Debug, Clone)]
@@ -36,13 +37,23 @@ pub struct Created {
 /// The list page size when the client names none, and the largest it may name.
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 pub const MAX_PAGE_SIZE: u32 = 100;
-/// The name cursors of this list are bound to.
-pub const TASK_LIST: &str = "tasks";
+/// The name a list's task-page cursors are bound to (with the caller's id).
+fn task_pages(list: ListId) -> String {
+    format!("tasks:{list}")
+}
 
-#[instrument(skip_all, fields(user_id = %principal.user_id))]
-pub async fn create_task(app: &App, principal: Principal, new: NewTask, idempotency: Option<Idempotency>) -> Result<Created, Error> {
+/// Creates a task in `list`. One store write, conditional on the caller's membership: a
+/// refusal costs a second read to say why (404 or 403).
+#[instrument(skip_all, fields(user_id = %principal.user_id, list_id = %list))]
+pub async fn create_task(
+    app: &App,
+    principal: Principal,
+    list: ListId,
+    new: NewTask,
+    idempotency: Option<Idempotency>,
+) -> Result<Created, Error> {
     let now = app.clock.now();
-    let task = Task::create(TaskId::generate(), principal.user_id, new, now).map_err(|e| Error::Validation(vec![e]))?;
+    let task = Task::create(TaskId::generate(), list, principal.user_id, new, now).map_err(|e| Error::Validation(vec![e]))?;
     let record = idempotency.map(|idempotency| IdempotencyRecord {
         owner: principal.user_id,
         key: idempotency.key,
@@ -61,12 +72,19 @@ pub async fn create_task(app: &App, principal: Principal, new: NewTask, idempote
             }
         }
         Err(StoreError::OwnerMissing) => Err(Error::Unauthenticated("the account no longer exists")),
+        Err(StoreError::AccessDenied) => Err(access::denied(app, principal, list, "list").await),
         Err(other) => Err(other.into()),
     }
 }
 
-pub async fn get_task(app: &App, principal: Principal, id: TaskId) -> Result<Task, Error> {
-    app.stores.tasks.get_task(principal.user_id, id).await?.ok_or(Error::NotFound("task"))
+pub async fn get_task(app: &App, principal: Principal, list: ListId, id: TaskId) -> Result<Task, Error> {
+    read_task(app, principal, list, id).await.map(|(_, task)| task)
+}
+
+/// A task with the caller's role in its list: one round trip.
+async fn read_task(app: &App, principal: Principal, list: ListId, id: TaskId) -> Result<(Role, Task), Error> {
+    let (role, task) = access::read(app, principal, list, "task", app.stores.tasks.get_task(list, id)).await?;
+    Ok((role, task.ok_or(Error::NotFound("task"))?))
 }
 
 #[derive(Debug, Default)]
@@ -83,17 +101,20 @@ pub struct TaskPage {
     pub next_cursor: Option<String>,
 }
 
-#[instrument(skip_all, fields(user_id = %principal.user_id))]
-pub async fn list_tasks(app: &App, principal: Principal, query: ListTasks) -> Result<TaskPage, Error> {
+/// One page of a list's tasks: the page and the membership are read in one round trip.
+#[instrument(skip_all, fields(user_id = %principal.user_id, list_id = %list))]
+pub async fn list_tasks(app: &App, principal: Principal, list: ListId, query: ListTasks) -> Result<TaskPage, Error> {
+    let pages = task_pages(list);
     let after = match &query.cursor {
         Some(cursor) => {
-            Some(app.cursors.decode::<TaskId>(principal.user_id, TASK_LIST, cursor).map_err(|message| Error::field("cursor", message))?)
+            Some(app.cursors.decode::<TaskId>(principal.user_id, &pages, cursor).map_err(|message| Error::field("cursor", message))?)
         }
         None => None,
     };
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
-    let page = app.stores.tasks.list_tasks(principal.user_id, &query.filter, PageRequest { limit, after }).await?;
-    let next_cursor = page.next.map(|last| app.cursors.encode(principal.user_id, TASK_LIST, &last));
+    let read = app.stores.tasks.list_tasks(list, &query.filter, PageRequest { limit, after });
+    let (_, page) = access::read(app, principal, list, "list", read).await?;
+    let next_cursor = page.next.map(|last| app.cursors.encode(principal.user_id, &pages, &last));
     Ok(TaskPage { items: page.items, next_cursor })
 }
 
@@ -101,10 +122,19 @@ pub async fn list_tasks(app: &App, principal: Principal, query: ListTasks) -> Re
 /// that version (412 otherwise); without, a concurrent change is merged by re-applying the
 /// patch to the fresh task.
 #[instrument(skip_all, fields(user_id = %principal.user_id, task_id = %id))]
-pub async fn update_task(app: &App, principal: Principal, id: TaskId, patch: TaskPatch, if_match: Option<u64>) -> Result<Task, Error> {
+pub async fn update_task(
+    app: &App,
+    principal: Principal,
+    list: ListId,
+    id: TaskId,
+    patch: TaskPatch,
+    if_match: Option<u64>,
+) -> Result<Task, Error> {
     const ATTEMPTS: usize = 3;
+    let writer = access::as_writer(principal, list);
     for _ in 0..ATTEMPTS {
-        let current = get_task(app, principal, id).await?;
+        let (role, current) = read_task(app, principal, list, id).await?;
+        access::require_writer(role)?;
         if if_match.is_some_and(|expected| expected != current.version) {
             return Err(Error::PreconditionFailed);
         }
@@ -113,8 +143,9 @@ pub async fn update_task(app: &App, principal: Principal, id: TaskId, patch: Tas
         if updated.version == current.version {
             return Ok(current);
         }
-        match app.stores.tasks.update_task(&updated, current.version, spawned.as_ref()).await {
+        match app.stores.tasks.update_task(writer, &updated, current.version, spawned.as_ref()).await {
             Ok(()) => return Ok(updated),
+            Err(StoreError::AccessDenied) => return Err(access::denied(app, principal, list, "task").await),
             Err(StoreError::VersionMismatch) if if_match.is_some() => return Err(Error::PreconditionFailed),
             Err(StoreError::VersionMismatch) => {}
             Err(StoreError::NotFound) => return Err(Error::NotFound("task")),
@@ -125,8 +156,10 @@ pub async fn update_task(app: &App, principal: Principal, id: TaskId, patch: Tas
 }
 
 #[instrument(skip_all, fields(user_id = %principal.user_id, task_id = %id))]
-pub async fn delete_task(app: &App, principal: Principal, id: TaskId, if_match: Option<u64>) -> Result<(), Error> {
-    let task = get_task(app, principal, id).await?;
+pub async fn delete_task(app: &App, principal: Principal, list: ListId, id: TaskId, if_match: Option<u64>) -> Result<(), Error> {
+    let (role, task) = read_task(app, principal, list, id).await?;
+    access::require_writer(role)?;
+    let writer = access::as_writer(principal, list);
     let mut expected = if_match;
     if let Some(version) = if_match {
         if version != task.version {
@@ -135,8 +168,9 @@ pub async fn delete_task(app: &App, principal: Principal, id: TaskId, if_match: 
         // Claim the version before touching any file, so a stale If-Match can never cost
         // the task its attachments: a concurrent change fails here, with nothing deleted.
         let claimed = Task { version: task.version + 1, updated_at: app.clock.now(), ..task.clone() };
-        match app.stores.tasks.update_task(&claimed, version, None).await {
+        match app.stores.tasks.update_task(writer, &claimed, version, None).await {
             Ok(()) => expected = Some(claimed.version),
+            Err(StoreError::AccessDenied) => return Err(access::denied(app, principal, list, "task").await),
             Err(StoreError::VersionMismatch) => return Err(Error::PreconditionFailed),
             Err(StoreError::NotFound) => return Err(Error::NotFound("task")),
             Err(other) => return Err(other.into()),
@@ -146,9 +180,10 @@ pub async fn delete_task(app: &App, principal: Principal, id: TaskId, if_match: 
     // the task in place, and retrying it finishes the job. The task goes only once it has no
     // files, so an upload racing the delete is removed on the next pass, never orphaned.
     for _ in 0..3 {
-        crate::usecases::files::delete_task_files(app, principal.user_id, id).await?;
-        match app.stores.tasks.delete_task(principal.user_id, id, expected).await {
+        crate::usecases::files::delete_task_files(app, writer, id).await?;
+        match app.stores.tasks.delete_task(writer, list, id, expected).await {
             Ok(()) => return Ok(()),
+            Err(StoreError::AccessDenied) => return Err(access::denied(app, principal, list, "task").await),
             Err(StoreError::NotEmpty) => {}
             Err(StoreError::NotFound) => return Err(Error::NotFound("task")),
             Err(StoreError::VersionMismatch) => return Err(Error::PreconditionFailed),

@@ -5,8 +5,9 @@ use tracing::instrument;
 use crate::app::App;
 use crate::auth::{Principal, RefreshToken};
 use crate::error::Error;
-use crate::model::{DisplayName, Email, Password, SessionId, Timestamp, User, UserId};
-use crate::ports::{Session, StoreError};
+use crate::model::{DisplayName, Email, ListId, Password, Role, SessionId, Timestamp, User, UserId};
+use crate::ports::{PageRequest, Session, StoreError, TaskFilter, Writer};
+use crate::usecases::tasks::MAX_PAGE_SIZE;
 
 /// A freshly issued token pair.
 #[derive(Debug)]
@@ -51,7 +52,7 @@ pub async fn sign_up(app: &App, request: SignUp) -> Result<(User, IssuedTokens),
         updated_at: now,
         version: 1,
     };
-    match app.stores.users.insert_user(&user).await {
+    match app.stores.users.insert_user(&user, &crate::model::TaskList::inbox_of(user.id, now)).await {
         Ok(()) => {}
         Err(StoreError::AlreadyExists) => return Err(Error::Conflict("an account with this email already exists".to_owned())),
         Err(other) => return Err(other.into()),
@@ -256,15 +257,44 @@ pub async fn finish_pending_deletions(app: &App, limit: u32) -> Result<(u64, boo
 pub async fn remove_leftovers(app: &App, user: UserId) -> Result<(), Error> {
     // Sessions first: from here on no refresh token mints access to what remains.
     let sessions = app.stores.sessions.delete_user_sessions(user).await?;
-    // Then the task items: an unexpired access token can still complete a recurring task or
-    // ask for an upload URL, but both writes need the task, so after this no file record or
-    // task can appear, and the files listed next are all there will be. (An upload to a URL
-    // handed out earlier finds no record and is removed by the upload event.)
-    let tasks = app.stores.tasks.delete_user_task_items(user).await?;
-    let files = crate::usecases::files::delete_user_files(app, user).await?;
-    // The rest: notifications, idempotency records, file counters.
-    app.stores.tasks.delete_user_tasks(user).await?;
+    let mut lists = 0;
+    for membership in app.stores.lists.memberships(user).await? {
+        if membership.role == Role::Owner {
+            purge_list(app, membership.list_id, user).await?;
+            lists += 1;
+        }
+    }
+    // Reminders are written only while their task exists, and every task is gone by now.
+    let notifications = app.stores.notifications.delete_user_notifications(user).await?;
+    app.stores.tasks.delete_user_idempotency(user).await?;
     app.stores.users.finish_deletion(user).await?;
-    tracing::info!(tasks, files, sessions, "account data removed");
+    tracing::info!(lists, notifications, sessions, "account data removed");
+    Ok(())
+}
+
+/// Deletes a list and everything in it, resumably. Its memberships go first, so nobody can
+/// write to it any more (every member's write is conditional on their membership); then each
+/// task's files (objects first) and the task; then the list. `keeper`'s membership index
+/// entry stays until the end: it is how a retry finds the list again.
+#[instrument(skip_all, fields(list_id = %list))]
+async fn purge_list(app: &App, list: ListId, keeper: UserId) -> Result<(), Error> {
+    app.stores.lists.delete_list_members(list, keeper).await?;
+    let everything = TaskFilter::default();
+    loop {
+        let page = app.stores.tasks.list_tasks(list, &everything, PageRequest { limit: MAX_PAGE_SIZE, after: None }).await?;
+        if page.items.is_empty() {
+            break;
+        }
+        for task in page.items {
+            crate::usecases::files::delete_task_files(app, Writer::System, task.id).await?;
+            match app.stores.tasks.delete_task(Writer::System, list, task.id, None).await {
+                Ok(()) | Err(StoreError::NotFound) => {}
+                // No member can add a file now; an upload to an earlier URL finds no record
+                // and is removed on arrival. A file here is a bug: stop, the retry resumes.
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+    app.stores.lists.delete_list(list, keeper).await?;
     Ok(())
 }

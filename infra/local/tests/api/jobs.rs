@@ -45,7 +45,13 @@ async fn housekeeping_finishes_an_interrupted_account_deletion_once() {
     let _: serde_json::Value = serde_json::from_str(&sample).expect("the scheduled event is JSON");
     let outcome = todo_jobs::HOUSEKEEPING.run_once(&app.app).await.unwrap();
     assert_eq!(outcome["accounts_finished"], 1, "{outcome}");
-    let tasks = app.app.stores.tasks.list_tasks(user_id, &TaskFilter::default(), PageRequest { limit: 10, after: None }).await.unwrap();
+    let tasks = app
+        .app
+        .stores
+        .tasks
+        .list_tasks(todo_domain::model::ListId::inbox_of(user_id), &TaskFilter::default(), PageRequest { limit: 10, after: None })
+        .await
+        .unwrap();
     assert!(tasks.items.is_empty());
     assert!(app.app.stores.blobs.head(&file_key).await.unwrap().is_none(), "the file's object went too");
     assert_eq!(app.app.stores.sessions.delete_user_sessions(user_id).await.unwrap(), 0, "sessions went");

@@ -175,7 +175,14 @@ async fn cargo_run_job_reminders_twice_sends_once() {
         recurrence: None,
         reminder_at: Some(now.plus(chrono::Duration::minutes(-1))),
     };
-    let task = todo_domain::model::Task::create(todo_domain::model::TaskId::generate(), user.id, new, now).unwrap();
+    let task = todo_domain::model::Task::create(
+        todo_domain::model::TaskId::generate(),
+        todo_domain::model::ListId::inbox_of(user.id),
+        user.id,
+        new,
+        now,
+    )
+    .unwrap();
     app.stores.tasks.create_task(&task, None, now).await.unwrap();
     // The job runs in its own process while this one holds the same database open, as
     // `cargo run -- job reminders` beside a running server does.

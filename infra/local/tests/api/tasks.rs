@@ -26,6 +26,8 @@ async fn create_answers_201_with_location_etag_and_the_task() {
     assert_eq!(reply.header("location"), Some(format!("/tasks/{}", id(task)).as_str()));
     assert_eq!(reply.header("etag"), Some("\"1\""));
     assert_eq!(task["title"], "Buy milk");
+    assert_eq!(task["list_id"], ada.id.as_str(), "in the creator's Inbox, whose id is the account's");
+    assert_eq!(task["created_by"], ada.id.as_str());
     assert_eq!(task["notes"], "two\nlitres");
     assert_eq!(task["status"], "open");
     assert_eq!(task["completed_at"], Value::Null);

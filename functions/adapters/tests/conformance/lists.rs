@@ -1,0 +1,141 @@
+//! Lists and memberships: the Inbox made with the account, the membership every write is
+//! conditional on, a list's deletion (memberships first, resumable), and the calls a read
+//! through the access check costs.
+
+use todo_domain::auth::Principal;
+use todo_domain::model::{FileId, Membership, Role, SessionId, TaskId, TaskList, TaskPatch, Title, UserId};
+use todo_domain::ports::{StoreError, TaskFilter, Writer};
+use todo_domain::usecases::{files, tasks};
+
+use crate::support::{Backend, inbox, member, now, user, writer};
+
+async fn account(backend: &Backend) -> UserId {
+    let user = user(&format!("{}@example.com", ulid::Ulid::new().to_string().to_lowercase()));
+    backend.stores.users.insert_user(&user, &TaskList::inbox_of(user.id, now())).await.unwrap();
+    user.id
+}
+
+pub async fn sign_up_makes_the_inbox_with_its_owner(backend: Backend) {
+    let user = user("ada@example.com");
+    let inbox_list = TaskList::inbox_of(user.id, now());
+    backend.calls();
+    backend.stores.users.insert_user(&user, &inbox_list).await.unwrap();
+    if backend.is_dynamodb() {
+        assert_eq!(backend.calls().values().sum::<usize>(), 1, "account and Inbox are one write");
+    }
+    assert_eq!(backend.stores.lists.get_list(inbox(user.id)).await.unwrap(), Some(inbox_list));
+    assert_eq!(backend.stores.lists.member_role(inbox(user.id), user.id).await.unwrap(), Some(Role::Owner));
+    assert_eq!(
+        backend.stores.lists.memberships(user.id).await.unwrap(),
+        [Membership { list_id: inbox(user.id), user_id: user.id, role: Role::Owner }]
+    );
+    // A second sign-up with the email makes no second Inbox either.
+    let twin = crate::support::user("ada@example.com");
+    let refused = backend.stores.users.insert_user(&twin, &TaskList::inbox_of(twin.id, now())).await;
+    assert!(matches!(refused, Err(StoreError::AlreadyExists)), "{refused:?}");
+    assert_eq!(backend.stores.lists.get_list(inbox(twin.id)).await.unwrap(), None);
+    assert_eq!(backend.items_of(twin.id).await, 0);
+}
+
+/// Every write a member makes is conditional on their membership, in the same transaction:
+/// someone who is not a member of the list changes nothing, whatever they name.
+pub async fn a_non_member_can_write_nothing(backend: Backend) {
+    let (ada, bob) = (account(&backend).await, account(&backend).await);
+    assert_eq!(backend.stores.lists.member_role(inbox(ada), bob).await.unwrap(), None);
+    let adas = crate::tasks::task(ada, "Ada's");
+    backend.stores.tasks.create_task(&adas, None, now()).await.unwrap();
+    let before = backend.items_of(ada).await;
+
+    let mut planted = crate::tasks::task(bob, "planted");
+    planted.list_id = inbox(ada);
+    assert!(matches!(backend.stores.tasks.create_task(&planted, None, now()).await, Err(StoreError::AccessDenied)));
+    let bobs_pen = Writer::Member { user: bob, list: inbox(ada) };
+    let (renamed, _) = adas
+        .apply(TaskPatch { title: Some(Title::parse("Bob was here").unwrap()), ..TaskPatch::default() }, now(), TaskId::generate())
+        .unwrap();
+    assert!(matches!(backend.stores.tasks.update_task(bobs_pen, &renamed, 1, None).await, Err(StoreError::AccessDenied)));
+    let spawned = crate::tasks::task(ada, "spawned");
+    assert!(matches!(backend.stores.tasks.update_task(bobs_pen, &renamed, 1, Some(&spawned)).await, Err(StoreError::AccessDenied)));
+    assert!(matches!(backend.stores.tasks.delete_task(bobs_pen, inbox(ada), adas.id, None).await, Err(StoreError::AccessDenied)));
+
+    assert_eq!(backend.stores.tasks.get_task(inbox(ada), adas.id).await.unwrap(), Some(adas.clone()), "unchanged");
+    assert_eq!(backend.stores.tasks.get_task(inbox(ada), spawned.id).await.unwrap(), None);
+    assert_eq!(backend.stores.tasks.get_task(inbox(ada), planted.id).await.unwrap(), None);
+    assert_eq!(backend.items_of(ada).await, before, "nothing of Ada's changed");
+    // Ada herself still writes.
+    backend.stores.tasks.update_task(writer(&adas), &renamed, 1, None).await.unwrap();
+}
+
+/// Deleting a list: its memberships go first (no member can write from then on, and reads
+/// find no role), the keeper's index entry stays to resume from, and the last step leaves
+/// nothing of the list.
+pub async fn deleting_a_list_stops_every_write_first_and_resumes(backend: Backend) {
+    let ada = account(&backend).await;
+    let task = crate::tasks::task(ada, "in a doomed list");
+    backend.stores.tasks.create_task(&task, None, now()).await.unwrap();
+
+    backend.stores.lists.delete_list_members(inbox(ada), ada).await.unwrap();
+    backend.stores.lists.delete_list_members(inbox(ada), ada).await.unwrap();
+    assert_eq!(backend.stores.lists.member_role(inbox(ada), ada).await.unwrap(), None, "no access once the members go");
+    assert_eq!(
+        backend.stores.lists.memberships(ada).await.unwrap(),
+        [Membership { list_id: inbox(ada), user_id: ada, role: Role::Owner }],
+        "the keeper's entry says what is left to delete"
+    );
+    let late = crate::tasks::task(ada, "too late");
+    assert!(matches!(backend.stores.tasks.create_task(&late, None, now()).await, Err(StoreError::AccessDenied)));
+    let (done, _) = task.apply(TaskPatch { completed: Some(true), ..TaskPatch::default() }, now(), TaskId::generate()).unwrap();
+    assert!(matches!(backend.stores.tasks.update_task(member(ada), &done, 1, None).await, Err(StoreError::AccessDenied)));
+
+    // The system (the purge) still removes what is left, then the list.
+    backend.stores.tasks.delete_task(Writer::System, inbox(ada), task.id, None).await.unwrap();
+    backend.stores.lists.delete_list(inbox(ada), ada).await.unwrap();
+    backend.stores.lists.delete_list(inbox(ada), ada).await.unwrap();
+    assert_eq!(backend.stores.lists.get_list(inbox(ada)).await.unwrap(), None);
+    assert!(backend.stores.lists.memberships(ada).await.unwrap().is_empty());
+    let profile = backend.stores.users.get_user(ada).await.unwrap().unwrap();
+    backend.stores.users.delete_user(&profile, now()).await.unwrap();
+    backend.stores.users.finish_deletion(ada).await.unwrap();
+    assert_eq!(backend.items_of(ada).await, 0, "nothing of the list or the account is left");
+}
+
+/// Reads go through the access check: the membership is read beside the item (one round
+/// trip: the calls are issued together), and a stranger gets `NotFound` for a list they
+/// are not in, even when the item exists.
+pub async fn reads_check_membership_in_one_round_trip(backend: Backend) {
+    let app = backend.app();
+    let (ada, bob) = (account(&backend).await, account(&backend).await);
+    let principal = |user_id| Principal { user_id, session_id: SessionId::generate() };
+    let task = crate::tasks::task(ada, "read me");
+    backend.stores.tasks.create_task(&task, None, now()).await.unwrap();
+
+    backend.calls();
+    assert_eq!(tasks::get_task(&app, principal(ada), inbox(ada), task.id).await.unwrap(), task);
+    if backend.is_dynamodb() {
+        assert_eq!(backend.calls(), [("GetItem".to_owned(), 2)].into(), "the task and the member, together");
+    }
+    let page = tasks::list_tasks(&app, principal(ada), inbox(ada), tasks::ListTasks::default()).await.unwrap();
+    assert_eq!(page.items, std::slice::from_ref(&task));
+    if backend.is_dynamodb() {
+        assert_eq!(backend.calls(), [("GetItem".to_owned(), 1), ("Query".to_owned(), 1)].into(), "the page and the member, together");
+    }
+    let listed = files::list_files(&app, principal(ada), inbox(ada), task.id, None, None).await.unwrap();
+    assert!(listed.items.is_empty());
+    if backend.is_dynamodb() {
+        assert_eq!(backend.calls(), [("GetItem".to_owned(), 2), ("Query".to_owned(), 1)].into(), "member, task and files together");
+    }
+
+    for (list, what) in [(inbox(ada), "Ada's list"), (inbox(bob), "his own list, naming Ada's task")] {
+        let error = tasks::get_task(&app, principal(bob), list, task.id).await.unwrap_err();
+        assert!(matches!(error, todo_domain::Error::NotFound(_)), "{what}: {error:?}");
+    }
+    let error = tasks::list_tasks(&app, principal(bob), inbox(ada), tasks::ListTasks::default()).await.unwrap_err();
+    assert!(matches!(error, todo_domain::Error::NotFound(_)), "{error:?}");
+    let error = files::get_file(&app, principal(bob), inbox(ada), task.id, FileId::generate()).await.unwrap_err();
+    assert!(matches!(error, todo_domain::Error::NotFound(_)), "{error:?}");
+    let error = tasks::create_task(&app, principal(bob), inbox(ada), crate::tasks::new_task("planted"), None).await.unwrap_err();
+    assert!(matches!(error, todo_domain::Error::NotFound(_)), "a stranger's create is a 404: {error:?}");
+    let everything = TaskFilter::default();
+    let all = backend.stores.tasks.list_tasks(inbox(ada), &everything, todo_domain::ports::PageRequest { limit: 10, after: None });
+    assert_eq!(all.await.unwrap().items, [task], "nothing was planted");
+}

@@ -1,0 +1,133 @@
+//! Task lists and who may use them. Every task is in exactly one list; a user reaches a
+//! list only through a membership, whose role says what they may do there.
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{ListId, UserId};
+use super::text::{check_text, string_conversions};
+use super::time::Timestamp;
+
+/// A list's name: 1 to 100 characters after trimming, single line.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ListName(String);
+
+impl ListName {
+    pub const MAX_CHARS: usize = 100;
+    /// The name every account's first list has.
+    pub const INBOX: &'static str = "Inbox";
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let trimmed = raw.trim();
+        check_text(trimmed, 1, Self::MAX_CHARS, false)?;
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+string_conversions!(ListName);
+
+/// What a member may do in a list. Only the owner manages the list itself and its members;
+/// an editor changes tasks and files; a viewer reads.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Editor,
+    Viewer,
+}
+
+impl Role {
+    /// Whether this role may create, change and delete the list's tasks and files.
+    pub fn writes_tasks(self) -> bool {
+        matches!(self, Self::Owner | Self::Editor)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Editor => "editor",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "owner" => Ok(Self::Owner),
+            "editor" => Ok(Self::Editor),
+            "viewer" => Ok(Self::Viewer),
+            _ => Err("must be one of owner, editor, viewer".to_owned()),
+        }
+    }
+}
+
+/// A list as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskList {
+    pub id: ListId,
+    pub name: ListName,
+    pub owner: UserId,
+    /// The account's Inbox: made with the account, never renamed or deleted.
+    pub inbox: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Starts at 1, bumped on every change.
+    pub version: u64,
+}
+
+impl TaskList {
+    /// The Inbox a new account starts with.
+    pub fn inbox_of(user: UserId, now: Timestamp) -> Self {
+        Self {
+            id: ListId::inbox_of(user),
+            name: ListName(ListName::INBOX.to_owned()),
+            owner: user,
+            inbox: true,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+}
+
+/// One list a user belongs to, and as what.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    pub list_id: ListId,
+    pub user_id: UserId,
+    pub role: Role,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_names_are_trimmed_single_lines() {
+        assert_eq!(ListName::parse("  Groceries ").unwrap().as_str(), "Groceries");
+        for bad in ["", "   ", "two\nlines", &"n".repeat(101)] {
+            assert!(ListName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_owners_and_editors_write_tasks() {
+        assert!(Role::Owner.writes_tasks() && Role::Editor.writes_tasks() && !Role::Viewer.writes_tasks());
+        for role in [Role::Owner, Role::Editor, Role::Viewer] {
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+        }
+        assert!(Role::parse("admin").is_err());
+    }
+
+    #[test]
+    fn the_inbox_has_its_owners_id() {
+        let user = UserId::generate();
+        let inbox = TaskList::inbox_of(user, Timestamp::parse("2026-01-01T00:00:00Z").unwrap());
+        assert_eq!(inbox.id, ListId::inbox_of(user));
+        assert_eq!(inbox.id.to_string(), user.to_string());
+        assert!(inbox.inbox && inbox.owner == user && inbox.name.as_str() == "Inbox");
+    }
+}
