@@ -58,7 +58,7 @@ pub fn embedded_app(env: &Env<'_>, data_dir: &std::path::Path, keys: Option<Sign
         Some(keys) => keys,
         None => SigningKeys::single(load_or_create_secret(data_dir)?),
     };
-    let blobs = LocalBlobs::new(data_dir.join("blobs"), base_url, &keys.current().secret);
+    let blobs = LocalBlobs::new(data_dir.join(crate::embedded::BLOB_DIR), base_url, &keys.current().secret);
     let stores = Stores::from_one(&store, Arc::new(blobs.clone()));
     Ok(EmbeddedApp { app: App::new(stores, Arc::new(SystemClock), config::settings(env, keys)?), blobs })
 }

@@ -57,6 +57,19 @@ pub enum Writer {
     System,
 }
 
+impl Writer {
+    /// Refuses a member's write to an item outside the list their membership is checked in:
+    /// a caller's bug, never a client's doing, so a backend error.
+    pub fn check_list(self, list: ListId) -> StoreResult<()> {
+        match self {
+            Self::Member { list: checked, .. } if checked != list => {
+                Err(StoreError::backend(anyhow::anyhow!("a writer of list {checked} cannot write an item of list {list}")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// One page of a query: `limit` items after `after` (exclusive), in key order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageRequest<K> {
@@ -206,10 +219,12 @@ pub trait TaskStore: Send + Sync + std::fmt::Debug {
     async fn create_task(&self, task: &Task, idempotency: Option<&IdempotencyRecord>, now: Timestamp) -> StoreResult<CreateOutcome>;
     async fn get_task(&self, list: ListId, id: TaskId) -> StoreResult<Option<Task>>;
     /// Replaces a task still at `expected_version` and, in the same transaction, creates
-    /// `spawned` (the next occurrence of a completed recurring task).
+    /// `spawned` (the next occurrence of a completed recurring task). `AccessDenied` for a
+    /// member who may not (or no longer) write the list.
     async fn update_task(&self, writer: Writer, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()>;
     /// Deletes a task (if at `expected_version`, when given) that has no files left
-    /// (`NotEmpty` otherwise: an upload slipped in after its files were removed).
+    /// (`NotEmpty` otherwise: an upload slipped in after its files were removed);
+    /// `AccessDenied` for a member who may not write the list.
     async fn delete_task(&self, writer: Writer, list: ListId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()>;
     /// One page of a list's tasks in id (creation) order.
     async fn list_tasks(&self, list: ListId, filter: &TaskFilter, page: PageRequest<TaskId>) -> StoreResult<Page<Task, TaskId>>;
@@ -243,7 +258,8 @@ pub trait FileStore: Send + Sync + std::fmt::Debug {
     async fn list_files(&self, task: TaskId, page: PageRequest<FileId>) -> StoreResult<Page<FileRecord, FileId>>;
     /// Marks a pending file available with what actually arrived; idempotent.
     async fn mark_uploaded(&self, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome>;
-    /// Deletes a file's metadata; `NotFound` if it is not there.
+    /// Deletes a file's metadata; `NotFound` if it is not there or (for a member) its task is
+    /// no longer in the member's list, `AccessDenied` for a member who may not write it.
     async fn delete_file(&self, writer: Writer, task: TaskId, id: FileId) -> StoreResult<()>;
     /// Up to `limit` files still pending whose upload URL expired before `before`, from an
     /// index of pending uploads (never the whole table).

@@ -463,7 +463,10 @@ fn check(results: &[Figures]) -> anyhow::Result<Vec<String>> {
     for figures in results {
         let binary = &figures.binary;
         let read = binary != FLOOR && scenario::is_read(&scenario::sample(binary)?);
-        if read && figures.dynamodb_round_trips > 1.0 {
+        // A read made of sequential calls measures 2.0 or more; a stray over-count (a call
+        // issued together with another but read by the relay after the first answer, see
+        // proxy.rs) must not fail a run of a few calls.
+        if read && figures.dynamodb_round_trips > 1.5 {
             violations
                 .push(format!("{binary} is a read path but makes {} DynamoDB round trips per invocation", figures.dynamodb_round_trips));
         }

@@ -168,14 +168,25 @@ impl FileStore for DynamoStore {
             .expression_attribute_values(":minus_one", n(-1))
             .build()
             .map_err(StoreError::backend)?;
-        let check = writer_check(&self.table, writer)?;
-        let checked = usize::from(check.is_some());
-        let mut items: Vec<TransactWriteItem> = check.into_iter().collect();
+        // A member deletes only a file of a task still in their list (a move may have
+        // taken it elsewhere since they read it).
+        let mut items: Vec<TransactWriteItem> = writer_check(&self.table, writer)?.into_iter().collect();
+        if let Writer::Member { list, .. } = writer {
+            let task_in_list = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(list_pk(list), super::tasks::task_sk(task))))
+                .condition_expression("attribute_exists(PK)")
+                .build()
+                .map_err(StoreError::backend)?;
+            items.push(TransactWriteItem::builder().condition_check(task_in_list).build());
+        }
+        let checked = items.len();
         items.push(TransactWriteItem::builder().delete(delete).build());
         items.push(TransactWriteItem::builder().update(count).build());
         match self.transact(items, "file deletion").await? {
             Ok(()) => Ok(()),
-            Err(cancelled) if checked == 1 && cancelled.failed_at(0) => Err(StoreError::AccessDenied),
+            Err(cancelled) if checked == 2 && cancelled.failed_at(0) => Err(StoreError::AccessDenied),
+            Err(cancelled) if checked == 2 && cancelled.failed_at(1) => Err(StoreError::NotFound),
             Err(cancelled) if cancelled.failed_at(checked) => Err(StoreError::NotFound),
             Err(cancelled) => Err(cancelled.unexpected("file deletion")),
         }

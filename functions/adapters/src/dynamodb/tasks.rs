@@ -134,6 +134,7 @@ impl TaskStore for DynamoStore {
     /// One `TransactWriteItems`: the member check, the task if still at its version, and the
     /// spawned occurrence if any (the system's plain update: one conditional `PutItem`).
     async fn update_task(&self, writer: Writer, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()> {
+        writer.check_list(task.list_id)?;
         let condition = "version = :expected";
         let item = to_item(&TaskItem::of(task))?;
         let check = writer_check(&self.table, writer)?;
@@ -168,6 +169,7 @@ impl TaskStore for DynamoStore {
     /// One `TransactWriteItems`: the member check, the task (conditionally) and its file
     /// counter. Its files are gone by then (the use case deletes them first).
     async fn delete_task(&self, writer: Writer, list: ListId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {
+        writer.check_list(list)?;
         let mut task = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(list_pk(list), task_sk(id))))

@@ -17,6 +17,8 @@ use todo_domain::ports::{BlobStore, ObjectInfo, ObjectKey, PresignedRequest, Sto
 
 /// The path prefix the local server answers blob URLs on.
 pub const BLOB_PATH: &str = "/blobs/";
+/// The folder of the data dir that holds the objects, under their keys.
+pub const BLOB_DIR: &str = "blobs";
 
 #[derive(Clone)]
 pub struct LocalBlobs {

@@ -102,6 +102,15 @@ impl FileStore for EmbeddedStore {
         let keys = [task.to_string(), id.to_string()];
         self.transaction(move |tx| {
             check_writer(tx, writer)?;
+            if let Writer::Member { list, .. } = writer {
+                let in_list = tx
+                    .query_row("SELECT 1 FROM tasks WHERE list_id = ?1 AND id = ?2", [list.to_string(), keys[0].clone()], |_| Ok(()))
+                    .optional()
+                    .map_err(backend)?;
+                if in_list.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+            }
             match tx.execute("DELETE FROM files WHERE task_id = ?1 AND id = ?2", keys).map_err(backend)? {
                 0 => Err(StoreError::NotFound),
                 _ => Ok(()),

@@ -13,7 +13,7 @@ mod sessions;
 mod tasks;
 mod users;
 
-pub use blobs::{BLOB_PATH, BlobRefusal, LocalBlobs, VerifiedGet};
+pub use blobs::{BLOB_DIR, BLOB_PATH, BlobRefusal, LocalBlobs, VerifiedGet};
 
 use std::fs;
 use std::io::Write as _;
@@ -174,7 +174,7 @@ impl EmbeddedStore {
         connection.busy_timeout(Duration::from_secs(10))?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
-        migrate(&mut connection)?;
+        migrate(&mut connection, dir)?;
         Ok(Self { connection: Arc::new(Mutex::new(connection)) })
     }
 
@@ -213,18 +213,48 @@ impl EmbeddedStore {
     }
 }
 
-fn migrate(connection: &mut Connection) -> anyhow::Result<()> {
+/// The migration that keys files by task alone: from then on a file is found through its
+/// task, so one whose task is already gone could never be found again.
+const FILES_BY_TASK: usize = 4;
+
+fn migrate(connection: &mut Connection, dir: &Path) -> anyhow::Result<()> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Exclusive)?;
     let applied: usize = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if applied > MIGRATIONS.len() {
         anyhow::bail!("the data dir was written by a newer version (schema {applied}, this build knows {})", MIGRATIONS.len());
     }
-    for migration in &MIGRATIONS[applied..] {
+    let mut orphaned_objects = Vec::new();
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
+        if index == FILES_BY_TASK {
+            orphaned_objects = remove_files_without_task(&transaction)?;
+        }
         transaction.execute_batch(migration)?;
     }
     transaction.pragma_update(None, "user_version", MIGRATIONS.len())?;
     transaction.commit()?;
+    // After the commit: bytes whose record is gone are unreachable either way, and the
+    // records must not go unless the upgrade does.
+    for key in orphaned_objects {
+        match fs::remove_file(dir.join(blobs::BLOB_DIR).join(&key)) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => tracing::warn!(%key, %error, "could not remove an orphaned object while upgrading"),
+        }
+    }
     Ok(())
+}
+
+/// Before files are keyed by task: the records (and, returned, the object keys) of files
+/// whose task is gone — left by an account purge of an older version that died between
+/// removing its tasks and its files. Nothing could reach them after the upgrade.
+fn remove_files_without_task(transaction: &rusqlite::Transaction<'_>) -> anyhow::Result<Vec<String>> {
+    let orphans = "FROM files WHERE NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.owner = files.owner AND tasks.id = files.task_id)";
+    let keys = transaction
+        .prepare(&format!("SELECT 'users/' || owner || '/tasks/' || task_id || '/files/' || id {orphans}"))?
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    transaction.execute(&format!("DELETE {orphans}"), [])?;
+    Ok(keys)
 }
 
 fn backend(error: rusqlite::Error) -> StoreError {
@@ -429,6 +459,10 @@ mod tests {
             task: adas.clone(),
             expires_at: at("2999-01-01T00:00:00Z"),
         };
+        // A file of the deleted account whose task an older purge had already removed, with
+        // its bytes on disk.
+        let orphan = FileRecord { id: FileId::generate(), uploaded_by: ghost, task_id: TaskId::generate(), ..file.clone() };
+        let orphan_bytes = dir.path().join(BLOB_DIR).join(orphan.object_key().as_str());
         let notification =
             Notification::for_alarm(&adas, adas.next_alarm().unwrap(), at("2026-03-02T09:00:01Z"), chrono::Duration::days(30000));
         {
@@ -476,6 +510,17 @@ mod tests {
                     rusqlite::params![ada.id.to_string(), record.expires_at.unix_millis(), record_doc.to_string()],
                 )
                 .unwrap();
+            let mut orphan_doc = serde_json::to_value(&orphan).unwrap();
+            orphan_doc.as_object_mut().unwrap().remove("uploaded_by");
+            orphan_doc["owner"] = serde_json::json!(ghost.to_string());
+            transaction
+                .execute(
+                    "INSERT INTO files (owner, task_id, id, status, pending_until_ms, doc) VALUES (?1, ?2, ?3, 'available', NULL, ?4)",
+                    rusqlite::params![ghost.to_string(), orphan.task_id.to_string(), orphan.id.to_string(), orphan_doc.to_string()],
+                )
+                .unwrap();
+            fs::create_dir_all(orphan_bytes.parent().unwrap()).unwrap();
+            fs::write(&orphan_bytes, b"abc").unwrap();
             let mut notification_doc = serde_json::to_value(&notification).unwrap();
             notification_doc.as_object_mut().unwrap().remove("list_id");
             transaction
@@ -493,9 +538,17 @@ mod tests {
             transaction.commit().unwrap();
         }
 
+        let orphan_files = || -> usize {
+            let connection = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            let uploads =
+                connection.query_row("SELECT count(*) FROM files WHERE doc LIKE ?1", [format!("%{ghost}%")], |row| row.get::<_, i64>(0));
+            usize::try_from(uploads.unwrap()).unwrap() + usize::from(orphan_bytes.exists())
+        };
+        assert_eq!(orphan_files(), 2, "an orphaned record and its bytes before the upgrade");
         let store = std::sync::Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+        assert_eq!(orphan_files(), 0, "a file whose task was already gone is removed, record and bytes: nothing could reach it after");
         let secret = Secret::new(vec![7; 32]).unwrap();
-        let blobs = LocalBlobs::new(dir.path().join("blobs"), "http://localhost:3000", &secret);
+        let blobs = LocalBlobs::new(dir.path().join(BLOB_DIR), "http://localhost:3000", &secret);
         let stores = todo_domain::app::Stores::from_one(&store, std::sync::Arc::new(blobs));
         let app =
             todo_domain::App::new(stores, std::sync::Arc::new(todo_domain::clock::SystemClock), todo_domain::Settings::with_secret(secret));

@@ -108,6 +108,7 @@ impl TaskStore for EmbeddedStore {
     async fn update_task(&self, writer: Writer, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()> {
         let row = TaskRow::of(task)?;
         let spawned = spawned.map(TaskRow::of).transpose()?;
+        writer.check_list(task.list_id)?;
         self.transaction(move |tx| {
             check_writer(tx, writer)?;
             let changed = tx
@@ -129,6 +130,7 @@ impl TaskStore for EmbeddedStore {
     }
 
     async fn delete_task(&self, writer: Writer, list: ListId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {
+        writer.check_list(list)?;
         let (list, id) = (list.to_string(), id.to_string());
         self.transaction(move |tx| {
             check_writer(tx, writer)?;

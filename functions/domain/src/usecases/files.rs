@@ -1,5 +1,5 @@
 //! File attachments: upload URLs, completion on arrival, listing, download URLs, deletion,
-//! and the cascades that remove a task's or an account's files.
+//! and the cascade that removes a task's files.
 
 use std::time::Duration;
 
@@ -227,13 +227,14 @@ pub async fn delete_file(app: &App, principal: Principal, list: ListId, task: Ta
 }
 
 /// Deletes the object first, then the metadata (as `writer`). A member who lost the right
-/// between the check and here is refused at the metadata; the object is gone by then —
-/// the window is one request's length, and the metadata says the file is missing.
+/// between the check and here is refused at the metadata (409: a retry answers as the
+/// access check then decides); the object is gone by then — the window is one request's
+/// length, and at most one object, as the first refusal stops a cascade.
 async fn remove(app: &App, writer: Writer, file: &FileRecord) -> Result<(), Error> {
     app.stores.blobs.delete(&file.object_key()).await?;
     match app.stores.files.delete_file(writer, file.task_id, file.id).await {
         Ok(()) | Err(StoreError::NotFound) => Ok(()),
-        Err(StoreError::AccessDenied) => Err(Error::Forbidden("your access to this list changed during the request")),
+        Err(StoreError::AccessDenied) => Err(Error::Conflict("your access to this list changed during the request; retry".to_owned())),
         Err(other) => Err(other.into()),
     }
 }

@@ -71,7 +71,8 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
 }
 
 /// Sends every alarm of one task that is due at `now`.
-/// Notifications go to the task's creator (ARCHITECTURE.md, "Lists").
+/// Notifications go to the task's creator (docs/design/lists-and-sharing.md: once tasks can
+/// be assigned, to the assignee).
 async fn notify_task(app: &App, list: ListId, task_id: TaskId, now: Timestamp, outcome: &mut Outcome) -> Result<(), Error> {
     let lifetime = chrono::Duration::seconds(app.settings.notification_seconds);
     let Some(mut task) = app.stores.tasks.get_task(list, task_id).await? else { return Ok(()) };

@@ -64,7 +64,8 @@ pub async fn create_task(
     match app.stores.tasks.create_task(&task, record.as_ref(), now).await {
         Ok(CreateOutcome::Created) => Ok(Created { task, replayed: false }),
         Ok(CreateOutcome::Replayed(previous)) => {
-            let same_request = record.is_some_and(|record| record.fingerprint == previous.fingerprint);
+            // The key names one request: the same body sent to another list is another.
+            let same_request = record.is_some_and(|record| record.fingerprint == previous.fingerprint && previous.task.list_id == list);
             if same_request {
                 Ok(Created { task: previous.task, replayed: true })
             } else {

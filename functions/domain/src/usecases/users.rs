@@ -202,11 +202,12 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
     Ok(updated)
 }
 
-/// Deletes the account; its tasks and files go afterwards. The user item goes first, with a
-/// durable deletion marker in the same write: from then on no new task can be created for it
-/// (task creation is conditional on the owner) and no access token of it reaches anything.
-/// Its sessions go next, so no refresh token mints access again. What remains (files and
-/// their objects, tasks, notifications) can take longer than a request may: the marker is
+/// Deletes the account; its lists, tasks and files go afterwards. The user item goes first,
+/// with a durable deletion marker in the same write: from then on no task can be created by
+/// it (creation is conditional on the creator's account); its other writes and reads stop
+/// when the purge removes its lists' memberships, seconds later. Its sessions go next, so no
+/// refresh token mints access again. What remains (lists, files and their objects, tasks,
+/// notifications) can take longer than a request may: the marker is
 /// picked up by `finish_deletions` — on AWS the `account-purge` function, on the table's
 /// stream of new markers; locally the server's purge loop — and housekeeping is the safety net.
 ///
