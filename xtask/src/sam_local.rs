@@ -146,14 +146,15 @@ impl Local<'_> {
         let signup = self.call("UserSignupFunction", &event("user-signup", &[])?, 201)?;
         let token = signup["access_token"].as_str().context("sign-up gave no access token")?.to_owned();
         let user = signup["user"]["id"].as_str().context("sign-up gave no user id")?.to_owned();
-        let auth = [("REPLACE_WITH_ACCESS_TOKEN", token.as_str())];
+        // The samples' list is the sample user's Inbox, whose id is the user's.
+        let auth = [("REPLACE_WITH_ACCESS_TOKEN", token.as_str()), (crate::bench::SAMPLE_USER_ID, user.as_str())];
 
         let mut create = event("task-create", &auth)?;
         let reminder_at = (chrono::Utc::now() - chrono::Duration::minutes(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         create["body"] = json!(json!({"title": "Call the bank", "reminder_at": reminder_at}).to_string());
         let task = self.call("TaskCreateFunction", &create, 201)?;
         let task_id = task["id"].as_str().context("no task id")?.to_owned();
-        let with_task = [auth[0], ("01JAAAAAAAAAAAAAAAAAAAAAAA", task_id.as_str())];
+        let with_task = [auth[0], auth[1], ("01JAAAAAAAAAAAAAAAAAAAAAAA", task_id.as_str())];
 
         let got = self.call("TaskGetFunction", &event("task-get", &with_task)?, 200)?;
         ensure!(got["title"] == "Call the bank" && got["id"] == task_id.as_str(), "task-get answered another task: {got}");
@@ -178,7 +179,7 @@ impl Local<'_> {
         arrived["Records"][0]["s3"]["object"]["key"] = json!(key);
         arrived["Records"][0]["s3"]["object"]["size"] = json!(bytes.len());
         self.invoke("FileUploadedFunction", &arrived)?;
-        let with_file = [with_task[0], with_task[1], ("01JBBBBBBBBBBBBBBBBBBBBBBB", file_id.as_str())];
+        let with_file = [with_task[0], with_task[1], with_task[2], ("01JBBBBBBBBBBBBBBBBBBBBBBB", file_id.as_str())];
         let file = self.call("FileGetFunction", &event("file-get", &with_file)?, 200)?;
         ensure!(file["status"] == "available" && file["size"] == bytes.len(), "the upload event did not complete the file: {file}");
         ensure!(file["download"]["url"].as_str().is_some_and(|url| url.starts_with(moto)), "no download URL: {file}");
@@ -234,16 +235,19 @@ impl Local<'_> {
             Ok((status, answer))
         };
         let mut tokens = Vec::new();
+        let mut inboxes = Vec::new();
         for email in ["grace@example.com", "alan@example.com"] {
             let (status, body) =
                 send("POST", "/users", &json_headers, &json!({"email": email, "password": "correct horse battery", "name": "Smoke"}))?;
             ensure!(status == 201, "POST /users answered {status}: {body}; log: {}", log.display());
             tokens.push(format!("Bearer {}", body["access_token"].as_str().context("no token")?));
+            inboxes.push(body["user"]["id"].as_str().context("no user id")?.to_owned());
         }
         let owner = [("content-type", "application/json"), ("authorization", tokens[0].as_str())];
-        let (status, task) = send("POST", "/tasks", &owner, &json!({"title": "Served by start-api"}))?;
-        ensure!(status == 201, "POST /tasks answered {status}: {task}");
-        let path = format!("/tasks/{}", task["id"].as_str().context("no task id")?);
+        let tasks = format!("/lists/{}/tasks", inboxes[0]);
+        let (status, task) = send("POST", &tasks, &owner, &json!({"title": "Served by start-api"}))?;
+        ensure!(status == 201, "POST {tasks} answered {status}: {task}");
+        let path = format!("{tasks}/{}", task["id"].as_str().context("no task id")?);
         let (status, got) = send("GET", &path, &owner[1..], &Value::Null)?;
         ensure!(status == 200 && got["title"] == "Served by start-api", "GET {path} answered {status}: {got}");
         let (status, _) = send("GET", &path, &[("authorization", tokens[1].as_str())], &Value::Null)?;

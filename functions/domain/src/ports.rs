@@ -111,7 +111,8 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     /// deletion marker: until `finish_deletion`, the account's leftovers (lists, memberships,
     /// sessions) are known to need removing, even if the deleting process dies. Idempotent.
     async fn delete_user(&self, user: &User, at: Timestamp) -> StoreResult<()>;
-    /// Removes the deletion marker once nothing of the account is left. Idempotent.
+    /// Removes the deletion marker (and the account's own counters) once nothing of the
+    /// account is left. Idempotent.
     async fn finish_deletion(&self, user: UserId) -> StoreResult<()>;
     /// Accounts deleted but not yet cleaned up, oldest first (for the housekeeping job).
     async fn pending_deletions(&self, limit: u32) -> StoreResult<Vec<UserId>>;
@@ -196,7 +197,17 @@ impl TaskFilter {
 /// a token): `member_role` is one key read, issued beside the item read it guards.
 #[async_trait]
 pub trait ListStore: Send + Sync + std::fmt::Debug {
+    /// Creates a list with its owner's membership, atomically conditional on the owner's
+    /// account existing (`OwnerMissing`) and their owning fewer than `max_owned` lists
+    /// besides the Inbox (`LimitReached`).
+    async fn create_list(&self, list: &TaskList, max_owned: u32) -> StoreResult<()>;
     async fn get_list(&self, id: ListId) -> StoreResult<Option<TaskList>>;
+    /// Replaces a list still at `expected_version` (`VersionMismatch`; `NotFound` if gone),
+    /// conditional on the writer's membership (`AccessDenied`).
+    async fn update_list(&self, writer: Writer, list: &TaskList, expected_version: u64) -> StoreResult<()>;
+    /// One page of the lists a user belongs to, with their role in each, in list id
+    /// (creation) order.
+    async fn list_lists(&self, user: UserId, page: PageRequest<ListId>) -> StoreResult<Page<(Role, TaskList), ListId>>;
     /// The user's role in the list; `None` when they are not a member (or it does not exist).
     async fn member_role(&self, list: ListId, user: UserId) -> StoreResult<Option<Role>>;
     /// Every list the user belongs to (one query of their membership index, paged to the end).

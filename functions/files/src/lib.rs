@@ -13,28 +13,28 @@ use todo_http::{Access, Operation};
 pub static REQUEST_UPLOAD: Operation = Operation {
     binary: "file-upload-url",
     method: Method::POST,
-    path: "/tasks/{id}/files",
+    path: "/lists/{list_id}/tasks/{task_id}/files",
     access: Access::Write,
     route: || post(handlers::request_upload),
 };
 pub static LIST_FILES: Operation = Operation {
     binary: "file-list",
     method: Method::GET,
-    path: "/tasks/{id}/files",
+    path: "/lists/{list_id}/tasks/{task_id}/files",
     access: Access::Read,
     route: || get(handlers::list_files),
 };
 pub static GET_FILE: Operation = Operation {
     binary: "file-get",
     method: Method::GET,
-    path: "/tasks/{id}/files/{file_id}",
+    path: "/lists/{list_id}/tasks/{task_id}/files/{file_id}",
     access: Access::Read,
     route: || get(handlers::get_file),
 };
 pub static DELETE_FILE: Operation = Operation {
     binary: "file-delete",
     method: Method::DELETE,
-    path: "/tasks/{id}/files/{file_id}",
+    path: "/lists/{list_id}/tasks/{task_id}/files/{file_id}",
     access: Access::Write,
     route: || delete(handlers::delete_file),
 };

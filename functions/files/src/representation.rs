@@ -8,7 +8,6 @@ use todo_domain::error::Collector;
 use todo_domain::model::{ContentType, FileName, FileRecord, FileStatus, Timestamp};
 use todo_domain::ports::PresignedRequest;
 use todo_domain::usecases::files::NewFile;
-use todo_domain::usecases::tasks::MAX_PAGE_SIZE;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,27 +25,6 @@ impl TryFrom<NewFileBody> for NewFile {
         let content_type = errors.take("content_type", ContentType::parse(&body.content_type));
         errors.finish()?;
         Ok(Self { name: name.expect("checked"), content_type: content_type.expect("checked"), size: body.size })
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    limit: Option<String>,
-    pub cursor: Option<String>,
-}
-
-impl ListQuery {
-    pub fn limit(&self) -> Result<Option<u32>, Error> {
-        self.limit
-            .as_deref()
-            .map(|raw| {
-                raw.parse::<u32>()
-                    .ok()
-                    .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
-                    .ok_or_else(|| Error::field("limit", format!("must be an integer from 1 to {MAX_PAGE_SIZE}")))
-            })
-            .transpose()
     }
 }
 

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use todo_domain::App;
 use todo_domain::auth::Principal;
-use todo_domain::model::IdempotencyKey;
+use todo_domain::model::{FileId, IdempotencyKey, ListId, TaskId};
 use todo_domain::{Error, FieldError};
 
 use crate::operation::BODY_LIMIT_BYTES;
@@ -233,12 +233,94 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
             axum::extract::Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
                 .await
                 .map(|axum::extract::Path(params)| Self(params))
-                .map_err(|_| Error::field("path", "is not a valid path segment"))
+                .map_err(|_| Error::field(undecodable_param(parts).unwrap_or_else(|| "path".to_owned()), "is not a valid path segment"))
         }
         .await;
         result.map_err(HttpError)
     }
 }
+
+/// The name of the first `{param}` of the matched route whose segment does not decode
+/// (percent-encoding that is not UTF-8), so the problem names the field a client sent.
+fn undecodable_param(parts: &Parts) -> Option<String> {
+    let template = parts.extensions.get::<axum::extract::MatchedPath>()?.as_str().to_owned();
+    template.split('/').zip(parts.uri.path().split('/')).find_map(|(pattern, segment)| {
+        let name = pattern.strip_prefix('{')?.strip_suffix('}')?;
+        percent_encoding::percent_decode_str(segment).decode_utf8().is_err().then(|| name.to_owned())
+    })
+}
+
+/// `?limit=&cursor=` of a plain paged list; the limit is checked when asked for.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn limit(&self) -> Result<Option<u32>, Error> {
+        use todo_domain::usecases::tasks::MAX_PAGE_SIZE;
+        self.limit
+            .as_deref()
+            .map(|raw| {
+                raw.parse::<u32>()
+                    .ok()
+                    .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
+                    .ok_or_else(|| Error::field("limit", format!("must be an integer from 1 to {MAX_PAGE_SIZE}")))
+            })
+            .transpose()
+    }
+}
+
+/// The list a `/lists/{list_id}...` route names.
+#[derive(Debug, Clone, Copy)]
+pub struct ListPath(pub ListId);
+
+/// The task a `/lists/{list_id}/tasks/{task_id}...` route names, and its list.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskPath {
+    pub list: ListId,
+    pub task: TaskId,
+}
+
+/// The file a `/lists/{list_id}/tasks/{task_id}/files/{file_id}` route names.
+#[derive(Debug, Clone, Copy)]
+pub struct FilePath {
+    pub list: ListId,
+    pub task: TaskId,
+    pub file: FileId,
+}
+
+fn list_of(params: &PathParams) -> Result<ListId, Error> {
+    parse_path_id("list_id", params.get("list_id")?, ListId::parse)
+}
+
+fn task_of(params: &PathParams) -> Result<TaskId, Error> {
+    parse_path_id("task_id", params.get("task_id")?, TaskId::parse)
+}
+
+macro_rules! path_extractor {
+    ($name:ident, |$params:ident| $build:expr) => {
+        impl<S: Send + Sync> FromRequestParts<S> for $name {
+            type Rejection = HttpError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
+                let $params = PathParams::from_request_parts(parts, state).await?;
+                let built: Result<Self, Error> = (|| $build)();
+                built.map_err(HttpError)
+            }
+        }
+    };
+}
+
+path_extractor!(ListPath, |params| Ok(ListPath(list_of(&params)?)));
+path_extractor!(TaskPath, |params| Ok(TaskPath { list: list_of(&params)?, task: task_of(&params)? }));
+path_extractor!(FilePath, |params| Ok(FilePath {
+    list: list_of(&params)?,
+    task: task_of(&params)?,
+    file: parse_path_id("file_id", params.get("file_id")?, FileId::parse)?,
+}));
 
 /// Parses an id from a path segment, naming the segment in the error.
 pub fn parse_path_id<T>(field: &str, raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, Error> {

@@ -25,7 +25,7 @@ pub struct Operation {
     /// The Lambda binary (and SAM function) that serves this operation.
     pub binary: &'static str,
     pub method: Method,
-    /// An axum path, e.g. `/tasks/{id}`.
+    /// An axum path, e.g. `/lists/{list_id}/tasks/{task_id}`.
     pub path: &'static str,
     pub access: Access,
     pub route: fn() -> MethodRouter<App>,

@@ -59,6 +59,8 @@ impl NotificationPatchBody {
 pub struct NotificationView {
     id: String,
     kind: AlarmKind,
+    /// Where the task was when the notification was sent: `/lists/{list_id}/tasks/{task_id}`.
+    list_id: String,
     task_id: String,
     task_title: String,
     /// When the alarm was set for: the task's reminder time or due date.
@@ -74,6 +76,7 @@ impl From<&Notification> for NotificationView {
         Self {
             id: notification.id.to_string(),
             kind: notification.kind,
+            list_id: notification.list_id.to_string(),
             task_id: notification.task_id.to_string(),
             task_title: notification.task_title.as_str().to_owned(),
             at: notification.at,

@@ -1,5 +1,5 @@
 //! Throughput of the local server (`cargo run`): a release build on loopback, a fixed
-//! number of keep-alive connections each sending a fixed number of `GET /tasks/{id}`.
+//! number of keep-alive connections each sending a fixed number of `GET /lists/{list_id}/tasks/{task_id}`.
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpStream;
@@ -53,9 +53,10 @@ fn load(address: &str, connections: usize, per_connection: usize) -> anyhow::Res
         setup.send("POST", "/users", None, Some(&json!({"email": "bench@example.com", "password": "correct horse battery"})))?;
     ensure!(status == 201, "sign-up: {status} {account}");
     let token = account["access_token"].as_str().context("a token")?.to_owned();
-    let (status, task) = setup.send("POST", "/tasks", Some(&token), Some(&json!({"title": "load me", "tags": ["bench"]})))?;
+    let tasks = format!("/lists/{}/tasks", account["user"]["id"].as_str().context("a user id")?);
+    let (status, task) = setup.send("POST", &tasks, Some(&token), Some(&json!({"title": "load me", "tags": ["bench"]})))?;
     ensure!(status == 201, "create: {status} {task}");
-    let path = format!("/tasks/{}", task["id"].as_str().context("a task id")?);
+    let path = format!("{tasks}/{}", task["id"].as_str().context("a task id")?);
     let started = Instant::now();
     let workers: Vec<_> = (0..connections)
         .map(|_| {

@@ -12,6 +12,8 @@ mod proxy;
 mod runtime_api;
 mod scenario;
 
+pub use scenario::SAMPLE_USER_ID;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -727,8 +729,12 @@ impl Fixture {
         Ok(fixture)
     }
 
+    /// The fixture user's tokens, and their Inbox (whose id is theirs) as the samples' list.
     fn replace_tokens(&self, event: &str) -> String {
-        event.replace("REPLACE_WITH_ACCESS_TOKEN", &self.access_token).replace("REPLACE_WITH_REFRESH_TOKEN", &self.refresh_token)
+        event
+            .replace("REPLACE_WITH_ACCESS_TOKEN", &self.access_token)
+            .replace("REPLACE_WITH_REFRESH_TOKEN", &self.refresh_token)
+            .replace(scenario::SAMPLE_USER_ID, &self.user_id)
     }
 }
 

@@ -94,6 +94,14 @@ pub fn scenario(binary: &str, fixture: &mut Fixture, invocations: usize) -> anyh
             let sample_user = fixture.user_id.clone();
             Box::new(move |_| common.replace(&sample_user, &deleted.pop_front().expect("one deleted account per invocation")))
         }
+        "list-create" => {
+            // A user owns at most 199 lists besides the Inbox: a fresh account every 100.
+            let access = fixture.access_token.clone();
+            let accounts = fixture.accounts(invocations.div_ceil(100))?;
+            Box::new(move |i| {
+                with_body(&common.replace(&access, &accounts[i / 100]), &json!({"name": format!("List {i}"), "color": "teal"}))
+            })
+        }
         "task-create" => Box::new(move |i| with_header(&common, "idempotency-key", &format!("bench-{i}"))),
         "task-update" => Box::new(move |i| with_body(&common, &json!({"title": format!("Pay rent ({i})")}))),
         "task-delete" => {
@@ -160,7 +168,8 @@ impl Fixture {
                 let email = format!("purged-{}-{i}@example.com", self.nonce);
                 let answer = signup.call(&with_body(&signup_event, &json!({"email": email, "password": "correct horse battery"})))?;
                 let token = answer["access_token"].as_str().context("a sign-up answers with tokens")?;
-                create.call(&create_event.replace("REPLACE_WITH_ACCESS_TOKEN", token))?;
+                let user = answer["user"]["id"].as_str().context("a user id")?;
+                create.call(&create_event.replace("REPLACE_WITH_ACCESS_TOKEN", token).replace(SAMPLE_USER_ID, user))?;
                 delete.call(&delete_event.replace("REPLACE_WITH_ACCESS_TOKEN", token))?;
                 Ok(answer["user"]["id"].as_str().context("a user id")?.to_owned())
             })

@@ -1,12 +1,16 @@
+use std::collections::HashMap;
+
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
+use aws_sdk_dynamodb::types::{ConditionCheck, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{ListId, Membership, Role, TaskList, UserId};
-use todo_domain::ports::{ListStore, StoreError, StoreResult, Writer};
+use todo_domain::ports::{ListStore, Page, PageRequest, StoreError, StoreResult, Writer};
 
-use super::{DynamoStore, Item, from_item, key, list_pk, put_if_absent, s, to_item, user_pk};
+use super::{DynamoStore, Item, backend, from_item, key, list_pk, n, put_if_absent, s, to_item, user_pk};
 
 const LIST_SK: &str = "LIST";
+/// How many lists a user owns besides the Inbox, under their user partition.
+pub(crate) const LIST_COUNT_SK: &str = "LISTCOUNT";
 const MEMBER_PREFIX: &str = "MEMBER#";
 const MEMBERSHIP_PREFIX: &str = "MEMBERSHIP#";
 
@@ -75,8 +79,129 @@ pub(crate) fn writer_check(table: &str, writer: Writer) -> StoreResult<Option<Tr
     Ok(Some(TransactWriteItem::builder().condition_check(check).build()))
 }
 
+impl DynamoStore {
+    /// One strongly consistent `BatchGetItem` per 100 keys (unprocessed keys retried).
+    async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder().set_keys(Some(chunk.to_vec())).consistent_read(true).build().map_err(StoreError::backend)?,
+            );
+            for attempt in 0..8u32 {
+                let Some(request) = pending.take() else { break };
+                let output = self.client.batch_get_item().request_items(&self.table, request).send().await.map_err(backend)?;
+                found.extend(output.responses.and_then(|mut responses| responses.remove(&self.table)).unwrap_or_default());
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut unprocessed| unprocessed.remove(&self.table))
+                    .filter(|keys| !keys.keys.is_empty());
+                if pending.is_some() {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                }
+            }
+            if pending.is_some() {
+                return Err(StoreError::backend(anyhow::anyhow!("list reads still unprocessed after retries")));
+            }
+        }
+        Ok(found)
+    }
+}
+
 #[async_trait]
 impl ListStore for DynamoStore {
+    /// One `TransactWriteItems`: the owner's profile exists, their list count is under the
+    /// limit (and goes up by one), the list, member and membership items are new.
+    async fn create_list(&self, list: &TaskList, max_owned: u32) -> StoreResult<()> {
+        let profile = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(list.owner), "PROFILE".to_owned())))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(StoreError::backend)?;
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(list.owner), LIST_COUNT_SK.to_owned())))
+            .update_expression("ADD #count :one")
+            .condition_expression("attribute_not_exists(#count) OR #count < :max")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max_owned))
+            .build()
+            .map_err(StoreError::backend)?;
+        let mut items =
+            vec![TransactWriteItem::builder().condition_check(profile).build(), TransactWriteItem::builder().update(count).build()];
+        items.extend(new_list_items(&self.table, list)?);
+        match self.transact(items, "list creation").await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::OwnerMissing),
+            Err(cancelled) if cancelled.failed_at(1) => Err(StoreError::LimitReached),
+            Err(cancelled) if (2..5).any(|index| cancelled.failed_at(index)) => Err(StoreError::AlreadyExists),
+            Err(cancelled) => Err(cancelled.unexpected("list creation")),
+        }
+    }
+
+    /// One `TransactWriteItems`: the member check and the list if still at its version.
+    async fn update_list(&self, writer: Writer, list: &TaskList, expected_version: u64) -> StoreResult<()> {
+        writer.check_list(list.id)?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&ListItem { pk: list_pk(list.id), sk: LIST_SK.to_owned(), list: list.clone() })?))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", n(expected_version))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(StoreError::backend)?;
+        let mut items: Vec<TransactWriteItem> = writer_check(&self.table, writer)?.into_iter().collect();
+        let checked = items.len();
+        items.push(TransactWriteItem::builder().put(put).build());
+        match self.transact(items, "list update").await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if checked == 1 && cancelled.failed_at(0) => Err(StoreError::AccessDenied),
+            Err(cancelled) if cancelled.failed_at(checked) => {
+                Err(if cancelled.existed_at(checked) { StoreError::VersionMismatch } else { StoreError::NotFound })
+            }
+            Err(cancelled) => Err(cancelled.unexpected("list update")),
+        }
+    }
+
+    /// One `Query` of the user's membership index (a page), then one `BatchGetItem` of
+    /// those lists: two round trips, whatever the page size (≤ 100).
+    async fn list_lists(&self, user: UserId, page: PageRequest<ListId>) -> StoreResult<Page<(Role, TaskList), ListId>> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(user_pk(user)))
+            .expression_attribute_values(":prefix", s(MEMBERSHIP_PREFIX))
+            .limit(i32::try_from(page.limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(page.after.map(|after| membership_key(user, after)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        let next = super::resume_after(output.last_evaluated_key, MEMBERSHIP_PREFIX, ListId::parse);
+        let memberships = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<MembershipItem>(item).map(|item| item.membership))
+            .collect::<StoreResult<Vec<_>>>()?;
+        if memberships.is_empty() {
+            return Ok(Page { items: Vec::new(), next });
+        }
+        let keys = memberships.iter().map(|membership| key(list_pk(membership.list_id), LIST_SK.to_owned())).collect();
+        let mut lists: HashMap<ListId, TaskList> = self
+            .batch_get(keys)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<ListItem>(item).map(|item| (item.list.id, item.list)))
+            .collect::<StoreResult<_>>()?;
+        // A membership whose list is gone (its deletion is finishing) is left out.
+        let items = memberships.into_iter().filter_map(|membership| Some((membership.role, lists.remove(&membership.list_id)?))).collect();
+        Ok(Page { items, next })
+    }
+
     /// One `GetItem`.
     async fn get_list(&self, id: ListId) -> StoreResult<Option<TaskList>> {
         Ok(self.get::<ListItem>(list_pk(id), LIST_SK.to_owned()).await?.map(|item| item.list))

@@ -174,15 +174,11 @@ impl UserStore for DynamoStore {
         }
     }
 
-    /// One `DeleteItem`.
+    /// Two `DeleteItem`s: the list counter, then the marker (last: it is what says work remains).
     async fn finish_deletion(&self, user: UserId) -> StoreResult<()> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(DELETIONS.to_owned(), deletion_sk(user))))
-            .send()
-            .await
-            .map_err(backend)?;
+        for item_key in [key(user_pk(user), super::lists::LIST_COUNT_SK.to_owned()), key(DELETIONS.to_owned(), deletion_sk(user))] {
+            self.client.delete_item().table_name(&self.table).set_key(Some(item_key)).send().await.map_err(backend)?;
+        }
         Ok(())
     }
 

@@ -1,18 +1,21 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
 use todo_domain::model::{ListId, Membership, Role, TaskList, UserId};
-use todo_domain::ports::{ListStore, StoreError, StoreResult, Writer};
+use todo_domain::ports::{ListStore, Page, PageRequest, StoreError, StoreResult, Writer};
 
-use super::{EmbeddedStore, backend, from_doc, stored_id, to_doc};
+use super::{EmbeddedStore, backend, from_doc, is_unique_violation, stored_id, to_doc};
 
 /// Inserts a list with its owner's membership (inside the caller's transaction).
 pub(super) fn insert_list(tx: &rusqlite::Transaction<'_>, list: &TaskList) -> StoreResult<()> {
     let id = list.id.to_string();
-    tx.execute(
+    match tx.execute(
         "INSERT INTO lists (id, owner, version, doc) VALUES (?1, ?2, ?3, ?4)",
         params![id, list.owner.to_string(), list.version, to_doc(list)?],
-    )
-    .map_err(backend)?;
+    ) {
+        Ok(_) => {}
+        Err(error) if is_unique_violation(&error) => return Err(StoreError::AlreadyExists),
+        Err(error) => return Err(backend(error)),
+    }
     tx.execute(
         "INSERT INTO members (list_id, user_id, role) VALUES (?1, ?2, ?3)",
         params![id, list.owner.to_string(), Role::Owner.as_str()],
@@ -27,8 +30,11 @@ fn role_of(connection: &rusqlite::Connection, list: &str, user: &str) -> StoreRe
         .query_row("SELECT role FROM members WHERE list_id = ?1 AND user_id = ?2 AND revoked = 0", [list, user], |row| row.get(0))
         .optional()
         .map_err(backend)?;
-    role.map(|role| Role::parse(&role).map_err(|problem| StoreError::backend(anyhow::anyhow!("stored role {role:?} {problem}"))))
-        .transpose()
+    role.as_deref().map(stored_role).transpose()
+}
+
+fn stored_role(raw: &str) -> StoreResult<Role> {
+    Role::parse(raw).map_err(|problem| StoreError::backend(anyhow::anyhow!("stored role {raw:?} {problem}")))
 }
 
 /// Refuses a member's write unless they may write the list's tasks (inside the write's
@@ -43,6 +49,69 @@ pub(super) fn check_writer(tx: &rusqlite::Transaction<'_>, writer: Writer) -> St
 
 #[async_trait]
 impl ListStore for EmbeddedStore {
+    async fn create_list(&self, list: &TaskList, max_owned: u32) -> StoreResult<()> {
+        let list = list.clone();
+        self.transaction(move |tx| {
+            let owner = list.owner.to_string();
+            let owner_exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&owner], |_| Ok(())).optional().map_err(backend)?;
+            if owner_exists.is_none() {
+                return Err(StoreError::OwnerMissing);
+            }
+            // The Inbox's id is its owner's: it does not count.
+            let lists_owned: u32 =
+                tx.query_row("SELECT count(*) FROM lists WHERE owner = ?1 AND id <> ?1", [&owner], |row| row.get(0)).map_err(backend)?;
+            if lists_owned >= max_owned {
+                return Err(StoreError::LimitReached);
+            }
+            insert_list(tx, &list)
+        })
+        .await
+    }
+
+    async fn update_list(&self, writer: Writer, list: &TaskList, expected_version: u64) -> StoreResult<()> {
+        writer.check_list(list.id)?;
+        let (id, version, doc) = (list.id.to_string(), list.version, to_doc(list)?);
+        self.transaction(move |tx| {
+            check_writer(tx, writer)?;
+            let changed = tx
+                .execute(
+                    "UPDATE lists SET version = ?2, doc = ?3 WHERE id = ?1 AND version = ?4",
+                    params![id, version, doc, expected_version],
+                )
+                .map_err(backend)?;
+            if changed == 1 {
+                return Ok(());
+            }
+            let exists = tx.query_row("SELECT 1 FROM lists WHERE id = ?1", [&id], |_| Ok(())).optional().map_err(backend)?;
+            Err(if exists.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound })
+        })
+        .await
+    }
+
+    async fn list_lists(&self, user: UserId, page: PageRequest<ListId>) -> StoreResult<Page<(Role, TaskList), ListId>> {
+        let user = user.to_string();
+        let after = page.after.map(|id| id.to_string()).unwrap_or_default();
+        let limit = page.limit;
+        let rows = self
+            .read(move |c| {
+                let mut statement = c.prepare_cached(
+                    "SELECT members.role, lists.doc FROM members JOIN lists ON lists.id = members.list_id
+                     WHERE members.user_id = ?1 AND members.revoked = 0 AND members.list_id > ?2
+                     ORDER BY members.list_id LIMIT ?3",
+                )?;
+                let rows =
+                    statement.query_map(params![user, after, limit + 1], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let mut items =
+            rows.iter().map(|(role, doc)| Ok((stored_role(role)?, from_doc::<TaskList>(doc)?))).collect::<StoreResult<Vec<_>>>()?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next = if more { items.last().map(|(_, list)| list.id) } else { None };
+        Ok(Page { items, next })
+    }
+
     async fn get_list(&self, id: ListId) -> StoreResult<Option<TaskList>> {
         let id = id.to_string();
         let doc =
@@ -71,13 +140,7 @@ impl ListStore for EmbeddedStore {
             })
             .await?;
         rows.into_iter()
-            .map(|(list, role)| {
-                Ok(Membership {
-                    list_id: stored_id(&list, ListId::parse)?,
-                    user_id: user,
-                    role: Role::parse(&role).map_err(|problem| StoreError::backend(anyhow::anyhow!("stored role {role:?} {problem}")))?,
-                })
-            })
+            .map(|(list, role)| Ok(Membership { list_id: stored_id(&list, ListId::parse)?, user_id: user, role: stored_role(&role)? }))
             .collect()
     }
 

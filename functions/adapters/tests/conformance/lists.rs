@@ -3,8 +3,10 @@
 //! through the access check costs.
 
 use todo_domain::auth::Principal;
-use todo_domain::model::{FileId, Membership, Role, SessionId, TaskId, TaskList, TaskPatch, Title, UserId};
-use todo_domain::ports::{StoreError, TaskFilter, Writer};
+use todo_domain::model::{
+    FileId, ListColor, ListId, ListName, ListPatch, Membership, NewList, Role, SessionId, TaskId, TaskList, TaskPatch, Title, UserId,
+};
+use todo_domain::ports::{PageRequest, StoreError, TaskFilter, Writer};
 use todo_domain::usecases::{files, tasks};
 
 use crate::support::{Backend, inbox, member, now, user, writer};
@@ -138,4 +140,71 @@ pub async fn reads_check_membership_in_one_round_trip(backend: Backend) {
     let everything = TaskFilter::default();
     let all = backend.stores.tasks.list_tasks(inbox(ada), &everything, todo_domain::ports::PageRequest { limit: 10, after: None });
     assert_eq!(all.await.unwrap().items, [task], "nothing was planted");
+}
+
+fn new_list(owner: UserId, name: &str) -> TaskList {
+    TaskList::create(ListId::generate(), owner, NewList { name: ListName::parse(name).unwrap(), color: None }, now())
+}
+
+/// Creating a list is one write, conditional on the owner's account and their list count;
+/// a user's lists page in creation order, each with their role, in two calls per page.
+pub async fn lists_are_created_within_the_limit_and_paged_with_roles(backend: Backend) {
+    let (ada, bob) = (account(&backend).await, account(&backend).await);
+    let lists = &backend.stores.lists;
+    let mut created = vec![lists.get_list(inbox(ada)).await.unwrap().unwrap()];
+    backend.calls();
+    for n in 0..5 {
+        let list = new_list(ada, &format!("List {n}"));
+        lists.create_list(&list, 5).await.unwrap();
+        created.push(list);
+    }
+    if backend.is_dynamodb() {
+        assert_eq!(backend.calls(), [("TransactWriteItems".to_owned(), 5)].into(), "a create is one call");
+    }
+    let refused = lists.create_list(&new_list(ada, "one too many"), 5).await;
+    assert!(matches!(refused, Err(StoreError::LimitReached)), "{refused:?}");
+    lists.create_list(&new_list(bob, "Bob's own count"), 5).await.unwrap();
+    let ghost = lists.create_list(&new_list(UserId::generate(), "nobody's"), 5).await;
+    assert!(matches!(ghost, Err(StoreError::OwnerMissing)), "{ghost:?}");
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    backend.calls();
+    loop {
+        let page = lists.list_lists(ada, PageRequest { limit: 4, after }).await.unwrap();
+        assert!(page.items.len() <= 4);
+        seen.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    if backend.is_dynamodb() {
+        let calls = backend.calls();
+        assert!(calls["Query"] <= 3 && calls["BatchGetItem"] <= 2, "a Query and a BatchGetItem per page: {calls:?}");
+    }
+    assert_eq!(seen, created.into_iter().map(|list| (Role::Owner, list)).collect::<Vec<_>>(), "every list once, in creation order");
+    assert_eq!(lists.list_lists(bob, PageRequest { limit: 100, after: None }).await.unwrap().items.len(), 2, "Bob's Inbox and list only");
+}
+
+/// A list changes only at the version it was read at, and only by a member who writes it.
+pub async fn list_updates_are_conditional_on_version_and_membership(backend: Backend) {
+    let (ada, bob) = (account(&backend).await, account(&backend).await);
+    let lists = &backend.stores.lists;
+    let list = new_list(ada, "Groceries");
+    lists.create_list(&list, 10).await.unwrap();
+    let recoloured = list.apply(ListPatch { color: Some(Some(ListColor::Green)), ..ListPatch::default() }, now()).unwrap();
+    let as_bob = lists.update_list(Writer::Member { user: bob, list: list.id }, &recoloured, 1).await;
+    assert!(matches!(as_bob, Err(StoreError::AccessDenied)), "{as_bob:?}");
+    backend.calls();
+    lists.update_list(Writer::Member { user: ada, list: list.id }, &recoloured, 1).await.unwrap();
+    if backend.is_dynamodb() {
+        assert_eq!(backend.calls().values().sum::<usize>(), 1, "an update is one call");
+    }
+    let again = lists.update_list(Writer::Member { user: ada, list: list.id }, &recoloured, 1).await;
+    assert!(matches!(again, Err(StoreError::VersionMismatch)), "{again:?}");
+    let gone = new_list(ada, "never created");
+    let missing = lists.update_list(Writer::Member { user: ada, list: gone.id }, &gone, 1).await;
+    assert!(matches!(missing, Err(StoreError::AccessDenied | StoreError::NotFound)), "{missing:?}");
+    assert_eq!(lists.get_list(list.id).await.unwrap(), Some(recoloured));
 }

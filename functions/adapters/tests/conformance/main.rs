@@ -48,6 +48,8 @@ conformance! {
     crate::lists::a_non_member_can_write_nothing => lists_a_non_member_can_write_nothing,
     crate::lists::deleting_a_list_stops_every_write_first_and_resumes => lists_deleting_a_list_stops_every_write_first_and_resumes,
     crate::lists::reads_check_membership_in_one_round_trip => lists_reads_check_membership_in_one_round_trip,
+    crate::lists::lists_are_created_within_the_limit_and_paged_with_roles => lists_are_created_within_the_limit_and_paged_with_roles,
+    crate::lists::list_updates_are_conditional_on_version_and_membership => lists_list_updates_are_conditional_on_version_and_membership,
     crate::blobs::presigned_put_then_get_round_trips_exact_bytes => blobs_presigned_put_then_get_round_trips_exact_bytes,
     crate::blobs::delete_removes_the_object_and_is_idempotent => blobs_delete_removes_the_object_and_is_idempotent,
     crate::blobs::head_of_a_missing_object_is_none => blobs_head_of_a_missing_object_is_none,

@@ -163,6 +163,17 @@ pub async fn account_cascade_leaves_nothing(backend: Backend) {
         stores.sessions.insert_session(&session(ada.id)).await.unwrap();
     }
     stores.tasks.create_task(&crate::tasks::task(bob.id, "bob's"), None, now()).await.unwrap();
+    // A list of her own beside the Inbox, with a task: it goes too (and her list counter).
+    let groceries = TaskList::create(
+        todo_domain::model::ListId::generate(),
+        ada.id,
+        todo_domain::model::NewList { name: todo_domain::model::ListName::parse("Groceries").unwrap(), color: None },
+        now(),
+    );
+    stores.lists.create_list(&groceries, 10).await.unwrap();
+    let mut milk = crate::tasks::task(ada.id, "milk");
+    milk.list_id = groceries.id;
+    stores.tasks.create_task(&milk, None, now()).await.unwrap();
     stores.sessions.insert_session(&session(bob.id)).await.unwrap();
     let sent = todo_domain::usecases::reminders::run_once(&backend.app(), now()).await.unwrap();
     assert_eq!(sent.sent, 3);
@@ -180,6 +191,7 @@ pub async fn account_cascade_leaves_nothing(backend: Backend) {
     assert!(stores.users.pending_deletions(10).await.unwrap().is_empty());
     assert_eq!(backend.items_of(ada.id).await, 0, "nothing of the deleted user is left in the store");
     assert_eq!(backend.items_of(bob.id).await, bob_items, "nothing of anyone else went");
+    assert_eq!(stores.lists.get_list(groceries.id).await.unwrap(), None);
     let left = stores.tasks.list_tasks(inbox(ada.id), &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
     assert!(left.items.is_empty());
     // The email is free again, and re-deleting is harmless.

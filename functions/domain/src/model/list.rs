@@ -64,11 +64,71 @@ impl Role {
     }
 }
 
+/// A list's colour, from a fixed palette: the app maps each to accessible light and dark
+/// shades, which free-form colours could not promise.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ListColor {
+    Red,
+    Orange,
+    Yellow,
+    Green,
+    Teal,
+    Blue,
+    Indigo,
+    Purple,
+    Pink,
+    Grey,
+}
+
+impl ListColor {
+    pub const ALL: [Self; 10] =
+        [Self::Red, Self::Orange, Self::Yellow, Self::Green, Self::Teal, Self::Blue, Self::Indigo, Self::Purple, Self::Pink, Self::Grey];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Red => "red",
+            Self::Orange => "orange",
+            Self::Yellow => "yellow",
+            Self::Green => "green",
+            Self::Teal => "teal",
+            Self::Blue => "blue",
+            Self::Indigo => "indigo",
+            Self::Purple => "purple",
+            Self::Pink => "pink",
+            Self::Grey => "grey",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|color| color.as_str() == raw)
+            .ok_or_else(|| format!("must be one of {}", Self::ALL.map(Self::as_str).join(", ")))
+    }
+}
+
+/// The fields a client sets when creating a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewList {
+    pub name: ListName,
+    pub color: Option<ListColor>,
+}
+
+/// A merge patch of a list: `None` leaves a field alone, `Some(None)` clears the colour.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListPatch {
+    pub name: Option<ListName>,
+    pub color: Option<Option<ListColor>>,
+}
+
 /// A list as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskList {
     pub id: ListId,
     pub name: ListName,
+    #[serde(default)]
+    pub color: Option<ListColor>,
     pub owner: UserId,
     /// The account's Inbox: made with the account, never renamed or deleted.
     pub inbox: bool,
@@ -84,12 +144,39 @@ impl TaskList {
         Self {
             id: ListId::inbox_of(user),
             name: ListName(ListName::INBOX.to_owned()),
+            color: None,
             owner: user,
             inbox: true,
             created_at: now,
             updated_at: now,
             version: 1,
         }
+    }
+}
+
+impl TaskList {
+    /// A new list of `owner`'s.
+    pub fn create(id: ListId, owner: UserId, new: NewList, now: Timestamp) -> Self {
+        Self { id, name: new.name, color: new.color, owner, inbox: false, created_at: now, updated_at: now, version: 1 }
+    }
+
+    /// Applies a patch at `now`: a new version if anything changed. The Inbox keeps its name.
+    pub fn apply(&self, patch: ListPatch, now: Timestamp) -> Result<Self, crate::error::FieldError> {
+        let mut updated = self.clone();
+        if let Some(name) = patch.name {
+            if self.inbox && name != self.name {
+                return Err(crate::error::FieldError::new("name", "the Inbox cannot be renamed"));
+            }
+            updated.name = name;
+        }
+        if let Some(color) = patch.color {
+            updated.color = color;
+        }
+        if updated != *self {
+            updated.version = self.version + 1;
+            updated.updated_at = now;
+        }
+        Ok(updated)
     }
 }
 
@@ -120,6 +207,27 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()), Ok(role));
         }
         assert!(Role::parse("admin").is_err());
+    }
+
+    #[test]
+    fn colours_come_from_the_palette_and_the_inbox_keeps_its_name() {
+        assert_eq!(ListColor::parse("teal"), Ok(ListColor::Teal));
+        assert!(ListColor::parse("#ff0000").unwrap_err().contains("red, orange"));
+        let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let inbox = TaskList::inbox_of(UserId::generate(), now);
+        let renamed = ListPatch { name: Some(ListName::parse("Stuff").unwrap()), ..ListPatch::default() };
+        assert_eq!(inbox.apply(renamed.clone(), now).unwrap_err().field, "name");
+        let recoloured = inbox.apply(ListPatch { color: Some(Some(ListColor::Red)), ..ListPatch::default() }, now).unwrap();
+        assert_eq!((recoloured.color, recoloured.version), (Some(ListColor::Red), 2));
+        let same = inbox.apply(ListPatch { name: Some(inbox.name.clone()), color: Some(None) }, now).unwrap();
+        assert_eq!(same, inbox, "no change, no new version");
+        let groceries = TaskList::create(
+            ListId::generate(),
+            UserId::generate(),
+            NewList { name: ListName::parse("Groceries").unwrap(), color: None },
+            now,
+        );
+        assert_eq!(groceries.apply(renamed, now).unwrap().name.as_str(), "Stuff");
     }
 
     #[test]

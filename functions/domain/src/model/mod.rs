@@ -11,7 +11,7 @@ mod user;
 
 pub use file::{ContentType, FileName, FileRecord, FileStatus};
 pub use ids::{FileId, IdempotencyKey, ListId, NotificationId, SessionId, TaskId, UserId};
-pub use list::{ListName, Membership, Role, TaskList};
+pub use list::{ListColor, ListName, ListPatch, Membership, NewList, Role, TaskList};
 pub use notification::{Alarm, AlarmKind, Notification, Notified};
 pub use task::{Completion, Frequency, NewTask, Notes, Priority, Recurrence, Tag, Tags, Task, TaskPatch, Title};
 pub(crate) use text::string_conversions;

@@ -1,4 +1,4 @@
-//! Lambda function `file-delete`: `DELETE /tasks/{id}/files/{file_id}`.
+//! Lambda function `file-delete`: `DELETE /lists/{list_id}/tasks/{task_id}/files/{file_id}`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,4 +1,4 @@
-//! Lambda function `file-list`: `GET /tasks/{id}/files`.
+//! Lambda function `file-list`: `GET /lists/{list_id}/tasks/{task_id}/files`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,4 +1,4 @@
-//! Lambda function `task-create`: `POST /tasks`.
+//! Lambda function `task-create`: `POST /lists/{list_id}/tasks`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

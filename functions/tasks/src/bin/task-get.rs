@@ -1,4 +1,4 @@
-//! Lambda function `task-get`: `GET /tasks/{id}`.
+//! Lambda function `task-get`: `GET /lists/{list_id}/tasks/{task_id}`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

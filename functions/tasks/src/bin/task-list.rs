@@ -1,4 +1,4 @@
-//! Lambda function `task-list`: `GET /tasks`.
+//! Lambda function `task-list`: `GET /lists/{list_id}/tasks`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

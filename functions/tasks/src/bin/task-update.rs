@@ -1,4 +1,4 @@
-//! Lambda function `task-update`: `PATCH /tasks/{id}`.
+//! Lambda function `task-update`: `PATCH /lists/{list_id}/tasks/{task_id}`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -26,14 +26,18 @@ export class UploadFailed extends Error {
 }
 
 export class FileStore {
-  /** @param {Api} api */
-  constructor(api) {
+  /**
+   * @param {Api} api
+   * @param {() => string} listId the id of the list holding the tasks
+   */
+  constructor(api, listId) {
     this.api = api;
+    this.listId = listId;
   }
 
   /** @param {string} taskId */
   base(taskId) {
-    return `/tasks/${encodeURIComponent(taskId)}/files`;
+    return `/lists/${encodeURIComponent(this.listId())}/tasks/${encodeURIComponent(taskId)}/files`;
   }
 
   /**

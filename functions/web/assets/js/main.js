@@ -28,8 +28,10 @@ const api = new Api(session, () => {
   say('Your session has ended. Please log in again.');
   showSignedOut('log-in');
 });
-const tasks = new TaskStore(api);
-const files = new FileStore(api);
+/** The list shown: the account's Inbox, whose id is the account's (other lists come with the sidebar). */
+const inbox = () => session.get()?.user.id ?? '';
+const tasks = new TaskStore(api, inbox);
+const files = new FileStore(api, inbox);
 
 /** @type {TodoList | null} */
 let todos = null;

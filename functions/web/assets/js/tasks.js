@@ -7,7 +7,7 @@
  * @typedef {import('./api.js').Api} Api
  * @typedef {{ freq: 'daily' | 'weekly' | 'monthly' | 'yearly', interval: number }} Recurrence
  * @typedef {{
- *   id: string, title: string, notes: string | null, status: 'open' | 'completed',
+ *   id: string, list_id: string, created_by: string, title: string, notes: string | null, status: 'open' | 'completed',
  *   completed_at: string | null, due: string | null, priority: number | null, tags: string[],
  *   recurrence: Recurrence | null, reminder_at: string | null, created_at: string, updated_at: string
  * }} Task
@@ -17,9 +17,23 @@
 const PAGE = 100;
 
 export class TaskStore {
-  /** @param {Api} api */
-  constructor(api) {
+  /**
+   * @param {Api} api
+   * @param {() => string} listId the id of the list shown (the account's Inbox, whose id is the account's)
+   */
+  constructor(api, listId) {
     this.api = api;
+    this.listId = listId;
+  }
+
+  /** The collection URL of the list's tasks. */
+  base() {
+    return `/lists/${encodeURIComponent(this.listId())}/tasks`;
+  }
+
+  /** @param {string} id */
+  path(id) {
+    return `${this.base()}/${encodeURIComponent(id)}`;
   }
 
   /**
@@ -34,7 +48,7 @@ export class TaskStore {
     do {
       const query = new URLSearchParams({ status: 'all', limit: String(PAGE) });
       if (cursor) query.set('cursor', cursor);
-      const { body } = await this.api.request('GET', `/tasks?${query}`);
+      const { body } = await this.api.request('GET', `${this.base()}?${query}`);
       tasks.push(...body.items);
       cursor = body.next_cursor;
     } while (cursor);
@@ -48,7 +62,7 @@ export class TaskStore {
    * @returns {Promise<Task>}
    */
   async create(title, key) {
-    const { body } = await this.api.request('POST', '/tasks', { body: { title }, headers: { 'idempotency-key': key } });
+    const { body } = await this.api.request('POST', this.base(), { body: { title }, headers: { 'idempotency-key': key } });
     return body;
   }
 
@@ -58,7 +72,7 @@ export class TaskStore {
    * @returns {Promise<{ task: Task, etag: string | null }>}
    */
   async get(id) {
-    const { body, headers } = await this.api.request('GET', `/tasks/${encodeURIComponent(id)}`);
+    const { body, headers } = await this.api.request('GET', this.path(id));
     return { task: body, etag: headers.get('etag') };
   }
 
@@ -70,12 +84,12 @@ export class TaskStore {
    */
   async update(id, patch, etag) {
     const headers = etag ? { 'if-match': etag } : undefined;
-    const { body } = await this.api.request('PATCH', `/tasks/${encodeURIComponent(id)}`, { body: patch, headers });
+    const { body } = await this.api.request('PATCH', this.path(id), { body: patch, headers });
     return body;
   }
 
   /** @param {string} id */
   async remove(id) {
-    await this.api.request('DELETE', `/tasks/${encodeURIComponent(id)}`);
+    await this.api.request('DELETE', this.path(id));
   }
 }

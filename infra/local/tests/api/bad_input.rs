@@ -46,7 +46,7 @@ async fn invalid_task_bodies_name_the_field_and_store_nothing() {
     let app = TestApp::spawn();
     let ada = app.sign_up("ada@example.com").await;
     for (body, field) in bad_task_bodies() {
-        let reply = app.call(Method::POST, "/tasks", Some(&ada.access_token), Some(body.clone())).await;
+        let reply = app.call(Method::POST, &format!("/lists/{}/tasks", ada.id), Some(&ada.access_token), Some(body.clone())).await;
         assert!(reply.status.is_client_error(), "{body}: {}", reply.status);
         reply.assert_problem(reply.status, Some(field));
     }
@@ -58,7 +58,7 @@ async fn invalid_patches_name_the_field_and_change_nothing() {
     let app = TestApp::spawn();
     let ada = app.sign_up("ada@example.com").await;
     let task = app.create_task(&ada, json!({"title": "keep", "due": "2027-01-01T00:00:00Z", "recurrence": {"freq": "daily"}})).await;
-    let path = format!("/tasks/{}", task["id"].as_str().unwrap());
+    let path = format!("/lists/{}/tasks/{}", task["list_id"].as_str().unwrap(), task["id"].as_str().unwrap());
     let cases = [
         (json!({"title": ""}), "title"),
         (json!({"status": "done"}), "status"),
@@ -85,8 +85,9 @@ async fn malformed_bodies_and_media_types_are_refused() {
     let app = TestApp::spawn();
     let ada = app.sign_up("ada@example.com").await;
     let token = Some(ada.access_token.as_str());
+    let tasks = format!("/lists/{}/tasks", ada.id);
     let raw = |body: &[u8], content_type: &'static str| {
-        TestApp::request(Method::POST, "/tasks", token, &[("content-type", content_type)], Some(body.to_vec()))
+        TestApp::request(Method::POST, &tasks, token, &[("content-type", content_type)], Some(body.to_vec()))
     };
     app.send(raw(b"{\"title\": ", "application/json")).await.assert_problem(StatusCode::BAD_REQUEST, None);
     app.send(raw(b"", "application/json")).await.assert_problem(StatusCode::BAD_REQUEST, None);
@@ -95,7 +96,7 @@ async fn malformed_bodies_and_media_types_are_refused() {
     app.send(raw(b"{\"title\": \"a\"} trailing", "application/json")).await.assert_problem(StatusCode::BAD_REQUEST, None);
     app.send(raw(b"\xff\xfe", "application/json")).await.assert_problem(StatusCode::BAD_REQUEST, None);
     app.send(raw(b"{\"title\": \"a\"}", "text/plain")).await.assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, None);
-    let no_type = TestApp::request(Method::POST, "/tasks", token, &[("content-type", "")], Some(b"{\"title\":\"a\"}".to_vec()));
+    let no_type = TestApp::request(Method::POST, &tasks, token, &[("content-type", "")], Some(b"{\"title\":\"a\"}".to_vec()));
     app.send(no_type).await.assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, None);
     let huge = format!("{{\"title\": \"big\", \"notes\": \"{}\"}}", "x".repeat(1024 * 1024 + 1));
     app.send(raw(huge.as_bytes(), "application/json")).await.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, None);
@@ -123,7 +124,7 @@ async fn bad_query_parameters_are_named() {
         ("limit=1&limit=2", "limit"),
     ];
     for (query, field) in cases {
-        let reply = app.call(Method::GET, &format!("/tasks?{query}"), Some(&ada.access_token), None).await;
+        let reply = app.call(Method::GET, &format!("/lists/{}/tasks?{query}", ada.id), Some(&ada.access_token), None).await;
         assert!(reply.status.is_client_error(), "{query}: {}", reply.status);
         reply.assert_problem(reply.status, Some(field));
     }
@@ -137,10 +138,12 @@ async fn malformed_and_giant_ids_are_refused() {
     for bad in ["not-an-id", "01ARZ3NDEKTSV4RRFFQ69G5FA!", "ZZZZZZZZZZZZZZZZZZZZZZZZZZ", giant.as_str(), "%00", "%FF%FE", "a%2Fb"] {
         for method in [Method::GET, Method::PATCH, Method::DELETE] {
             let body = (method == Method::PATCH).then(|| json!({"title": "x"}));
-            let reply = app.call(method.clone(), &format!("/tasks/{bad}"), Some(&ada.access_token), body).await;
+            let reply = app.call(method.clone(), &format!("/lists/{}/tasks/{bad}", ada.id), Some(&ada.access_token), body).await;
             assert!(reply.status.is_client_error(), "{method} {bad}: {}", reply.status);
-            reply.assert_problem(reply.status, Some("id"));
+            reply.assert_problem(reply.status, Some("task_id"));
         }
+        let reply = app.call(Method::GET, &format!("/lists/{bad}/tasks"), Some(&ada.access_token), None).await;
+        reply.assert_problem(reply.status, Some("list_id"));
     }
 }
 
@@ -148,6 +151,7 @@ async fn malformed_and_giant_ids_are_refused() {
 async fn bad_tokens_are_refused_everywhere() {
     let app = TestApp::spawn();
     let ada = app.sign_up("ada@example.com").await;
+    let tasks = format!("/lists/{}/tasks", ada.id);
     let payload = ada.access_token.split('.').nth(1).unwrap();
     let header_none = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let alg_none = format!("{header_none}.{payload}.");
@@ -165,9 +169,13 @@ async fn bad_tokens_are_refused_everywhere() {
     };
     let giant = "a".repeat(10_000);
     for token in ["", "garbage", "a.b.c", alg_none.as_str(), forged_signature.as_str(), other_server.as_str(), giant.as_str()] {
-        for (method, path) in
-            [(Method::GET, "/users/me"), (Method::GET, "/tasks"), (Method::POST, "/tasks"), (Method::DELETE, "/sessions/current")]
-        {
+        for (method, path) in [
+            (Method::GET, "/users/me"),
+            (Method::GET, "/lists"),
+            (Method::GET, &tasks),
+            (Method::POST, &tasks),
+            (Method::DELETE, "/sessions/current"),
+        ] {
             let body = (method == Method::POST).then(|| json!({"title": "x"}));
             let reply = app.call(method.clone(), path, Some(token), body).await;
             reply.assert_problem(StatusCode::UNAUTHORIZED, None);
@@ -226,6 +234,8 @@ async fn invalid_sign_ups_name_the_field_and_create_no_account() {
 async fn unknown_routes_and_methods_answer_with_problems() {
     let app = TestApp::spawn();
     app.call(Method::GET, "/nowhere", None, None).await.assert_problem(StatusCode::NOT_FOUND, None);
-    app.call(Method::PUT, "/tasks", None, None).await.assert_problem(StatusCode::METHOD_NOT_ALLOWED, None);
-    app.call(Method::POST, "/tasks/01ARZ3NDEKTSV4RRFFQ69G5FAV", None, None).await.assert_problem(StatusCode::METHOD_NOT_ALLOWED, None);
+    app.call(Method::PUT, "/lists", None, None).await.assert_problem(StatusCode::METHOD_NOT_ALLOWED, None);
+    let task = "/lists/01ARZ3NDEKTSV4RRFFQ69G5FAV/tasks/01ARZ3NDEKTSV4RRFFQ69G5FAV";
+    app.call(Method::POST, task, None, None).await.assert_problem(StatusCode::METHOD_NOT_ALLOWED, None);
+    app.call(Method::GET, "/tasks", None, None).await.assert_problem(StatusCode::NOT_FOUND, None);
 }

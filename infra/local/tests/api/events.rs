@@ -16,7 +16,7 @@ const SAMPLE_NOTIFICATION_ID: &str = "01JDDDDDDDDDDDDDDDDDDDDDDD";
 
 fn expected_status(binary: &str) -> StatusCode {
     match binary {
-        "user-signup" | "task-create" | "file-upload-url" => StatusCode::CREATED,
+        "user-signup" | "list-create" | "task-create" | "file-upload-url" => StatusCode::CREATED,
         "session-delete" | "task-delete" | "file-delete" => StatusCode::NO_CONTENT,
         "user-me-delete" => StatusCode::ACCEPTED,
         _ => StatusCode::OK,
@@ -43,7 +43,7 @@ async fn every_sample_event_invokes_its_function() {
             let file = app
                 .call(
                     http::Method::POST,
-                    &format!("/tasks/{task_id}/files"),
+                    &format!("/lists/{}/tasks/{task_id}/files", account.id),
                     Some(&account.access_token),
                     Some(json!({"name": "a.txt", "content_type": "text/plain", "size": 3})),
                 )
@@ -56,6 +56,8 @@ async fn every_sample_event_invokes_its_function() {
                 .replace("REPLACE_WITH_ACCESS_TOKEN", &account.access_token)
                 .replace("REPLACE_WITH_REFRESH_TOKEN", &account.refresh_token)
                 .replace(SAMPLE_TASK_ID, task_id)
+                // The sample's list is the sample user's Inbox, whose id is the user's.
+                .replace(SAMPLE_USER_ID, &account.id)
                 .replace(SAMPLE_FILE_ID, file.body["file"]["id"].as_str().unwrap());
         }
         let request =
@@ -89,7 +91,7 @@ async fn the_upload_event_sample_completes_its_file_once() {
     let answer = app
         .call(
             http::Method::POST,
-            &format!("/tasks/{task_id}/files"),
+            &format!("/lists/{}/tasks/{task_id}/files", account.id),
             Some(&account.access_token),
             Some(json!({"name": "Q1 report.pdf", "content_type": "application/pdf", "size": bytes.len()})),
         )
@@ -107,7 +109,9 @@ async fn the_upload_event_sample_completes_its_file_once() {
     let event: todo_files::uploaded::ObjectEvent = serde_json::from_str(&event).unwrap();
     let outcome = todo_files::uploaded::on_objects_created(&app.app, event.clone()).await.unwrap();
     assert_eq!(outcome, todo_files::uploaded::Outcome { completed: 1, ..Default::default() });
-    let file = app.call(http::Method::GET, &format!("/tasks/{task_id}/files/{file_id}"), Some(&account.access_token), None).await;
+    let file = app
+        .call(http::Method::GET, &format!("/lists/{}/tasks/{task_id}/files/{file_id}", account.id), Some(&account.access_token), None)
+        .await;
     assert_eq!(file.body["status"], "available");
     assert_eq!(file.body["size"], 48_213);
     let again = todo_files::uploaded::on_objects_created(&app.app, event).await.unwrap();

@@ -17,7 +17,7 @@ async fn task(app: &TestApp, account: &Account) -> String {
 }
 
 async fn request_upload(app: &TestApp, account: &Account, task: &str, body: Value) -> Reply {
-    app.call(Method::POST, &format!("/tasks/{task}/files"), Some(&account.access_token), Some(body)).await
+    app.call(Method::POST, &format!("/lists/{}/tasks/{task}/files", account.id), Some(&account.access_token), Some(body)).await
 }
 
 /// PUTs `bytes` to an upload answer's URL with the headers it names.
@@ -48,7 +48,7 @@ async fn upload_arrive_download_and_delete() {
     assert_eq!(answer.status, StatusCode::CREATED, "{:#}", answer.body);
     let file = &answer.body["file"];
     let file_id = file["id"].as_str().unwrap().to_owned();
-    assert_eq!(answer.header("location"), Some(format!("/tasks/{task}/files/{file_id}").as_str()));
+    assert_eq!(answer.header("location"), Some(format!("/lists/{}/tasks/{task}/files/{file_id}", ada.id).as_str()));
     assert_eq!(file["status"], "pending");
     assert_eq!(file["name"], "Q1 report.pdf");
     assert_eq!(answer.body["upload"]["method"], "PUT");
@@ -56,7 +56,7 @@ async fn upload_arrive_download_and_delete() {
     assert!(answer.body["upload"]["expires_at"].is_string());
     assert!(!answer.body["upload"]["url"].as_str().unwrap().contains("report"), "keys are ids, never names");
 
-    let path = format!("/tasks/{task}/files/{file_id}");
+    let path = format!("/lists/{}/tasks/{task}/files/{file_id}", ada.id);
     let pending = app.call(Method::GET, &path, Some(&ada.access_token), None).await;
     assert_eq!(pending.body["status"], "pending");
     assert!(pending.body.get("download").is_none(), "no download before the bytes arrive");
@@ -72,7 +72,7 @@ async fn upload_arrive_download_and_delete() {
     assert_eq!(fetched.body, Value::String(String::from_utf8(bytes.to_vec()).unwrap()));
     assert_eq!(fetched.header("content-disposition"), Some("attachment; filename=\"Q1 report.pdf\"; filename*=UTF-8''Q1%20report.pdf"));
 
-    let listed = app.call(Method::GET, &format!("/tasks/{task}/files"), Some(&ada.access_token), None).await;
+    let listed = app.call(Method::GET, &format!("/lists/{}/tasks/{task}/files", ada.id), Some(&ada.access_token), None).await;
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(listed.body["next_cursor"], Value::Null);
 
@@ -131,10 +131,17 @@ async fn another_users_task_and_files_are_not_found_on_every_route() {
     request_upload(&app, &bob, &task, json!({"name": "b.txt", "content_type": "text/plain", "size": 3}))
         .await
         .assert_problem(StatusCode::NOT_FOUND, None);
-    app.call(Method::GET, &format!("/tasks/{task}/files"), bob_token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
-    app.call(Method::GET, &format!("/tasks/{task}/files/{file}"), bob_token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
-    app.call(Method::DELETE, &format!("/tasks/{task}/files/{file}"), bob_token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
-    let still = app.call(Method::GET, &format!("/tasks/{task}/files/{file}"), Some(&ada.access_token), None).await;
+    // Through Ada's list (Bob is no member) and through his own (the task is not in it).
+    for list in [&ada.id, &bob.id] {
+        let files = format!("/lists/{list}/tasks/{task}/files");
+        app.call(Method::POST, &files, bob_token, Some(json!({"name": "b.txt", "content_type": "text/plain", "size": 3})))
+            .await
+            .assert_problem(StatusCode::NOT_FOUND, None);
+        app.call(Method::GET, &files, bob_token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
+        app.call(Method::GET, &format!("{files}/{file}"), bob_token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
+        app.call(Method::DELETE, &format!("{files}/{file}"), bob_token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
+    }
+    let still = app.call(Method::GET, &format!("/lists/{}/tasks/{task}/files/{file}", ada.id), Some(&ada.access_token), None).await;
     assert_eq!(still.body["status"], "available");
 }
 
@@ -169,17 +176,17 @@ async fn bad_file_requests_name_the_field_and_store_nothing() {
         .assert_problem(StatusCode::NOT_FOUND, None);
     request_upload(&app, &ada, "not-a-task", json!({"name": "a.txt", "content_type": "text/plain", "size": 1}))
         .await
-        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("id"));
-    app.call(Method::GET, &format!("/tasks/{task}/files/not-a-file"), Some(&ada.access_token), None)
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("task_id"));
+    app.call(Method::GET, &format!("/lists/{}/tasks/{task}/files/not-a-file", ada.id), Some(&ada.access_token), None)
         .await
         .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("file_id"));
-    app.call(Method::GET, &format!("/tasks/{task}/files?limit=0"), Some(&ada.access_token), None)
+    app.call(Method::GET, &format!("/lists/{}/tasks/{task}/files?limit=0", ada.id), Some(&ada.access_token), None)
         .await
         .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("limit"));
-    app.call(Method::GET, &format!("/tasks/{task}/files?cursor=forged"), Some(&ada.access_token), None)
+    app.call(Method::GET, &format!("/lists/{}/tasks/{task}/files?cursor=forged", ada.id), Some(&ada.access_token), None)
         .await
         .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("cursor"));
-    let listed = app.call(Method::GET, &format!("/tasks/{task}/files"), Some(&ada.access_token), None).await;
+    let listed = app.call(Method::GET, &format!("/lists/{}/tasks/{task}/files", ada.id), Some(&ada.access_token), None).await;
     assert_eq!(listed.body["items"], json!([]), "nothing stored");
 }
 
@@ -201,8 +208,8 @@ async fn a_task_holds_a_limited_number_of_files_and_lists_page_through_them() {
     let mut cursor: Option<String> = None;
     loop {
         let path = match &cursor {
-            Some(cursor) => format!("/tasks/{task}/files?limit=6&cursor={cursor}"),
-            None => format!("/tasks/{task}/files?limit=6"),
+            Some(cursor) => format!("/lists/{}/tasks/{task}/files?limit=6&cursor={cursor}", ada.id),
+            None => format!("/lists/{}/tasks/{task}/files?limit=6", ada.id),
         };
         let page = app.call(Method::GET, &path, Some(&ada.access_token), None).await;
         seen.extend(page.body["items"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()));
@@ -214,9 +221,9 @@ async fn a_task_holds_a_limited_number_of_files_and_lists_page_through_them() {
     assert_eq!(seen, ids);
     // A cursor for one task's files is no cursor for another's.
     let other = self::task(&app, &ada).await;
-    let page = app.call(Method::GET, &format!("/tasks/{task}/files?limit=6"), Some(&ada.access_token), None).await;
+    let page = app.call(Method::GET, &format!("/lists/{}/tasks/{task}/files?limit=6", ada.id), Some(&ada.access_token), None).await;
     let cursor = page.body["next_cursor"].as_str().unwrap();
-    app.call(Method::GET, &format!("/tasks/{other}/files?cursor={cursor}"), Some(&ada.access_token), None)
+    app.call(Method::GET, &format!("/lists/{}/tasks/{other}/files?cursor={cursor}", ada.id), Some(&ada.access_token), None)
         .await
         .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("cursor"));
 }
@@ -239,7 +246,7 @@ async fn deleting_a_task_or_the_account_removes_objects_and_metadata() {
         tasks.push(task);
     }
     assert_eq!(
-        app.call(Method::DELETE, &format!("/tasks/{}", tasks[0]), Some(&ada.access_token), None).await.status,
+        app.call(Method::DELETE, &format!("/lists/{}/tasks/{}", ada.id, tasks[0]), Some(&ada.access_token), None).await.status,
         StatusCode::NO_CONTENT
     );
     for (task, key) in &keys {
@@ -269,11 +276,15 @@ async fn a_stale_if_match_on_task_delete_keeps_its_files() {
     let answer = request_upload(&app, &ada, &task, json!({"name": "keep.txt", "content_type": "text/plain", "size": 2})).await;
     assert_eq!(upload(&app, &answer.body, b"ok").await.status, StatusCode::OK);
     let key = object_key(&ada, &task, answer.body["file"]["id"].as_str().unwrap());
-    app.call(Method::PATCH, &format!("/tasks/{task}"), Some(&ada.access_token), Some(json!({"title": "renamed"}))).await;
-    let stale = app.call_with(Method::DELETE, &format!("/tasks/{task}"), Some(&ada.access_token), &[("if-match", "\"1\"")], None).await;
+    app.call(Method::PATCH, &format!("/lists/{}/tasks/{task}", ada.id), Some(&ada.access_token), Some(json!({"title": "renamed"}))).await;
+    let stale = app
+        .call_with(Method::DELETE, &format!("/lists/{}/tasks/{task}", ada.id), Some(&ada.access_token), &[("if-match", "\"1\"")], None)
+        .await;
     stale.assert_problem(StatusCode::PRECONDITION_FAILED, None);
     assert!(app.app.stores.blobs.head(&key).await.unwrap().is_some(), "a refused delete deleted nothing");
-    let current = app.call_with(Method::DELETE, &format!("/tasks/{task}"), Some(&ada.access_token), &[("if-match", "\"2\"")], None).await;
+    let current = app
+        .call_with(Method::DELETE, &format!("/lists/{}/tasks/{task}", ada.id), Some(&ada.access_token), &[("if-match", "\"2\"")], None)
+        .await;
     assert_eq!(current.status, StatusCode::NO_CONTENT);
     assert!(app.app.stores.blobs.head(&key).await.unwrap().is_none());
 }

@@ -25,7 +25,7 @@ async fn housekeeping_finishes_an_interrupted_account_deletion_once() {
     let answer = app
         .call(
             Method::POST,
-            &format!("/tasks/{task_id}/files"),
+            &format!("/lists/{}/tasks/{task_id}/files", ada.id),
             Some(&ada.access_token),
             Some(json!({"name": "a.txt", "content_type": "text/plain", "size": 2})),
         )

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 const SAMPLE_TASK_ID: &str = "01JAAAAAAAAAAAAAAAAAAAAAAA";
+const SAMPLE_USER_ID: &str = "01JCCCCCCCCCCCCCCCCCCCCCCC";
 /// The signing keys the functions read from the emulator's Secrets Manager at cold start
 /// (`TODO_TOKEN_SECRET_ID`, as on AWS): a key set in mid-rotation.
 const SIGNING_KEYS: &str = r#"{"current": {"kid": "k2", "key": "lambda-runtime-test-current-key-0123456789"}, "previous": {"kid": "k1", "key": "lambda-runtime-test-previous-key-012345678"}}"#;
@@ -131,8 +132,14 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
     assert_eq!(status, 201, "{signed_up}");
     let access = signed_up["access_token"].as_str().unwrap().to_owned();
     let refresh = signed_up["refresh_token"].as_str().unwrap().to_owned();
-    let with_tokens =
-        |binary: &str| event(binary).replace("REPLACE_WITH_ACCESS_TOKEN", &access).replace("REPLACE_WITH_REFRESH_TOKEN", &refresh);
+    // The samples' list is the sample user's Inbox, whose id is the user's.
+    let user_id = signed_up["user"]["id"].as_str().unwrap().to_owned();
+    let with_tokens = |binary: &str| {
+        event(binary)
+            .replace("REPLACE_WITH_ACCESS_TOKEN", &access)
+            .replace("REPLACE_WITH_REFRESH_TOKEN", &refresh)
+            .replace(SAMPLE_USER_ID, &user_id)
+    };
 
     let (status, created) = runtime.invoke("task-create", &with_tokens("task-create"));
     assert_eq!(status, 201, "{created}");
@@ -203,6 +210,10 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
         ("task-get", 200),
         ("task-update", 200),
         ("task-delete", 204),
+        ("list-create", 201),
+        ("list-list", 200),
+        ("list-get", 200),
+        ("list-update", 200),
         ("session-refresh", 200),
         ("session-delete", 204),
         ("user-me-delete", 202),
@@ -215,6 +226,14 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
         }
         if binary == "task-list" {
             assert_eq!(body["items"][0]["id"].as_str(), Some(task_id.as_str()));
+        }
+        if binary == "list-list" {
+            // By creation: the Inbox (made with the account), then the list just created.
+            let names: Vec<&str> = body["items"].as_array().unwrap().iter().filter_map(|list| list["name"].as_str()).collect();
+            assert_eq!(names, ["Inbox", "Groceries"], "{body}");
+        }
+        if binary == "list-update" {
+            assert_eq!((body["name"].as_str(), body["color"].as_str()), (Some("Inbox"), Some("teal")), "{body}");
         }
     }
     let (status, _) = runtime.invoke("user-me-get", &with_task("user-me-get"));

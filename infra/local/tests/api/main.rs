@@ -8,6 +8,7 @@ mod files;
 mod jobs;
 mod lambda_runtime;
 mod layers;
+mod lists;
 mod notifications;
 mod server;
 mod support;

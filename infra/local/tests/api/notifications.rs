@@ -58,7 +58,7 @@ async fn overdue_tasks_notify_once_and_completed_ones_never() {
     let reply = app
         .call(
             Method::PATCH,
-            &format!("/tasks/{}", done["id"].as_str().unwrap()),
+            &format!("/lists/{}/tasks/{}", done["list_id"].as_str().unwrap(), done["id"].as_str().unwrap()),
             Some(&ada.access_token),
             Some(json!({"status": "completed"})),
         )

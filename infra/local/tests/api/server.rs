@@ -60,7 +60,8 @@ impl Server {
             self.call("POST", "/users", None, Some(&json!({"email": "ada@example.com", "password": "correct horse battery"})));
         assert_eq!(status, 201, "{body}");
         let token = body["access_token"].as_str().unwrap().to_owned();
-        let (status, task) = self.call("POST", "/tasks", Some(&token), Some(&json!({"title": title})));
+        let inbox = body["user"]["id"].as_str().unwrap();
+        let (status, task) = self.call("POST", &format!("/lists/{inbox}/tasks"), Some(&token), Some(&json!({"title": title})));
         assert_eq!(status, 201, "{task}");
         (token, task)
     }
@@ -85,14 +86,24 @@ fn the_local_server_serves_stops_cleanly_and_keeps_data_across_restarts() {
     let server = Server::start(dir.path());
     let (token, task) = server.sign_up_with_task("survive a restart");
     let reminder_at = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
-    let (status, _) = server.call("POST", "/tasks", Some(&token), Some(&json!({"title": "remind me", "reminder_at": reminder_at})));
+    let (status, _) = server.call(
+        "POST",
+        &format!("/lists/{}/tasks", task["list_id"].as_str().unwrap()),
+        Some(&token),
+        Some(&json!({"title": "remind me", "reminder_at": reminder_at})),
+    );
     assert_eq!(status, 201);
     let (status, problem) = server.call("GET", "/no/such/route", None, None);
     assert_eq!((status, problem["status"].as_u64()), (404, Some(404)));
     assert!(server.terminate().success(), "SIGTERM is a clean shutdown");
 
     let server = Server::start(dir.path());
-    let (status, fetched) = server.call("GET", &format!("/tasks/{}", task["id"].as_str().unwrap()), Some(&token), None);
+    let (status, fetched) = server.call(
+        "GET",
+        &format!("/lists/{}/tasks/{}", task["list_id"].as_str().unwrap(), task["id"].as_str().unwrap()),
+        Some(&token),
+        None,
+    );
     assert_eq!(status, 200, "the token and the task survive: {fetched}");
     assert_eq!(fetched["title"], "survive a restart");
     // The server runs the reminders job on its schedule, starting at start-up.
@@ -116,7 +127,7 @@ fn the_local_server_finishes_an_account_deletion_by_itself() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let (token, task) = server.sign_up_with_task("goes with the account");
-    let path = format!("/tasks/{}", task["id"].as_str().unwrap());
+    let path = format!("/lists/{}/tasks/{}", task["list_id"].as_str().unwrap(), task["id"].as_str().unwrap());
     let (status, _) = server.call("DELETE", "/users/me", Some(&token), Some(&json!({"password": "correct horse battery"})));
     assert_eq!(status, 202);
     // The still-unexpired access token reads nothing once the purge has run.

@@ -136,7 +136,7 @@ impl TestApp {
     }
 
     pub async fn create_task(&self, account: &Account, body: Value) -> Value {
-        let reply = self.call(Method::POST, "/tasks", Some(&account.access_token), Some(body)).await;
+        let reply = self.call(Method::POST, &format!("/lists/{}/tasks", account.id), Some(&account.access_token), Some(body)).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
         reply.body
     }
@@ -148,8 +148,8 @@ impl TestApp {
         for _ in 0..1000 {
             let separator = if query.is_empty() { "" } else { "&" };
             let path = match &cursor {
-                Some(cursor) => format!("/tasks?{query}{separator}cursor={cursor}"),
-                None => format!("/tasks?{query}"),
+                Some(cursor) => format!("/lists/{}/tasks?{query}{separator}cursor={cursor}", account.id),
+                None => format!("/lists/{}/tasks?{query}", account.id),
             };
             let reply = self.call(Method::GET, &path, Some(&account.access_token), None).await;
             assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);

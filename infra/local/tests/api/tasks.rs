@@ -16,14 +16,14 @@ async fn create_answers_201_with_location_etag_and_the_task() {
     let reply = app
         .call(
             Method::POST,
-            "/tasks",
+            &format!("/lists/{}/tasks", ada.id),
             Some(&ada.access_token),
             Some(json!({"title": "  Buy milk ", "notes": "two\nlitres", "due": "2027-01-01T10:00:00+01:00", "priority": 2, "tags": ["Home", "home", "errand"], "reminder_at": "2027-01-01T08:00:00Z"})),
         )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED);
     let task = &reply.body;
-    assert_eq!(reply.header("location"), Some(format!("/tasks/{}", id(task)).as_str()));
+    assert_eq!(reply.header("location"), Some(format!("/lists/{}/tasks/{}", ada.id, id(task)).as_str()));
     assert_eq!(reply.header("etag"), Some("\"1\""));
     assert_eq!(task["title"], "Buy milk");
     assert_eq!(task["list_id"], ada.id.as_str(), "in the creator's Inbox, whose id is the account's");
@@ -37,7 +37,7 @@ async fn create_answers_201_with_location_etag_and_the_task() {
     assert_eq!(task["recurrence"], Value::Null);
     assert_eq!(task["reminder_at"], "2027-01-01T08:00:00.000Z");
 
-    let fetched = app.call(Method::GET, &format!("/tasks/{}", id(task)), Some(&ada.access_token), None).await;
+    let fetched = app.call(Method::GET, &format!("/lists/{}/tasks/{}", ada.id, id(task)), Some(&ada.access_token), None).await;
     assert_eq!(fetched.status, StatusCode::OK);
     assert_eq!(fetched.header("etag"), Some("\"1\""));
     assert_eq!(&fetched.body, task);
@@ -53,9 +53,9 @@ async fn pages_return_every_task_exactly_once_in_creation_order() {
     }
     let seen: Vec<String> = app.all_tasks(&ada, "limit=5").await.iter().map(|t| id(t).to_owned()).collect();
     assert_eq!(seen, created);
-    let first = app.call(Method::GET, "/tasks", Some(&ada.access_token), None).await;
+    let first = app.call(Method::GET, &format!("/lists/{}/tasks", ada.id), Some(&ada.access_token), None).await;
     assert_eq!(first.body["items"].as_array().unwrap().len(), 20, "default page size");
-    let exact = app.call(Method::GET, "/tasks?limit=23", Some(&ada.access_token), None).await;
+    let exact = app.call(Method::GET, &format!("/lists/{}/tasks?limit=23", ada.id), Some(&ada.access_token), None).await;
     assert_eq!(exact.body["next_cursor"], Value::Null, "no cursor after the last page");
 }
 
@@ -66,8 +66,14 @@ async fn filters_by_status_tag_and_due_range() {
     let early = app.create_task(&ada, json!({"title": "early", "due": "2027-01-01T00:00:00Z", "tags": ["work"]})).await;
     let late = app.create_task(&ada, json!({"title": "late", "due": "2027-06-01T00:00:00Z", "tags": ["home"]})).await;
     let undated = app.create_task(&ada, json!({"title": "undated", "tags": ["work", "home"]})).await;
-    let done =
-        app.call(Method::PATCH, &format!("/tasks/{}", id(&late)), Some(&ada.access_token), Some(json!({"status": "completed"}))).await;
+    let done = app
+        .call(
+            Method::PATCH,
+            &format!("/lists/{}/tasks/{}", ada.id, id(&late)),
+            Some(&ada.access_token),
+            Some(json!({"status": "completed"})),
+        )
+        .await;
     assert_eq!(done.status, StatusCode::OK);
 
     let titles = |items: Vec<Value>| items.iter().map(|t| t["title"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
@@ -88,7 +94,7 @@ async fn another_users_task_is_not_found_on_every_verb_and_stays_unchanged() {
     let ada = app.sign_up("ada@example.com").await;
     let bob = app.sign_up("bob@example.com").await;
     let task = app.create_task(&ada, json!({"title": "private"})).await;
-    let path = format!("/tasks/{}", id(&task));
+    let path = format!("/lists/{}/tasks/{}", task["list_id"].as_str().unwrap(), id(&task));
     let bob_token = Some(bob.access_token.as_str());
     app.call(Method::GET, &path, bob_token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
     app.call(Method::PATCH, &path, bob_token, Some(json!({"title": "mine now"}))).await.assert_problem(StatusCode::NOT_FOUND, None);
@@ -109,19 +115,19 @@ async fn a_cursor_is_bound_to_its_user_and_tamper_evident() {
     for n in 0..3 {
         app.create_task(&ada, json!({"title": format!("ada {n}")})).await;
     }
-    let page = app.call(Method::GET, "/tasks?limit=1", Some(&ada.access_token), None).await;
+    let page = app.call(Method::GET, &format!("/lists/{}/tasks?limit=1", ada.id), Some(&ada.access_token), None).await;
     let cursor = page.body["next_cursor"].as_str().unwrap().to_owned();
-    let stolen = app.call(Method::GET, &format!("/tasks?cursor={cursor}"), Some(&bob.access_token), None).await;
+    let stolen = app.call(Method::GET, &format!("/lists/{}/tasks?cursor={cursor}", bob.id), Some(&bob.access_token), None).await;
     stolen.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("cursor"));
     let mut tampered = cursor.clone().into_bytes();
     tampered[2] = if tampered[2] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
-    let reply = app.call(Method::GET, &format!("/tasks?cursor={tampered}"), Some(&ada.access_token), None).await;
+    let reply = app.call(Method::GET, &format!("/lists/{}/tasks?cursor={tampered}", ada.id), Some(&ada.access_token), None).await;
     reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("cursor"));
 }
 
 async fn patch(app: &TestApp, account: &Account, task: &Value, body: Value) -> crate::support::Reply {
-    app.call(Method::PATCH, &format!("/tasks/{}", id(task)), Some(&account.access_token), Some(body)).await
+    app.call(Method::PATCH, &format!("/lists/{}/tasks/{}", account.id, id(task)), Some(&account.access_token), Some(body)).await
 }
 
 #[tokio::test]
@@ -185,7 +191,7 @@ async fn a_stale_if_match_fails_the_precondition_and_changes_nothing() {
     let app = TestApp::spawn();
     let ada = app.sign_up("ada@example.com").await;
     let task = app.create_task(&ada, json!({"title": "v1"})).await;
-    let path = format!("/tasks/{}", id(&task));
+    let path = format!("/lists/{}/tasks/{}", task["list_id"].as_str().unwrap(), id(&task));
     let token = Some(ada.access_token.as_str());
     let ok = app.call_with(Method::PATCH, &path, token, &[("if-match", "\"1\"")], Some(json!({"title": "v2"}))).await;
     assert_eq!(ok.status, StatusCode::OK);
@@ -207,7 +213,7 @@ async fn of_sixteen_concurrent_if_match_writers_exactly_one_wins() {
     let app = TestApp::spawn();
     let ada = app.sign_up("ada@example.com").await;
     let task = app.create_task(&ada, json!({"title": "contended"})).await;
-    let path = format!("/tasks/{}", id(&task));
+    let path = format!("/lists/{}/tasks/{}", task["list_id"].as_str().unwrap(), id(&task));
     let writers = (0..16).map(|n| {
         app.call_with(
             Method::PATCH,
@@ -233,20 +239,30 @@ async fn an_idempotency_key_replays_the_same_task() {
     let ada = app.sign_up("ada@example.com").await;
     let token = Some(ada.access_token.as_str());
     let key = [("idempotency-key", "create-42")];
-    let first = app.call_with(Method::POST, "/tasks", token, &key, Some(json!({"title": "once", "priority": 1}))).await;
+    let first =
+        app.call_with(Method::POST, &format!("/lists/{}/tasks", ada.id), token, &key, Some(json!({"title": "once", "priority": 1}))).await;
     assert_eq!(first.status, StatusCode::CREATED);
     // Same body, keys in another order: the same request.
-    let retry = app.call_with(Method::POST, "/tasks", token, &key, Some(json!({"priority": 1, "title": "once"}))).await;
+    let retry =
+        app.call_with(Method::POST, &format!("/lists/{}/tasks", ada.id), token, &key, Some(json!({"priority": 1, "title": "once"}))).await;
     assert_eq!(retry.status, StatusCode::CREATED);
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
     assert_eq!(retry.body, first.body);
     assert_eq!(retry.header("location"), first.header("location"));
-    let different = app.call_with(Method::POST, "/tasks", token, &key, Some(json!({"title": "twice"}))).await;
+    let different = app.call_with(Method::POST, &format!("/lists/{}/tasks", ada.id), token, &key, Some(json!({"title": "twice"}))).await;
     different.assert_problem(StatusCode::CONFLICT, None);
     assert_eq!(app.all_tasks(&ada, "").await.len(), 1);
     // Keys are per user: Bob's same key is his own.
     let bob = app.sign_up("bob@example.com").await;
-    let bobs = app.call_with(Method::POST, "/tasks", Some(&bob.access_token), &key, Some(json!({"title": "once", "priority": 1}))).await;
+    let bobs = app
+        .call_with(
+            Method::POST,
+            &format!("/lists/{}/tasks", bob.id),
+            Some(&bob.access_token),
+            &key,
+            Some(json!({"title": "once", "priority": 1})),
+        )
+        .await;
     assert_eq!(bobs.status, StatusCode::CREATED);
     assert_ne!(bobs.body["id"], first.body["id"]);
 }
@@ -255,10 +271,11 @@ async fn an_idempotency_key_replays_the_same_task() {
 async fn eight_concurrent_idempotent_creates_make_one_task() {
     let app = TestApp::spawn();
     let ada = app.sign_up("ada@example.com").await;
+    let tasks = format!("/lists/{}/tasks", ada.id);
     let attempts = (0..8).map(|_| {
         app.call_with(
             Method::POST,
-            "/tasks",
+            &tasks,
             Some(&ada.access_token),
             &[("idempotency-key", "retry-me")],
             Some(json!({"title": "exactly once"})),

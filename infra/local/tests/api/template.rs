@@ -479,6 +479,12 @@ fn every_function_is_in_its_service_alarms() {
     for (id, resource) in resources.iter().filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm") {
         let actions = serde_yaml::to_string(&resource["Properties"]["AlarmActions"]).unwrap();
         assert!(actions.contains("AlarmTopic"), "{id:?} notifies nobody");
+        // CloudWatch's hard limit: a metric math alarm reads at most 10 metrics (a service
+        // with more functions needs its alarm split).
+        let metrics = resource["Properties"]["Metrics"]
+            .as_sequence()
+            .map_or(0, |queries| queries.iter().filter(|query| !query["MetricStat"].is_null()).count());
+        assert!(metrics <= 10, "{id:?} reads {metrics} metrics: CloudWatch refuses more than 10");
     }
 }
 

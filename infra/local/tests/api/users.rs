@@ -245,7 +245,7 @@ async fn deleting_the_account_removes_its_tasks_and_sessions_and_frees_the_email
 
     // The still-unexpired access token no longer reaches anything, nor creates anything.
     app.call(Method::GET, "/users/me", Some(&account.access_token), None).await.assert_problem(StatusCode::UNAUTHORIZED, None);
-    app.call(Method::POST, "/tasks", Some(&account.access_token), Some(json!({"title": "orphan"})))
+    app.call(Method::POST, &format!("/lists/{}/tasks", account.id), Some(&account.access_token), Some(json!({"title": "orphan"})))
         .await
         .assert_problem(StatusCode::UNAUTHORIZED, None);
     let refresh = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": account.refresh_token}))).await;
@@ -260,7 +260,9 @@ async fn data_and_tokens_survive_a_restart() {
     let account = app.sign_up("ada@example.com").await;
     let task = app.create_task(&account, json!({"title": "persist me"})).await;
     let app = app.restart();
-    let reply = app.call(Method::GET, &format!("/tasks/{}", task["id"].as_str().unwrap()), Some(&account.access_token), None).await;
+    let reply = app
+        .call(Method::GET, &format!("/lists/{}/tasks/{}", account.id, task["id"].as_str().unwrap()), Some(&account.access_token), None)
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
     assert_eq!(reply.body["title"], "persist me");
     let refreshed = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": account.refresh_token}))).await;
@@ -277,7 +279,9 @@ async fn a_signing_key_rotation_keeps_everyone_logged_in() {
     let app = TestApp::spawn().restart_with(Some(SigningKeys::rotating(key("k0", 1), None).unwrap()));
     let ada = app.sign_up("ada@example.com").await;
     let ada_first_access = ada.access_token.clone();
-    let list = app.call(Method::POST, "/tasks", Some(&ada.access_token), Some(json!({"title": "before the rotation"}))).await;
+    let list = app
+        .call(Method::POST, &format!("/lists/{}/tasks", ada.id), Some(&ada.access_token), Some(json!({"title": "before the rotation"})))
+        .await;
     assert_eq!(list.status, StatusCode::CREATED);
 
     let app = app.restart_with(Some(SigningKeys::rotating(key("k1", 2), Some(key("k0", 1))).unwrap()));
