@@ -120,7 +120,7 @@ impl TryFrom<TaskPatchBody> for TaskPatch {
     }
 }
 
-/// `GET /tasks` query parameters, all raw; parsed (and named on error) below.
+/// `GET /lists/{list_id}/tasks` query parameters, all raw; parsed (and named on error) below.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {

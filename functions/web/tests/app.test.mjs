@@ -398,6 +398,15 @@ test('a reminder appears in the bell after the reminders job runs, and is marked
   await notice.waitFor();
   assert.match((await notice.textContent()) ?? '', /Reminder/);
   await assertAccessible(page, 'notifications panel');
+  // The notice links to its task, under the task's list.
+  const link = notice.getByRole('link', { name: 'Call the bank' });
+  assert.match((await link.getAttribute('href')) ?? '', /^#\/lists\/[0-9A-Z]{26}\/tasks\/[0-9A-Z]{26}$/);
+  await link.click();
+  await page.getByLabel('Title').waitFor();
+  assert.equal(await page.getByLabel('Title').inputValue(), 'Call the bank');
+  if (!(await page.getByRole('button', { name: 'Mark read: Call the bank' }).isVisible())) {
+    await page.getByRole('button', { name: /Notifications/ }).click();
+  }
   await page.getByRole('button', { name: 'Mark read: Call the bank' }).click();
   await page.getByRole('button', { name: 'Mark read: Call the bank' }).waitFor({ state: 'detached' });
   assert.equal(await page.locator('.badge').isVisible(), false);

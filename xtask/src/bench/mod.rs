@@ -35,6 +35,10 @@ pub const FUNCTIONS: &[&str] = &[
     "session-delete",
     "user-me-get",
     "user-me-update",
+    "list-create",
+    "list-list",
+    "list-get",
+    "list-update",
     "task-create",
     "task-list",
     "task-get",
@@ -458,8 +462,14 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-/// Fails the benchmark when a read path takes more than one DynamoDB round trip (the
-/// membership check is read beside the item, not before it) or anything Scans.
+/// DynamoDB round trips a read path may take: one (the membership check is read beside the
+/// item, not before it), but `GET /lists`, whose page of memberships names the lists to fetch.
+fn read_round_trips(binary: &str) -> f64 {
+    if binary == "list-list" { 2.0 } else { 1.0 }
+}
+
+/// Fails the benchmark when a read path takes more DynamoDB round trips than its budget or
+/// anything Scans.
 fn check(results: &[Figures]) -> anyhow::Result<Vec<String>> {
     let mut violations = Vec::new();
     for figures in results {
@@ -468,9 +478,12 @@ fn check(results: &[Figures]) -> anyhow::Result<Vec<String>> {
         // A read made of sequential calls measures 2.0 or more; a stray over-count (a call
         // issued together with another but read by the relay after the first answer, see
         // proxy.rs) must not fail a run of a few calls.
-        if read && figures.dynamodb_round_trips > 1.5 {
-            violations
-                .push(format!("{binary} is a read path but makes {} DynamoDB round trips per invocation", figures.dynamodb_round_trips));
+        let budget = read_round_trips(binary);
+        if read && figures.dynamodb_round_trips > budget + 0.5 {
+            violations.push(format!(
+                "{binary} is a read path but makes {} DynamoDB round trips per invocation (at most {budget})",
+                figures.dynamodb_round_trips
+            ));
         }
         if figures.calls_per_invocation.contains_key("dynamodb:Scan") {
             violations.push(format!("{binary} Scans"));
@@ -556,7 +569,7 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
     }
     let _ = write!(
         markdown,
-        "\n## Local server (`cargo run`, embedded SQLite store)\n\n`GET /tasks/{{id}}` over {} keep-alive loopback connections, {} requests: **{:.0} requests/s**, latency p50 {:.3} ms, p99 {:.3} ms (client-side, including HTTP on loopback).\n",
+        "\n## Local server (`cargo run`, embedded SQLite store)\n\n`GET /lists/{{list_id}}/tasks/{{task_id}}` over {} keep-alive loopback connections, {} requests: **{:.0} requests/s**, latency p50 {:.3} ms, p99 {:.3} ms (client-side, including HTTP on loopback).\n",
         local.connections,
         local.requests,
         local.requests_per_second,

@@ -102,6 +102,8 @@ pub fn scenario(binary: &str, fixture: &mut Fixture, invocations: usize) -> anyh
                 with_body(&common.replace(&access, &accounts[i / 100]), &json!({"name": format!("List {i}"), "color": "teal"}))
             })
         }
+        // Each call a change: the Inbox's colour alternates.
+        "list-update" => Box::new(move |i| with_body(&common, &json!({"color": if i % 2 == 0 { "teal" } else { "indigo" }}))),
         "task-create" => Box::new(move |i| with_header(&common, "idempotency-key", &format!("bench-{i}"))),
         "task-update" => Box::new(move |i| with_body(&common, &json!({"title": format!("Pay rent ({i})")}))),
         "task-delete" => {

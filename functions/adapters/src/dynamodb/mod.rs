@@ -8,6 +8,7 @@
 //! | list            | `LIST#<lid>`   | `LIST`            | the Inbox's `<lid>` is its owner's id   |
 //! | member          | `LIST#<lid>`   | `MEMBER#<uid>`    | `role`: every access check reads this   |
 //! | membership      | `USER#<uid>`   | `MEMBERSHIP#<lid>`| `role`: a user's lists in one query     |
+//! | list count      | `USER#<uid>`   | `LISTCOUNT`       | lists owned besides the Inbox (≤ 199)   |
 //! | task            | `LIST#<lid>`   | `TASK#<tid>`      | `completed`, `due_ms` for filters       |
 //! | idempotency key | `USER#<uid>`   | `IDEMPOTENCY#<k>` | `ttl` = expiry                          |
 //! | file            | `TASK#<tid>`   | `FILE#<fid>`      | `status`; keyed by task: moves keep it  |
@@ -84,15 +85,17 @@ impl DynamoStore {
                         .build())
                 })
                 .collect::<StoreResult<_>>()?;
+            // 8 attempts, 6.35 s of backoff at most, inside the 10 s of `DELETE /users/me`
+            // (its sessions) as of the purges. No sleep after the last attempt.
             for attempt in 0..8u32 {
                 if requests.is_empty() {
                     break;
                 }
+                if attempt > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << (attempt - 1))).await;
+                }
                 let output = self.client.batch_write_item().request_items(&self.table, requests).send().await.map_err(backend)?;
                 requests = output.unprocessed_items.and_then(|mut unprocessed| unprocessed.remove(&self.table)).unwrap_or_default();
-                if !requests.is_empty() {
-                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-                }
             }
             if !requests.is_empty() {
                 return Err(StoreError::backend(anyhow::anyhow!("{} deletes still unprocessed after retries", requests.len())));

@@ -11,13 +11,6 @@ pub struct Principal {
     pub session_id: SessionId,
 }
 
-impl Principal {
-    /// The caller's Inbox: where `POST /tasks` puts a task.
-    pub fn inbox(&self) -> crate::model::ListId {
-        crate::model::ListId::inbox_of(self.user_id)
-    }
-}
-
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub sub: String,

@@ -113,8 +113,14 @@ async function showSignedIn() {
 async function route() {
   if (!todos) return;
   const hash = location.hash;
-  if (hash.startsWith('#/tasks/')) {
-    const detail = new TaskDetail(tasks, files, decodeURIComponent(hash.slice('#/tasks/'.length)), report, say);
+  // A task of the list shown (`#/tasks/<id>`), or of any list (`#/lists/<list>/tasks/<id>`, as
+  // notifications link to it).
+  const inList = /^#\/lists\/([^/]+)\/tasks\/([^/]+)$/.exec(hash);
+  if (inList || hash.startsWith('#/tasks/')) {
+    const [listId, taskId] = inList
+      ? [decodeURIComponent(inList[1]), decodeURIComponent(inList[2])]
+      : [inbox(), decodeURIComponent(hash.slice('#/tasks/'.length))];
+    const detail = new TaskDetail(new TaskStore(api, () => listId), new FileStore(api, () => listId), taskId, report, say);
     main.replaceChildren(detail.root);
     await detail.start();
     detail.root.querySelector('input')?.focus();

@@ -9,7 +9,7 @@ import { describe } from './dates.js';
 
 /**
  * @typedef {import('./api.js').Api} Api
- * @typedef {{ id: string, kind: 'reminder' | 'overdue', task_id: string, task_title: string, at: string, created_at: string, read: boolean }} Notice
+ * @typedef {{ id: string, kind: 'reminder' | 'overdue', list_id: string, task_id: string, task_title: string, at: string, created_at: string, read: boolean }} Notice
  */
 
 /** Unread notifications counted at most: the badge then says "50+". */
@@ -110,7 +110,7 @@ export class Bell {
           { 'data-testid': 'notification', class: notice.read ? 'read' : 'unread' },
           h('strong', {}, notice.kind === 'reminder' ? 'Reminder' : 'Overdue'),
           ': ',
-          h('a', { href: `#/tasks/${encodeURIComponent(notice.task_id)}` }, notice.task_title),
+          h('a', { href: `#/lists/${encodeURIComponent(notice.list_id)}/tasks/${encodeURIComponent(notice.task_id)}` }, notice.task_title),
           h('span', { class: 'notice-time' }, ` ${describe(notice.at)} `),
           notice.read ? null : mark,
         );
