@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{ListId, UserId};
-use super::text::{check_text, string_conversions};
+use super::text::{string_conversions, trimmed_line};
 use super::time::Timestamp;
 
 /// A list's name: 1 to 100 characters after trimming, single line.
@@ -18,9 +18,7 @@ impl ListName {
     pub const INBOX: &'static str = "Inbox";
 
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let trimmed = raw.trim();
-        check_text(trimmed, 1, Self::MAX_CHARS, false)?;
-        Ok(Self(trimmed.to_owned()))
+        trimmed_line(raw, Self::MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::{ListId, TaskId, UserId};
 use super::notification::Notified;
-use super::text::{check_text, string_conversions};
+use super::text::{check_text, string_conversions, trimmed_line};
 use super::time::Timestamp;
 use crate::error::FieldError;
 
@@ -16,9 +16,7 @@ impl Title {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let trimmed = raw.trim();
-        check_text(trimmed, 1, Self::MAX_CHARS, false)?;
-        Ok(Self(trimmed.to_owned()))
+        trimmed_line(raw, Self::MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -17,6 +17,13 @@ pub(crate) fn check_text(value: &str, min: usize, max: usize, allow_newlines: bo
     Ok(())
 }
 
+/// A single line of 1 to `max` characters after trimming: what titles and names are.
+pub(crate) fn trimmed_line(raw: &str, max: usize) -> Result<String, String> {
+    let trimmed = raw.trim();
+    check_text(trimmed, 1, max, false)?;
+    Ok(trimmed.to_owned())
+}
+
 /// `TryFrom<String>` through `parse` and `From<Self> for String`, for newtypes over a
 /// `String` that serde reads and writes as plain strings.
 macro_rules! string_conversions {

@@ -220,24 +220,15 @@ async fn deleting_the_account_removes_its_tasks_and_sessions_and_frees_the_email
     assert!(app.app.stores.users.get_user(user_id).await.unwrap().is_none());
     assert_eq!(app.app.stores.users.pending_deletions(10).await.unwrap(), vec![user_id]);
     assert_eq!(app.app.stores.sessions.delete_user_sessions(user_id).await.unwrap(), 0, "sessions go with the profile");
-    let waiting = app
-        .app
-        .stores
-        .tasks
-        .list_tasks(todo_domain::model::ListId::inbox_of(user_id), &TaskFilter::default(), PageRequest { limit: 100, after: None })
-        .await
-        .unwrap();
-    assert_eq!(waiting.items.len(), 3);
+    let inbox_tasks = || async {
+        let inbox = todo_domain::model::ListId::inbox_of(user_id);
+        app.app.stores.tasks.list_tasks(inbox, &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap()
+    };
+    assert_eq!(inbox_tasks().await.items.len(), 3);
     // What the table stream (or the local purge loop) runs for the new marker.
     assert_eq!(todo_domain::usecases::users::finish_pending_deletions(&app.app, 10).await.unwrap(), (1, false));
 
-    let left = app
-        .app
-        .stores
-        .tasks
-        .list_tasks(todo_domain::model::ListId::inbox_of(user_id), &TaskFilter::default(), PageRequest { limit: 100, after: None })
-        .await
-        .unwrap();
+    let left = inbox_tasks().await;
     assert!(left.items.is_empty(), "tasks left: {:?}", left.items);
     assert!(app.app.stores.users.get_user(user_id).await.unwrap().is_none());
     assert!(app.app.stores.users.pending_deletions(10).await.unwrap().is_empty(), "the finished cascade removed its marker");
