@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::auth::{AccessTokens, PasswordHasher, RefreshKey, Secret, SigningKeys};
 use crate::clock::Clock;
 use crate::cursor::CursorCodec;
-use crate::ports::{BlobStore, FileStore, ListStore, NotificationStore, SessionStore, TaskStore, UserStore};
+use crate::ports::{BlobStore, FileStore, ListStore, NotificationStore, SessionStore, TaskStore, ThrottleStore, UserStore};
 
 /// Settings every deployment shares, parsed once from its environment.
 #[derive(Clone, Debug)]
@@ -98,13 +98,14 @@ pub struct Stores {
     pub files: Arc<dyn FileStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub notifications: Arc<dyn NotificationStore>,
+    pub throttle: Arc<dyn ThrottleStore>,
 }
 
 impl Stores {
     /// Every port from one adapter that implements them all, beside a blob store.
     pub fn from_one<S>(store: &Arc<S>, blobs: Arc<dyn BlobStore>) -> Self
     where
-        S: UserStore + SessionStore + ListStore + TaskStore + FileStore + NotificationStore + 'static,
+        S: UserStore + SessionStore + ListStore + TaskStore + FileStore + NotificationStore + ThrottleStore + 'static,
     {
         Self {
             users: store.clone(),
@@ -113,6 +114,7 @@ impl Stores {
             tasks: store.clone(),
             files: store.clone(),
             notifications: store.clone(),
+            throttle: store.clone(),
             blobs,
         }
     }

@@ -36,6 +36,9 @@ pub enum Error {
     Forbidden(&'static str),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Too many failed password checks for this email: try again after the lock.
+    #[error("too many failed attempts: retry in {retry_after_seconds} s")]
+    TooManyAttempts { retry_after_seconds: i64 },
     #[error("the resource changed since the version given in If-Match")]
     PreconditionFailed,
     #[error("request body larger than {limit} bytes")]

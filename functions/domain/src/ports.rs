@@ -246,6 +246,28 @@ pub trait TaskStore: Send + Sync + std::fmt::Debug {
     async fn purge_expired_idempotency(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;
 }
 
+/// Failed password checks in a row for one email (see `usecases::throttle`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordFailures {
+    pub count: u32,
+    pub last_failure: Timestamp,
+}
+
+/// The password throttle's memory: failures per email key, forgotten after
+/// `usecases::throttle::MAX_LOCK_SECONDS` without one.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync + std::fmt::Debug {
+    /// The failures recorded for `key`, unless forgotten by `now`.
+    async fn password_failures(&self, key: &str, now: Timestamp) -> StoreResult<Option<PasswordFailures>>;
+    /// Counts one more failure at `now`, atomically (concurrent failures all count); a
+    /// count whose last failure was forgotten starts again at one.
+    async fn record_password_failure(&self, key: &str, now: Timestamp) -> StoreResult<()>;
+    async fn clear_password_failures(&self, key: &str) -> StoreResult<()>;
+    /// Removes up to `limit` counts forgotten by `now`, for stores without a TTL of their
+    /// own (DynamoDB answers 0).
+    async fn purge_forgotten_failures(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;
+}
+
 /// What recording an upload did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UploadOutcome {

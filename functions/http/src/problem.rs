@@ -49,6 +49,7 @@ impl IntoResponse for HttpError {
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             Error::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition-failed", "Precondition failed"),
+            Error::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too-many-attempts", "Too many attempts"),
             Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),
             Error::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type"),
             Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
@@ -74,6 +75,9 @@ impl IntoResponse for HttpError {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Bearer realm="todo-api""#));
+        }
+        if let Error::TooManyAttempts { retry_after_seconds } = error {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds.max(1)));
         }
         response
     }

@@ -15,6 +15,7 @@
 //! | file count      | `TASK#<tid>`   | `FILECOUNT`       | `count`, kept with file writes          |
 //! | notification    | `USER#<uid>`   | `NOTIFICATION#<nid>` | `read`; `ttl` = expiry               |
 //! | deletion marker | `DELETIONS`    | `USER#<uid>`      | an account whose leftovers remain       |
+//! | password failures | `THROTTLE#<email hash>` | `THROTTLE` | `failures`, `last_failure_ms`; `ttl` |
 //!
 //! One sparse GSI, `schedule` (`sched_pk`, `sched_sk`, keys only), holds work due at a
 //! time: tasks with a pending alarm and pending uploads (see `schedule`).
@@ -33,6 +34,7 @@ mod schema;
 mod sessions;
 mod stream;
 mod tasks;
+mod throttle;
 mod users;
 
 pub use calls::CallLog;

@@ -11,6 +11,7 @@ mod lists;
 mod notifications;
 mod sessions;
 mod tasks;
+mod throttle;
 mod users;
 
 pub use blobs::{BLOB_DIR, BLOB_PATH, BlobRefusal, LocalBlobs, VerifiedGet};
@@ -152,6 +153,14 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE files;
     ALTER TABLE task_files RENAME TO files;
     CREATE INDEX files_pending ON files (pending_until_ms) WHERE pending_until_ms IS NOT NULL;
+",
+    // The password throttle: failed checks per email key (usecases::throttle).
+    r"
+    CREATE TABLE throttles (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_failure_ms INTEGER NOT NULL
+    ) STRICT;
 ",
 ];
 

@@ -22,6 +22,8 @@ pub struct Outcome {
     pub expired_sessions: u64,
     pub expired_idempotency_keys: u64,
     pub expired_notifications: u64,
+    /// Password-failure counts past the longest lock (stores without a TTL).
+    pub forgotten_password_failures: u64,
     /// True when a limit was reached: the next run continues.
     pub more: bool,
 }
@@ -56,7 +58,10 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
     outcome.expired_sessions = app.stores.sessions.purge_expired_sessions(now, BATCH).await?;
     outcome.expired_idempotency_keys = app.stores.tasks.purge_expired_idempotency(now, BATCH).await?;
     outcome.expired_notifications = app.stores.notifications.purge_expired_notifications(now, BATCH).await?;
-    outcome.more |= [outcome.expired_sessions, outcome.expired_idempotency_keys, outcome.expired_notifications].contains(&u64::from(BATCH));
+    outcome.forgotten_password_failures = app.stores.throttle.purge_forgotten_failures(now, BATCH).await?;
+    outcome.more |=
+        [outcome.expired_sessions, outcome.expired_idempotency_keys, outcome.expired_notifications, outcome.forgotten_password_failures]
+            .contains(&u64::from(BATCH));
     tracing::info!(
         accounts_finished = outcome.accounts_finished,
         stale_uploads_removed = outcome.stale_uploads_removed,
@@ -64,6 +69,7 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
         expired_sessions = outcome.expired_sessions,
         expired_idempotency_keys = outcome.expired_idempotency_keys,
         expired_notifications = outcome.expired_notifications,
+        forgotten_password_failures = outcome.forgotten_password_failures,
         more = outcome.more,
         "housekeeping run finished"
     );

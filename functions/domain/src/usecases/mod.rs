@@ -8,4 +8,5 @@ pub mod lists;
 pub mod notifications;
 pub mod reminders;
 pub mod tasks;
+pub mod throttle;
 pub mod users;

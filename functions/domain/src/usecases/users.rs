@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::model::{DisplayName, Email, ListId, Password, Role, SessionId, Timestamp, User, UserId};
 use crate::ports::{PageRequest, Session, StoreError, TaskFilter, Writer};
 use crate::usecases::tasks::MAX_PAGE_SIZE;
+use crate::usecases::throttle;
 
 /// A freshly issued token pair.
 #[derive(Debug)]
@@ -68,7 +69,8 @@ pub async fn sign_up(app: &App, request: SignUp) -> Result<(User, IssuedTokens),
 pub async fn log_in(app: &App, credentials: Credentials) -> Result<(User, IssuedTokens), Error> {
     let user = app.stores.users.find_user_by_email(&credentials.email).await?;
     let stored = user.as_ref().map(|user| user.password_hash.clone());
-    let verified = app.passwords.verify(credentials.password, stored).await?;
+    let verify = app.passwords.verify(credentials.password, stored);
+    let verified = throttle::checked(app, &credentials.email, async { Ok(verify.await? && user.is_some()) }).await?;
     match user {
         Some(user) if verified => {
             let tokens = start_session(app, user.id, app.clock.now()).await?;
@@ -167,7 +169,8 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
         let Some(current) = change.current_password else {
             return Err(Error::field("current_password", "is required to change the email or the password"));
         };
-        if !app.passwords.verify(current, Some(user.password_hash.clone())).await? {
+        let verify = app.passwords.verify(current, Some(user.password_hash.clone()));
+        if !throttle::checked(app, &user.email, async { Ok(verify.await?) }).await? {
             return Err(Error::field("current_password", "does not match the account's password"));
         }
     }
@@ -216,7 +219,8 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
 #[instrument(skip_all, fields(user_id = %principal.user_id))]
 pub async fn delete_account(app: &App, principal: Principal, password: Password) -> Result<(), Error> {
     let user = current_user(app, principal).await?;
-    if !app.passwords.verify(password, Some(user.password_hash.clone())).await? {
+    let verify = app.passwords.verify(password, Some(user.password_hash.clone()));
+    if !throttle::checked(app, &user.email, async { Ok(verify.await?) }).await? {
         return Err(Error::field("password", "does not match the account's password"));
     }
     app.stores.users.delete_user(&user, app.clock.now()).await?;

@@ -305,3 +305,41 @@ async fn a_signing_key_rotation_keeps_everyone_logged_in() {
     let again = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": refresh}))).await;
     assert_eq!(again.status, StatusCode::OK, "{:#}", again.body);
 }
+
+/// Five wrong passwords are free; the sixth locks the email's password checks (1 s, then
+/// doubling): answered 429 with `Retry-After`, before the password is even looked at, the
+/// same for an email without an account. A right password after the lock works and clears
+/// the count. The checks of `current_password` count toward the same lock.
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_email_for_known_and_unknown_alike() {
+    let app = TestApp::spawn();
+    let account = app.sign_up("ada@example.com").await;
+    let log_in = |email: &'static str, password: &'static str| {
+        app.call(Method::POST, "/sessions", None, Some(json!({"email": email, "password": password})))
+    };
+    let mut refusals = Vec::new();
+    for email in ["ada@example.com", "nobody@example.com"] {
+        for attempt in 0..6 {
+            assert_eq!(log_in(email, "not the password").await.status, StatusCode::UNAUTHORIZED, "{email} attempt {attempt}");
+        }
+        let refused = log_in(email, "not the password").await;
+        refused.assert_problem(StatusCode::TOO_MANY_REQUESTS, None);
+        assert_eq!(refused.header("retry-after"), Some("1"), "{email}");
+        refusals.push(refused.body);
+    }
+    assert_eq!(refusals[0], refusals[1], "the throttle tells no account from no account");
+    // Locked means locked: the right password waits too.
+    log_in("ada@example.com", PASSWORD).await.assert_problem(StatusCode::TOO_MANY_REQUESTS, None);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(log_in("ada@example.com", PASSWORD).await.status, StatusCode::OK, "after the lock, the right password works");
+    // ... and cleared the count: five wrong ones are free again, through the account's own
+    // password checks too.
+    for _ in 0..5 {
+        let wrong = app.call(Method::DELETE, "/users/me", Some(&account.access_token), Some(json!({"password": "not the password"}))).await;
+        wrong.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("password"));
+    }
+    assert_eq!(log_in("ada@example.com", "not the password").await.status, StatusCode::UNAUTHORIZED);
+    let locked = app.call(Method::DELETE, "/users/me", Some(&account.access_token), Some(json!({"password": PASSWORD}))).await;
+    locked.assert_problem(StatusCode::TOO_MANY_REQUESTS, None);
+    assert_eq!(app.call(Method::GET, "/users/me", Some(&account.access_token), None).await.status, StatusCode::OK, "nothing was deleted");
+}
