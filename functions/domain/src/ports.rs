@@ -246,23 +246,25 @@ pub trait TaskStore: Send + Sync + std::fmt::Debug {
     async fn purge_expired_idempotency(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;
 }
 
-/// Failed password checks in a row for one email (see `usecases::throttle`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PasswordFailures {
-    pub count: u32,
-    pub last_failure: Timestamp,
+/// Whether a password check may go ahead (see `usecases::throttle`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Go ahead: the check is already counted as a failure (take it back if it matches).
+    Admitted,
+    /// Earlier failures lock the checks until then; nothing was counted.
+    Locked { until: Timestamp },
 }
 
-/// The password throttle's memory: failures per email key, forgotten after
-/// `usecases::throttle::MAX_LOCK_SECONDS` without one.
+/// The password throttle's memory: failures per email key, forgotten
+/// `usecases::throttle::MEMORY_SECONDS` after the last one.
 #[async_trait]
 pub trait ThrottleStore: Send + Sync + std::fmt::Debug {
-    /// The failures recorded for `key`, unless forgotten by `now`.
-    async fn password_failures(&self, key: &str, now: Timestamp) -> StoreResult<Option<PasswordFailures>>;
-    /// Counts one more failure at `now`, atomically (concurrent failures all count); a
-    /// count whose last failure was forgotten starts again at one.
-    async fn record_password_failure(&self, key: &str, now: Timestamp) -> StoreResult<()>;
-    async fn clear_password_failures(&self, key: &str) -> StoreResult<()>;
+    /// Admits a check at `now` unless the failures recorded for `key` still lock it
+    /// (`throttle::locked_until`), counting the admitted check as one more failure at `now`
+    /// in the same atomic step: simultaneous checks cannot all be admitted on one reading.
+    async fn admit_password_check(&self, key: &str, now: Timestamp) -> StoreResult<Admission>;
+    /// Takes back the failure an admitted check counted (its password matched).
+    async fn forgive_password_check(&self, key: &str) -> StoreResult<()>;
     /// Removes up to `limit` counts forgotten by `now`, for stores without a TTL of their
     /// own (DynamoDB answers 0).
     async fn purge_forgotten_failures(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;

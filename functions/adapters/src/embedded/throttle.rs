@@ -1,50 +1,50 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
 use todo_domain::model::Timestamp;
-use todo_domain::ports::{PasswordFailures, StoreError, StoreResult, ThrottleStore};
-use todo_domain::usecases::throttle::MAX_LOCK_SECONDS;
+use todo_domain::ports::{Admission, StoreError, StoreResult, ThrottleStore};
+use todo_domain::usecases::throttle::{locked_until, remembered_since};
 
 use super::{EmbeddedStore, backend};
 
-/// The earliest last failure still remembered at `now`.
-fn remembered_since(now: Timestamp) -> i64 {
-    now.unix_millis() - MAX_LOCK_SECONDS * 1000
-}
-
 #[async_trait]
 impl ThrottleStore for EmbeddedStore {
-    async fn password_failures(&self, key: &str, now: Timestamp) -> StoreResult<Option<PasswordFailures>> {
+    async fn admit_password_check(&self, key: &str, now: Timestamp) -> StoreResult<Admission> {
         let key = key.to_owned();
-        let row: Option<(u32, i64)> = self
-            .read(move |c| {
-                c.query_row(
+        self.transaction(move |tx| {
+            let since = remembered_since(now).unix_millis();
+            let recorded: Option<(u32, i64)> = tx
+                .query_row(
                     "SELECT failures, last_failure_ms FROM throttles WHERE key = ?1 AND last_failure_ms >= ?2",
-                    params![key, remembered_since(now)],
+                    params![key, since],
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )
                 .optional()
-            })
-            .await?;
-        row.map(|(count, last_ms)| {
-            let last_failure =
-                Timestamp::from_unix_millis(last_ms).ok_or_else(|| StoreError::backend(anyhow::anyhow!("stored time {last_ms}")))?;
-            Ok(PasswordFailures { count, last_failure })
+                .map_err(backend)?;
+            let mut failures = 0;
+            if let Some((count, last_ms)) = recorded {
+                let last =
+                    Timestamp::from_unix_millis(last_ms).ok_or_else(|| StoreError::backend(anyhow::anyhow!("stored time {last_ms}")))?;
+                let until = locked_until(count, last);
+                if until > now {
+                    return Ok(Admission::Locked { until });
+                }
+                failures = count;
+            }
+            tx.execute(
+                "INSERT INTO throttles (key, failures, last_failure_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET failures = ?2, last_failure_ms = ?3",
+                params![key, failures + 1, now.unix_millis()],
+            )
+            .map_err(backend)?;
+            Ok(Admission::Admitted)
         })
-        .transpose()
+        .await
     }
 
-    async fn record_password_failure(&self, key: &str, now: Timestamp) -> StoreResult<()> {
+    async fn forgive_password_check(&self, key: &str) -> StoreResult<()> {
         let key = key.to_owned();
         self.transaction(move |tx| {
-            tx.execute(
-                "INSERT INTO throttles (key, failures, last_failure_ms) VALUES (?1, 1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET
-                    failures = CASE WHEN last_failure_ms >= ?3 THEN failures + 1 ELSE 1 END,
-                    last_failure_ms = ?2",
-                params![key, now.unix_millis(), remembered_since(now)],
-            )
-            .map(drop)
-            .map_err(backend)
+            tx.execute("UPDATE throttles SET failures = failures - 1 WHERE key = ?1 AND failures > 0", [key]).map(drop).map_err(backend)
         })
         .await
     }
@@ -53,16 +53,11 @@ impl ThrottleStore for EmbeddedStore {
         self.transaction(move |tx| {
             tx.execute(
                 "DELETE FROM throttles WHERE key IN (SELECT key FROM throttles WHERE last_failure_ms < ?1 LIMIT ?2)",
-                params![remembered_since(now), limit],
+                params![remembered_since(now).unix_millis(), limit],
             )
             .map(|n| n as u64)
             .map_err(backend)
         })
         .await
-    }
-
-    async fn clear_password_failures(&self, key: &str) -> StoreResult<()> {
-        let key = key.to_owned();
-        self.transaction(move |tx| tx.execute("DELETE FROM throttles WHERE key = ?1", [key]).map(drop).map_err(backend)).await
     }
 }

@@ -73,7 +73,7 @@ conformance! {
     crate::tasks::pages_cover_every_task_exactly_once => tasks_pages_cover_every_task_exactly_once,
     crate::tasks::filtered_pages_cover_every_match_exactly_once => tasks_filtered_pages_cover_every_match_exactly_once,
     crate::tasks::a_resume_key_never_crosses_owners => tasks_a_resume_key_never_crosses_owners,
-    crate::throttle::failures_count_concurrently_are_forgotten_and_clear => throttle_failures_count_concurrently_are_forgotten_and_clear,
+    crate::throttle::a_burst_gets_six_checks_then_locks_double_and_counts_are_forgotten => throttle_a_burst_gets_six_checks_then_locks_double_and_counts_are_forgotten,
 }
 
 /// The call log refuses a Scan before it reaches the table: the "no Scan" promise above is

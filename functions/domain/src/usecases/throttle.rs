@@ -1,32 +1,41 @@
 //! The per-account password throttle: every password check (log-in, and the current
 //! password asked to change credentials or delete the account) goes through `checked`.
 //!
-//! Policy: five failures are free; from the sixth on, each failure locks the account's
+//! Policy: five failures are free; from the sixth on, each failure locks the email's
 //! password checks for 1 s, 2 s, 4 s, ... up to 15 minutes after it (exponential backoff).
-//! While locked, a check is refused with 429 and `Retry-After` *before* the password is
-//! looked at, and the refusal neither counts nor extends the lock. A success clears the
-//! count; failures older than 15 minutes are forgotten.
+//! While locked, a check is refused with 429 and `Retry-After` *before* anything else is
+//! looked at, and the refusal neither counts nor extends the lock. Failures are remembered
+//! for a day after the last one.
 //!
-//! Keyed by the email as typed (normalised), not by account: an unknown email is throttled
-//! exactly like a known one, so the throttle tells nobody which emails have accounts.
+//! A check is counted as a failure the moment it is admitted, atomically with the decision
+//! to admit it, and taken back if the password matched: simultaneous guesses cannot all be
+//! admitted on one reading of the count (a burst gets six hashes, not the gateway's burst).
+//! A success takes back only its own count, so it tells nobody whether the email has an
+//! account that was just used.
+//!
+//! Keyed by the email (normalised, hashed), not by account: an unknown email is throttled
+//! exactly like a known one, and the check comes before the account is looked up.
 //!
 //! The trade-off (README, "Password guessing"): someone who knows your email can keep your
-//! password checks locked by failing again whenever a lock ends — at most one refused
-//! window of ≤ 15 minutes at a time, never permanently, and a guesser gets about 100
-//! attempts a day per account instead of unlimited ones. Sessions already open are not
-//! affected (refresh tokens need no password).
+//! password checks locked by failing again whenever a lock ends — one window of at most 15
+//! minutes at a time, never for good; sessions already open keep working (refreshing needs
+//! no password). In exchange a guesser gets about a hundred tries a day per email.
 
 use sha2::{Digest as _, Sha256};
 
 use crate::app::App;
 use crate::error::Error;
 use crate::model::{Email, Timestamp};
-use crate::ports::PasswordFailures;
+use crate::ports::Admission;
 
 /// Failures allowed before any lock.
 pub const FREE_FAILURES: u32 = 5;
-/// The longest lock, and how long failures are remembered.
+/// The longest lock.
 pub const MAX_LOCK_SECONDS: i64 = 15 * 60;
+/// How long failures are remembered after the last one: far longer than the longest lock,
+/// so waiting out a lock does not bring the free failures back.
+pub const MEMORY_SECONDS: i64 = 24 * 3600;
+const _: () = assert!(MEMORY_SECONDS > MAX_LOCK_SECONDS * 10, "a lock's end must not bring the free failures back");
 
 /// The store key for an email: a hash, so the throttle's items hold no address.
 pub fn key_for(email: &Email) -> String {
@@ -41,35 +50,34 @@ pub fn lock_seconds(failures: u32) -> i64 {
     }
 }
 
-/// Seconds until the checks unlock at `now`, if they are locked.
-pub fn locked_for(failures: &PasswordFailures, now: Timestamp) -> Option<i64> {
-    let until = failures.last_failure.plus(chrono::Duration::seconds(lock_seconds(failures.count)));
-    let left_ms = until.unix_millis() - now.unix_millis();
-    // Rounded up: a client that waits `Retry-After` seconds is never refused again for it.
-    (left_ms > 0).then(|| (left_ms + 999) / 1000)
+/// When `failures` failures, the last at `last_failure`, stop locking the checks.
+pub fn locked_until(failures: u32, last_failure: Timestamp) -> Timestamp {
+    last_failure.plus(chrono::Duration::seconds(lock_seconds(failures)))
 }
 
-/// Runs `check` (which verifies a password and says whether it matched) unless `email`'s
-/// checks are locked; counts a mismatch, clears the count on a match.
-pub async fn checked<F>(app: &App, email: &Email, check: F) -> Result<bool, Error>
+/// The earliest last failure still remembered at `now`.
+pub fn remembered_since(now: Timestamp) -> Timestamp {
+    now.plus(chrono::Duration::seconds(-MEMORY_SECONDS))
+}
+
+/// Runs `check` — which verifies a password and answers `Some` with what it found when the
+/// password matched, `None` when it did not — unless `email`'s checks are locked.
+pub async fn checked<T, F>(app: &App, email: &Email, check: F) -> Result<Option<T>, Error>
 where
-    F: std::future::Future<Output = Result<bool, Error>>,
+    F: std::future::Future<Output = Result<Option<T>, Error>>,
 {
     let key = key_for(email);
     let now = app.clock.now();
-    let recorded = app.stores.throttle.password_failures(&key, now).await?;
-    if let Some(retry_after_seconds) = recorded.as_ref().and_then(|failures| locked_for(failures, now)) {
+    if let Admission::Locked { until } = app.stores.throttle.admit_password_check(&key, now).await? {
+        // Rounded up: a client that waits `Retry-After` seconds is not refused again for it.
+        let retry_after_seconds = ((until.unix_millis() - now.unix_millis() + 999) / 1000).max(1);
         return Err(Error::TooManyAttempts { retry_after_seconds });
     }
-    let matched = check.await?;
-    if matched {
-        if recorded.is_some() {
-            app.stores.throttle.clear_password_failures(&key).await?;
-        }
-    } else {
-        app.stores.throttle.record_password_failure(&key, now).await?;
+    let found = check.await?;
+    if found.is_some() {
+        app.stores.throttle.forgive_password_check(&key).await?;
     }
-    Ok(matched)
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -85,16 +93,7 @@ mod tests {
         assert_eq!((0..=FREE_FAILURES).map(lock_seconds).collect::<Vec<_>>(), [0, 0, 0, 0, 0, 0]);
         assert_eq!([6, 7, 8, 9, 15].map(lock_seconds), [1, 2, 4, 8, 512]);
         assert_eq!([16, 40, u32::MAX].map(lock_seconds), [MAX_LOCK_SECONDS; 3]);
-    }
-
-    #[test]
-    fn a_lock_runs_from_the_last_failure_and_retry_after_rounds_up() {
-        let failures = PasswordFailures { count: 8, last_failure: at("2026-01-01T09:00:00Z") };
-        assert_eq!(locked_for(&failures, at("2026-01-01T09:00:00Z")), Some(4));
-        assert_eq!(locked_for(&failures, at("2026-01-01T09:00:03.500Z")), Some(1));
-        assert_eq!(locked_for(&failures, at("2026-01-01T09:00:04Z")), None);
-        let free = PasswordFailures { count: 5, last_failure: at("2026-01-01T09:00:00Z") };
-        assert_eq!(locked_for(&free, at("2026-01-01T09:00:00Z")), None);
+        assert_eq!(locked_until(8, at("2026-01-01T09:00:00Z")), at("2026-01-01T09:00:04Z"));
     }
 
     #[test]

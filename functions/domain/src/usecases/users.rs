@@ -67,17 +67,17 @@ pub async fn sign_up(app: &App, request: SignUp) -> Result<(User, IssuedTokens),
 /// same error, so neither the answer nor its timing tells them apart.
 #[instrument(skip_all)]
 pub async fn log_in(app: &App, credentials: Credentials) -> Result<(User, IssuedTokens), Error> {
-    let user = app.stores.users.find_user_by_email(&credentials.email).await?;
-    let stored = user.as_ref().map(|user| user.password_hash.clone());
-    let verify = app.passwords.verify(credentials.password, stored);
-    let verified = throttle::checked(app, &credentials.email, async { Ok(verify.await? && user.is_some()) }).await?;
-    match user {
-        Some(user) if verified => {
-            let tokens = start_session(app, user.id, app.clock.now()).await?;
-            Ok((user, tokens))
-        }
-        _ => Err(Error::InvalidCredentials),
-    }
+    // The throttle first: a locked email is refused before anything about it is looked up.
+    let found = throttle::checked(app, &credentials.email, async {
+        let user = app.stores.users.find_user_by_email(&credentials.email).await?;
+        let stored = user.as_ref().map(|user| user.password_hash.clone());
+        let verified = app.passwords.verify(credentials.password, stored).await?;
+        Ok(user.filter(|_| verified))
+    })
+    .await?;
+    let user = found.ok_or(Error::InvalidCredentials)?;
+    let tokens = start_session(app, user.id, app.clock.now()).await?;
+    Ok((user, tokens))
 }
 
 async fn start_session(app: &App, user_id: UserId, now: Timestamp) -> Result<IssuedTokens, Error> {
@@ -170,7 +170,7 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
             return Err(Error::field("current_password", "is required to change the email or the password"));
         };
         let verify = app.passwords.verify(current, Some(user.password_hash.clone()));
-        if !throttle::checked(app, &user.email, async { Ok(verify.await?) }).await? {
+        if throttle::checked(app, &user.email, async { Ok(verify.await?.then_some(())) }).await?.is_none() {
             return Err(Error::field("current_password", "does not match the account's password"));
         }
     }
@@ -220,7 +220,7 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
 pub async fn delete_account(app: &App, principal: Principal, password: Password) -> Result<(), Error> {
     let user = current_user(app, principal).await?;
     let verify = app.passwords.verify(password, Some(user.password_hash.clone()));
-    if !throttle::checked(app, &user.email, async { Ok(verify.await?) }).await? {
+    if throttle::checked(app, &user.email, async { Ok(verify.await?.then_some(())) }).await?.is_none() {
         return Err(Error::field("password", "does not match the account's password"));
     }
     app.stores.users.delete_user(&user, app.clock.now()).await?;

@@ -69,6 +69,16 @@ impl TestApp {
         Self::open_with(dir, None)
     }
 
+    /// On a clock the test moves (rules that depend on time passing).
+    pub fn spawn_with_clock(clock: std::sync::Arc<dyn todo_domain::clock::Clock>) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let embedded =
+            todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None, BASE_URL).expect("app on embedded store");
+        let app = todo_domain::App::new(embedded.app.stores.clone(), clock, embedded.app.settings.clone());
+        let embedded = todo_adapters::bootstrap::EmbeddedApp { app, blobs: embedded.blobs };
+        Self { router: todo_local::router(embedded.clone()), app: embedded.app, blobs: embedded.blobs, dir }
+    }
+
     /// With `keys` as `TODO_TOKEN_SECRET` would give them (else the data dir's own key).
     fn open_with(dir: TempDir, keys: Option<todo_domain::auth::SigningKeys>) -> Self {
         let embedded =

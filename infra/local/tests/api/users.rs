@@ -308,11 +308,13 @@ async fn a_signing_key_rotation_keeps_everyone_logged_in() {
 
 /// Five wrong passwords are free; the sixth locks the email's password checks (1 s, then
 /// doubling): answered 429 with `Retry-After`, before the password is even looked at, the
-/// same for an email without an account. A right password after the lock works and clears
-/// the count. The checks of `current_password` count toward the same lock.
+/// same for an email without an account. A right password after the lock works. The checks
+/// of `current_password` count toward the same lock.
 #[tokio::test]
 async fn repeated_wrong_passwords_lock_the_email_for_known_and_unknown_alike() {
-    let app = TestApp::spawn();
+    // Starting now: access tokens are checked against the real time.
+    let clock = std::sync::Arc::new(todo_domain::clock::ManualClock::new(todo_domain::model::Timestamp::from_datetime(chrono::Utc::now())));
+    let app = TestApp::spawn_with_clock(clock.clone());
     let account = app.sign_up("ada@example.com").await;
     let log_in = |email: &'static str, password: &'static str| {
         app.call(Method::POST, "/sessions", None, Some(json!({"email": email, "password": password})))
@@ -330,16 +332,24 @@ async fn repeated_wrong_passwords_lock_the_email_for_known_and_unknown_alike() {
     assert_eq!(refusals[0], refusals[1], "the throttle tells no account from no account");
     // Locked means locked: the right password waits too.
     log_in("ada@example.com", PASSWORD).await.assert_problem(StatusCode::TOO_MANY_REQUESTS, None);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance(chrono::Duration::seconds(1));
     assert_eq!(log_in("ada@example.com", PASSWORD).await.status, StatusCode::OK, "after the lock, the right password works");
-    // ... and cleared the count: five wrong ones are free again, through the account's own
-    // password checks too.
+    // The success took back only its own count: the six failures before it still lock for a
+    // second from it, and the next failure locks for the next step, 2 s.
+    assert_eq!(log_in("ada@example.com", "not the password").await.header("retry-after"), Some("1"));
+    clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(log_in("ada@example.com", "not the password").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(log_in("ada@example.com", PASSWORD).await.header("retry-after"), Some("2"));
+
+    // The account's own password checks count toward the same lock.
+    let bob = app.sign_up("bob@example.com").await;
     for _ in 0..5 {
-        let wrong = app.call(Method::DELETE, "/users/me", Some(&account.access_token), Some(json!({"password": "not the password"}))).await;
+        let wrong = app.call(Method::DELETE, "/users/me", Some(&bob.access_token), Some(json!({"password": "not the password"}))).await;
         wrong.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("password"));
     }
-    assert_eq!(log_in("ada@example.com", "not the password").await.status, StatusCode::UNAUTHORIZED);
-    let locked = app.call(Method::DELETE, "/users/me", Some(&account.access_token), Some(json!({"password": PASSWORD}))).await;
+    assert_eq!(log_in("bob@example.com", "not the password").await.status, StatusCode::UNAUTHORIZED);
+    let locked = app.call(Method::DELETE, "/users/me", Some(&bob.access_token), Some(json!({"password": PASSWORD}))).await;
     locked.assert_problem(StatusCode::TOO_MANY_REQUESTS, None);
-    assert_eq!(app.call(Method::GET, "/users/me", Some(&account.access_token), None).await.status, StatusCode::OK, "nothing was deleted");
+    assert_eq!(app.call(Method::GET, "/users/me", Some(&bob.access_token), None).await.status, StatusCode::OK, "nothing was deleted");
+    let _ = account;
 }
