@@ -249,8 +249,10 @@ pub trait TaskStore: Send + Sync + std::fmt::Debug {
 /// Whether a password check may go ahead (see `usecases::throttle`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Admission {
-    /// Go ahead: the check is already counted as a failure (take it back if it matches).
-    Admitted,
+    /// Go ahead: the check is already counted as a failure at `at` (take it back with
+    /// `forgive_password_check` if it matches); `previous` was the last failure before it,
+    /// if one is remembered.
+    Admitted { at: Timestamp, previous: Option<Timestamp> },
     /// Earlier failures lock the checks until then; nothing was counted.
     Locked { until: Timestamp },
 }
@@ -263,8 +265,10 @@ pub trait ThrottleStore: Send + Sync + std::fmt::Debug {
     /// (`throttle::locked_until`), counting the admitted check as one more failure at `now`
     /// in the same atomic step: simultaneous checks cannot all be admitted on one reading.
     async fn admit_password_check(&self, key: &str, now: Timestamp) -> StoreResult<Admission>;
-    /// Takes back the failure an admitted check counted (its password matched).
-    async fn forgive_password_check(&self, key: &str) -> StoreResult<()>;
+    /// Takes back the failure an admitted check counted (its password matched): the count
+    /// goes down by one and, unless another check came since, the last failure is `previous`
+    /// again — a success leaves the lock and the memory as they were before it.
+    async fn forgive_password_check(&self, key: &str, admitted: Admission) -> StoreResult<()>;
     /// Removes up to `limit` counts forgotten by `now`, for stores without a TTL of their
     /// own (DynamoDB answers 0).
     async fn purge_forgotten_failures(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;

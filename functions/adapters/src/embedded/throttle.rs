@@ -21,6 +21,7 @@ impl ThrottleStore for EmbeddedStore {
                 .optional()
                 .map_err(backend)?;
             let mut failures = 0;
+            let mut previous = None;
             if let Some((count, last_ms)) = recorded {
                 let last =
                     Timestamp::from_unix_millis(last_ms).ok_or_else(|| StoreError::backend(anyhow::anyhow!("stored time {last_ms}")))?;
@@ -29,6 +30,7 @@ impl ThrottleStore for EmbeddedStore {
                     return Ok(Admission::Locked { until });
                 }
                 failures = count;
+                previous = Some(last);
             }
             tx.execute(
                 "INSERT INTO throttles (key, failures, last_failure_ms) VALUES (?1, ?2, ?3)
@@ -36,15 +38,24 @@ impl ThrottleStore for EmbeddedStore {
                 params![key, failures + 1, now.unix_millis()],
             )
             .map_err(backend)?;
-            Ok(Admission::Admitted)
+            Ok(Admission::Admitted { at: now, previous })
         })
         .await
     }
 
-    async fn forgive_password_check(&self, key: &str) -> StoreResult<()> {
+    async fn forgive_password_check(&self, key: &str, admitted: Admission) -> StoreResult<()> {
+        let Admission::Admitted { at, previous } = admitted else { return Ok(()) };
         let key = key.to_owned();
         self.transaction(move |tx| {
-            tx.execute("UPDATE throttles SET failures = failures - 1 WHERE key = ?1 AND failures > 0", [key]).map(drop).map_err(backend)
+            // The last failure goes back to the one before, unless a later check moved it.
+            tx.execute(
+                "UPDATE throttles SET failures = failures - 1,
+                    last_failure_ms = CASE WHEN last_failure_ms = ?2 THEN coalesce(?3, last_failure_ms) ELSE last_failure_ms END
+                 WHERE key = ?1 AND failures > 0",
+                params![key, at.unix_millis(), previous.map(|at: Timestamp| at.unix_millis())],
+            )
+            .map(drop)
+            .map_err(backend)
         })
         .await
     }

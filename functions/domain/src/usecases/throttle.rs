@@ -10,8 +10,8 @@
 //! A check is counted as a failure the moment it is admitted, atomically with the decision
 //! to admit it, and taken back if the password matched: simultaneous guesses cannot all be
 //! admitted on one reading of the count (a burst gets six hashes, not the gateway's burst).
-//! A success takes back only its own count, so it tells nobody whether the email has an
-//! account that was just used.
+//! A success takes back only its own count and time (the lock and memory are as before it),
+//! so it tells nobody whether the email has an account that was just used.
 //!
 //! Keyed by the email (normalised, hashed), not by account: an unknown email is throttled
 //! exactly like a known one, and the check comes before the account is looked up.
@@ -68,14 +68,19 @@ where
 {
     let key = key_for(email);
     let now = app.clock.now();
-    if let Admission::Locked { until } = app.stores.throttle.admit_password_check(&key, now).await? {
+    let admitted = app.stores.throttle.admit_password_check(&key, now).await?;
+    if let Admission::Locked { until } = admitted {
         // Rounded up: a client that waits `Retry-After` seconds is not refused again for it.
         let retry_after_seconds = ((until.unix_millis() - now.unix_millis() + 999) / 1000).max(1);
         return Err(Error::TooManyAttempts { retry_after_seconds });
     }
     let found = check.await?;
     if found.is_some() {
-        app.stores.throttle.forgive_password_check(&key).await?;
+        // Best effort: a right password is not refused because its count could not be
+        // taken back (it then counts as one failure, forgotten with the rest).
+        if let Err(error) = app.stores.throttle.forgive_password_check(&key, admitted).await {
+            tracing::warn!(%error, "could not take back a matched password check's count");
+        }
     }
     Ok(found)
 }
