@@ -104,12 +104,8 @@ impl ListStore for EmbeddedStore {
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        let mut items =
-            rows.iter().map(|(role, doc)| Ok((stored_role(role)?, from_doc::<TaskList>(doc)?))).collect::<StoreResult<Vec<_>>>()?;
-        let more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        let next = if more { items.last().map(|(_, list)| list.id) } else { None };
-        Ok(Page { items, next })
+        let items = rows.iter().map(|(role, doc)| Ok((stored_role(role)?, from_doc::<TaskList>(doc)?))).collect::<StoreResult<Vec<_>>>()?;
+        Ok(super::page_from(items, limit, |(_, list)| list.id))
     }
 
     async fn get_list(&self, id: ListId) -> StoreResult<Option<TaskList>> {

@@ -277,11 +277,16 @@ fn is_unique_violation(error: &rusqlite::Error) -> bool {
 /// A page from up to `limit + 1` documents read in key order: the extra one, if any, only
 /// says that another page follows (resumed after the last item kept).
 fn page_of<T: DeserializeOwned, K>(docs: &[String], limit: u32, key: impl Fn(&T) -> K) -> StoreResult<Page<T, K>> {
-    let mut items = docs.iter().map(|doc| from_doc::<T>(doc)).collect::<StoreResult<Vec<_>>>()?;
+    let items = docs.iter().map(|doc| from_doc::<T>(doc)).collect::<StoreResult<Vec<_>>>()?;
+    Ok(page_from(items, limit, key))
+}
+
+/// The same, from up to `limit + 1` items already read.
+fn page_from<T, K>(mut items: Vec<T>, limit: u32, key: impl Fn(&T) -> K) -> Page<T, K> {
     let has_more = items.len() > limit as usize;
     items.truncate(limit as usize);
     let next = if has_more { items.last().map(key) } else { None };
-    Ok(Page { items, next })
+    Page { items, next }
 }
 
 /// A job's batch from up to `limit + 1` rows: the extra one, if any, only says more is due.

@@ -30,7 +30,7 @@ pub async fn read<T>(
 }
 
 /// The caller's role in `list`, or `NotFound(what)`.
-pub async fn role(app: &App, principal: Principal, list: ListId, what: &'static str) -> Result<Role, Error> {
+async fn role(app: &App, principal: Principal, list: ListId, what: &'static str) -> Result<Role, Error> {
     read(app, principal, list, what, async { Ok(()) }).await.map(|(role, ())| role)
 }
 
@@ -39,20 +39,13 @@ pub fn require_writer(role: Role) -> Result<(), Error> {
     if role.writes_tasks() { Ok(()) } else { Err(Error::Forbidden("a viewer of this list cannot change it")) }
 }
 
-/// The caller's role, refusing non-members (404) and viewers (403) before a write.
-pub async fn writer(app: &App, principal: Principal, list: ListId, what: &'static str) -> Result<Role, Error> {
-    let role = role(app, principal, list, what).await?;
-    require_writer(role)?;
-    Ok(role)
-}
-
 /// What a store's `AccessDenied` means to the caller: their membership went (or was
 /// demoted) between the check and the write. Answered as the check would answer now.
 pub async fn denied(app: &App, principal: Principal, list: ListId, what: &'static str) -> Error {
-    match writer(app, principal, list, what).await {
+    match role(app, principal, list, what).await.and_then(require_writer) {
         Err(error) => error,
         // Restored in between: rare enough that a retry is the honest answer.
-        Ok(_) => Error::Conflict("your access to this list changed during the request; retry".to_owned()),
+        Ok(()) => Error::Conflict("your access to this list changed during the request; retry".to_owned()),
     }
 }
 
