@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::auth::{AccessTokens, PasswordHasher, RefreshKey, Secret, SigningKeys};
 use crate::clock::Clock;
 use crate::cursor::CursorCodec;
-use crate::ports::{BlobStore, FileStore, ListStore, NotificationStore, SessionStore, TaskStore, ThrottleStore, UserStore};
+use crate::ports::{BlobStore, FileStore, ListStore, NotificationStore, SessionStore, SharingStore, TaskStore, ThrottleStore, UserStore};
 
 /// Settings every deployment shares, parsed once from its environment.
 #[derive(Clone, Debug)]
@@ -94,6 +94,7 @@ pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub lists: Arc<dyn ListStore>,
+    pub sharing: Arc<dyn SharingStore>,
     pub tasks: Arc<dyn TaskStore>,
     pub files: Arc<dyn FileStore>,
     pub blobs: Arc<dyn BlobStore>,
@@ -105,12 +106,13 @@ impl Stores {
     /// Every port from one adapter that implements them all, beside a blob store.
     pub fn from_one<S>(store: &Arc<S>, blobs: Arc<dyn BlobStore>) -> Self
     where
-        S: UserStore + SessionStore + ListStore + TaskStore + FileStore + NotificationStore + ThrottleStore + 'static,
+        S: UserStore + SessionStore + ListStore + SharingStore + TaskStore + FileStore + NotificationStore + ThrottleStore + 'static,
     {
         Self {
             users: store.clone(),
             sessions: store.clone(),
             lists: store.clone(),
+            sharing: store.clone(),
             tasks: store.clone(),
             files: store.clone(),
             notifications: store.clone(),

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    FileId, FileRecord, IdempotencyKey, ListId, Membership, Notification, NotificationId, Role, SessionId, Tag, Task, TaskId, TaskList,
-    Timestamp, User, UserId,
+    Email, FileId, FileRecord, IdempotencyKey, Invitation, InvitationId, ListId, Membership, Notification, NotificationId, Role, SessionId,
+    SharedRole, Tag, Task, TaskId, TaskList, Timestamp, User, UserId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +116,9 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     async fn finish_deletion(&self, user: UserId) -> StoreResult<()>;
     /// Accounts deleted but not yet cleaned up, oldest first (for the housekeeping job).
     async fn pending_deletions(&self, limit: u32) -> StoreResult<Vec<UserId>>;
+    /// The accounts among `ids` that exist, in no particular order (at most 100 ids: one
+    /// batch read).
+    async fn get_users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
 }
 
 /// A log-in session (stored under its user): a family of refresh tokens where only the newest generation is valid.
@@ -212,13 +215,56 @@ pub trait ListStore: Send + Sync + std::fmt::Debug {
     async fn member_role(&self, list: ListId, user: UserId) -> StoreResult<Option<Role>>;
     /// Every list the user belongs to (one query of their membership index, paged to the end).
     async fn memberships(&self, user: UserId) -> StoreResult<Vec<Membership>>;
-    /// The first step of deleting a list: removes every membership of it, so from here on
-    /// nobody reads or writes it, except `keeper`'s entry in their own membership index,
+    /// The first step of deleting a list: removes its invitations and every membership of
+    /// it, so from here on nobody reads or writes it or joins it, except `keeper`'s entry in their own membership index,
     /// which marks the list's remaining deletion (its tasks, files and the list item) until
     /// `delete_list`. Idempotent.
     async fn delete_list_members(&self, list: ListId, keeper: UserId) -> StoreResult<()>;
     /// The last step: the list item and `keeper`'s membership index entry go. Idempotent.
     async fn delete_list(&self, list: ListId, keeper: UserId) -> StoreResult<()>;
+}
+
+/// Who else is in a list, and who is invited. Only the owner manages either; every such
+/// write is conditional, in its transaction, on the manager still owning the list
+/// (`AccessDenied` otherwise). A list's *seats* are its members besides the owner plus its
+/// invitations not yet answered or swept (expired ones hold a seat until removed).
+#[async_trait]
+pub trait SharingStore: Send + Sync + std::fmt::Debug {
+    /// One page of a list's members (the owner included), in user id order.
+    async fn list_members(&self, list: ListId, page: PageRequest<UserId>) -> StoreResult<Page<Membership, UserId>>;
+    /// Gives `member` another role, by `owner`. `NotFound` unless `member` is a member
+    /// other than the owner.
+    async fn set_member_role(&self, owner: UserId, list: ListId, member: UserId, role: SharedRole) -> StoreResult<()>;
+    /// Removes `member` (never the owner: `NotFound`), by the owner or by `member`
+    /// themself (leaving: no owner check). Frees a seat.
+    async fn remove_member(&self, by: UserId, list: ListId, member: UserId) -> StoreResult<()>;
+    /// Records an invitation by `invitation.invited_by`, who must own the list. With
+    /// `replaces` (an earlier invitation of the same email), that one goes in the same write
+    /// and keeps its seat (`NotFound` if it went meanwhile); otherwise a seat is taken,
+    /// `LimitReached` when the list has `max_seats` already.
+    async fn create_invitation(&self, invitation: &Invitation, replaces: Option<&Invitation>, max_seats: u32) -> StoreResult<()>;
+    /// Every invitation of a list (at most its seats), expired ones included, oldest first.
+    async fn list_invitations(&self, list: ListId) -> StoreResult<Vec<Invitation>>;
+    /// One of a list's invitations, expired or not.
+    async fn get_list_invitation(&self, list: ListId, id: InvitationId) -> StoreResult<Option<Invitation>>;
+    /// One invitation addressed to `email`, expired or not.
+    async fn get_invitation(&self, email: &Email, id: InvitationId) -> StoreResult<Option<Invitation>>;
+    /// One page of the invitations addressed to `email` and unexpired at `now`, oldest
+    /// first. The expiry applies after the key range is read: a page may come back short.
+    async fn invitations_for(
+        &self,
+        email: &Email,
+        now: Timestamp,
+        page: PageRequest<InvitationId>,
+    ) -> StoreResult<Page<Invitation, InvitationId>>;
+    /// Removes an invitation and frees its seat: revoked by its list's owner (`by`, checked),
+    /// or declined or swept (`None`). `NotFound` if it is gone.
+    async fn delete_invitation(&self, by: Option<UserId>, invitation: &Invitation) -> StoreResult<()>;
+    /// Makes `user` a member with the invitation's role and removes the invitation, in one
+    /// write (the seat passes from one to the other): `NotFound` if the invitation is gone
+    /// or expired at `now`, `OwnerMissing` if `user`'s account is gone, `AlreadyExists` if
+    /// they are a member already (nothing changes).
+    async fn accept_invitation(&self, invitation: &Invitation, user: UserId, now: Timestamp) -> StoreResult<()>;
 }
 
 #[async_trait]

@@ -11,8 +11,8 @@ use super::{DynamoStore, Item, backend, from_item, key, list_pk, n, put_if_absen
 const LIST_SK: &str = "LIST";
 /// How many lists a user owns besides the Inbox, under their user partition.
 pub(crate) const LIST_COUNT_SK: &str = "LISTCOUNT";
-const MEMBER_PREFIX: &str = "MEMBER#";
-const MEMBERSHIP_PREFIX: &str = "MEMBERSHIP#";
+pub(super) const MEMBER_PREFIX: &str = "MEMBER#";
+pub(super) const MEMBERSHIP_PREFIX: &str = "MEMBERSHIP#";
 
 #[derive(Serialize, Deserialize)]
 struct ListItem {
@@ -27,24 +27,24 @@ struct ListItem {
 /// A membership, stored twice: under the list (`MEMBER#<uid>`: the access check) and under
 /// the user (`MEMBERSHIP#<lid>`: their lists in one query).
 #[derive(Serialize, Deserialize)]
-struct MembershipItem {
+pub(super) struct MembershipItem {
     #[serde(rename = "PK")]
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
     #[serde(flatten)]
-    membership: Membership,
+    pub(super) membership: Membership,
 }
 
-fn member_key(list: ListId, user: UserId) -> Item {
+pub(super) fn member_key(list: ListId, user: UserId) -> Item {
     key(list_pk(list), format!("{MEMBER_PREFIX}{user}"))
 }
 
-fn membership_key(user: UserId, list: ListId) -> Item {
+pub(super) fn membership_key(user: UserId, list: ListId) -> Item {
     key(user_pk(user), format!("{MEMBERSHIP_PREFIX}{list}"))
 }
 
-fn membership_items(membership: Membership) -> StoreResult<[Item; 2]> {
+pub(super) fn membership_items(membership: Membership) -> StoreResult<[Item; 2]> {
     let Membership { list_id, user_id, .. } = membership;
     Ok([
         to_item(&MembershipItem { pk: list_pk(list_id), sk: format!("{MEMBER_PREFIX}{user_id}"), membership })?,
@@ -81,7 +81,7 @@ pub(crate) fn writer_check(table: &str, writer: Writer) -> StoreResult<Option<Tr
 
 impl DynamoStore {
     /// One strongly consistent `BatchGetItem` per 100 keys (unprocessed keys retried).
-    async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
+    pub(super) async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
             let mut pending = Some(
@@ -219,11 +219,14 @@ impl ListStore for DynamoStore {
         items.into_iter().map(|item| from_item::<MembershipItem>(item).map(|item| item.membership)).collect()
     }
 
-    /// One `Query` of the list's members, then batched deletes of their member items and
-    /// (but the keeper's) membership index entries.
+    /// The keeper's (the owner's) member item first: from then on nobody is invited or joins
+    /// (both are conditional on it). Then one `Query` of the other members and one of the
+    /// invitations, and batched deletes of their items, the members' membership index
+    /// entries (but the keeper's) and the seat count.
     async fn delete_list_members(&self, list: ListId, keeper: UserId) -> StoreResult<()> {
+        self.delete_keys(vec![member_key(list, keeper)]).await?;
         let members = self.partition_items(&list_pk(list), MEMBER_PREFIX).await?;
-        let mut keys = Vec::with_capacity(members.len() * 2);
+        let mut keys = super::sharing::invitation_keys(self, list).await?;
         for item in members {
             let member = from_item::<MembershipItem>(item)?.membership;
             keys.push(member_key(list, member.user_id));

@@ -9,6 +9,9 @@
 //! | member          | `LIST#<lid>`   | `MEMBER#<uid>`    | `role`: every access check reads this   |
 //! | membership      | `USER#<uid>`   | `MEMBERSHIP#<lid>`| `role`: a user's lists in one query     |
 //! | list count      | `USER#<uid>`   | `LISTCOUNT`       | lists owned besides the Inbox (≤ 199)   |
+//! | invitation      | `LIST#<lid>`   | `INVITE#<iid>`    | holds a seat until answered or swept    |
+//! | invitation (email's copy) | `INVITEE#<email>` | `INVITE#<iid>` | `ttl` = expiry; `GET /invitations` |
+//! | seat count      | `LIST#<lid>`   | `SEATS`           | members besides the owner + invitations (≤ 49) |
 //! | task            | `LIST#<lid>`   | `TASK#<tid>`      | `completed`, `due_ms` for filters       |
 //! | idempotency key | `USER#<uid>`   | `IDEMPOTENCY#<k>` | `ttl` = expiry                          |
 //! | file            | `TASK#<tid>`   | `FILE#<fid>`      | `status`; keyed by task: moves keep it  |
@@ -32,6 +35,7 @@ mod notifications;
 mod schedule;
 mod schema;
 mod sessions;
+mod sharing;
 mod stream;
 mod tasks;
 mod throttle;

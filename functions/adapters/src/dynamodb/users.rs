@@ -197,4 +197,10 @@ impl UserStore for DynamoStore {
             .map_err(backend)?;
         output.items.unwrap_or_default().into_iter().map(|item| from_item::<DeletionMarker>(item).map(|marker| marker.user_id)).collect()
     }
+
+    /// One `BatchGetItem` of the profiles.
+    async fn get_users(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        let keys = ids.iter().map(|id| key(user_pk(*id), PROFILE.to_owned())).collect();
+        self.batch_get(keys).await?.into_iter().map(|item| from_item::<ProfileItem>(item).map(|profile| profile.user)).collect()
+    }
 }

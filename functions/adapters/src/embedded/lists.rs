@@ -25,7 +25,7 @@ pub(super) fn insert_list(tx: &rusqlite::Transaction<'_>, list: &TaskList) -> St
 }
 
 /// A member's live role (a membership kept only to resume a deletion is no access).
-fn role_of(connection: &rusqlite::Connection, list: &str, user: &str) -> StoreResult<Option<Role>> {
+pub(super) fn role_of(connection: &rusqlite::Connection, list: &str, user: &str) -> StoreResult<Option<Role>> {
     let role: Option<String> = connection
         .query_row("SELECT role FROM members WHERE list_id = ?1 AND user_id = ?2 AND revoked = 0", [list, user], |row| row.get(0))
         .optional()
@@ -33,7 +33,7 @@ fn role_of(connection: &rusqlite::Connection, list: &str, user: &str) -> StoreRe
     role.as_deref().map(stored_role).transpose()
 }
 
-fn stored_role(raw: &str) -> StoreResult<Role> {
+pub(super) fn stored_role(raw: &str) -> StoreResult<Role> {
     Role::parse(raw).map_err(|problem| StoreError::backend(anyhow::anyhow!("stored role {raw:?} {problem}")))
 }
 
@@ -117,13 +117,7 @@ impl ListStore for EmbeddedStore {
 
     async fn member_role(&self, list: ListId, user: UserId) -> StoreResult<Option<Role>> {
         let (list, user) = (list.to_string(), user.to_string());
-        let connection = std::sync::Arc::clone(&self.connection);
-        tokio::task::spawn_blocking(move || {
-            let connection = connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            role_of(&connection, &list, &user)
-        })
-        .await
-        .map_err(StoreError::backend)?
+        self.read_parsed(move |connection| role_of(connection, &list, &user)).await
     }
 
     async fn memberships(&self, user: UserId) -> StoreResult<Vec<Membership>> {
@@ -143,6 +137,7 @@ impl ListStore for EmbeddedStore {
     async fn delete_list_members(&self, list: ListId, keeper: UserId) -> StoreResult<()> {
         let (list, keeper) = (list.to_string(), keeper.to_string());
         self.transaction(move |tx| {
+            tx.execute("DELETE FROM invitations WHERE list_id = ?1", [&list]).map_err(backend)?;
             tx.execute("DELETE FROM members WHERE list_id = ?1 AND user_id <> ?2", [&list, &keeper]).map_err(backend)?;
             tx.execute("UPDATE members SET revoked = 1 WHERE list_id = ?1 AND user_id = ?2", [&list, &keeper]).map_err(backend)?;
             Ok(())

@@ -10,6 +10,7 @@ mod files;
 mod lists;
 mod notifications;
 mod sessions;
+mod sharing;
 mod tasks;
 mod throttle;
 mod users;
@@ -162,6 +163,18 @@ const MIGRATIONS: &[&str] = &[
         last_failure_ms INTEGER NOT NULL
     ) STRICT;
 ",
+    // Invitations to lists, addressed to an email (issue 13, sharing).
+    r"
+    CREATE TABLE invitations (
+        id TEXT PRIMARY KEY,
+        list_id TEXT NOT NULL,
+        email TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX invitations_by_list ON invitations (list_id, id);
+    CREATE INDEX invitations_by_email ON invitations (email, id);
+",
 ];
 
 #[derive(Clone)]
@@ -201,6 +214,21 @@ impl EmbeddedStore {
             let result = work(&transaction)?;
             transaction.commit().map_err(backend)?;
             Ok(result)
+        })
+        .await
+        .map_err(StoreError::backend)?
+    }
+
+    /// Runs a read that parses what it reads on the blocking pool.
+    async fn read_parsed<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            let connection = connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            work(&connection)
         })
         .await
         .map_err(StoreError::backend)?

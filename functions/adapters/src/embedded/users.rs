@@ -87,4 +87,17 @@ impl UserStore for EmbeddedStore {
             .map(|id| UserId::parse(id).map_err(|e| StoreError::backend(anyhow::anyhow!("bad id in pending_deletions: {e}"))))
             .collect()
     }
+
+    async fn get_users(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        let ids: Vec<String> = ids.iter().map(UserId::to_string).collect();
+        let docs = self
+            .read(move |c| {
+                let mut statement = c.prepare_cached("SELECT doc FROM users WHERE id IN (SELECT value FROM json_each(?1))")?;
+                let ids = serde_json::to_string(&ids).expect("strings serialise");
+                let rows = statement.query_map([ids], |row| row.get::<_, String>(0))?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        docs.iter().map(|doc| from_doc(doc)).collect()
+    }
 }

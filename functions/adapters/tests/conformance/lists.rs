@@ -11,7 +11,7 @@ use todo_domain::usecases::{files, tasks};
 
 use crate::support::{Backend, inbox, member, now, user, writer};
 
-async fn account(backend: &Backend) -> UserId {
+pub async fn account(backend: &Backend) -> UserId {
     let user = user(&format!("{}@example.com", ulid::Ulid::new().to_string().to_lowercase()));
     backend.stores.users.insert_user(&user, &TaskList::inbox_of(user.id, now())).await.unwrap();
     user.id
@@ -142,7 +142,7 @@ pub async fn reads_check_membership_in_one_round_trip(backend: Backend) {
     assert_eq!(all.await.unwrap().items, [task], "nothing was planted");
 }
 
-fn new_list(owner: UserId, name: &str) -> TaskList {
+pub fn new_list(owner: UserId, name: &str) -> TaskList {
     TaskList::create(ListId::generate(), owner, NewList { name: ListName::parse(name).unwrap(), color: None }, now())
 }
 

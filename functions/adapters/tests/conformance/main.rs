@@ -7,6 +7,7 @@ mod blobs;
 mod files;
 mod lists;
 mod notifications;
+mod sharing;
 mod support;
 mod tasks;
 mod throttle;
@@ -33,6 +34,10 @@ macro_rules! conformance {
 }
 
 conformance! {
+    crate::sharing::members_join_by_invitation_change_role_leave_and_are_removed => sharing_members_join_by_invitation_change_role_leave_and_are_removed,
+    crate::sharing::seats_bound_members_and_invitations => sharing_seats_bound_members_and_invitations,
+    crate::sharing::accepting_needs_a_live_invitation_an_account_and_a_live_list => sharing_accepting_needs_a_live_invitation_an_account_and_a_live_list,
+    crate::sharing::deleting_a_shared_list_leaves_no_member_or_invitation => sharing_deleting_a_shared_list_leaves_no_member_or_invitation,
     crate::notifications::reminders_are_sent_exactly_once_even_by_concurrent_runs => notifications_reminders_are_sent_exactly_once_even_by_concurrent_runs,
     crate::notifications::a_crashed_run_is_finished_by_the_next_without_repeats => notifications_a_crashed_run_is_finished_by_the_next_without_repeats,
     crate::notifications::a_notification_already_stored_is_not_sent_again => notifications_a_notification_already_stored_is_not_sent_again,

@@ -129,7 +129,8 @@ impl Backend {
                     + count("SELECT count(*) FROM idempotency WHERE owner = ?1")
                     + count("SELECT count(*) FROM files WHERE json_extract(doc, '$.uploaded_by') = ?1")
                     + count("SELECT count(*) FROM notifications WHERE owner = ?1")
-                    + count("SELECT count(*) FROM pending_deletions WHERE user_id = ?1");
+                    + count("SELECT count(*) FROM pending_deletions WHERE user_id = ?1")
+                    + count("SELECT count(*) FROM invitations WHERE list_id = ?1 OR json_extract(doc, '$.invited_by') = ?1");
                 usize::try_from(rows).unwrap()
             }
             Kind::DynamoDb { client, table, .. } => {

@@ -96,6 +96,10 @@ ulid_id!(
     FileId
 );
 ulid_id!(
+    /// An invitation to join a list.
+    InvitationId
+);
+ulid_id!(
     /// A notification. Derived from what it notifies about (see `for_alarm`), so sending
     /// it twice names the same notification; ids sort by the alarm's time.
     NotificationId

@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{ListId, UserId};
+use super::ids::{InvitationId, ListId, UserId};
 use super::text::{string_conversions, trimmed_line};
 use super::time::Timestamp;
+use super::user::{DisplayName, Email};
 
 /// A list's name: 1 to 100 characters after trimming, single line.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -58,6 +59,37 @@ impl Role {
             "editor" => Ok(Self::Editor),
             "viewer" => Ok(Self::Viewer),
             _ => Err("must be one of owner, editor, viewer".to_owned()),
+        }
+    }
+}
+
+/// A role the owner gives someone else: a list has exactly one owner, for its whole life.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SharedRole {
+    Editor,
+    Viewer,
+}
+
+impl SharedRole {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "editor" => Ok(Self::Editor),
+            "viewer" => Ok(Self::Viewer),
+            _ => Err("must be editor or viewer (a list has one owner)".to_owned()),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Role::from(self).as_str()
+    }
+}
+
+impl From<SharedRole> for Role {
+    fn from(role: SharedRole) -> Self {
+        match role {
+            SharedRole::Editor => Self::Editor,
+            SharedRole::Viewer => Self::Viewer,
         }
     }
 }
@@ -186,6 +218,34 @@ pub struct Membership {
     pub role: Role,
 }
 
+/// An owner's invitation of an email address to their list. Addressed to the email, not an
+/// account: the invitee may sign up later, and inviting an address tells the inviter nothing
+/// about whether it has an account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub list_id: ListId,
+    /// The list's name when the invitation was sent: the invitee cannot read the list yet.
+    pub list_name: ListName,
+    pub email: Email,
+    pub role: SharedRole,
+    pub invited_by: UserId,
+    /// The inviter's display name then, if they had one.
+    #[serde(default)]
+    pub invited_by_name: Option<DisplayName>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+impl Invitation {
+    /// How long an invitation can be accepted.
+    pub const LIFETIME_DAYS: i64 = 7;
+
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires_at <= now
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +286,13 @@ mod tests {
             now,
         );
         assert_eq!(groceries.apply(renamed, now).unwrap().name.as_str(), "Stuff");
+    }
+
+    #[test]
+    fn only_editor_and_viewer_are_given() {
+        assert_eq!(SharedRole::parse("editor").map(Role::from), Ok(Role::Editor));
+        assert_eq!(SharedRole::parse("viewer").map(Role::from), Ok(Role::Viewer));
+        assert!(SharedRole::parse("owner").unwrap_err().contains("one owner"));
     }
 
     #[test]

@@ -10,8 +10,8 @@ mod time;
 mod user;
 
 pub use file::{ContentType, FileName, FileRecord, FileStatus};
-pub use ids::{FileId, IdempotencyKey, ListId, NotificationId, SessionId, TaskId, UserId};
-pub use list::{ListColor, ListName, ListPatch, Membership, NewList, Role, TaskList};
+pub use ids::{FileId, IdempotencyKey, InvitationId, ListId, NotificationId, SessionId, TaskId, UserId};
+pub use list::{Invitation, ListColor, ListName, ListPatch, Membership, NewList, Role, SharedRole, TaskList};
 pub use notification::{Alarm, AlarmKind, Notification, Notified};
 pub use task::{Completion, Frequency, NewTask, Notes, Priority, Recurrence, Tag, Tags, Task, TaskPatch, Title};
 pub(crate) use text::string_conversions;

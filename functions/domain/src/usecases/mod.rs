@@ -7,6 +7,7 @@ pub mod housekeeping;
 pub mod lists;
 pub mod notifications;
 pub mod reminders;
+pub mod sharing;
 pub mod tasks;
 pub mod throttle;
 pub mod users;

@@ -262,18 +262,24 @@ pub async fn finish_pending_deletions(app: &App, limit: u32) -> Result<(u64, boo
 pub async fn remove_leftovers(app: &App, user: UserId) -> Result<(), Error> {
     // Sessions first: from here on no refresh token mints access to what remains.
     let sessions = app.stores.sessions.delete_user_sessions(user).await?;
-    let mut lists = 0;
+    let (mut lists, mut left) = (0, 0);
     for membership in app.stores.lists.memberships(user).await? {
         if membership.role == Role::Owner {
             purge_list(app, membership.list_id, user).await?;
             lists += 1;
+        } else {
+            // Other people's lists: the account leaves them (their tasks stay theirs).
+            match app.stores.sharing.remove_member(user, membership.list_id, user).await {
+                Ok(()) | Err(StoreError::NotFound) => left += 1,
+                Err(other) => return Err(other.into()),
+            }
         }
     }
     // Reminders are written only while their task exists, and every task is gone by now.
     let notifications = app.stores.notifications.delete_user_notifications(user).await?;
     app.stores.tasks.delete_user_idempotency(user).await?;
     app.stores.users.finish_deletion(user).await?;
-    tracing::info!(lists, notifications, sessions, "account data removed");
+    tracing::info!(lists, left, notifications, sessions, "account data removed");
     Ok(())
 }
 

@@ -1,0 +1,231 @@
+//! Members and invitations: only the owner manages them, every change is one conditional
+//! write, seats bound members plus invitations, and a list's deletion leaves nobody able
+//! to join it.
+
+use todo_domain::model::{Email, Invitation, InvitationId, ListId, Membership, Role, SharedRole, Timestamp, UserId};
+use todo_domain::ports::{PageRequest, StoreError};
+
+use crate::lists::{account, new_list};
+use crate::support::{Backend, inbox, now};
+
+async fn email_of(backend: &Backend, user: UserId) -> Email {
+    backend.stores.users.get_user(user).await.unwrap().unwrap().email
+}
+
+fn invitation(list: ListId, owner: UserId, email: &Email, role: SharedRole, expires_at: Timestamp) -> Invitation {
+    Invitation {
+        id: InvitationId::generate(),
+        list_id: list,
+        list_name: todo_domain::model::ListName::parse("Shared").unwrap(),
+        email: email.clone(),
+        role,
+        invited_by: owner,
+        invited_by_name: None,
+        created_at: now(),
+        expires_at,
+    }
+}
+
+fn in_a_week() -> Timestamp {
+    now().plus(chrono::Duration::days(7))
+}
+
+fn stranger_email() -> Email {
+    Email::parse(&format!("{}@example.org", ulid::Ulid::new().to_string().to_lowercase())).unwrap()
+}
+
+/// Ada owns a list and invites Bob: he joins through the invitation (one write), changes
+/// role, leaves, re-joins and is removed; nobody but Ada manages anything.
+pub async fn members_join_by_invitation_change_role_leave_and_are_removed(backend: Backend) {
+    let sharing = &backend.stores.sharing;
+    let (ada, bob, eve) = (account(&backend).await, account(&backend).await, account(&backend).await);
+    let list = new_list(ada, "Shared");
+    backend.stores.lists.create_list(&list, 10).await.unwrap();
+    let bobs_email = email_of(&backend, bob).await;
+
+    let invite = invitation(list.id, ada, &bobs_email, SharedRole::Viewer, in_a_week());
+    let forged = Invitation { invited_by: eve, ..invitation(list.id, eve, &stranger_email(), SharedRole::Editor, in_a_week()) };
+    assert!(matches!(sharing.create_invitation(&forged, None, 10).await, Err(StoreError::AccessDenied)), "only the owner invites");
+    sharing.create_invitation(&invite, None, 10).await.unwrap();
+    assert_eq!(sharing.list_invitations(list.id).await.unwrap(), [invite.clone()]);
+    assert_eq!(sharing.get_list_invitation(list.id, invite.id).await.unwrap(), Some(invite.clone()));
+    assert_eq!(sharing.get_invitation(&bobs_email, invite.id).await.unwrap(), Some(invite.clone()));
+    assert_eq!(sharing.get_invitation(&stranger_email(), invite.id).await.unwrap(), None, "addressed to Bob's email only");
+    let received = sharing.invitations_for(&bobs_email, now(), PageRequest { limit: 10, after: None }).await.unwrap();
+    assert_eq!((received.items, received.next), (vec![invite.clone()], None));
+    assert_eq!(backend.stores.lists.member_role(list.id, bob).await.unwrap(), None, "invited is not a member");
+
+    backend.calls();
+    sharing.accept_invitation(&invite, bob, now()).await.unwrap();
+    if backend.is_dynamodb() {
+        assert_eq!(backend.calls(), [("TransactWriteItems".to_owned(), 1)].into(), "joining is one write");
+    }
+    assert_eq!(backend.stores.lists.member_role(list.id, bob).await.unwrap(), Some(Role::Viewer));
+    assert!(backend.stores.lists.memberships(bob).await.unwrap().contains(&Membership {
+        list_id: list.id,
+        user_id: bob,
+        role: Role::Viewer
+    }));
+    assert_eq!(sharing.get_invitation(&bobs_email, invite.id).await.unwrap(), None, "used up");
+    assert!(sharing.list_invitations(list.id).await.unwrap().is_empty());
+    assert!(matches!(sharing.accept_invitation(&invite, bob, now()).await, Err(StoreError::NotFound)), "an invitation is used once");
+
+    let members = sharing.list_members(list.id, PageRequest { limit: 1, after: None }).await.unwrap();
+    let rest = sharing.list_members(list.id, PageRequest { limit: 1, after: members.next }).await.unwrap();
+    let mut everyone: Vec<Membership> = members.items.into_iter().chain(rest.items).collect();
+    everyone.sort_by_key(|member| member.user_id);
+    let mut expected = vec![
+        Membership { list_id: list.id, user_id: ada, role: Role::Owner },
+        Membership { list_id: list.id, user_id: bob, role: Role::Viewer },
+    ];
+    expected.sort_by_key(|member| member.user_id);
+    assert_eq!(everyone, expected, "paged one by one, each once");
+
+    assert!(matches!(sharing.set_member_role(bob, list.id, bob, SharedRole::Editor).await, Err(StoreError::AccessDenied)));
+    assert!(matches!(sharing.set_member_role(ada, list.id, ada, SharedRole::Viewer).await, Err(StoreError::NotFound)), "the owner stays");
+    assert!(matches!(sharing.set_member_role(ada, list.id, eve, SharedRole::Viewer).await, Err(StoreError::NotFound)));
+    sharing.set_member_role(ada, list.id, bob, SharedRole::Editor).await.unwrap();
+    assert_eq!(backend.stores.lists.member_role(list.id, bob).await.unwrap(), Some(Role::Editor));
+    assert!(backend.stores.lists.memberships(bob).await.unwrap().contains(&Membership {
+        list_id: list.id,
+        user_id: bob,
+        role: Role::Editor
+    }));
+
+    assert!(matches!(sharing.remove_member(bob, list.id, ada).await, Err(StoreError::AccessDenied)), "a member removes nobody else");
+    assert!(matches!(sharing.remove_member(ada, list.id, ada).await, Err(StoreError::NotFound)), "the owner is not removed");
+    sharing.remove_member(bob, list.id, bob).await.unwrap();
+    assert_eq!(backend.stores.lists.member_role(list.id, bob).await.unwrap(), None, "left");
+    assert!(!backend.stores.lists.memberships(bob).await.unwrap().iter().any(|membership| membership.list_id == list.id));
+    assert!(matches!(sharing.remove_member(bob, list.id, bob).await, Err(StoreError::NotFound)));
+
+    let again = invitation(list.id, ada, &bobs_email, SharedRole::Editor, in_a_week());
+    sharing.create_invitation(&again, None, 10).await.unwrap();
+    sharing.accept_invitation(&again, bob, now()).await.unwrap();
+    assert_eq!(backend.stores.lists.member_role(list.id, bob).await.unwrap(), Some(Role::Editor), "re-joined");
+    sharing.remove_member(ada, list.id, bob).await.unwrap();
+    assert_eq!(backend.stores.lists.member_role(list.id, bob).await.unwrap(), None, "removed by the owner");
+}
+
+/// Seats: members besides the owner plus invitations, at most `max_seats`. Replacing an
+/// invitation keeps its seat; accepting passes it on; revoking, declining and leaving free it.
+pub async fn seats_bound_members_and_invitations(backend: Backend) {
+    let sharing = &backend.stores.sharing;
+    let (ada, bob) = (account(&backend).await, account(&backend).await);
+    let list = new_list(ada, "Small");
+    backend.stores.lists.create_list(&list, 10).await.unwrap();
+    let max = 2;
+    let first = invitation(list.id, ada, &email_of(&backend, bob).await, SharedRole::Viewer, in_a_week());
+    let second = invitation(list.id, ada, &stranger_email(), SharedRole::Viewer, in_a_week());
+    sharing.create_invitation(&first, None, max).await.unwrap();
+    sharing.create_invitation(&second, None, max).await.unwrap();
+    let third = invitation(list.id, ada, &stranger_email(), SharedRole::Viewer, in_a_week());
+    assert!(matches!(sharing.create_invitation(&third, None, max).await, Err(StoreError::LimitReached)));
+    let renewed = Invitation { id: InvitationId::generate(), role: SharedRole::Editor, ..second.clone() };
+    sharing.create_invitation(&renewed, Some(&second), max).await.unwrap();
+    assert!(matches!(sharing.create_invitation(&renewed, Some(&second), max).await, Err(StoreError::NotFound)), "replaced once");
+    let ids: Vec<InvitationId> = sharing.list_invitations(list.id).await.unwrap().iter().map(|invitation| invitation.id).collect();
+    assert_eq!(ids, [first.id, renewed.id], "the replaced one is gone");
+
+    sharing.accept_invitation(&first, bob, now()).await.unwrap();
+    assert!(matches!(sharing.create_invitation(&third, None, max).await, Err(StoreError::LimitReached)), "Bob took the seat");
+    assert!(matches!(sharing.delete_invitation(Some(bob), &renewed).await, Err(StoreError::AccessDenied)), "only the owner revokes");
+    sharing.delete_invitation(Some(ada), &renewed).await.unwrap();
+    assert!(matches!(sharing.delete_invitation(None, &renewed).await, Err(StoreError::NotFound)));
+    sharing.create_invitation(&third, None, max).await.unwrap();
+    sharing.delete_invitation(None, &third).await.unwrap();
+    let fourth = invitation(list.id, ada, &stranger_email(), SharedRole::Viewer, in_a_week());
+    sharing.create_invitation(&fourth, None, max).await.unwrap();
+    let fifth = invitation(list.id, ada, &stranger_email(), SharedRole::Viewer, in_a_week());
+    assert!(matches!(sharing.create_invitation(&fifth, None, max).await, Err(StoreError::LimitReached)));
+    sharing.remove_member(bob, list.id, bob).await.unwrap();
+    sharing.create_invitation(&fifth, None, max).await.unwrap();
+}
+
+/// Accepting is conditional on everything it depends on, and changes nothing when refused.
+pub async fn accepting_needs_a_live_invitation_an_account_and_a_live_list(backend: Backend) {
+    let sharing = &backend.stores.sharing;
+    let (ada, bob) = (account(&backend).await, account(&backend).await);
+    let bobs_email = email_of(&backend, bob).await;
+
+    let expired = invitation(inbox(ada), ada, &bobs_email, SharedRole::Viewer, now().plus(chrono::Duration::seconds(-1)));
+    sharing.create_invitation(&expired, None, 10).await.unwrap();
+    assert!(matches!(sharing.accept_invitation(&expired, bob, now()).await, Err(StoreError::NotFound)));
+    let received = sharing.invitations_for(&bobs_email, now(), PageRequest { limit: 10, after: None }).await.unwrap();
+    assert!(received.items.is_empty(), "expired ones are not offered");
+    sharing.delete_invitation(None, &expired).await.unwrap();
+
+    // Already a member: refused, and the invitation is still there to remove.
+    let to_self = invitation(inbox(ada), ada, &email_of(&backend, ada).await, SharedRole::Viewer, in_a_week());
+    sharing.create_invitation(&to_self, None, 10).await.unwrap();
+    assert!(matches!(sharing.accept_invitation(&to_self, ada, now()).await, Err(StoreError::AlreadyExists)));
+    assert_eq!(backend.stores.lists.member_role(inbox(ada), ada).await.unwrap(), Some(Role::Owner), "unchanged");
+    assert!(sharing.get_list_invitation(inbox(ada), to_self.id).await.unwrap().is_some());
+
+    // Paged over several lists' invitations, each once.
+    let mut sent = Vec::new();
+    for _ in 0..3 {
+        let owner = account(&backend).await;
+        let invite = invitation(inbox(owner), owner, &bobs_email, SharedRole::Editor, in_a_week());
+        sharing.create_invitation(&invite, None, 10).await.unwrap();
+        sent.push(invite);
+    }
+    let (mut seen, mut after) = (Vec::new(), None);
+    loop {
+        let page = sharing.invitations_for(&bobs_email, now(), PageRequest { limit: 2, after }).await.unwrap();
+        seen.extend(page.items.iter().map(|invitation| invitation.id));
+        after = page.next;
+        if after.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, sent.iter().map(|invitation| invitation.id).collect::<Vec<_>>());
+
+    // An account gone: refused.
+    let gone = account(&backend).await;
+    let profile = backend.stores.users.get_user(gone).await.unwrap().unwrap();
+    let invite = invitation(inbox(ada), ada, &profile.email, SharedRole::Viewer, in_a_week());
+    sharing.create_invitation(&invite, None, 10).await.unwrap();
+    backend.stores.users.delete_user(&profile, now()).await.unwrap();
+    assert!(matches!(sharing.accept_invitation(&invite, gone, now()).await, Err(StoreError::OwnerMissing)));
+
+    // A list being deleted: its invitations go with its members, and nobody joins it.
+    backend.stores.lists.delete_list_members(sent[0].list_id, sent[0].invited_by).await.unwrap();
+    assert!(matches!(sharing.accept_invitation(&sent[0], bob, now()).await, Err(StoreError::NotFound)));
+    assert_eq!(sharing.get_invitation(&bobs_email, sent[0].id).await.unwrap(), None);
+    assert_eq!(backend.stores.lists.member_role(sent[0].list_id, bob).await.unwrap(), None);
+    assert!(
+        matches!(
+            sharing
+                .create_invitation(
+                    &invitation(sent[0].list_id, sent[0].invited_by, &stranger_email(), SharedRole::Viewer, in_a_week()),
+                    None,
+                    10
+                )
+                .await,
+            Err(StoreError::AccessDenied)
+        ),
+        "nobody invites to a list being deleted"
+    );
+}
+
+/// Deleting a shared list leaves nothing of its members, invitations or seats.
+pub async fn deleting_a_shared_list_leaves_no_member_or_invitation(backend: Backend) {
+    let sharing = &backend.stores.sharing;
+    let (ada, bob) = (account(&backend).await, account(&backend).await);
+    let joined = invitation(inbox(ada), ada, &email_of(&backend, bob).await, SharedRole::Editor, in_a_week());
+    sharing.create_invitation(&joined, None, 10).await.unwrap();
+    sharing.accept_invitation(&joined, bob, now()).await.unwrap();
+    let pending = invitation(inbox(ada), ada, &stranger_email(), SharedRole::Viewer, in_a_week());
+    sharing.create_invitation(&pending, None, 10).await.unwrap();
+
+    backend.stores.lists.delete_list_members(inbox(ada), ada).await.unwrap();
+    assert_eq!(backend.stores.lists.member_role(inbox(ada), bob).await.unwrap(), None);
+    assert!(!backend.stores.lists.memberships(bob).await.unwrap().iter().any(|membership| membership.list_id == inbox(ada)));
+    assert_eq!(sharing.get_invitation(&pending.email, pending.id).await.unwrap(), None);
+    backend.stores.lists.delete_list(inbox(ada), ada).await.unwrap();
+    let profile = backend.stores.users.get_user(ada).await.unwrap().unwrap();
+    backend.stores.users.delete_user(&profile, now()).await.unwrap();
+    backend.stores.users.finish_deletion(ada).await.unwrap();
+    assert_eq!(backend.items_of(ada).await, 0, "no member, invitation or seat count of the list is left");
+}
