@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use todo_domain::App;
 use todo_domain::auth::Principal;
-use todo_domain::model::{FileId, IdempotencyKey, ListId, TaskId};
+use todo_domain::model::{FileId, IdempotencyKey, InvitationId, ListId, TaskId, UserId};
 use todo_domain::{Error, FieldError};
 
 use crate::operation::BODY_LIMIT_BYTES;
@@ -292,6 +292,28 @@ pub struct FilePath {
     pub file: FileId,
 }
 
+/// The member a `/lists/{list_id}/members/{user_id}` route names.
+#[derive(Debug, Clone, Copy)]
+pub struct MemberPath {
+    pub list: ListId,
+    pub user: UserId,
+}
+
+/// The invitation a `/lists/{list_id}/invitations/{invitation_id}` route names.
+#[derive(Debug, Clone, Copy)]
+pub struct ListInvitationPath {
+    pub list: ListId,
+    pub invitation: InvitationId,
+}
+
+/// The invitation an invitee's `/invitations/{invitation_id}/...` route names.
+#[derive(Debug, Clone, Copy)]
+pub struct InvitationPath(pub InvitationId);
+
+fn invitation_of(params: &PathParams) -> Result<InvitationId, Error> {
+    parse_path_id("invitation_id", params.get("invitation_id")?, InvitationId::parse)
+}
+
 fn list_of(params: &PathParams) -> Result<ListId, Error> {
     parse_path_id("list_id", params.get("list_id")?, ListId::parse)
 }
@@ -321,6 +343,13 @@ path_extractor!(FilePath, |params| Ok(FilePath {
     task: task_of(&params)?,
     file: parse_path_id("file_id", params.get("file_id")?, FileId::parse)?,
 }));
+
+path_extractor!(MemberPath, |params| Ok(MemberPath {
+    list: list_of(&params)?,
+    user: parse_path_id("user_id", params.get("user_id")?, UserId::parse)?
+}));
+path_extractor!(ListInvitationPath, |params| Ok(ListInvitationPath { list: list_of(&params)?, invitation: invitation_of(&params)? }));
+path_extractor!(InvitationPath, |params| Ok(InvitationPath(invitation_of(&params)?)));
 
 /// Parses an id from a path segment, naming the segment in the error.
 pub fn parse_path_id<T>(field: &str, raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, Error> {

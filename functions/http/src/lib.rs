@@ -7,8 +7,8 @@ mod operation;
 mod problem;
 
 pub use extract::{
-    Authenticated, FilePath, IdempotencyKeyHeader, IfMatch, JsonBody, ListPath, PageQuery, PathParam, PathParams, QueryParams, TaskPath,
-    etag, nullable, parse_path_id,
+    Authenticated, FilePath, IdempotencyKeyHeader, IfMatch, InvitationPath, JsonBody, ListInvitationPath, ListPath, MemberPath, PageQuery,
+    PathParam, PathParams, QueryParams, TaskPath, etag, nullable, parse_path_id,
 };
 pub use operation::{Access, BODY_LIMIT_BYTES, Operation, router};
 pub use problem::HttpError;

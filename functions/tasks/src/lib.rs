@@ -7,6 +7,8 @@ mod handlers;
 mod lists;
 mod representation;
 
+pub use lists::{ListView, list_response};
+
 use axum::routing::{delete, get, patch, post};
 use http::Method;
 use todo_http::{Access, Operation};

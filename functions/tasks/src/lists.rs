@@ -99,7 +99,8 @@ pub struct ListListView {
     next_cursor: Option<String>,
 }
 
-fn list_response(status: StatusCode, access: &ListAccess) -> Response {
+/// A list with the caller's role, and its `ETag`.
+pub fn list_response(status: StatusCode, access: &ListAccess) -> Response {
     let mut response = (status, Json(ListView::from(access))).into_response();
     response.headers_mut().insert(header::ETAG, etag(access.list.version));
     response

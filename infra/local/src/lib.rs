@@ -12,7 +12,12 @@ use todo_http::Operation;
 
 /// Every operation the API offers, across services.
 pub fn operations() -> impl Iterator<Item = &'static Operation> {
-    todo_users::OPERATIONS.into_iter().chain(todo_tasks::OPERATIONS).chain(todo_files::OPERATIONS).chain(todo_notifications::OPERATIONS)
+    todo_users::OPERATIONS
+        .into_iter()
+        .chain(todo_tasks::OPERATIONS)
+        .chain(todo_files::OPERATIONS)
+        .chain(todo_notifications::OPERATIONS)
+        .chain(todo_sharing::OPERATIONS)
 }
 
 /// The whole API as one router, plus the local blob URLs and the web app (`GET /`).

@@ -13,12 +13,18 @@ const SAMPLE_TASK_ID: &str = "01JAAAAAAAAAAAAAAAAAAAAAAA";
 const SAMPLE_FILE_ID: &str = "01JBBBBBBBBBBBBBBBBBBBBBBB";
 const SAMPLE_USER_ID: &str = "01JCCCCCCCCCCCCCCCCCCCCCCC";
 const SAMPLE_NOTIFICATION_ID: &str = "01JDDDDDDDDDDDDDDDDDDDDDDD";
+/// A member of the sample user's Inbox; an invitation they sent; one they received.
+const SAMPLE_MEMBER_ID: &str = "01JEEEEEEEEEEEEEEEEEEEEEEE";
+const SAMPLE_SENT_INVITATION_ID: &str = "01JFFFFFFFFFFFFFFFFFFFFFFF";
+const SAMPLE_RECEIVED_INVITATION_ID: &str = "01JGGGGGGGGGGGGGGGGGGGGGGG";
 
 fn expected_status(binary: &str) -> StatusCode {
     match binary {
         "user-signup" | "list-create" | "task-create" | "file-upload-url" => StatusCode::CREATED,
-        "session-delete" | "task-delete" | "file-delete" => StatusCode::NO_CONTENT,
-        "user-me-delete" => StatusCode::ACCEPTED,
+        "session-delete" | "task-delete" | "file-delete" | "member-remove" | "invitation-revoke" | "invitation-decline" => {
+            StatusCode::NO_CONTENT
+        }
+        "user-me-delete" | "invitation-create" => StatusCode::ACCEPTED,
         _ => StatusCode::OK,
     }
 }
@@ -48,6 +54,11 @@ async fn every_sample_event_invokes_its_function() {
                     Some(json!({"name": "a.txt", "content_type": "text/plain", "size": 3})),
                 )
                 .await;
+            // Bob is a member of Ada's Inbox; Ada has invited Grace, and Bob has invited Ada.
+            let bob = app.sign_up("bob@example.com").await;
+            app.share(&account, &account.id, &bob, "bob@example.com", "viewer").await;
+            let sent = app.invite(&account, &account.id, "grace@example.com", "editor").await;
+            let received = app.invite(&bob, &bob.id, "ada@example.com", "editor").await;
             // The reminder has passed: one run of the job leaves a notification to mark read.
             todo_jobs::REMINDERS.run_once(&app.app).await.unwrap();
             let feed = app.call(http::Method::GET, "/notifications", Some(&account.access_token), None).await;
@@ -58,7 +69,10 @@ async fn every_sample_event_invokes_its_function() {
                 .replace(SAMPLE_TASK_ID, task_id)
                 // The sample's list is the sample user's Inbox, whose id is the user's.
                 .replace(SAMPLE_USER_ID, &account.id)
-                .replace(SAMPLE_FILE_ID, file.body["file"]["id"].as_str().unwrap());
+                .replace(SAMPLE_FILE_ID, file.body["file"]["id"].as_str().unwrap())
+                .replace(SAMPLE_MEMBER_ID, &bob.id)
+                .replace(SAMPLE_SENT_INVITATION_ID, &sent)
+                .replace(SAMPLE_RECEIVED_INVITATION_ID, &received);
         }
         let request =
             lambda_http::request::from_str(&event).unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", operation.binary));

@@ -135,6 +135,27 @@ impl TestApp {
         self.send(Self::request(method, path, token, headers, body)).await
     }
 
+    /// `owner` invites `email` to `list` as `role`: the invitation's id.
+    pub async fn invite(&self, owner: &Account, list: &str, email: &str, role: &str) -> String {
+        let reply = self
+            .call(
+                Method::POST,
+                &format!("/lists/{list}/invitations"),
+                Some(&owner.access_token),
+                Some(json!({"email": email, "role": role})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{:#}", reply.body);
+        reply.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// `owner` shares `list` with `member` (whose email is `email`) as `role`: invited, accepted.
+    pub async fn share(&self, owner: &Account, list: &str, member: &Account, email: &str, role: &str) {
+        let invitation = self.invite(owner, list, email, role).await;
+        let reply = self.call(Method::POST, &format!("/invitations/{invitation}/accept"), Some(&member.access_token), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
+    }
+
     pub async fn sign_up(&self, email: &str) -> Account {
         let reply = self.call(Method::POST, "/users", None, Some(json!({"email": email, "password": PASSWORD}))).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);

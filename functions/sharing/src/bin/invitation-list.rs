@@ -1,0 +1,6 @@
+//! Lambda function `invitation-list`: `GET /lists/{list_id}/invitations`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    todo_adapters::lambda::serve(&todo_sharing::LIST_INVITATIONS).await
+}
