@@ -27,6 +27,7 @@ pub const FUNCTIONS: &[&str] = &[
     "FileUploadedFunction",
     "FileGetFunction",
     "NotificationListFunction",
+    "InvitationCreateFunction",
     "RemindersFunction",
     "WebFunction",
 ];
@@ -193,6 +194,12 @@ impl Local<'_> {
         ensure!(
             items.len() == 1 && items[0]["kind"] == "reminder" && items[0]["task_id"] == task_id.as_str(),
             "one reminder for the task: {feed}"
+        );
+
+        let invited = self.call("InvitationCreateFunction", &event("invitation-create", &auth)?, 202)?;
+        ensure!(
+            invited["email"] == "grace@example.com" && invited["list_id"] == user.as_str() && invited["role"] == "viewer",
+            "an invitation to the caller's Inbox: {invited}"
         );
         Ok(())
     }

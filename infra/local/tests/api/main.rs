@@ -11,6 +11,7 @@ mod layers;
 mod lists;
 mod notifications;
 mod server;
+mod sharing;
 mod support;
 mod tasks;
 mod template;

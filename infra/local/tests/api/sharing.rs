@@ -1,0 +1,371 @@
+//! Sharing over HTTP: invitations by email (the same answer whether or not the email has an
+//! account), joining, roles, leaving and removal, and the isolation matrix — every route of a
+//! list, asked by its owner, an editor, a viewer, a stranger, a removed member and someone
+//! invited who has not accepted, each answering exactly as the access rules say.
+
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{Account, TestApp};
+
+async fn create_list(app: &TestApp, owner: &Account, name: &str) -> String {
+    let reply = app.call(Method::POST, "/lists", Some(&owner.access_token), Some(json!({"name": name}))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
+    reply.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn task_in(app: &TestApp, owner: &Account, list: &str, title: &str) -> String {
+    let reply = app.call(Method::POST, &format!("/lists/{list}/tasks"), Some(&owner.access_token), Some(json!({"title": title}))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
+    reply.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn file_on(app: &TestApp, owner: &Account, list: &str, task: &str) -> String {
+    let body = json!({"name": "plan.txt", "content_type": "text/plain", "size": 4});
+    let reply = app.call(Method::POST, &format!("/lists/{list}/tasks/{task}/files"), Some(&owner.access_token), Some(body)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
+    reply.body["file"]["id"].as_str().unwrap().to_owned()
+}
+
+fn ids(body: &Value, field: &str) -> Vec<String> {
+    body["items"].as_array().unwrap().iter().map(|item| item[field].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn an_owner_shares_a_list_and_members_join_change_role_leave_and_are_removed() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let bob = app.sign_up("bob@example.com").await;
+    let list = create_list(&app, &ada, "Trip").await;
+
+    // Known and unknown emails: the same status and the same shape, nothing else told.
+    let known = app
+        .call(
+            Method::POST,
+            &format!("/lists/{list}/invitations"),
+            Some(&ada.access_token),
+            Some(json!({"email": "Bob@Example.com", "role": "viewer"})),
+        )
+        .await;
+    let unknown = app
+        .call(
+            Method::POST,
+            &format!("/lists/{list}/invitations"),
+            Some(&ada.access_token),
+            Some(json!({"email": "nobody@example.com", "role": "viewer"})),
+        )
+        .await;
+    assert_eq!((known.status, unknown.status), (StatusCode::ACCEPTED, StatusCode::ACCEPTED));
+    let keys = |body: &Value| body.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&known.body), keys(&unknown.body));
+    assert_eq!(known.body["email"], "bob@example.com", "emails are compared lower-cased");
+    let invitation = known.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(known.headers["location"], format!("/lists/{list}/invitations/{invitation}").as_str());
+
+    let pending = app.call(Method::GET, &format!("/lists/{list}/invitations"), Some(&ada.access_token), None).await;
+    assert_eq!(pending.status, StatusCode::OK);
+    assert_eq!(ids(&pending.body, "email"), ["bob@example.com", "nobody@example.com"]);
+
+    // Bob sees it, with who sent it and the list's name; it is his alone to answer.
+    let received = app.call(Method::GET, "/invitations", Some(&bob.access_token), None).await;
+    assert_eq!(ids(&received.body, "id"), std::slice::from_ref(&invitation));
+    assert_eq!(
+        (received.body["items"][0]["list_name"].as_str(), received.body["items"][0]["role"].as_str()),
+        (Some("Trip"), Some("viewer"))
+    );
+    let stolen = app.call(Method::POST, &format!("/invitations/{invitation}/accept"), Some(&ada.access_token), None).await;
+    assert_eq!(stolen.status, StatusCode::NOT_FOUND, "an invitation to someone else's email: {:#}", stolen.body);
+    let joined = app.call(Method::POST, &format!("/invitations/{invitation}/accept"), Some(&bob.access_token), None).await;
+    assert_eq!(joined.status, StatusCode::OK, "{:#}", joined.body);
+    assert_eq!((joined.body["id"].as_str(), joined.body["role"].as_str()), (Some(list.as_str()), Some("viewer")));
+    let again = app.call(Method::POST, &format!("/invitations/{invitation}/accept"), Some(&bob.access_token), None).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "used up");
+    let bobs_lists = app.call(Method::GET, "/lists", Some(&bob.access_token), None).await;
+    assert!(ids(&bobs_lists.body, "id").contains(&list), "{:#}", bobs_lists.body);
+
+    let members = app.call(Method::GET, &format!("/lists/{list}/members"), Some(&bob.access_token), None).await;
+    assert_eq!(members.status, StatusCode::OK);
+    let mut roles: Vec<(String, String)> = members.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|member| (member["email"].as_str().unwrap().to_owned(), member["role"].as_str().unwrap().to_owned()))
+        .collect();
+    roles.sort();
+    assert_eq!(roles, [("ada@example.com".to_owned(), "owner".to_owned()), ("bob@example.com".to_owned(), "viewer".to_owned())]);
+
+    // A viewer cannot write; promoted to editor, he can.
+    let refused = app.call(Method::POST, &format!("/lists/{list}/tasks"), Some(&bob.access_token), Some(json!({"title": "x"}))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let promoted = app
+        .call(Method::PATCH, &format!("/lists/{list}/members/{}", bob.id), Some(&ada.access_token), Some(json!({"role": "editor"})))
+        .await;
+    assert_eq!((promoted.status, promoted.body["role"].as_str()), (StatusCode::OK, Some("editor")), "{:#}", promoted.body);
+    task_in(&app, &bob, &list, "Book the train").await;
+    for (body, field) in [(json!({"role": "owner"}), "role"), (json!({"role": "admin"}), "role")] {
+        let bad = app.call(Method::PATCH, &format!("/lists/{list}/members/{}", bob.id), Some(&ada.access_token), Some(body)).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.body["errors"][0]["field"], field, "{:#}", bad.body);
+    }
+    let own = app
+        .call(Method::PATCH, &format!("/lists/{list}/members/{}", ada.id), Some(&ada.access_token), Some(json!({"role": "viewer"})))
+        .await;
+    assert_eq!(own.status, StatusCode::CONFLICT, "the owner stays the owner");
+    let owner_leaves = app.call(Method::DELETE, &format!("/lists/{list}/members/{}", ada.id), Some(&ada.access_token), None).await;
+    assert_eq!(owner_leaves.status, StatusCode::CONFLICT);
+
+    // Bob leaves: from his next request on the list is a 404; re-invited, he re-joins.
+    let left = app.call(Method::DELETE, &format!("/lists/{list}/members/{}", bob.id), Some(&bob.access_token), None).await;
+    assert_eq!(left.status, StatusCode::NO_CONTENT);
+    let gone = app.call(Method::GET, &format!("/lists/{list}"), Some(&bob.access_token), None).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    app.share(&ada, &list, &bob, "bob@example.com", "editor").await;
+    let back = app.call(Method::GET, &format!("/lists/{list}"), Some(&bob.access_token), None).await;
+    assert_eq!((back.status, back.body["role"].as_str()), (StatusCode::OK, Some("editor")));
+    let removed = app.call(Method::DELETE, &format!("/lists/{list}/members/{}", bob.id), Some(&ada.access_token), None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let after = app.call(Method::GET, &format!("/lists/{list}/tasks"), Some(&bob.access_token), None).await;
+    assert_eq!(after.status, StatusCode::NOT_FOUND, "removed: no access on the next request");
+    let twice = app.call(Method::DELETE, &format!("/lists/{list}/members/{}", bob.id), Some(&ada.access_token), None).await;
+    assert_eq!(twice.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn invitations_are_revoked_declined_replaced_expire_and_are_bounded() {
+    let clock = std::sync::Arc::new(todo_domain::clock::ManualClock::new(todo_domain::model::Timestamp::from_datetime(chrono::Utc::now())));
+    let app = TestApp::spawn_with_clock(clock.clone());
+    let ada = app.sign_up("ada@example.com").await;
+    let bob = app.sign_up("bob@example.com").await;
+    let list = create_list(&app, &ada, "Club").await;
+
+    let own = app
+        .call(
+            Method::POST,
+            &format!("/lists/{list}/invitations"),
+            Some(&ada.access_token),
+            Some(json!({"email": "ada@example.com", "role": "viewer"})),
+        )
+        .await;
+    assert_eq!((own.status, own.body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("email")));
+    let bad = app
+        .call(
+            Method::POST,
+            &format!("/lists/{list}/invitations"),
+            Some(&ada.access_token),
+            Some(json!({"email": "not an email", "role": "owner"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = bad.body["errors"].as_array().unwrap().iter().filter_map(|error| error["field"].as_str()).collect();
+    assert_eq!(fields, ["email", "role"], "every bad field named: {:#}", bad.body);
+
+    // Inviting again replaces: one pending invitation per email, the new role.
+    let first = app.invite(&ada, &list, "bob@example.com", "viewer").await;
+    let second = app.invite(&ada, &list, "bob@example.com", "editor").await;
+    let pending = app.call(Method::GET, &format!("/lists/{list}/invitations"), Some(&ada.access_token), None).await;
+    assert_eq!(ids(&pending.body, "id"), std::slice::from_ref(&second));
+    let stale = app.call(Method::POST, &format!("/invitations/{first}/accept"), Some(&bob.access_token), None).await;
+    assert_eq!(stale.status, StatusCode::NOT_FOUND, "the replaced invitation is gone");
+
+    // Declined: gone for both.
+    let declined = app.call(Method::POST, &format!("/invitations/{second}/decline"), Some(&bob.access_token), None).await;
+    assert_eq!(declined.status, StatusCode::NO_CONTENT);
+    let pending = app.call(Method::GET, &format!("/lists/{list}/invitations"), Some(&ada.access_token), None).await;
+    assert!(ids(&pending.body, "id").is_empty());
+
+    // Revoked: no longer accepted.
+    let revoked = app.invite(&ada, &list, "bob@example.com", "viewer").await;
+    let reply = app.call(Method::DELETE, &format!("/lists/{list}/invitations/{revoked}"), Some(&ada.access_token), None).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let reply = app.call(Method::POST, &format!("/invitations/{revoked}/accept"), Some(&bob.access_token), None).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    let reply = app.call(Method::DELETE, &format!("/lists/{list}/invitations/{revoked}"), Some(&ada.access_token), None).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+    // Expired after seven days: not offered, not accepted.
+    let expiring = app.invite(&ada, &list, "bob@example.com", "viewer").await;
+    clock.advance(chrono::Duration::days(7));
+    let received = app.call(Method::GET, "/invitations", Some(&bob.access_token), None).await;
+    assert!(ids(&received.body, "id").is_empty(), "{:#}", received.body);
+    let reply = app.call(Method::POST, &format!("/invitations/{expiring}/accept"), Some(&bob.access_token), None).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+    // An invitation to an email that signs up later waits for it.
+    let later = app.invite(&ada, &list, "carol@example.com", "viewer").await;
+    let carol = app.sign_up("carol@example.com").await;
+    let received = app.call(Method::GET, "/invitations", Some(&carol.access_token), None).await;
+    assert_eq!(ids(&received.body, "id"), std::slice::from_ref(&later));
+    let reply = app.call(Method::POST, &format!("/invitations/{later}/accept"), Some(&carol.access_token), None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    // 50 people at most: Carol and 48 invitations fill the seats (the expired one gives its seat back).
+    for n in 0..48 {
+        app.invite(&ada, &list, &format!("guest{n}@example.com"), "viewer").await;
+    }
+    let full = app
+        .call(
+            Method::POST,
+            &format!("/lists/{list}/invitations"),
+            Some(&ada.access_token),
+            Some(json!({"email": "one-more@example.com", "role": "viewer"})),
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::CONFLICT, "{:#}", full.body);
+    let replaced = app
+        .call(
+            Method::POST,
+            &format!("/lists/{list}/invitations"),
+            Some(&ada.access_token),
+            Some(json!({"email": "guest0@example.com", "role": "editor"})),
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::ACCEPTED, "re-inviting keeps its seat");
+    let left = app.call(Method::DELETE, &format!("/lists/{list}/members/{}", carol.id), Some(&carol.access_token), None).await;
+    assert_eq!(left.status, StatusCode::NO_CONTENT);
+    app.invite(&ada, &list, "one-more@example.com", "viewer").await;
+}
+
+/// What a caller is to the list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Relation {
+    Owner,
+    Editor,
+    Viewer,
+    Stranger,
+    Removed,
+    Invited,
+}
+
+/// Who may use a route.
+#[derive(Clone, Copy, Debug)]
+enum Needs {
+    Member,
+    Writer,
+    Owner,
+}
+
+impl Needs {
+    fn allows(self, relation: Relation) -> Option<bool> {
+        let member = matches!(relation, Relation::Owner | Relation::Editor | Relation::Viewer);
+        if !member {
+            return None; // 404: the list does not exist for them
+        }
+        Some(match self {
+            Self::Member => true,
+            Self::Writer => relation != Relation::Viewer,
+            Self::Owner => relation == Relation::Owner,
+        })
+    }
+}
+
+/// Fresh things for one caller to act on, so every row of the matrix can succeed.
+struct Targets {
+    task: String,
+    file: String,
+    invitation: String,
+    member: String,
+}
+
+async fn targets(app: &TestApp, owner: &Account, list: &str, n: usize) -> Targets {
+    let task = task_in(app, owner, list, &format!("to delete {n}")).await;
+    let file = file_on(app, owner, list, &task).await;
+    let doomed = task_in(app, owner, list, &format!("to delete, with its file, {n}")).await;
+    let invitation = app.invite(owner, list, &format!("revoke-me-{n}@example.com"), "viewer").await;
+    let email = format!("extra-{n}@example.com");
+    let extra = app.sign_up(&email).await;
+    app.share(owner, list, &extra, &email, "viewer").await;
+    // `task` holds `file` (deleted first); `doomed` is deleted outright.
+    Targets { task: format!("{task}|{doomed}"), file, invitation, member: extra.id }
+}
+
+#[tokio::test]
+async fn the_isolation_matrix_every_route_for_every_relation() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let list = create_list(&app, &ada, "Shared").await;
+    let task = task_in(&app, &ada, &list, "Shared task").await;
+    let file = file_on(&app, &ada, &list, &task).await;
+
+    let mut callers = vec![(Relation::Owner, ada.clone())];
+    for (relation, email) in [
+        (Relation::Editor, "editor@example.com"),
+        (Relation::Viewer, "viewer@example.com"),
+        (Relation::Stranger, "stranger@example.com"),
+        (Relation::Removed, "removed@example.com"),
+        (Relation::Invited, "invited@example.com"),
+    ] {
+        let account = app.sign_up(email).await;
+        match relation {
+            Relation::Editor => app.share(&ada, &list, &account, email, "editor").await,
+            Relation::Viewer => app.share(&ada, &list, &account, email, "viewer").await,
+            Relation::Removed => {
+                app.share(&ada, &list, &account, email, "editor").await;
+                let reply = app.call(Method::DELETE, &format!("/lists/{list}/members/{}", account.id), Some(&ada.access_token), None).await;
+                assert_eq!(reply.status, StatusCode::NO_CONTENT);
+            }
+            Relation::Invited => {
+                app.invite(&ada, &list, email, "editor").await;
+            }
+            Relation::Owner | Relation::Stranger => {}
+        }
+        callers.push((relation, account));
+    }
+
+    let mut checked = 0;
+    for (n, (relation, caller)) in callers.iter().enumerate() {
+        let own = targets(&app, &ada, &list, n).await;
+        let (own_task, doomed) = own.task.split_once('|').unwrap();
+        let viewer_id = callers.iter().find(|(relation, _)| *relation == Relation::Viewer).unwrap().1.id.clone();
+        let rows: Vec<(Method, String, Option<Value>, Needs, StatusCode)> = vec![
+            (Method::GET, format!("/lists/{list}"), None, Needs::Member, StatusCode::OK),
+            (Method::PATCH, format!("/lists/{list}"), Some(json!({"color": "teal"})), Needs::Writer, StatusCode::OK),
+            (Method::GET, format!("/lists/{list}/tasks"), None, Needs::Member, StatusCode::OK),
+            (Method::POST, format!("/lists/{list}/tasks"), Some(json!({"title": "new"})), Needs::Writer, StatusCode::CREATED),
+            (Method::GET, format!("/lists/{list}/tasks/{task}"), None, Needs::Member, StatusCode::OK),
+            (Method::PATCH, format!("/lists/{list}/tasks/{task}"), Some(json!({"notes": "changed"})), Needs::Writer, StatusCode::OK),
+            (Method::GET, format!("/lists/{list}/tasks/{task}/files"), None, Needs::Member, StatusCode::OK),
+            (Method::GET, format!("/lists/{list}/tasks/{task}/files/{file}"), None, Needs::Member, StatusCode::OK),
+            (
+                Method::POST,
+                format!("/lists/{list}/tasks/{task}/files"),
+                Some(json!({"name": "b.txt", "content_type": "text/plain", "size": 1})),
+                Needs::Writer,
+                StatusCode::CREATED,
+            ),
+            (Method::DELETE, format!("/lists/{list}/tasks/{own_task}/files/{}", own.file), None, Needs::Writer, StatusCode::NO_CONTENT),
+            (Method::DELETE, format!("/lists/{list}/tasks/{doomed}"), None, Needs::Writer, StatusCode::NO_CONTENT),
+            (Method::GET, format!("/lists/{list}/members"), None, Needs::Member, StatusCode::OK),
+            (Method::PATCH, format!("/lists/{list}/members/{viewer_id}"), Some(json!({"role": "viewer"})), Needs::Owner, StatusCode::OK),
+            (Method::DELETE, format!("/lists/{list}/members/{}", own.member), None, Needs::Owner, StatusCode::NO_CONTENT),
+            (Method::GET, format!("/lists/{list}/invitations"), None, Needs::Owner, StatusCode::OK),
+            (
+                Method::POST,
+                format!("/lists/{list}/invitations"),
+                Some(json!({"email": format!("new-{n}@example.com"), "role": "viewer"})),
+                Needs::Owner,
+                StatusCode::ACCEPTED,
+            ),
+            (Method::DELETE, format!("/lists/{list}/invitations/{}", own.invitation), None, Needs::Owner, StatusCode::NO_CONTENT),
+        ];
+        for (method, path, body, needs, success) in rows {
+            let expected = match needs.allows(*relation) {
+                Some(true) => success,
+                Some(false) => StatusCode::FORBIDDEN,
+                None => StatusCode::NOT_FOUND,
+            };
+            let reply = app.call(method.clone(), &path, Some(&caller.access_token), body).await;
+            assert_eq!(reply.status, expected, "{relation:?} {method} {path}: {:#}", reply.body);
+            if expected == StatusCode::NOT_FOUND {
+                assert_eq!(reply.body["status"], 404, "a problem document, telling nothing: {:#}", reply.body);
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6 * 17, "every route for every relation");
+
+    // Nothing a refused caller asked for happened: the shared task is as the members left it.
+    let reply = app.call(Method::GET, &format!("/lists/{list}/tasks/{task}"), Some(&ada.access_token), None).await;
+    assert_eq!(reply.body["notes"], "changed");
+    let files = app.call(Method::GET, &format!("/lists/{list}/tasks/{task}/files"), Some(&ada.access_token), None).await;
+    assert_eq!(files.body["items"].as_array().unwrap().len(), 3, "the first file + one per writer (owner, editor)");
+}
