@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
+use http::StatusCode;
 use todo_domain::App;
 use todo_domain::usecases::sharing;
 use todo_http::{Authenticated, HttpError, InvitationPath, JsonBody, ListInvitationPath, ListPath, MemberPath, PageQuery, QueryParams};
@@ -48,10 +48,7 @@ pub async fn create_invitation(
 ) -> Result<Response, HttpError> {
     let (email, role) = body.value.parse()?;
     let invitation = sharing::invite(&app, principal, list, email, role).await?;
-    let mut response = (StatusCode::ACCEPTED, Json(InvitationView::from(&invitation))).into_response();
-    let location = HeaderValue::from_str(&format!("/lists/{list}/invitations/{}", invitation.id)).expect("ids are header-safe");
-    response.headers_mut().insert(header::LOCATION, location);
-    Ok(response)
+    Ok((StatusCode::ACCEPTED, Json(InvitationView::from(&invitation))).into_response())
 }
 
 /// A list's pending invitations: at most its seats, so one page.

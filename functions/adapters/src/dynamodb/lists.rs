@@ -221,20 +221,25 @@ impl ListStore for DynamoStore {
 
     /// The keeper's (the owner's) member item first: from then on nobody is invited or joins
     /// (both are conditional on it). Then one `Query` of the other members and one of the
-    /// invitations, and batched deletes of their items, the members' membership index
-    /// entries (but the keeper's) and the seat count.
+    /// invitations, and batched deletes in an order a retry can resume from: the emails'
+    /// copies of the invitations, the list's copies, the members' membership index entries
+    /// (but the keeper's), their member items, and last the seat count (every change to it
+    /// is conditional on one of those items, so nothing writes it again).
     async fn delete_list_members(&self, list: ListId, keeper: UserId) -> StoreResult<()> {
         self.delete_keys(vec![member_key(list, keeper)]).await?;
-        let members = self.partition_items(&list_pk(list), MEMBER_PREFIX).await?;
-        let mut keys = super::sharing::invitation_keys(self, list).await?;
-        for item in members {
-            let member = from_item::<MembershipItem>(item)?.membership;
-            keys.push(member_key(list, member.user_id));
-            if member.user_id != keeper {
-                keys.push(membership_key(member.user_id, list));
-            }
+        let members = self
+            .partition_items(&list_pk(list), MEMBER_PREFIX)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<MembershipItem>(item).map(|item| item.membership.user_id))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let (email_copies, list_copies) = super::sharing::invitation_keys(self, list).await?;
+        let index_entries = members.iter().filter(|member| **member != keeper).map(|member| membership_key(*member, list)).collect();
+        let member_items = members.iter().map(|member| member_key(list, *member)).collect();
+        for keys in [email_copies, list_copies, index_entries, member_items, vec![super::sharing::seats_key(list)]] {
+            self.delete_keys(keys).await?;
         }
-        self.delete_keys(keys).await
+        Ok(())
     }
 
     /// One `BatchWriteItem`: the list item and the keeper's membership index entry.

@@ -46,19 +46,20 @@ fn email_copy_key(invitation: &Invitation) -> Item {
     key(invitee_pk(&invitation.email), format!("{INVITE_PREFIX}{}", invitation.id))
 }
 
-fn seats_key(list: ListId) -> Item {
+pub(super) fn seats_key(list: ListId) -> Item {
     key(list_pk(list), SEATS_SK.to_owned())
 }
 
-/// The keys of a list's invitations (both copies) and its seat count: what deleting the
-/// list removes besides its members. One query of the list's invitations.
-pub(super) async fn invitation_keys(store: &DynamoStore, list: ListId) -> StoreResult<Vec<Item>> {
-    let mut keys = vec![seats_key(list)];
-    for item in store.partition_items(&list_pk(list), INVITE_PREFIX).await? {
-        let invitation = from_item::<InvitationItem>(item)?.invitation;
-        keys.extend([list_copy_key(&invitation), email_copy_key(&invitation)]);
-    }
-    Ok(keys)
+/// The keys of a list's invitations: the emails' copies, then the list's (one query of the
+/// list's). Deleted in that order, an interrupted deletion still finds what is left.
+pub(super) async fn invitation_keys(store: &DynamoStore, list: ListId) -> StoreResult<(Vec<Item>, Vec<Item>)> {
+    let invitations = store
+        .partition_items(&list_pk(list), INVITE_PREFIX)
+        .await?
+        .into_iter()
+        .map(|item| from_item::<InvitationItem>(item).map(|item| item.invitation))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((invitations.iter().map(email_copy_key).collect(), invitations.iter().map(list_copy_key).collect()))
 }
 
 /// A `ConditionCheck` that `user` owns `list`.
@@ -301,9 +302,14 @@ impl SharingStore for DynamoStore {
     /// nobody joins it after its members were removed).
     async fn accept_invitation(&self, invitation: &Invitation, user: UserId, now: Timestamp) -> StoreResult<()> {
         if user == invitation.invited_by {
-            // The owner is a member of their list (and one transaction cannot both check
-            // their member item and put it).
-            return Err(StoreError::AlreadyExists);
+            // One transaction cannot both check the owner's member item and put it: the same
+            // answers from reads (the owner is already a member of their list).
+            let live = self
+                .get::<InvitationItem>(list_pk(invitation.list_id), format!("{INVITE_PREFIX}{}", invitation.id))
+                .await?
+                .is_some_and(|item| item.expires_ms > now.unix_millis());
+            let owner = self.member_role(invitation.list_id, user).await? == Some(Role::Owner);
+            return Err(if live && owner { StoreError::AlreadyExists } else { StoreError::NotFound });
         }
         let list_copy = Delete::builder()
             .table_name(&self.table)
