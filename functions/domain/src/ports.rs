@@ -220,8 +220,16 @@ pub trait ListStore: Send + Sync + std::fmt::Debug {
     /// which marks the list's remaining deletion (its tasks, files and the list item) until
     /// `delete_list`. Idempotent.
     async fn delete_list_members(&self, list: ListId, keeper: UserId) -> StoreResult<()>;
-    /// The last step: the list item and `keeper`'s membership index entry go. Idempotent.
+    /// The last step: the list item, `keeper`'s membership index entry and the list's
+    /// deletion marker go, and (once, in the same write) the owner's count of lists.
+    /// Idempotent.
     async fn delete_list(&self, list: ListId, keeper: UserId) -> StoreResult<()>;
+    /// Starts deleting a list its owner asked to delete: a durable marker, conditional on
+    /// `list.owner` still owning it (`AccessDenied`), says its deletion must finish even if
+    /// the deleting process dies. Idempotent.
+    async fn mark_list_deleted(&self, list: &TaskList, at: Timestamp) -> StoreResult<()>;
+    /// Lists whose deletion was asked for and has not finished (their markers), oldest first.
+    async fn pending_list_deletions(&self, limit: u32) -> StoreResult<Vec<ListId>>;
 }
 
 /// Who else is in a list, and who is invited. Only the owner manages either; every such

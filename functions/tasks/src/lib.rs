@@ -26,6 +26,13 @@ pub static UPDATE_LIST: Operation = Operation {
     access: Access::Write,
     route: || patch(lists::update_list),
 };
+pub static DELETE_LIST: Operation = Operation {
+    binary: "list-delete",
+    method: Method::DELETE,
+    path: "/lists/{list_id}",
+    access: Access::Write,
+    route: || delete(lists::delete_list),
+};
 pub static CREATE_TASK: Operation = Operation {
     binary: "task-create",
     method: Method::POST,
@@ -63,5 +70,5 @@ pub static DELETE_TASK: Operation = Operation {
 };
 
 /// Every operation of this service.
-pub static OPERATIONS: [&Operation; 9] =
-    [&CREATE_LIST, &LIST_LISTS, &GET_LIST, &UPDATE_LIST, &CREATE_TASK, &LIST_TASKS, &GET_TASK, &UPDATE_TASK, &DELETE_TASK];
+pub static OPERATIONS: [&Operation; 10] =
+    [&CREATE_LIST, &LIST_LISTS, &GET_LIST, &UPDATE_LIST, &DELETE_LIST, &CREATE_TASK, &LIST_TASKS, &GET_TASK, &UPDATE_TASK, &DELETE_TASK];

@@ -145,3 +145,13 @@ pub async fn update_list(
     let updated = lists::update_list(&app, principal, list, body.value.try_into()?, if_match).await?;
     Ok(list_response(StatusCode::OK, &updated))
 }
+
+/// 202: the list is gone for everyone at once; its tasks and files follow off the request path.
+pub async fn delete_list(
+    State(app): State<App>,
+    Authenticated(principal): Authenticated,
+    ListPath(list): ListPath,
+) -> Result<StatusCode, HttpError> {
+    lists::delete_list(&app, principal, list).await?;
+    Ok(StatusCode::ACCEPTED)
+}

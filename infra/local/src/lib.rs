@@ -89,11 +89,16 @@ async fn purge_deleted_accounts(app: todo_domain::App) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match todo_domain::usecases::users::finish_pending_deletions(&app, todo_domain::usecases::housekeeping::BATCH).await {
-            Ok((0, _)) => {}
-            Ok((finished, more)) => tracing::info!(finished, more, "account deletions finished"),
+        let batch = todo_domain::usecases::housekeeping::BATCH;
+        let accounts = todo_domain::usecases::users::finish_pending_deletions(&app, batch).await;
+        let lists = todo_domain::usecases::lists::finish_pending_list_deletions(&app, batch).await;
+        match accounts.and_then(|accounts| Ok((accounts, lists?))) {
+            Ok(((0, _), (0, _))) => {}
+            Ok(((accounts, more_accounts), (lists, more_lists))) => {
+                tracing::info!(accounts, lists, more = more_accounts || more_lists, "deletions finished");
+            }
             Err(error) => {
-                tracing::error!(error = %error, "finishing account deletions failed; retrying in a minute");
+                tracing::error!(error = %error, "finishing deletions failed; retrying in a minute");
                 tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             }
         }

@@ -1,9 +1,11 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{ConditionCheck, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use serde::{Deserialize, Serialize};
-use todo_domain::model::{ListId, Membership, Role, TaskList, UserId};
+use todo_domain::model::{ListId, Membership, Role, TaskList, Timestamp, UserId};
 use todo_domain::ports::{ListStore, Page, PageRequest, StoreError, StoreResult, Writer};
 
 use super::{DynamoStore, Item, backend, from_item, key, list_pk, n, put_if_absent, s, to_item, user_pk};
@@ -12,6 +14,28 @@ const LIST_SK: &str = "LIST";
 /// How many lists a user owns besides the Inbox, under their user partition.
 pub(crate) const LIST_COUNT_SK: &str = "LISTCOUNT";
 pub(super) const MEMBER_PREFIX: &str = "MEMBER#";
+/// A list deletion marker's sort key prefix, in the `DELETIONS` partition.
+const DELETED_LIST_PREFIX: &str = "LIST#";
+
+#[derive(Serialize, Deserialize)]
+struct ListDeletionMarker {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    list_id: ListId,
+    owner: UserId,
+    deleted_at: Timestamp,
+}
+
+fn deletion_key(list: ListId) -> Item {
+    key(super::DELETIONS.to_owned(), format!("{DELETED_LIST_PREFIX}{list}"))
+}
+
+/// The list a deletion marker's keys name, if these are a list marker's keys.
+pub(crate) fn deleted_list(pk: &str, sk: &str) -> Option<ListId> {
+    (pk == super::DELETIONS).then(|| sk.strip_prefix(DELETED_LIST_PREFIX).and_then(|id| ListId::parse(id).ok())).flatten()
+}
 pub(super) const MEMBERSHIP_PREFIX: &str = "MEMBERSHIP#";
 
 #[derive(Serialize, Deserialize)]
@@ -242,8 +266,83 @@ impl ListStore for DynamoStore {
         Ok(())
     }
 
-    /// One `BatchWriteItem`: the list item and the keeper's membership index entry.
+    /// One `TransactWriteItems`: the list item (if still there), the keeper's membership
+    /// index entry, the list's deletion marker and, for a list other than the Inbox, one off
+    /// its owner's list count. A retry after the list went deletes the other two only.
     async fn delete_list(&self, list: ListId, keeper: UserId) -> StoreResult<()> {
-        self.delete_keys(vec![key(list_pk(list), LIST_SK.to_owned()), membership_key(keeper, list)]).await
+        let delete = |key: Item, condition: Option<&str>| -> StoreResult<TransactWriteItem> {
+            let delete =
+                Delete::builder().table_name(&self.table).set_key(Some(key)).set_condition_expression(condition.map(str::to_owned));
+            Ok(TransactWriteItem::builder().delete(delete.build().map_err(StoreError::backend)?).build())
+        };
+        let mut items = vec![
+            delete(key(list_pk(list), LIST_SK.to_owned()), Some("attribute_exists(PK)"))?,
+            delete(membership_key(keeper, list), None)?,
+            delete(deletion_key(list), None)?,
+        ];
+        if list != ListId::inbox_of(keeper) {
+            let count = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(keeper), LIST_COUNT_SK.to_owned())))
+                .update_expression("ADD #count :minus_one")
+                .expression_attribute_names("#count", "count")
+                .expression_attribute_values(":minus_one", n(-1))
+                .build()
+                .map_err(StoreError::backend)?;
+            items.push(TransactWriteItem::builder().update(count).build());
+        }
+        match self.transact(items, "list deletion").await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed_at(0) => self.delete_keys(vec![membership_key(keeper, list), deletion_key(list)]).await,
+            Err(cancelled) => Err(cancelled.unexpected("list deletion")),
+        }
+    }
+
+    /// One `TransactWriteItems`: the owner's member item still says owner, and the marker.
+    async fn mark_list_deleted(&self, list: &TaskList, at: Timestamp) -> StoreResult<()> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(member_key(list.id, list.owner)))
+            .condition_expression("#role = :owner")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":owner", s(Role::Owner.as_str()))
+            .build()
+            .map_err(StoreError::backend)?;
+        let marker = ListDeletionMarker {
+            pk: super::DELETIONS.to_owned(),
+            sk: format!("{DELETED_LIST_PREFIX}{}", list.id),
+            list_id: list.id,
+            owner: list.owner,
+            deleted_at: at,
+        };
+        let put = Put::builder().table_name(&self.table).set_item(Some(to_item(&marker)?)).build().map_err(StoreError::backend)?;
+        let items = vec![TransactWriteItem::builder().condition_check(check).build(), TransactWriteItem::builder().put(put).build()];
+        match self.transact(items, "list deletion marker").await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::AccessDenied),
+            Err(cancelled) => Err(cancelled.unexpected("list deletion marker")),
+        }
+    }
+
+    /// One `Query` of the deletion-marker partition's lists.
+    async fn pending_list_deletions(&self, limit: u32) -> StoreResult<Vec<ListId>> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :lists)")
+            .expression_attribute_values(":pk", s(super::DELETIONS))
+            .expression_attribute_values(":lists", s(DELETED_LIST_PREFIX))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<ListDeletionMarker>(item).map(|marker| marker.list_id))
+            .collect()
     }
 }

@@ -1,11 +1,12 @@
 //! The table's stream as the `account-purge` function receives it (Lambda's event source
 //! mapping, `KEYS_ONLY` records filtered to new deletion markers in `template.yaml`).
-//! Only this adapter knows the key layout, so only it reads which account a record names.
+//! Only this adapter knows the key layout, so only it reads which account or list a record
+//! names.
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
-use todo_domain::model::UserId;
+use todo_domain::model::{ListId, UserId};
 
 /// A batch of stream records. Lenient about everything but the keys: a new field or another
 /// record type must not fail a batch (the filter should keep other records out anyway).
@@ -36,24 +37,34 @@ struct StringValue {
     s: Option<String>,
 }
 
+/// What the records' new deletion markers name, in order.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Deletions {
+    pub accounts: Vec<UserId>,
+    pub lists: Vec<ListId>,
+    /// Records that name no new marker (logged by the caller).
+    pub ignored: usize,
+}
+
 impl StreamEvent {
-    /// The accounts whose deletion markers these records insert, in order, and how many
-    /// records name none (logged by the caller).
-    pub fn deleted_accounts(&self) -> (Vec<UserId>, usize) {
-        let mut accounts = Vec::new();
-        let mut ignored = 0;
+    /// The accounts and lists whose deletion markers these records insert.
+    pub fn deletions(&self) -> Deletions {
+        let mut deletions = Deletions::default();
         for record in &self.records {
             let key = |name: &str| record.dynamodb.as_ref().and_then(|data| data.keys.get(name)).and_then(|value| value.s.as_deref());
-            let account = match (record.event_name.as_deref(), key("PK"), key("SK")) {
-                (Some("INSERT"), Some(pk), Some(sk)) => super::users::deleted_account(pk, sk),
-                _ => None,
+            let (Some("INSERT"), Some(pk), Some(sk)) = (record.event_name.as_deref(), key("PK"), key("SK")) else {
+                deletions.ignored += 1;
+                continue;
             };
-            match account {
-                Some(account) => accounts.push(account),
-                None => ignored += 1,
+            if let Some(account) = super::users::deleted_account(pk, sk) {
+                deletions.accounts.push(account);
+            } else if let Some(list) = super::lists::deleted_list(pk, sk) {
+                deletions.lists.push(list);
+            } else {
+                deletions.ignored += 1;
             }
         }
-        (accounts, ignored)
+        deletions
     }
 }
 
@@ -70,22 +81,27 @@ mod tests {
     }
 
     #[test]
-    fn only_inserted_deletion_markers_name_accounts() {
+    fn only_inserted_deletion_markers_name_accounts_and_lists() {
         let user = UserId::parse("01JCCCCCCCCCCCCCCCCCCCCCCC").unwrap();
+        let list = ListId::parse("01JHHHHHHHHHHHHHHHHHHHHHHH").unwrap();
         let event: StreamEvent = serde_json::from_value(serde_json::json!({"Records": [
             record("INSERT", "DELETIONS", "USER#01JCCCCCCCCCCCCCCCCCCCCCCC"),
+            record("INSERT", "DELETIONS", "LIST#01JHHHHHHHHHHHHHHHHHHHHHHH"),
             record("REMOVE", "DELETIONS", "USER#01JCCCCCCCCCCCCCCCCCCCCCCC"),
             record("INSERT", "USER#01JCCCCCCCCCCCCCCCCCCCCCCC", "PROFILE"),
+            record("INSERT", "LIST#01JHHHHHHHHHHHHHHHHHHHHHHH", "LIST"),
             record("INSERT", "DELETIONS", "USER#not-an-id"),
         ]}))
         .unwrap();
-        assert_eq!(event.deleted_accounts(), (vec![user], 3));
+        assert_eq!(event.deletions(), Deletions { accounts: vec![user], lists: vec![list], ignored: 4 });
     }
 
     #[test]
     fn the_sample_event_names_one_account() {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/events/account-purge.json")).unwrap();
         let event: StreamEvent = serde_json::from_str(&text).unwrap();
-        assert_eq!(event.deleted_accounts(), (vec![UserId::parse("01JCCCCCCCCCCCCCCCCCCCCCCC").unwrap()], 0));
+        let deletions = event.deletions();
+        assert_eq!(deletions.accounts, [UserId::parse("01JCCCCCCCCCCCCCCCCCCCCCCC").unwrap()]);
+        assert_eq!((deletions.lists.len(), deletions.ignored), (0, 0));
     }
 }

@@ -8,7 +8,8 @@ use super::{DynamoStore, Item, backend, from_item, key, n, s, to_item, user_pk};
 
 const PROFILE: &str = "PROFILE";
 const EMAIL: &str = "EMAIL";
-/// The partition of account-deletion markers (few items: one per deletion in progress).
+/// The partition of deletion markers, of accounts (`USER#<uid>`) and lists (`LIST#<lid>`):
+/// few items, one per deletion in progress.
 /// The `account-purge` function's stream filter in `template.yaml` names it too (a test checks).
 pub const DELETIONS: &str = "DELETIONS";
 
@@ -182,14 +183,15 @@ impl UserStore for DynamoStore {
         Ok(())
     }
 
-    /// One `Query` of the (small) deletion-marker partition.
+    /// One `Query` of the (small) deletion-marker partition's accounts.
     async fn pending_deletions(&self, limit: u32) -> StoreResult<Vec<UserId>> {
         let output = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("PK = :pk")
+            .key_condition_expression("PK = :pk AND begins_with(SK, :accounts)")
             .expression_attribute_values(":pk", s(DELETIONS))
+            .expression_attribute_values(":accounts", s("USER#"))
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .consistent_read(true)
             .send()

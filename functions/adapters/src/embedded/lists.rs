@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
-use todo_domain::model::{ListId, Membership, Role, TaskList, UserId};
+use todo_domain::model::{ListId, Membership, Role, TaskList, Timestamp, UserId};
 use todo_domain::ports::{ListStore, Page, PageRequest, StoreError, StoreResult, Writer};
 
 use super::{EmbeddedStore, backend, from_doc, is_unique_violation, stored_id, to_doc};
@@ -145,13 +145,39 @@ impl ListStore for EmbeddedStore {
         .await
     }
 
+    /// The owner's count of lists is a count of rows here: nothing to decrement.
     async fn delete_list(&self, list: ListId, keeper: UserId) -> StoreResult<()> {
         let (list, keeper) = (list.to_string(), keeper.to_string());
         self.transaction(move |tx| {
             tx.execute("DELETE FROM lists WHERE id = ?1", [&list]).map_err(backend)?;
             tx.execute("DELETE FROM members WHERE list_id = ?1 AND user_id = ?2", [&list, &keeper]).map_err(backend)?;
+            tx.execute("DELETE FROM list_deletions WHERE list_id = ?1", [&list]).map_err(backend)?;
             Ok(())
         })
         .await
+    }
+
+    async fn mark_list_deleted(&self, list: &TaskList, at: Timestamp) -> StoreResult<()> {
+        let (id, owner) = (list.id.to_string(), list.owner.to_string());
+        self.transaction(move |tx| {
+            if role_of(tx, &id, &owner)? != Some(Role::Owner) {
+                return Err(StoreError::AccessDenied);
+            }
+            tx.execute("INSERT OR IGNORE INTO list_deletions (list_id, deleted_ms) VALUES (?1, ?2)", params![id, at.unix_millis()])
+                .map(drop)
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn pending_list_deletions(&self, limit: u32) -> StoreResult<Vec<ListId>> {
+        let ids = self
+            .read(move |c| {
+                let mut statement = c.prepare_cached("SELECT list_id FROM list_deletions ORDER BY deleted_ms, list_id LIMIT ?1")?;
+                let rows = statement.query_map([limit], |row| row.get::<_, String>(0))?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        ids.iter().map(|id| stored_id(id, ListId::parse)).collect()
     }
 }

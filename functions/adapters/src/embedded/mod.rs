@@ -175,6 +175,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX invitations_by_list ON invitations (list_id, id);
     CREATE INDEX invitations_by_email ON invitations (email, id);
 ",
+    // Lists whose deletion was asked for (`DELETE /lists/{id}`) and is not finished.
+    r"
+    CREATE TABLE list_deletions (
+        list_id TEXT PRIMARY KEY,
+        deleted_ms INTEGER NOT NULL
+    ) STRICT;
+",
 ];
 
 #[derive(Clone)]

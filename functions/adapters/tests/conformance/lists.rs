@@ -208,3 +208,34 @@ pub async fn list_updates_are_conditional_on_version_and_membership(backend: Bac
     assert!(matches!(missing, Err(StoreError::AccessDenied | StoreError::NotFound)), "{missing:?}");
     assert_eq!(lists.get_list(list.id).await.unwrap(), Some(recoloured));
 }
+
+/// A list's deletion: a marker only its owner can set (separate from account markers), and
+/// the last step removes it and gives the owner's place under the list limit back, once.
+pub async fn a_deleted_list_is_marked_then_frees_its_place_once(backend: Backend) {
+    let (ada, bob) = (account(&backend).await, account(&backend).await);
+    let lists = &backend.stores.lists;
+    let (first, second) = (new_list(ada, "First"), new_list(ada, "Second"));
+    lists.create_list(&first, 2).await.unwrap();
+    lists.create_list(&second, 2).await.unwrap();
+    assert!(matches!(lists.create_list(&new_list(ada, "Third"), 2).await, Err(StoreError::LimitReached)));
+
+    let forged = TaskList { owner: bob, ..first.clone() };
+    assert!(matches!(lists.mark_list_deleted(&forged, now()).await, Err(StoreError::AccessDenied)), "only the owner marks it");
+    assert!(lists.pending_list_deletions(10).await.unwrap().is_empty());
+    lists.mark_list_deleted(&first, now()).await.unwrap();
+    lists.mark_list_deleted(&first, now()).await.unwrap();
+    assert_eq!(lists.pending_list_deletions(10).await.unwrap(), [first.id]);
+    assert!(backend.stores.users.pending_deletions(10).await.unwrap().is_empty(), "not an account's deletion");
+
+    lists.delete_list_members(first.id, ada).await.unwrap();
+    assert!(matches!(lists.mark_list_deleted(&first, now()).await, Err(StoreError::AccessDenied)), "the owner's membership went first");
+    lists.delete_list(first.id, ada).await.unwrap();
+    lists.delete_list(first.id, ada).await.unwrap();
+    assert!(lists.pending_list_deletions(10).await.unwrap().is_empty());
+    assert_eq!(lists.get_list(first.id).await.unwrap(), None);
+    lists.create_list(&new_list(ada, "Third"), 2).await.unwrap();
+    assert!(
+        matches!(lists.create_list(&new_list(ada, "Fourth"), 2).await, Err(StoreError::LimitReached)),
+        "the place came back once, however often the last step ran"
+    );
+}

@@ -1,4 +1,4 @@
-//! The daily housekeeping job: finish what interrupted deletions left, give up on uploads
+//! The daily housekeeping job: finish what interrupted deletions (of accounts and lists) left, give up on uploads
 //! that never arrived, and expire what the store's own TTL does not (the embedded store has
 //! none). Bounded per run: whatever is left is picked up by the next run.
 
@@ -15,6 +15,8 @@ use crate::usecases::files::{self, Expiry};
 pub struct Outcome {
     /// Deleted accounts whose leftovers (files, tasks, sessions) were removed.
     pub accounts_finished: u64,
+    /// Deleted lists whose tasks and files were removed.
+    pub lists_finished: u64,
     /// Pending uploads past their URL expiry and grace period: metadata (and any object) removed.
     pub stale_uploads_removed: u64,
     /// Pending uploads whose bytes had arrived unnoticed: completed instead.
@@ -43,6 +45,9 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
     let (accounts_finished, more) = crate::usecases::users::finish_pending_deletions(app, BATCH).await?;
     outcome.accounts_finished = accounts_finished;
     outcome.more |= more;
+    let (lists_finished, more) = crate::usecases::lists::finish_pending_list_deletions(app, BATCH).await?;
+    outcome.lists_finished = lists_finished;
+    outcome.more |= more;
     let grace = std::time::Duration::from_secs(app.settings.files.stale_upload_grace_seconds);
     let stale_before =
         Timestamp::from_unix_millis(now.unix_millis().saturating_sub(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX))).unwrap_or(now);
@@ -64,6 +69,7 @@ pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
             .contains(&u64::from(BATCH));
     tracing::info!(
         accounts_finished = outcome.accounts_finished,
+        lists_finished = outcome.lists_finished,
         stale_uploads_removed = outcome.stale_uploads_removed,
         late_uploads_completed = outcome.late_uploads_completed,
         expired_sessions = outcome.expired_sessions,

@@ -1,14 +1,16 @@
-//! Lists: create, read, page through one's own and shared ones, rename and recolour.
+//! Lists: create, read, page through one's own and shared ones, rename and recolour, delete
+//! (and the purge that finishes a deletion, shared with account deletion).
 
 use tracing::instrument;
 
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::Error;
-use crate::model::{ListId, ListPatch, NewList, Role, TaskList};
-use crate::ports::{PageRequest, StoreError};
+use crate::model::{ListId, ListPatch, NewList, Role, TaskList, UserId};
+use crate::ports::{PageRequest, StoreError, TaskFilter, Writer};
 use crate::usecases::access;
 use crate::usecases::tasks::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::usecases::{each_then_first_failure, files};
 
 /// How many lists a user may own besides their Inbox (200 with it).
 pub const MAX_OWNED_LISTS: u32 = 199;
@@ -93,4 +95,76 @@ pub async fn update_list(
         }
     }
     Err(Error::Conflict("the list is being changed concurrently; retry".to_owned()))
+}
+
+/// Deletes a list (its owner; never the Inbox). A durable marker first, then its members
+/// and invitations go at once: from the answer on, nobody reads, writes or joins it. Its
+/// tasks and files go off the request path (`finish_list_deletions`: the table stream on
+/// AWS, the purge loop locally, housekeeping as the safety net).
+#[instrument(skip_all, fields(user_id = %principal.user_id, list_id = %id))]
+pub async fn delete_list(app: &App, principal: Principal, id: ListId) -> Result<(), Error> {
+    let ListAccess { role, list } = get_list(app, principal, id).await?;
+    if role != Role::Owner {
+        return Err(Error::Forbidden("only the list's owner deletes it"));
+    }
+    if list.inbox {
+        return Err(Error::Conflict("the Inbox cannot be deleted".to_owned()));
+    }
+    match app.stores.lists.mark_list_deleted(&list, app.clock.now()).await {
+        Ok(()) => {}
+        // No longer its owner's: a deletion already under way took the membership.
+        Err(StoreError::AccessDenied) => return Err(Error::NotFound("list")),
+        Err(other) => return Err(other.into()),
+    }
+    app.stores.lists.delete_list_members(id, list.owner).await?;
+    Ok(())
+}
+
+/// Finishes the deletion of each list named (a marker's). Idempotent: a list already gone is
+/// done. One failing does not hold up the others; how many finished.
+pub async fn finish_list_deletions(app: &App, lists: impl IntoIterator<Item = ListId>) -> Result<u64, Error> {
+    each_then_first_failure(lists, |id| async move {
+        let outcome = match app.stores.lists.get_list(id).await {
+            Ok(Some(list)) => purge_list(app, id, list.owner).await,
+            Ok(None) => Ok(()),
+            Err(error) => Err(error.into()),
+        };
+        outcome.inspect_err(|error| tracing::error!(list_id = %id, error = %error, "finishing a list deletion failed"))
+    })
+    .await
+}
+
+/// Finishes up to `limit` pending list deletions, oldest first; how many, and whether more
+/// may be pending.
+pub async fn finish_pending_list_deletions(app: &App, limit: u32) -> Result<(u64, bool), Error> {
+    let pending = app.stores.lists.pending_list_deletions(limit).await?;
+    let more = pending.len() == limit as usize;
+    Ok((finish_list_deletions(app, pending).await?, more))
+}
+
+/// Deletes a list and everything in it, resumably. Its memberships go first, so nobody can
+/// write to it any more (every member's write is conditional on their membership); then each
+/// task's files (objects first) and the task; then the list. `keeper`'s membership index
+/// entry stays until the end: it is how a retry finds the list again.
+#[instrument(skip_all, fields(list_id = %list))]
+pub(crate) async fn purge_list(app: &App, list: ListId, keeper: UserId) -> Result<(), Error> {
+    app.stores.lists.delete_list_members(list, keeper).await?;
+    let everything = TaskFilter::default();
+    loop {
+        let page = app.stores.tasks.list_tasks(list, &everything, PageRequest { limit: MAX_PAGE_SIZE, after: None }).await?;
+        if page.items.is_empty() {
+            break;
+        }
+        for task in page.items {
+            files::delete_task_files(app, Writer::System, task.id).await?;
+            match app.stores.tasks.delete_task(Writer::System, list, task.id, None).await {
+                Ok(()) | Err(StoreError::NotFound) => {}
+                // No member can add a file now; an upload to an earlier URL finds no record
+                // and is removed on arrival. A file here is a bug: stop, the retry resumes.
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+    app.stores.lists.delete_list(list, keeper).await?;
+    Ok(())
 }

@@ -5,9 +5,8 @@ use tracing::instrument;
 use crate::app::App;
 use crate::auth::{Principal, RefreshToken};
 use crate::error::Error;
-use crate::model::{DisplayName, Email, ListId, Password, Role, SessionId, Timestamp, User, UserId};
-use crate::ports::{PageRequest, Session, StoreError, TaskFilter, Writer};
-use crate::usecases::tasks::MAX_PAGE_SIZE;
+use crate::model::{DisplayName, Email, Password, Role, SessionId, Timestamp, User, UserId};
+use crate::ports::{Session, StoreError};
 use crate::usecases::throttle;
 
 /// A freshly issued token pair.
@@ -233,18 +232,12 @@ pub async fn delete_account(app: &App, principal: Principal, password: Password)
 /// tried, then the first failure is returned (its marker stays, so a retry or housekeeping
 /// resumes it).
 pub async fn finish_deletions(app: &App, users: impl IntoIterator<Item = UserId>) -> Result<u64, Error> {
-    let mut finished = 0;
-    let mut first_failure = None;
-    for user in users {
-        match remove_leftovers(app, user).await {
-            Ok(()) => finished += 1,
-            Err(error) => {
-                tracing::error!(user_id = %user, error = %error, "finishing an account deletion failed");
-                first_failure.get_or_insert(error);
-            }
-        }
-    }
-    first_failure.map_or(Ok(finished), Err)
+    crate::usecases::each_then_first_failure(users, |user| async move {
+        remove_leftovers(app, user).await.inspect_err(|error| {
+            tracing::error!(user_id = %user, error = %error, "finishing an account deletion failed");
+        })
+    })
+    .await
 }
 
 /// Finishes up to `limit` pending deletions, in the store's marker order: the local server's
@@ -265,7 +258,7 @@ pub async fn remove_leftovers(app: &App, user: UserId) -> Result<(), Error> {
     let (mut lists, mut left) = (0, 0);
     for membership in app.stores.lists.memberships(user).await? {
         if membership.role == Role::Owner {
-            purge_list(app, membership.list_id, user).await?;
+            crate::usecases::lists::purge_list(app, membership.list_id, user).await?;
             lists += 1;
         } else {
             // Other people's lists: the account leaves them (their tasks stay theirs).
@@ -280,32 +273,5 @@ pub async fn remove_leftovers(app: &App, user: UserId) -> Result<(), Error> {
     app.stores.tasks.delete_user_idempotency(user).await?;
     app.stores.users.finish_deletion(user).await?;
     tracing::info!(lists, left, notifications, sessions, "account data removed");
-    Ok(())
-}
-
-/// Deletes a list and everything in it, resumably. Its memberships go first, so nobody can
-/// write to it any more (every member's write is conditional on their membership); then each
-/// task's files (objects first) and the task; then the list. `keeper`'s membership index
-/// entry stays until the end: it is how a retry finds the list again.
-#[instrument(skip_all, fields(list_id = %list))]
-async fn purge_list(app: &App, list: ListId, keeper: UserId) -> Result<(), Error> {
-    app.stores.lists.delete_list_members(list, keeper).await?;
-    let everything = TaskFilter::default();
-    loop {
-        let page = app.stores.tasks.list_tasks(list, &everything, PageRequest { limit: MAX_PAGE_SIZE, after: None }).await?;
-        if page.items.is_empty() {
-            break;
-        }
-        for task in page.items {
-            crate::usecases::files::delete_task_files(app, Writer::System, task.id).await?;
-            match app.stores.tasks.delete_task(Writer::System, list, task.id, None).await {
-                Ok(()) | Err(StoreError::NotFound) => {}
-                // No member can add a file now; an upload to an earlier URL finds no record
-                // and is removed on arrival. A file here is a bug: stop, the retry resumes.
-                Err(other) => return Err(other.into()),
-            }
-        }
-    }
-    app.stores.lists.delete_list(list, keeper).await?;
     Ok(())
 }

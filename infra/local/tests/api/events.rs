@@ -17,6 +17,8 @@ const SAMPLE_NOTIFICATION_ID: &str = "01JDDDDDDDDDDDDDDDDDDDDDDD";
 const SAMPLE_MEMBER_ID: &str = "01JEEEEEEEEEEEEEEEEEEEEEEE";
 const SAMPLE_SENT_INVITATION_ID: &str = "01JFFFFFFFFFFFFFFFFFFFFFFF";
 const SAMPLE_RECEIVED_INVITATION_ID: &str = "01JGGGGGGGGGGGGGGGGGGGGGGG";
+/// A list of the sample user's other than the Inbox (the one `list-delete` deletes).
+const SAMPLE_LIST_ID: &str = "01JHHHHHHHHHHHHHHHHHHHHHHH";
 
 fn expected_status(binary: &str) -> StatusCode {
     match binary {
@@ -24,7 +26,7 @@ fn expected_status(binary: &str) -> StatusCode {
         "session-delete" | "task-delete" | "file-delete" | "member-remove" | "invitation-revoke" | "invitation-decline" => {
             StatusCode::NO_CONTENT
         }
-        "user-me-delete" | "invitation-create" => StatusCode::ACCEPTED,
+        "user-me-delete" | "invitation-create" | "list-delete" => StatusCode::ACCEPTED,
         _ => StatusCode::OK,
     }
 }
@@ -59,6 +61,7 @@ async fn every_sample_event_invokes_its_function() {
             app.share(&account, &account.id, &bob, "bob@example.com", "viewer").await;
             let sent = app.invite(&account, &account.id, "grace@example.com", "editor").await;
             let received = app.invite(&bob, &bob.id, "ada@example.com", "editor").await;
+            let list = app.call(http::Method::POST, "/lists", Some(&account.access_token), Some(json!({"name": "Errands"}))).await;
             // The reminder has passed: one run of the job leaves a notification to mark read.
             todo_jobs::REMINDERS.run_once(&app.app).await.unwrap();
             let feed = app.call(http::Method::GET, "/notifications", Some(&account.access_token), None).await;
@@ -72,7 +75,8 @@ async fn every_sample_event_invokes_its_function() {
                 .replace(SAMPLE_FILE_ID, file.body["file"]["id"].as_str().unwrap())
                 .replace(SAMPLE_MEMBER_ID, &bob.id)
                 .replace(SAMPLE_SENT_INVITATION_ID, &sent)
-                .replace(SAMPLE_RECEIVED_INVITATION_ID, &received);
+                .replace(SAMPLE_RECEIVED_INVITATION_ID, &received)
+                .replace(SAMPLE_LIST_ID, list.body["id"].as_str().unwrap());
         }
         let request =
             lambda_http::request::from_str(&event).unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", operation.binary));

@@ -21,7 +21,7 @@ async fn request_upload(app: &TestApp, account: &Account, task: &str, body: Valu
 }
 
 /// PUTs `bytes` to an upload answer's URL with the headers it names.
-async fn upload(app: &TestApp, answer: &Value, bytes: &[u8]) -> Reply {
+pub(crate) async fn upload(app: &TestApp, answer: &Value, bytes: &[u8]) -> Reply {
     let upload = &answer["upload"];
     let headers: Vec<(&str, &str)> = upload["headers"]
         .as_object()

@@ -194,3 +194,58 @@ async fn deleting_the_account_removes_its_lists_and_their_tasks() {
     let user = todo_domain::model::UserId::parse(&ada.id).unwrap();
     assert!(app.app.stores.lists.memberships(user).await.unwrap().is_empty());
 }
+
+/// Deleting a list: its owner only, never the Inbox; gone for every member at once, its
+/// tasks, files and bytes off the request path, and its place under the 200-list limit back.
+#[tokio::test]
+async fn deleting_a_list_takes_it_from_everyone_then_its_tasks_and_files() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let bob = app.sign_up("bob@example.com").await;
+    let stranger = app.sign_up("eve@example.com").await;
+    let errands = create_list(&app, &ada, json!({"name": "Errands"})).await.body["id"].as_str().unwrap().to_owned();
+    app.share(&ada, &errands, &bob, "bob@example.com", "editor").await;
+    let task =
+        app.call(Method::POST, &format!("/lists/{errands}/tasks"), Some(&bob.access_token), Some(json!({"title": "Post office"}))).await;
+    let task_id = task.body["id"].as_str().unwrap().to_owned();
+    let body = json!({"name": "form.txt", "content_type": "text/plain", "size": 4});
+    let file = app.call(Method::POST, &format!("/lists/{errands}/tasks/{task_id}/files"), Some(&bob.access_token), Some(body)).await;
+    assert_eq!(crate::files::upload(&app, &file.body, b"form").await.status, StatusCode::OK);
+    let file_id = todo_domain::model::FileId::parse(file.body["file"]["id"].as_str().unwrap()).unwrap();
+    let key = todo_domain::ports::ObjectKey::for_file(
+        todo_domain::model::UserId::parse(&bob.id).unwrap(),
+        todo_domain::model::TaskId::parse(&task_id).unwrap(),
+        &file_id.to_string(),
+    );
+    assert!(app.app.stores.blobs.head(&key).await.unwrap().is_some());
+
+    let path = format!("/lists/{errands}");
+    app.call(Method::DELETE, &path, Some(&bob.access_token), None).await.assert_problem(StatusCode::FORBIDDEN, None);
+    app.call(Method::DELETE, &path, Some(&stranger.access_token), None).await.assert_problem(StatusCode::NOT_FOUND, None);
+    app.call(Method::DELETE, &format!("/lists/{}", ada.id), Some(&ada.access_token), None).await.assert_problem(StatusCode::CONFLICT, None);
+    let deleted = app.call(Method::DELETE, &path, Some(&ada.access_token), None).await;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED, "{:#}", deleted.body);
+
+    // At once, for everyone: no read, no write, not in anybody's lists.
+    for account in [&ada, &bob] {
+        let token = Some(account.access_token.as_str());
+        app.call(Method::GET, &path, token, None).await.assert_problem(StatusCode::NOT_FOUND, None);
+        app.call(Method::POST, &format!("{path}/tasks"), token, Some(json!({"title": "late"})))
+            .await
+            .assert_problem(StatusCode::NOT_FOUND, None);
+        let lists = app.call(Method::GET, "/lists", token, None).await;
+        assert!(!lists.body["items"].as_array().unwrap().iter().any(|list| list["id"] == errands.as_str()), "{:#}", lists.body);
+    }
+    app.call(Method::DELETE, &path, Some(&ada.access_token), None).await.assert_problem(StatusCode::NOT_FOUND, None);
+
+    // Off the request path: the tasks, the files and their bytes go, then the marker.
+    assert_eq!(todo_domain::usecases::lists::finish_pending_list_deletions(&app.app, 10).await.unwrap(), (1, false));
+    let list_id = todo_domain::model::ListId::parse(&errands).unwrap();
+    assert_eq!(app.app.stores.lists.get_list(list_id).await.unwrap(), None);
+    let task = todo_domain::model::TaskId::parse(&task_id).unwrap();
+    assert_eq!(app.app.stores.tasks.get_task(list_id, task).await.unwrap(), None);
+    assert_eq!(app.app.stores.files.get_file(task, file_id).await.unwrap(), None);
+    assert_eq!(app.app.stores.blobs.head(&key).await.unwrap(), None, "the bytes went too");
+    assert_eq!(todo_domain::usecases::lists::finish_pending_list_deletions(&app.app, 10).await.unwrap(), (0, false));
+    assert!(app.app.stores.lists.memberships(todo_domain::model::UserId::parse(&ada.id).unwrap()).await.unwrap().len() == 1, "the Inbox");
+}

@@ -1,0 +1,6 @@
+//! Lambda function `list-delete`: `DELETE /lists/{list_id}`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    todo_adapters::lambda::serve(&todo_tasks::DELETE_LIST).await
+}
