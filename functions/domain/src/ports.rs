@@ -58,6 +58,14 @@ pub enum Writer {
 }
 
 impl Writer {
+    /// The same writer, writing to another list (a move needs the right in both).
+    pub fn in_list(self, list: ListId) -> Self {
+        match self {
+            Self::Member { user, .. } => Self::Member { user, list },
+            Self::System => Self::System,
+        }
+    }
+
     /// Refuses a member's write to an item outside the list their membership is checked in:
     /// a caller's bug, never a client's doing, so a backend error.
     pub fn check_list(self, list: ListId) -> StoreResult<()> {
@@ -287,6 +295,11 @@ pub trait TaskStore: Send + Sync + std::fmt::Debug {
     /// `spawned` (the next occurrence of a completed recurring task). `AccessDenied` for a
     /// member who may not (or no longer) write the list.
     async fn update_task(&self, writer: Writer, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()>;
+    /// Moves a task from list `from` to `task.list_id` (its id, files and history kept):
+    /// replaces it as it was at `expected_version` and creates `spawned` (in the new list),
+    /// in one transaction conditional on the writer — a member of `from` — writing tasks in
+    /// both lists (`AccessDenied`). `VersionMismatch` / `NotFound` as for `update_task`.
+    async fn move_task(&self, writer: Writer, task: &Task, from: ListId, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()>;
     /// Deletes a task (if at `expected_version`, when given) that has no files left
     /// (`NotEmpty` otherwise: an upload slipped in after its files were removed);
     /// `AccessDenied` for a member who may not write the list.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use todo_domain::Error;
 use todo_domain::error::Collector;
-use todo_domain::model::{Frequency, NewTask, Notes, Priority, Recurrence, Tag, Tags, Task, TaskPatch, Timestamp, Title};
+use todo_domain::model::{Frequency, ListId, NewTask, Notes, Priority, Recurrence, Tag, Tags, Task, TaskPatch, Timestamp, Title};
 use todo_domain::ports::TaskFilter;
 use todo_domain::usecases::tasks::{ListTasks, MAX_PAGE_SIZE};
 use todo_http::nullable;
@@ -61,6 +61,8 @@ impl TryFrom<CreateTaskBody> for NewTask {
 #[serde(deny_unknown_fields)]
 pub struct TaskPatchBody {
     #[serde(default, deserialize_with = "nullable")]
+    list_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
     title: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     notes: Option<Option<String>>,
@@ -91,6 +93,14 @@ impl TryFrom<TaskPatchBody> for TaskPatch {
     type Error = Error;
     fn try_from(body: TaskPatchBody) -> Result<Self, Error> {
         let mut errors = Collector::new();
+        let list_id = match body.list_id {
+            Some(None) => {
+                errors.push("list_id", "cannot be null: a task is always in a list");
+                None
+            }
+            Some(Some(raw)) => errors.take("list_id", ListId::parse(&raw)),
+            None => None,
+        };
         let title = match body.title {
             Some(None) => {
                 errors.push("title", "cannot be null");
@@ -116,7 +126,7 @@ impl TryFrom<TaskPatchBody> for TaskPatch {
         let recurrence = clearable(body.recurrence, |raw| recurrence("recurrence", &raw, &mut errors));
         let reminder_at = clearable(body.reminder_at, |raw| errors.take("reminder_at", Timestamp::parse(&raw)));
         errors.finish()?;
-        Ok(Self { title, notes, completed, due, priority, tags: tags.map(|tags| tags.expect("checked")), recurrence, reminder_at })
+        Ok(Self { list_id, title, notes, completed, due, priority, tags: tags.map(|tags| tags.expect("checked")), recurrence, reminder_at })
     }
 }
 

@@ -166,6 +166,40 @@ impl TaskStore for DynamoStore {
         }
     }
 
+    /// One `TransactWriteItems`: the member checks in both lists, the task deleted from the
+    /// old list (if at its version) and put in the new one (if absent), the next occurrence.
+    async fn move_task(&self, writer: Writer, task: &Task, from: ListId, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()> {
+        writer.check_list(from)?;
+        let checks: Vec<TransactWriteItem> = [writer, writer.in_list(task.list_id)]
+            .into_iter()
+            .filter_map(|writer| writer_check(&self.table, writer).transpose())
+            .collect::<StoreResult<_>>()?;
+        let checked = checks.len();
+        let old = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(list_pk(from), task_sk(task.id))))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", n(expected_version))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(StoreError::backend)?;
+        let mut items = checks;
+        items.push(TransactWriteItem::builder().delete(old).build());
+        items.push(put_if_absent(&self.table, to_item(&TaskItem::of(task))?)?);
+        if let Some(spawned) = spawned {
+            items.push(put_if_absent(&self.table, to_item(&TaskItem::of(spawned))?)?);
+        }
+        match self.transact(items, "task move").await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if (0..checked).any(|index| cancelled.failed_at(index)) => Err(StoreError::AccessDenied),
+            Err(cancelled) if cancelled.failed_at(checked) => {
+                Err(if cancelled.existed_at(checked) { StoreError::VersionMismatch } else { StoreError::NotFound })
+            }
+            Err(cancelled) if cancelled.failed_at(checked + 1) || cancelled.failed_at(checked + 2) => Err(StoreError::AlreadyExists),
+            Err(cancelled) => Err(cancelled.unexpected("task move")),
+        }
+    }
+
     /// One `TransactWriteItems`: the member check, the task (conditionally) and its file
     /// counter. Its files are gone by then (the use case deletes them first).
     async fn delete_task(&self, writer: Writer, list: ListId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {

@@ -129,6 +129,35 @@ impl TaskStore for EmbeddedStore {
         .await
     }
 
+    async fn move_task(&self, writer: Writer, task: &Task, from: ListId, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()> {
+        writer.check_list(from)?;
+        let row = TaskRow::of(task)?;
+        let spawned = spawned.map(TaskRow::of).transpose()?;
+        let from = from.to_string();
+        let destination = writer.in_list(task.list_id);
+        self.transaction(move |tx| {
+            check_writer(tx, writer)?;
+            check_writer(tx, destination)?;
+            let changed = match tx.execute(
+                "UPDATE tasks SET list_id = ?3, version = ?4, completed = ?5, due_ms = ?6, alarm_ms = ?7, doc = ?8
+                 WHERE list_id = ?1 AND id = ?2 AND version = ?9",
+                params![from, row.id, row.list_id, row.version, row.completed, row.due_ms, row.alarm_ms, row.doc, expected_version],
+            ) {
+                Ok(changed) => changed,
+                Err(error) if is_unique_violation(&error) => return Err(StoreError::AlreadyExists),
+                Err(error) => return Err(backend(error)),
+            };
+            if changed == 0 {
+                return Err(if task_exists(tx, &from, &row.id)? { StoreError::VersionMismatch } else { StoreError::NotFound });
+            }
+            if let Some(spawned) = spawned {
+                spawned.insert(tx)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn delete_task(&self, writer: Writer, list: ListId, id: TaskId, expected_version: Option<u64>) -> StoreResult<()> {
         writer.check_list(list)?;
         let (list, id) = (list.to_string(), id.to_string());

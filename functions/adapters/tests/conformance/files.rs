@@ -8,7 +8,7 @@ async fn create(backend: &Backend, record: &FileRecord, max_per_task: u32) -> St
     backend.stores.files.create_file(inbox(record.uploaded_by), record, max_per_task).await
 }
 
-fn file(owner: UserId, task: TaskId, name: &str) -> FileRecord {
+pub fn file(owner: UserId, task: TaskId, name: &str) -> FileRecord {
     let now = now();
     FileRecord {
         id: FileId::generate(),

@@ -239,3 +239,44 @@ pub async fn a_deleted_list_is_marked_then_frees_its_place_once(backend: Backend
         "the place came back once, however often the last step ran"
     );
 }
+
+/// A move is one write, conditional on the mover writing tasks in both lists; the task keeps
+/// its id and files, and its alarm follows it to the new list.
+pub async fn a_task_moves_with_its_files_for_writers_of_both_lists(backend: Backend) {
+    let (ada, bob) = (account(&backend).await, account(&backend).await);
+    let errands = new_list(ada, "Errands");
+    backend.stores.lists.create_list(&errands, 10).await.unwrap();
+    let mut task = crate::tasks::task(ada, "Post office");
+    task.reminder_at = Some(now().plus(chrono::Duration::minutes(-1)));
+    backend.stores.tasks.create_task(&task, None, now()).await.unwrap();
+    let attachment = crate::files::file(ada, task.id, "form.pdf");
+    backend.stores.files.create_file(inbox(ada), &attachment, 10).await.unwrap();
+
+    let patch = |list| TaskPatch { list_id: Some(list), ..TaskPatch::default() };
+    let (to_bob, _) = task.apply(patch(inbox(bob)), now(), TaskId::generate()).unwrap();
+    let refused = backend.stores.tasks.move_task(member(ada), &to_bob, inbox(ada), 1, None).await;
+    assert!(matches!(refused, Err(StoreError::AccessDenied)), "Ada cannot write Bob's Inbox: {refused:?}");
+    let bobs_pen = Writer::Member { user: bob, list: inbox(ada) };
+    let (moved, _) = task.apply(patch(errands.id), now(), TaskId::generate()).unwrap();
+    assert!(matches!(backend.stores.tasks.move_task(bobs_pen, &moved, inbox(ada), 1, None).await, Err(StoreError::AccessDenied)));
+
+    backend.calls();
+    backend.stores.tasks.move_task(member(ada), &moved, inbox(ada), 1, None).await.unwrap();
+    if backend.is_dynamodb() {
+        assert_eq!(backend.calls(), [("TransactWriteItems".to_owned(), 1)].into(), "a move is one write");
+    }
+    assert_eq!(backend.stores.tasks.get_task(inbox(ada), task.id).await.unwrap(), None);
+    assert_eq!(backend.stores.tasks.get_task(errands.id, task.id).await.unwrap(), Some(moved.clone()));
+    let files = backend.stores.files.list_files(task.id, PageRequest { limit: 10, after: None }).await.unwrap();
+    assert_eq!(files.items, [attachment], "its files stay with it");
+    let due = backend.stores.notifications.tasks_with_due_alarms(now(), 100).await.unwrap();
+    assert!(due.items.contains(&(errands.id, task.id)) && !due.items.contains(&(inbox(ada), task.id)), "{due:?}");
+
+    let again = backend.stores.tasks.move_task(member(ada), &moved, inbox(ada), 1, None).await;
+    assert!(matches!(again, Err(StoreError::NotFound)), "no longer in the Inbox: {again:?}");
+    let (back, _) = moved.apply(patch(inbox(ada)), now(), TaskId::generate()).unwrap();
+    let writer = Writer::Member { user: ada, list: errands.id };
+    assert!(matches!(backend.stores.tasks.move_task(writer, &back, errands.id, 1, None).await, Err(StoreError::VersionMismatch)));
+    backend.stores.tasks.move_task(writer, &back, errands.id, moved.version, None).await.unwrap();
+    assert_eq!(backend.stores.tasks.get_task(inbox(ada), task.id).await.unwrap(), Some(back));
+}

@@ -244,6 +244,8 @@ pub struct NewTask {
 /// A JSON merge patch, parsed: `None` leaves a field alone, `Some(None)` clears it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TaskPatch {
+    /// Moves the task to this list (its id, files and history kept).
+    pub list_id: Option<ListId>,
     pub title: Option<Title>,
     pub notes: Option<Option<Notes>>,
     pub completed: Option<bool>,
@@ -319,6 +321,9 @@ impl Task {
     /// occurrence (a new task, due one period after this one's due date).
     pub fn apply(&self, patch: TaskPatch, now: Timestamp, next_id: TaskId) -> Result<(Self, Option<Self>), FieldError> {
         let mut updated = self.clone();
+        if let Some(list_id) = patch.list_id {
+            updated.list_id = list_id;
+        }
         if let Some(title) = patch.title {
             updated.title = title;
         }

@@ -121,7 +121,8 @@ pub async fn list_tasks(app: &App, principal: Principal, list: ListId, query: Li
 
 /// Applies a merge patch. With `if_match`, the write happens only if the task is still at
 /// that version (412 otherwise); without, a concurrent change is merged by re-applying the
-/// patch to the fresh task.
+/// patch to the fresh task. A `list_id` other than the path's moves the task there (the
+/// caller must write tasks in both lists; the move and the other changes are one write).
 #[instrument(skip_all, fields(user_id = %principal.user_id, task_id = %id))]
 pub async fn update_task(
     app: &App,
@@ -133,9 +134,20 @@ pub async fn update_task(
 ) -> Result<Task, Error> {
     const ATTEMPTS: usize = 3;
     let writer = access::as_writer(principal, list);
+    let destination = patch.list_id.filter(|destination| *destination != list);
     for _ in 0..ATTEMPTS {
-        let (role, current) = read_task(app, principal, list, id).await?;
+        let destination_role = async {
+            match destination {
+                Some(destination) => app.stores.lists.member_role(destination, principal.user_id).await,
+                None => Ok(None),
+            }
+        };
+        let (read, destination_role) = tokio::join!(read_task(app, principal, list, id), destination_role);
+        let (role, current) = read?;
         access::require_writer(role)?;
+        if destination.is_some() && !destination_role?.is_some_and(Role::writes_tasks) {
+            return Err(not_a_destination());
+        }
         if if_match.is_some_and(|expected| expected != current.version) {
             return Err(Error::PreconditionFailed);
         }
@@ -144,9 +156,19 @@ pub async fn update_task(
         if updated.version == current.version {
             return Ok(current);
         }
-        match app.stores.tasks.update_task(writer, &updated, current.version, spawned.as_ref()).await {
+        let written = match destination {
+            Some(_) => app.stores.tasks.move_task(writer, &updated, list, current.version, spawned.as_ref()).await,
+            None => app.stores.tasks.update_task(writer, &updated, current.version, spawned.as_ref()).await,
+        };
+        match written {
             Ok(()) => return Ok(updated),
-            Err(StoreError::AccessDenied) => return Err(access::denied(app, principal, list, "task").await),
+            Err(StoreError::AccessDenied) => {
+                return Err(match access::denied(app, principal, list, "task").await {
+                    // The source list still lets the caller write: the destination refused.
+                    Error::Conflict(_) if destination.is_some() => not_a_destination(),
+                    other => other,
+                });
+            }
             Err(StoreError::VersionMismatch) if if_match.is_some() => return Err(Error::PreconditionFailed),
             Err(StoreError::VersionMismatch) => {}
             Err(StoreError::NotFound) => return Err(Error::NotFound("task")),
@@ -154,6 +176,11 @@ pub async fn update_task(
         }
     }
     Err(Error::Conflict("the task is being changed concurrently; retry".to_owned()))
+}
+
+/// A move to a list the caller cannot add tasks to: whether it exists stays unsaid.
+fn not_a_destination() -> Error {
+    Error::field("list_id", "is not a list you can add tasks to")
 }
 
 #[instrument(skip_all, fields(user_id = %principal.user_id, task_id = %id))]

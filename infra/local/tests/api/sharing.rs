@@ -369,3 +369,63 @@ async fn the_isolation_matrix_every_route_for_every_relation() {
     let files = app.call(Method::GET, &format!("/lists/{list}/tasks/{task}/files"), Some(&ada.access_token), None).await;
     assert_eq!(files.body["items"].as_array().unwrap().len(), 3, "the first file + one per writer (owner, editor)");
 }
+
+/// `PATCH {"list_id": ...}` moves a task: the caller writes tasks in both lists; the task
+/// keeps its id, files and history; the next occurrence of a recurring task completed in the
+/// same patch lands in the new list; a list one cannot write is named as a bad `list_id`,
+/// whether it exists or not.
+#[tokio::test]
+async fn moving_a_task_needs_the_right_to_write_both_lists() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let bob = app.sign_up("bob@example.com").await;
+    let shared = create_list(&app, &ada, "Shared").await;
+    let readonly = create_list(&app, &ada, "Read only").await;
+    app.share(&ada, &shared, &bob, "bob@example.com", "editor").await;
+    app.share(&ada, &readonly, &bob, "bob@example.com", "viewer").await;
+
+    let body = json!({"title": "Rent", "due": "2027-01-31T09:00:00Z", "recurrence": {"freq": "monthly"}});
+    let created = app.call(Method::POST, &format!("/lists/{}/tasks", ada.id), Some(&ada.access_token), Some(body)).await;
+    let task = created.body["id"].as_str().unwrap().to_owned();
+    let file = file_on(&app, &ada, &ada.id, &task).await;
+
+    let moved = app
+        .call(Method::PATCH, &format!("/lists/{}/tasks/{task}", ada.id), Some(&ada.access_token), Some(json!({"list_id": shared})))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:#}", moved.body);
+    assert_eq!((moved.body["id"].as_str(), moved.body["list_id"].as_str()), (Some(task.as_str()), Some(shared.as_str())));
+    assert_eq!(moved.headers["etag"], "\"2\"");
+    app.call(Method::GET, &format!("/lists/{}/tasks/{task}", ada.id), Some(&ada.access_token), None)
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, None);
+    let files = app.call(Method::GET, &format!("/lists/{shared}/tasks/{task}/files"), Some(&bob.access_token), None).await;
+    assert_eq!(ids(&files.body, "id"), [file], "its files came along, visible to the new list's members");
+
+    // Bob (editor of Shared, viewer of Read only, a stranger to Ada's Inbox).
+    let path = format!("/lists/{shared}/tasks/{task}");
+    for target in [readonly.as_str(), ada.id.as_str(), "01JZZZZZZZZZZZZZZZZZZZZZZZ"] {
+        let refused = app.call(Method::PATCH, &path, Some(&bob.access_token), Some(json!({"list_id": target, "title": "x"}))).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{target}: {:#}", refused.body);
+        assert_eq!(refused.body["errors"][0]["field"], "list_id");
+        assert_eq!(refused.body["errors"][0]["message"], "is not a list you can add tasks to", "the same words for every reason");
+    }
+    let null = app.call(Method::PATCH, &path, Some(&bob.access_token), Some(json!({"list_id": null}))).await;
+    assert_eq!(null.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unchanged = app.call(Method::GET, &path, Some(&ada.access_token), None).await;
+    assert_eq!((unchanged.body["title"].as_str(), unchanged.headers["etag"].to_str().unwrap()), (Some("Rent"), "\"2\""), "nothing changed");
+
+    // A viewer of the source cannot move out of it.
+    let viewer_task = task_in(&app, &ada, &readonly, "Stay").await;
+    let refused = app
+        .call(Method::PATCH, &format!("/lists/{readonly}/tasks/{viewer_task}"), Some(&bob.access_token), Some(json!({"list_id": shared})))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // Bob completes it and moves it to his Inbox in one patch: the next occurrence is there too.
+    let done = app.call(Method::PATCH, &path, Some(&bob.access_token), Some(json!({"list_id": bob.id, "status": "completed"}))).await;
+    assert_eq!((done.status, done.body["list_id"].as_str()), (StatusCode::OK, Some(bob.id.as_str())), "{:#}", done.body);
+    let open = app.call(Method::GET, &format!("/lists/{}/tasks?status=open", bob.id), Some(&bob.access_token), None).await;
+    assert_eq!(open.body["items"].as_array().unwrap().len(), 1, "{:#}", open.body);
+    assert_eq!(open.body["items"][0]["due"], "2027-02-28T09:00:00.000Z", "the next occurrence, in the new list");
+    app.call(Method::GET, &path, Some(&ada.access_token), None).await.assert_problem(StatusCode::NOT_FOUND, None);
+}
