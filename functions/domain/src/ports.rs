@@ -217,12 +217,16 @@ pub trait ListStore: Send + Sync + std::fmt::Debug {
     /// conditional on the writer's membership (`AccessDenied`).
     async fn update_list(&self, writer: Writer, list: &TaskList, expected_version: u64) -> StoreResult<()>;
     /// One page of the lists a user belongs to, with their role in each, in list id
-    /// (creation) order.
+    /// (creation) order; lists being deleted are left out (a page may come back short).
     async fn list_lists(&self, user: UserId, page: PageRequest<ListId>) -> StoreResult<Page<(Role, TaskList), ListId>>;
     /// The user's role in the list; `None` when they are not a member (or it does not exist).
     async fn member_role(&self, list: ListId, user: UserId) -> StoreResult<Option<Role>>;
-    /// Every list the user belongs to (one query of their membership index, paged to the end).
+    /// Every list the user belongs to (one query of their membership index, paged to the end),
+    /// including lists of theirs being deleted (the purge resumes from these).
     async fn memberships(&self, user: UserId) -> StoreResult<Vec<Membership>>;
+    /// The lists the user can read now, with their role: `memberships` without lists being
+    /// deleted. At most 200 (the list limit), besides lists shared with them.
+    async fn readable_lists(&self, user: UserId) -> StoreResult<Vec<Membership>>;
     /// The first step of deleting a list: removes its invitations and every membership of
     /// it, so from here on nobody reads or writes it or joins it, except `keeper`'s entry in their own membership index,
     /// which marks the list's remaining deletion (its tasks, files and the list item) until

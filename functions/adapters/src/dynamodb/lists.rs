@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{ListId, Membership, Role, TaskList, Timestamp, UserId};
@@ -56,6 +56,10 @@ pub(super) struct MembershipItem {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
+    /// On the keeper's index entry of a list being deleted: kept to resume the deletion,
+    /// no longer a list of theirs to show.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    deleting: bool,
     #[serde(flatten)]
     pub(super) membership: Membership,
 }
@@ -71,8 +75,8 @@ pub(super) fn membership_key(user: UserId, list: ListId) -> Item {
 pub(super) fn membership_items(membership: Membership) -> StoreResult<[Item; 2]> {
     let Membership { list_id, user_id, .. } = membership;
     Ok([
-        to_item(&MembershipItem { pk: list_pk(list_id), sk: format!("{MEMBER_PREFIX}{user_id}"), membership })?,
-        to_item(&MembershipItem { pk: user_pk(user_id), sk: format!("{MEMBERSHIP_PREFIX}{list_id}"), membership })?,
+        to_item(&MembershipItem { pk: list_pk(list_id), sk: format!("{MEMBER_PREFIX}{user_id}"), deleting: false, membership })?,
+        to_item(&MembershipItem { pk: user_pk(user_id), sk: format!("{MEMBERSHIP_PREFIX}{list_id}"), deleting: false, membership })?,
     ])
 }
 
@@ -206,12 +210,13 @@ impl ListStore for DynamoStore {
             .await
             .map_err(backend)?;
         let next = super::resume_after(output.last_evaluated_key, MEMBERSHIP_PREFIX, ListId::parse);
-        let memberships = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| from_item::<MembershipItem>(item).map(|item| item.membership))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let mut memberships = Vec::new();
+        for item in output.items.unwrap_or_default() {
+            let item = from_item::<MembershipItem>(item)?;
+            if !item.deleting {
+                memberships.push(item.membership);
+            }
+        }
         if memberships.is_empty() {
             return Ok(Page { items: Vec::new(), next });
         }
@@ -243,6 +248,18 @@ impl ListStore for DynamoStore {
         items.into_iter().map(|item| from_item::<MembershipItem>(item).map(|item| item.membership)).collect()
     }
 
+    /// The same query, lists being deleted left out.
+    async fn readable_lists(&self, user: UserId) -> StoreResult<Vec<Membership>> {
+        let mut readable = Vec::new();
+        for item in self.partition_items(&user_pk(user), MEMBERSHIP_PREFIX).await? {
+            let item = from_item::<MembershipItem>(item)?;
+            if !item.deleting {
+                readable.push(item.membership);
+            }
+        }
+        Ok(readable)
+    }
+
     /// The keeper's (the owner's) member item first: from then on nobody is invited or joins
     /// (both are conditional on it). Then one `Query` of the other members and one of the
     /// invitations, and batched deletes in an order a retry can resume from: the emails'
@@ -251,6 +268,26 @@ impl ListStore for DynamoStore {
     /// is conditional on one of those items, so nothing writes it again).
     async fn delete_list_members(&self, list: ListId, keeper: UserId) -> StoreResult<()> {
         self.delete_keys(vec![member_key(list, keeper)]).await?;
+        // The keeper's index entry stays to resume from, marked: no longer a list to show.
+        let flagged = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(membership_key(keeper, list)))
+            .update_expression("SET deleting = :yes")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await;
+        if let Err(error) = flagged {
+            // Already gone: the deletion's last step ran.
+            if !error
+                .as_service_error()
+                .is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception)
+            {
+                return Err(backend(error));
+            }
+        }
         let members = self
             .partition_items(&list_pk(list), MEMBER_PREFIX)
             .await?

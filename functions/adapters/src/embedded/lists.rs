@@ -47,6 +47,25 @@ pub(super) fn check_writer(tx: &rusqlite::Transaction<'_>, writer: Writer) -> St
     }
 }
 
+impl EmbeddedStore {
+    /// A user's memberships, with or without the one kept to resume a list's deletion.
+    async fn memberships_of(&self, user: UserId, with_deleting: bool) -> StoreResult<Vec<Membership>> {
+        let user_text = user.to_string();
+        let rows = self
+            .read(move |c| {
+                let mut statement =
+                    c.prepare_cached("SELECT list_id, role FROM members WHERE user_id = ?1 AND (revoked = 0 OR ?2) ORDER BY list_id")?;
+                let rows = statement
+                    .query_map(params![user_text, with_deleting], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(list, role)| Ok(Membership { list_id: stored_id(&list, ListId::parse)?, user_id: user, role: stored_role(&role)? }))
+            .collect()
+    }
+}
+
 #[async_trait]
 impl ListStore for EmbeddedStore {
     async fn create_list(&self, list: &TaskList, max_owned: u32) -> StoreResult<()> {
@@ -121,17 +140,11 @@ impl ListStore for EmbeddedStore {
     }
 
     async fn memberships(&self, user: UserId) -> StoreResult<Vec<Membership>> {
-        let user_text = user.to_string();
-        let rows = self
-            .read(move |c| {
-                let mut statement = c.prepare_cached("SELECT list_id, role FROM members WHERE user_id = ?1 ORDER BY list_id")?;
-                let rows = statement.query_map([user_text], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
-                rows.collect::<Result<Vec<_>, _>>()
-            })
-            .await?;
-        rows.into_iter()
-            .map(|(list, role)| Ok(Membership { list_id: stored_id(&list, ListId::parse)?, user_id: user, role: stored_role(&role)? }))
-            .collect()
+        self.memberships_of(user, true).await
+    }
+
+    async fn readable_lists(&self, user: UserId) -> StoreResult<Vec<Membership>> {
+        self.memberships_of(user, false).await
     }
 
     async fn delete_list_members(&self, list: ListId, keeper: UserId) -> StoreResult<()> {

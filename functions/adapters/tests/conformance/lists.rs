@@ -84,6 +84,9 @@ pub async fn deleting_a_list_stops_every_write_first_and_resumes(backend: Backen
         [Membership { list_id: inbox(ada), user_id: ada, role: Role::Owner }],
         "the keeper's entry says what is left to delete"
     );
+    assert!(backend.stores.lists.readable_lists(ada).await.unwrap().is_empty(), "but it is not a list to read");
+    let shown = backend.stores.lists.list_lists(ada, PageRequest { limit: 10, after: None }).await.unwrap();
+    assert!(shown.items.is_empty(), "nor to show: {shown:?}");
     let late = crate::tasks::task(ada, "too late");
     assert!(matches!(backend.stores.tasks.create_task(&late, None, now()).await, Err(StoreError::AccessDenied)));
     let (done, _) = task.apply(TaskPatch { completed: Some(true), ..TaskPatch::default() }, now(), TaskId::generate()).unwrap();
