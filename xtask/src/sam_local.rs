@@ -21,6 +21,7 @@ use crate::sam::Sam;
 /// file, get reminded).
 pub const FUNCTIONS: &[&str] = &[
     "UserSignupFunction",
+    "ListGetFunction",
     "TaskCreateFunction",
     "TaskGetFunction",
     "FileUploadUrlFunction",
@@ -149,6 +150,9 @@ impl Local<'_> {
         let user = signup["user"]["id"].as_str().context("sign-up gave no user id")?.to_owned();
         // The samples' list is the sample user's Inbox, whose id is the user's.
         let auth = [("REPLACE_WITH_ACCESS_TOKEN", token.as_str()), (crate::bench::SAMPLE_USER_ID, user.as_str())];
+
+        let inbox = self.call("ListGetFunction", &event("list-get", &auth)?, 200)?;
+        ensure!(inbox["name"] == "Inbox" && inbox["role"] == "owner", "the account's Inbox: {inbox}");
 
         let mut create = event("task-create", &auth)?;
         let reminder_at = (chrono::Utc::now() - chrono::Duration::minutes(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

@@ -86,7 +86,7 @@ pub async fn accept_invitation(
     InvitationPath(id): InvitationPath,
 ) -> Result<Response, HttpError> {
     let joined = sharing::accept_invitation(&app, principal, id).await?;
-    Ok(todo_tasks::list_response(StatusCode::OK, &joined))
+    Ok(todo_lists::list_response(StatusCode::OK, &joined))
 }
 
 pub async fn decline_invitation(

@@ -1,38 +1,14 @@
-//! The task service: lists and the tasks in them. One `Operation` per route; each has its
-//! own Lambda binary in `src/bin/`, and the local server mounts them all. Task creation
-//! lives in `handlers::create_task` (HTTP) over `todo_domain::usecases::tasks::create_task`
-//! (rules); list routes in `lists.rs` over `usecases::lists`.
+//! The task service: the tasks in a list. One `Operation` per route; each has its own Lambda
+//! binary in `src/bin/`, and the local server mounts them all. Task creation lives in
+//! `handlers::create_task` (HTTP) over `todo_domain::usecases::tasks::create_task` (rules).
 
 mod handlers;
-mod lists;
 mod representation;
-
-pub use lists::{ListView, list_response};
 
 use axum::routing::{delete, get, patch, post};
 use http::Method;
 use todo_http::{Access, Operation};
 
-pub static CREATE_LIST: Operation =
-    Operation { binary: "list-create", method: Method::POST, path: "/lists", access: Access::Write, route: || post(lists::create_list) };
-pub static LIST_LISTS: Operation =
-    Operation { binary: "list-list", method: Method::GET, path: "/lists", access: Access::Read, route: || get(lists::list_lists) };
-pub static GET_LIST: Operation =
-    Operation { binary: "list-get", method: Method::GET, path: "/lists/{list_id}", access: Access::Read, route: || get(lists::get_list) };
-pub static UPDATE_LIST: Operation = Operation {
-    binary: "list-update",
-    method: Method::PATCH,
-    path: "/lists/{list_id}",
-    access: Access::Write,
-    route: || patch(lists::update_list),
-};
-pub static DELETE_LIST: Operation = Operation {
-    binary: "list-delete",
-    method: Method::DELETE,
-    path: "/lists/{list_id}",
-    access: Access::Write,
-    route: || delete(lists::delete_list),
-};
 pub static CREATE_TASK: Operation = Operation {
     binary: "task-create",
     method: Method::POST,
@@ -70,5 +46,4 @@ pub static DELETE_TASK: Operation = Operation {
 };
 
 /// Every operation of this service.
-pub static OPERATIONS: [&Operation; 10] =
-    [&CREATE_LIST, &LIST_LISTS, &GET_LIST, &UPDATE_LIST, &DELETE_LIST, &CREATE_TASK, &LIST_TASKS, &GET_TASK, &UPDATE_TASK, &DELETE_TASK];
+pub static OPERATIONS: [&Operation; 5] = [&CREATE_TASK, &LIST_TASKS, &GET_TASK, &UPDATE_TASK, &DELETE_TASK];

@@ -14,6 +14,7 @@ use todo_http::Operation;
 pub fn operations() -> impl Iterator<Item = &'static Operation> {
     todo_users::OPERATIONS
         .into_iter()
+        .chain(todo_lists::OPERATIONS)
         .chain(todo_tasks::OPERATIONS)
         .chain(todo_files::OPERATIONS)
         .chain(todo_notifications::OPERATIONS)

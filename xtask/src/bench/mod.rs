@@ -73,7 +73,8 @@ fn today() -> anyhow::Result<String> {
 /// The runtime-only binary every function's init is compared with.
 const FLOOR: &str = "runtime-floor";
 
-const PACKAGES: &[&str] = &["runtime-floor", "todo-users", "todo-tasks", "todo-files", "todo-notifications", "todo-jobs", "todo-web"];
+const PACKAGES: &[&str] =
+    &["runtime-floor", "todo-users", "todo-lists", "todo-tasks", "todo-files", "todo-notifications", "todo-jobs", "todo-web"];
 
 pub struct Options {
     pub functions: Vec<String>,

@@ -115,7 +115,7 @@ fn every_operation_is_one_function_with_its_route_and_binary() {
 
 /// The service crate (`functions/<service>`) that holds the binary `name`.
 fn binary_service(name: &str) -> Option<&'static str> {
-    ["users", "tasks", "files", "notifications", "sharing", "jobs", "web"]
+    ["users", "lists", "tasks", "files", "notifications", "sharing", "jobs", "web"]
         .into_iter()
         .find(|service| root().join(format!("functions/{service}/src/bin/{name}.rs")).exists())
 }
@@ -473,7 +473,7 @@ fn every_function_is_in_its_service_alarms() {
     let globals = &template["Globals"]["Function"];
     assert_eq!(globals["AutoPublishAlias"], "live");
     let rollback = serde_yaml::to_string(&globals["DeploymentPreference"]["Alarms"]).unwrap();
-    for service in ["Users", "Tasks", "Files", "Notifications", "Sharing", "Jobs", "Web"] {
+    for service in ["Users", "Lists", "Tasks", "Files", "Notifications", "Sharing", "Jobs", "Web"] {
         assert!(rollback.contains(&format!("{service}ErrorsAlarm")), "a failing {service} deployment rolls back: {rollback}");
     }
     for (id, resource) in resources.iter().filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm") {

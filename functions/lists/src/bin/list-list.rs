@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    todo_adapters::lambda::serve(&todo_tasks::LIST_LISTS).await
+    todo_adapters::lambda::serve(&todo_lists::LIST_LISTS).await
 }

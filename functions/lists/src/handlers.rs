@@ -1,5 +1,4 @@
-//! Request → use case → response, for each list route. A list is rendered with the
-//! caller's role in it and its `ETag`.
+//! Request → use case → response, for each list route.
 
 use axum::Json;
 use axum::extract::State;

@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    todo_adapters::lambda::serve(&todo_tasks::CREATE_LIST).await
+    todo_adapters::lambda::serve(&todo_lists::CREATE_LIST).await
 }

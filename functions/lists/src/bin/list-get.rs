@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    todo_adapters::lambda::serve(&todo_tasks::GET_LIST).await
+    todo_adapters::lambda::serve(&todo_lists::GET_LIST).await
 }
