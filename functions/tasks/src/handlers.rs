@@ -46,6 +46,16 @@ pub async fn list_tasks(
     Ok(Json(TaskListView { items: page.items.iter().map(TaskView::from).collect(), next_cursor: page.next_cursor }))
 }
 
+/// `GET /tasks`: the same filters and page shape, across every list of the caller's.
+pub async fn list_all_tasks(
+    State(app): State<App>,
+    Authenticated(principal): Authenticated,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<TaskListView>, HttpError> {
+    let page = tasks::list_all_tasks(&app, principal, query.try_into()?).await?;
+    Ok(Json(TaskListView { items: page.items.iter().map(TaskView::from).collect(), next_cursor: page.next_cursor }))
+}
+
 pub async fn get_task(
     State(app): State<App>,
     Authenticated(principal): Authenticated,

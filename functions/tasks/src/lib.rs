@@ -9,6 +9,8 @@ use axum::routing::{delete, get, patch, post};
 use http::Method;
 use todo_http::{Access, Operation};
 
+pub static LIST_ALL_TASKS: Operation =
+    Operation { binary: "task-search", method: Method::GET, path: "/tasks", access: Access::Read, route: || get(handlers::list_all_tasks) };
 pub static CREATE_TASK: Operation = Operation {
     binary: "task-create",
     method: Method::POST,
@@ -46,4 +48,4 @@ pub static DELETE_TASK: Operation = Operation {
 };
 
 /// Every operation of this service.
-pub static OPERATIONS: [&Operation; 5] = [&CREATE_TASK, &LIST_TASKS, &GET_TASK, &UPDATE_TASK, &DELETE_TASK];
+pub static OPERATIONS: [&Operation; 6] = [&LIST_ALL_TASKS, &CREATE_TASK, &LIST_TASKS, &GET_TASK, &UPDATE_TASK, &DELETE_TASK];

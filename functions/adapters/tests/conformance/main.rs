@@ -34,6 +34,7 @@ macro_rules! conformance {
 }
 
 conformance! {
+    crate::lists::the_cross_list_view_pages_every_list_once_in_order => lists_the_cross_list_view_pages_every_list_once_in_order,
     crate::lists::a_task_moves_with_its_files_for_writers_of_both_lists => lists_a_task_moves_with_its_files_for_writers_of_both_lists,
     crate::lists::a_deleted_list_is_marked_then_frees_its_place_once => lists_a_deleted_list_is_marked_then_frees_its_place_once,
     crate::sharing::members_join_by_invitation_change_role_leave_and_are_removed => sharing_members_join_by_invitation_change_role_leave_and_are_removed,

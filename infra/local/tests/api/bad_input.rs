@@ -237,5 +237,5 @@ async fn unknown_routes_and_methods_answer_with_problems() {
     app.call(Method::PUT, "/lists", None, None).await.assert_problem(StatusCode::METHOD_NOT_ALLOWED, None);
     let task = "/lists/01ARZ3NDEKTSV4RRFFQ69G5FAV/tasks/01ARZ3NDEKTSV4RRFFQ69G5FAV";
     app.call(Method::POST, task, None, None).await.assert_problem(StatusCode::METHOD_NOT_ALLOWED, None);
-    app.call(Method::GET, "/tasks", None, None).await.assert_problem(StatusCode::NOT_FOUND, None);
+    app.call(Method::POST, "/tasks", None, None).await.assert_problem(StatusCode::METHOD_NOT_ALLOWED, None);
 }

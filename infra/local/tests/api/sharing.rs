@@ -429,3 +429,45 @@ async fn moving_a_task_needs_the_right_to_write_both_lists() {
     assert_eq!(open.body["items"][0]["due"], "2027-02-28T09:00:00.000Z", "the next occurrence, in the new list");
     app.call(Method::GET, &path, Some(&ada.access_token), None).await.assert_problem(StatusCode::NOT_FOUND, None);
 }
+
+/// `GET /tasks`: the tasks of every list the caller is in, own and shared, with the list
+/// filters; a list one leaves drops out on the next request.
+#[tokio::test]
+async fn the_cross_list_view_follows_membership() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let bob = app.sign_up("bob@example.com").await;
+    let shared = create_list(&app, &bob, "Bob's").await;
+    app.share(&bob, &shared, &ada, "ada@example.com", "viewer").await;
+    let mine = task_in(&app, &ada, &ada.id, "Mine").await;
+    let theirs = task_in(&app, &bob, &shared, "Shared with me").await;
+    task_in(&app, &bob, &bob.id, "Bob's own").await;
+    let tagged = app
+        .call(
+            Method::POST,
+            &format!("/lists/{}/tasks", ada.id),
+            Some(&ada.access_token),
+            Some(json!({"title": "Tagged", "tags": ["home"]})),
+        )
+        .await;
+    let tagged = tagged.body["id"].as_str().unwrap().to_owned();
+
+    let all = app.call(Method::GET, "/tasks", Some(&ada.access_token), None).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(ids(&all.body, "id"), [mine.clone(), theirs.clone(), tagged.clone()], "creation order across lists");
+    let home = app.call(Method::GET, "/tasks?tag=home", Some(&ada.access_token), None).await;
+    assert_eq!(ids(&home.body, "id"), std::slice::from_ref(&tagged));
+    let first = app.call(Method::GET, "/tasks?limit=1", Some(&ada.access_token), None).await;
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let second = app.call(Method::GET, &format!("/tasks?limit=1&cursor={cursor}"), Some(&ada.access_token), None).await;
+    assert_eq!((ids(&first.body, "id"), ids(&second.body, "id")), (vec![mine.clone()], vec![theirs]));
+    let stolen = app.call(Method::GET, &format!("/tasks?limit=1&cursor={cursor}"), Some(&bob.access_token), None).await;
+    assert_eq!((stolen.status, stolen.body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("cursor")));
+    let bad = app.call(Method::GET, "/tasks?status=maybe", Some(&ada.access_token), None).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let left = app.call(Method::DELETE, &format!("/lists/{shared}/members/{}", ada.id), Some(&ada.access_token), None).await;
+    assert_eq!(left.status, StatusCode::NO_CONTENT);
+    let after = app.call(Method::GET, "/tasks", Some(&ada.access_token), None).await;
+    assert_eq!(ids(&after.body, "id"), [mine, tagged], "the shared list's task went with the membership");
+}
