@@ -28,6 +28,9 @@ pub enum StoreError {
     /// role that allows it: checked in the same transaction as the write.
     #[error("the writer may not write to this list")]
     AccessDenied,
+    /// A member's write to a task's file after the task moved to another list.
+    #[error("the task is no longer in the list")]
+    Moved,
     /// A count limit (files per task) would be exceeded.
     #[error("limit reached")]
     LimitReached,
@@ -122,7 +125,7 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     /// Removes the deletion marker (and the account's own counters) once nothing of the
     /// account is left. Idempotent.
     async fn finish_deletion(&self, user: UserId) -> StoreResult<()>;
-    /// Accounts deleted but not yet cleaned up, oldest first (for the housekeeping job).
+    /// Accounts deleted but not yet cleaned up (for the housekeeping job), in the store's order.
     async fn pending_deletions(&self, limit: u32) -> StoreResult<Vec<UserId>>;
     /// The accounts among `ids` that exist, in no particular order (at most 100 ids: one
     /// batch read).
@@ -240,7 +243,8 @@ pub trait ListStore: Send + Sync + std::fmt::Debug {
     /// `list.owner` still owning it (`AccessDenied`), says its deletion must finish even if
     /// the deleting process dies. Idempotent.
     async fn mark_list_deleted(&self, list: &TaskList, at: Timestamp) -> StoreResult<()>;
-    /// Lists whose deletion was asked for and has not finished (their markers), oldest first.
+    /// Lists whose deletion was asked for and has not finished (their markers), in the
+    /// store's order (list id on DynamoDB, deletion time on SQLite).
     async fn pending_list_deletions(&self, limit: u32) -> StoreResult<Vec<ListId>>;
 }
 
@@ -368,8 +372,8 @@ pub trait FileStore: Send + Sync + std::fmt::Debug {
     async fn list_files(&self, task: TaskId, page: PageRequest<FileId>) -> StoreResult<Page<FileRecord, FileId>>;
     /// Marks a pending file available with what actually arrived; idempotent.
     async fn mark_uploaded(&self, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome>;
-    /// Deletes a file's metadata; `NotFound` if it is not there or (for a member) its task is
-    /// no longer in the member's list, `AccessDenied` for a member who may not write it.
+    /// Deletes a file's metadata; `NotFound` if it is not there, `Moved` if (for a member) its
+    /// task is no longer in the member's list, `AccessDenied` for a member who may not write it.
     async fn delete_file(&self, writer: Writer, task: TaskId, id: FileId) -> StoreResult<()>;
     /// Up to `limit` files still pending whose upload URL expired before `before`, from an
     /// index of pending uploads (never the whole table).

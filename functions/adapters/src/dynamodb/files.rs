@@ -186,7 +186,7 @@ impl FileStore for DynamoStore {
         match self.transact(items, "file deletion").await? {
             Ok(()) => Ok(()),
             Err(cancelled) if checked == 2 && cancelled.failed_at(0) => Err(StoreError::AccessDenied),
-            Err(cancelled) if checked == 2 && cancelled.failed_at(1) => Err(StoreError::NotFound),
+            Err(cancelled) if checked == 2 && cancelled.failed_at(1) => Err(StoreError::Moved),
             Err(cancelled) if cancelled.failed_at(checked) => Err(StoreError::NotFound),
             Err(cancelled) => Err(cancelled.unexpected("file deletion")),
         }

@@ -108,7 +108,7 @@ impl FileStore for EmbeddedStore {
                     .optional()
                     .map_err(backend)?;
                 if in_list.is_none() {
-                    return Err(StoreError::NotFound);
+                    return Err(StoreError::Moved);
                 }
             }
             match tx.execute("DELETE FROM files WHERE task_id = ?1 AND id = ?2", keys).map_err(backend)? {

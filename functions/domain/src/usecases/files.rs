@@ -226,17 +226,28 @@ pub async fn delete_file(app: &App, principal: Principal, list: ListId, task: Ta
     remove(app, access::as_writer(principal, list), &file).await
 }
 
-/// Deletes the object first, then the metadata (as `writer`). A member who lost the right
-/// between the check and here is refused at the metadata (409: a retry answers as the
-/// access check then decides); the object is gone by then — the window is one request's
-/// length, and at most one object, as the first refusal stops a cascade.
+/// Deletes the object first, then the metadata (as `writer`), then the object again: an
+/// upload that landed in between (its URL still valid) leaves no bytes behind. A member who
+/// lost the right between the check and here is refused at the metadata (409: a retry
+/// answers as the access check then decides); a task moved to another list since it was
+/// read is a 404 for the task — checked before the object goes, and again, atomically, at
+/// the metadata (a move landing in the milliseconds between leaves that one file's record
+/// without its bytes).
 async fn remove(app: &App, writer: Writer, file: &FileRecord) -> Result<(), Error> {
+    if let Writer::Member { list, .. } = writer {
+        app.stores.tasks.get_task(list, file.task_id).await?.ok_or(Error::NotFound("task"))?;
+    }
     app.stores.blobs.delete(&file.object_key()).await?;
     match app.stores.files.delete_file(writer, file.task_id, file.id).await {
-        Ok(()) | Err(StoreError::NotFound) => Ok(()),
-        Err(StoreError::AccessDenied) => Err(Error::Conflict("your access to this list changed during the request; retry".to_owned())),
-        Err(other) => Err(other.into()),
+        Ok(()) | Err(StoreError::NotFound) => {}
+        Err(StoreError::Moved) => return Err(Error::NotFound("task")),
+        Err(StoreError::AccessDenied) => {
+            return Err(Error::Conflict("your access to this list changed during the request; retry".to_owned()));
+        }
+        Err(other) => return Err(other.into()),
     }
+    app.stores.blobs.delete(&file.object_key()).await?;
+    Ok(())
 }
 
 /// Removes every file of a task, objects first, a page at a time: always the first page,

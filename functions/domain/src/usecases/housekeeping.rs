@@ -42,12 +42,13 @@ pub const STALE_UPLOAD_BATCH: u32 = 1000;
 #[instrument(skip_all)]
 pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
     let mut outcome = Outcome::default();
-    let (accounts_finished, more) = crate::usecases::users::finish_pending_deletions(app, BATCH).await?;
+    // Both kinds of deletion are tried before a failure of either ends the run.
+    let accounts = crate::usecases::users::finish_pending_deletions(app, BATCH).await;
+    let lists = crate::usecases::lists::finish_pending_list_deletions(app, BATCH).await;
+    let ((accounts_finished, more_accounts), (lists_finished, more_lists)) = (accounts?, lists?);
     outcome.accounts_finished = accounts_finished;
-    outcome.more |= more;
-    let (lists_finished, more) = crate::usecases::lists::finish_pending_list_deletions(app, BATCH).await?;
     outcome.lists_finished = lists_finished;
-    outcome.more |= more;
+    outcome.more |= more_accounts || more_lists;
     let grace = std::time::Duration::from_secs(app.settings.files.stale_upload_grace_seconds);
     let stale_before =
         Timestamp::from_unix_millis(now.unix_millis().saturating_sub(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX))).unwrap_or(now);

@@ -142,23 +142,26 @@ pub async fn list_all_tasks(app: &App, principal: Principal, query: ListTasks) -
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
     let lists = app.stores.lists.readable_lists(principal.user_id).await?;
     let filter = &query.filter;
-    let pages: Vec<_> = futures::stream::iter(lists)
+    let mut pages = futures::stream::iter(lists)
         .map(|membership| app.stores.tasks.list_tasks(membership.list_id, filter, PageRequest { limit, after }))
-        .buffer_unordered(LISTS_AT_ONCE)
-        .collect()
-        .await;
-    let mut items = Vec::new();
+        .buffer_unordered(LISTS_AT_ONCE);
+    // Merged as pages arrive, keeping at most `limit + 1` tasks: the page's candidates only
+    // shrink (`read_up_to` only goes down), so nothing dropped could come back.
+    let mut items: Vec<Task> = Vec::with_capacity(limit as usize + 1);
     // Every list has been read up to here (the smallest place a list stopped with more).
     let mut read_up_to: Option<TaskId> = None;
-    for page in pages {
+    while let Some(page) = pages.next().await {
         let page = page?;
-        items.extend(page.items);
         if let Some(next) = page.next {
             read_up_to = Some(read_up_to.map_or(next, |up_to| up_to.min(next)));
         }
+        items.extend(page.items);
+        items.retain(|task| read_up_to.is_none_or(|up_to| task.id <= up_to));
+        items.sort_by_key(|task| task.id);
+        // A task moved between two lists' reads can come from both.
+        items.dedup_by_key(|task| task.id);
+        items.truncate(limit as usize + 1);
     }
-    items.retain(|task| read_up_to.is_none_or(|up_to| task.id <= up_to));
-    items.sort_by_key(|task| task.id);
     let next = if items.len() > limit as usize {
         items.truncate(limit as usize);
         items.last().map(|task| task.id)

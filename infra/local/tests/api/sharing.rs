@@ -471,3 +471,24 @@ async fn the_cross_list_view_follows_membership() {
     let after = app.call(Method::GET, "/tasks", Some(&ada.access_token), None).await;
     assert_eq!(ids(&after.body, "id"), [mine, tagged], "the shared list's task went with the membership");
 }
+
+/// A task moved away while a member deletes it (as read before the move) is a 404 for the
+/// task: its files stay with it, and the request ends instead of retrying.
+#[tokio::test]
+async fn deleting_through_a_list_the_task_left_removes_nothing() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let other = create_list(&app, &ada, "Other").await;
+    let task = task_in(&app, &ada, &ada.id, "Moving").await;
+    let file = file_on(&app, &ada, &ada.id, &task).await;
+    let (list_id, task_id) = (todo_domain::model::ListId::parse(&ada.id).unwrap(), todo_domain::model::TaskId::parse(&task).unwrap());
+    let writer = todo_domain::ports::Writer::Member { user: todo_domain::model::UserId::parse(&ada.id).unwrap(), list: list_id };
+    let moved =
+        app.call(Method::PATCH, &format!("/lists/{}/tasks/{task}", ada.id), Some(&ada.access_token), Some(json!({"list_id": other}))).await;
+    assert_eq!(moved.status, StatusCode::OK);
+    // The delete's file cleanup as it runs after having read the task in the Inbox.
+    let error = todo_domain::usecases::files::delete_task_files(&app.app, writer, task_id).await.unwrap_err();
+    assert!(matches!(error, todo_domain::Error::NotFound("task")), "{error:?}");
+    let files = app.call(Method::GET, &format!("/lists/{other}/tasks/{task}/files"), Some(&ada.access_token), None).await;
+    assert_eq!(ids(&files.body, "id"), [file], "the file is still there, in the task's new list");
+}
