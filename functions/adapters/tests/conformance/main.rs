@@ -34,6 +34,8 @@ macro_rules! conformance {
 }
 
 conformance! {
+    crate::sharing::no_write_lands_after_the_right_is_lost => sharing_no_write_lands_after_the_right_is_lost,
+    crate::sharing::a_list_deleted_under_a_writer_leaves_nothing => sharing_a_list_deleted_under_a_writer_leaves_nothing,
     crate::lists::the_cross_list_view_pages_every_list_once_in_order => lists_the_cross_list_view_pages_every_list_once_in_order,
     crate::lists::a_task_moves_with_its_files_for_writers_of_both_lists => lists_a_task_moves_with_its_files_for_writers_of_both_lists,
     crate::lists::a_deleted_list_is_marked_then_frees_its_place_once => lists_a_deleted_list_is_marked_then_frees_its_place_once,

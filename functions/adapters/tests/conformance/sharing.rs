@@ -2,8 +2,12 @@
 //! write, seats bound members plus invitations, and a list's deletion leaves nobody able
 //! to join it.
 
-use todo_domain::model::{Email, Invitation, InvitationId, ListId, Membership, Role, SharedRole, Timestamp, UserId};
-use todo_domain::ports::{PageRequest, StoreError};
+use todo_domain::auth::Principal;
+use todo_domain::model::{
+    Email, Invitation, InvitationId, ListId, Membership, Role, SessionId, SharedRole, TaskPatch, Timestamp, Title, UserId,
+};
+use todo_domain::ports::{PageRequest, StoreError, TaskFilter};
+use todo_domain::usecases::{lists, tasks};
 
 use crate::lists::{account, new_list};
 use crate::support::{Backend, inbox, now};
@@ -228,4 +232,92 @@ pub async fn deleting_a_shared_list_leaves_no_member_or_invitation(backend: Back
     backend.stores.users.delete_user(&profile, now()).await.unwrap();
     backend.stores.users.finish_deletion(ada).await.unwrap();
     assert_eq!(backend.items_of(ada).await, 0, "no member, invitation or seat count of the list is left");
+}
+
+/// Bob (an editor) writes as fast as he can while Ada demotes him: once the demotion has
+/// answered, not one more of his writes lands — the role is checked inside each write's
+/// transaction, not only when the request began.
+pub async fn no_write_lands_after_the_right_is_lost(backend: Backend) {
+    let app = backend.app();
+    let (ada, bob) = (account(&backend).await, account(&backend).await);
+    let list = new_list(ada, "Contested");
+    backend.stores.lists.create_list(&list, 10).await.unwrap();
+    let invite = invitation(list.id, ada, &email_of(&backend, bob).await, SharedRole::Editor, in_a_week());
+    backend.stores.sharing.create_invitation(&invite, None, 10).await.unwrap();
+    backend.stores.sharing.accept_invitation(&invite, bob, now()).await.unwrap();
+    let bobs = Principal { user_id: bob, session_id: SessionId::generate() };
+    let task = tasks::create_task(&app, bobs, list.id, crate::tasks::new_task("shared"), None).await.unwrap().task;
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..8)
+        .map(|n| {
+            let (app, stop) = (app.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut landed = 0;
+                for round in 0.. {
+                    if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
+                    }
+                    let patch =
+                        TaskPatch { title: Some(Title::parse(&format!("Bob's edit {n}.{round}")).unwrap()), ..TaskPatch::default() };
+                    landed += usize::from(tasks::update_task(&app, bobs, list.id, task.id, patch, None).await.is_ok());
+                }
+                landed
+            })
+        })
+        .collect();
+    // Demoted in the middle of the stream of writes.
+    while backend.stores.tasks.get_task(list.id, task.id).await.unwrap().unwrap().version < 5 {
+        tokio::task::yield_now().await;
+    }
+    backend.stores.sharing.set_member_role(ada, list.id, bob, SharedRole::Viewer).await.unwrap();
+    let at_demotion = backend.stores.tasks.get_task(list.id, task.id).await.unwrap().unwrap().version;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut landed = 0;
+    for writer in writers {
+        landed += writer.await.unwrap();
+    }
+    let after = backend.stores.tasks.get_task(list.id, task.id).await.unwrap().unwrap().version;
+    assert_eq!(after, at_demotion, "a write landed after the demotion answered ({landed} landed in all)");
+    let refused = tasks::update_task(&app, bobs, list.id, task.id, TaskPatch { completed: Some(true), ..TaskPatch::default() }, None).await;
+    assert!(matches!(refused, Err(todo_domain::Error::Forbidden(_))), "{refused:?}");
+}
+
+/// Bob keeps adding tasks while Ada deletes the list: once the deletion has answered none
+/// of his creates succeeds, and once it has finished nothing of the list is left.
+pub async fn a_list_deleted_under_a_writer_leaves_nothing(backend: Backend) {
+    let app = backend.app();
+    let (ada, bob) = (account(&backend).await, account(&backend).await);
+    let list = new_list(ada, "Doomed");
+    backend.stores.lists.create_list(&list, 10).await.unwrap();
+    let invite = invitation(list.id, ada, &email_of(&backend, bob).await, SharedRole::Editor, in_a_week());
+    backend.stores.sharing.create_invitation(&invite, None, 10).await.unwrap();
+    backend.stores.sharing.accept_invitation(&invite, bob, now()).await.unwrap();
+    let (adas, bobs) =
+        (Principal { user_id: ada, session_id: SessionId::generate() }, Principal { user_id: bob, session_id: SessionId::generate() });
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (app, stop) = (app.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut created = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                if tasks::create_task(&app, bobs, list.id, crate::tasks::new_task("one more"), None).await.is_ok() {
+                    created += 1;
+                }
+            }
+            created
+        })
+    };
+    tokio::task::yield_now().await;
+    lists::delete_list(&app, adas, list.id).await.unwrap();
+    let late = tasks::create_task(&app, bobs, list.id, crate::tasks::new_task("too late"), None).await;
+    assert!(matches!(late, Err(todo_domain::Error::NotFound(_))), "{late:?}");
+    assert_eq!(lists::finish_pending_list_deletions(&app, 10).await.unwrap(), (1, false));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let created = writer.await.unwrap();
+    let left = backend.stores.tasks.list_tasks(list.id, &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
+    assert!(left.items.is_empty(), "{} of Bob's {created} tasks outlived the list", left.items.len());
+    assert_eq!(backend.stores.lists.get_list(list.id).await.unwrap(), None);
 }
