@@ -507,6 +507,64 @@ test('two tabs whose tokens expired together refresh once between them and stay 
   await context.close();
 });
 
+test('lists and sharing: a new list, an invitation joined in another browser, tasks both ways, leaving', async () => {
+  const ada = await openApp();
+  await signUp(ada.page);
+  await addTodos(ada.page, 'in the inbox');
+  await ada.page.getByLabel('New list').fill('Groceries');
+  await ada.page.getByRole('button', { name: 'Add list' }).click();
+  await ada.page.getByRole('heading', { name: 'Groceries' }).waitFor();
+  await expectTitles(ada.page, []);
+  await addTodos(ada.page, 'milk');
+
+  // Bob signs up elsewhere; Ada invites his email as an editor.
+  const bob = await openApp();
+  const bobsEmail = await signUp(bob.page);
+  await ada.page.getByRole('button', { name: 'Share…' }).click();
+  const dialog = ada.page.getByRole('dialog', { name: 'Share “Groceries”' });
+  await dialog.getByLabel('Invite by email').fill(bobsEmail);
+  await dialog.getByLabel('Role').selectOption('editor');
+  await dialog.getByRole('button', { name: 'Send invitation' }).click();
+  await waitForText(dialog.getByTestId('pending-invitation'), `${bobsEmail}, can edit Revoke ${bobsEmail}`);
+  await assertAccessible(ada.page, 'share dialog');
+  await screenshot(ada.page, 'share-dialog');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+
+  // Bob sees the invitation after a reload, joins, and adds to the list.
+  await bob.page.reload();
+  await bob.page.getByTestId('invitation').waitFor();
+  await bob.page.getByRole('button', { name: 'Join “Groceries”' }).click();
+  await bob.page.getByRole('heading', { name: 'Groceries' }).waitFor();
+  await expectTitles(bob.page, ['milk']);
+  await addTodos(bob.page, 'bread');
+  assert.equal(await bob.page.getByRole('button', { name: 'Delete list' }).count(), 0, 'only the owner deletes a list');
+
+  // Ada's list shows Bob's task and Bob among the members.
+  await ada.page.getByRole('button', { name: 'Inbox' }).click();
+  await expectTitles(ada.page, ['in the inbox']);
+  await ada.page.getByRole('button', { name: 'Groceries' }).click();
+  await expectTitles(ada.page, ['milk', 'bread']);
+  await ada.page.getByRole('button', { name: 'Share…' }).click();
+  await ada.page.getByTestId('member').filter({ hasText: bobsEmail }).waitFor();
+  await dialog.getByRole('button', { name: 'Close' }).click();
+
+  // Bob leaves: back in his Inbox, Groceries gone from his lists.
+  await bob.page.getByRole('button', { name: 'Members…' }).click();
+  await bob.page.getByRole('button', { name: 'Leave this list' }).click();
+  await bob.page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  assert.equal(await bob.page.getByRole('button', { name: /Groceries/ }).count(), 0);
+
+  // Ada deletes the list.
+  ada.page.once('dialog', (confirm) => confirm.accept());
+  await ada.page.getByRole('button', { name: 'Delete list' }).click();
+  await ada.page.getByRole('heading', { name: 'Inbox' }).waitFor();
+  await expectTitles(ada.page, ['in the inbox']);
+  assert.equal(await ada.page.getByRole('button', { name: 'Groceries' }).count(), 0);
+  assert.deepEqual([...ada.problems, ...bob.problems], []);
+  await ada.context.close();
+  await bob.context.close();
+});
+
 test('figures: bytes a first load transfers, and the time to a usable task list', async () => {
   const { context, page } = await openApp();
   const email = await signUp(page);

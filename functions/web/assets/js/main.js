@@ -1,8 +1,9 @@
 // @ts-check
 /**
- * The app: signed out, the log-in and sign-up screens; signed in, the task list (`#/`,
- * `#/active`, `#/completed`), a task's detail (`#/tasks/<id>`) and settings (`#/settings`),
- * with the notification bell in the header.
+ * The app: signed out, the log-in and sign-up screens; signed in, the bar of lists (own and
+ * shared, invitations to answer), the list shown (`#/`, `#/active`, `#/completed`) with its
+ * share dialog, a task's detail (`#/tasks/<id>`) and settings (`#/settings`), with the
+ * notification bell in the header.
  */
 
 import { Api, ApiError, SignedOut } from './api.js';
@@ -10,6 +11,7 @@ import { authScreen } from './auth.js';
 import { TaskDetail } from './detail.js';
 import { find } from './dom.js';
 import { FileStore } from './files.js';
+import { ListStore, ListsBar, ShareDialog, listHeading } from './lists.js';
 import { Bell } from './notifications.js';
 import { Session } from './session.js';
 import { settingsScreen } from './settings.js';
@@ -21,6 +23,7 @@ const status = find(document, '#status', HTMLElement);
 const account = find(document, '#account', HTMLElement);
 const signedInAs = find(document, '#signed-in-as', HTMLElement);
 const bellSlot = find(document, '#bell-slot', HTMLElement);
+const listsSlot = find(document, '#lists-slot', HTMLElement);
 /** "Double-click to edit a todo": said where there are todos. */
 const hint = find(document, '#hint', HTMLElement);
 const session = new Session(window.localStorage);
@@ -28,15 +31,23 @@ const api = new Api(session, () => {
   say('Your session has ended. Please log in again.');
   showSignedOut('log-in');
 });
-/** The list shown: the account's Inbox, whose id is the account's (other lists come with the sidebar). */
+/** The account's Inbox, whose id is the account's. */
 const inbox = () => session.get()?.user.id ?? '';
-const tasks = new TaskStore(api, inbox);
-const files = new FileStore(api, inbox);
+/** The list shown (its id): the Inbox until another is chosen; kept across reloads of the tab. */
+let current = sessionStorage.getItem('todo.list') ?? '';
+const shownList = () => current || inbox();
+const tasks = new TaskStore(api, shownList);
+const files = new FileStore(api, shownList);
+const lists = new ListStore(api);
 
 /** @type {TodoList | null} */
 let todos = null;
 /** @type {Bell | null} */
 let bell = null;
+/** @type {ListsBar | null} */
+let bar = null;
+/** @type {ShareDialog | null} */
+let share = null;
 /** Lists whose first load has run. */
 const started = new WeakSet();
 
@@ -83,6 +94,12 @@ function showSignedOut(mode) {
   bell?.stop();
   bell = null;
   bellSlot.replaceChildren();
+  bar = null;
+  share?.root.remove();
+  share = null;
+  current = '';
+  sessionStorage.removeItem('todo.list');
+  listsSlot.replaceChildren();
   account.hidden = true;
   hint.hidden = true;
   const submit = async (/** @type {import('./auth.js').Credentials} */ credentials) => {
@@ -106,11 +123,55 @@ async function showSignedIn() {
   bell = new Bell(api, report);
   bellSlot.replaceChildren(bell.button, bell.panel);
   bell.start();
+  bar = new ListsBar(lists, report, (list) => showList(list.id));
+  share?.root.remove();
+  share = new ShareDialog(lists, report, say, user?.id ?? '', () => leaveShown());
+  document.body.append(share.root);
+  listsSlot.replaceChildren(bar.root);
+  await bar.load(current);
+  // A list no longer there (left, deleted) falls back to the Inbox.
+  current = bar.current;
   await route();
 }
 
-/** Shows what the address names. */
-async function route() {
+/**
+ * Shows list `id` (its tasks, under its heading).
+ * @param {string} id
+ */
+async function showList(id) {
+  current = id;
+  sessionStorage.setItem('todo.list', id);
+  if (location.hash.startsWith('#/tasks/') || location.hash.startsWith('#/lists/') || location.hash === '#/settings') {
+    location.hash = '#/';
+    return; // the hash change routes
+  }
+  await route(true);
+}
+
+/** After leaving or deleting the list shown: back to the Inbox. */
+async function leaveShown() {
+  current = inbox();
+  await bar?.load(current);
+  await showList(current);
+}
+
+/** @param {import('./lists.js').List} list */
+async function deleteList(list) {
+  if (!window.confirm(`Delete “${list.name}” and its tasks and files, for everyone in it?`)) return;
+  try {
+    await lists.remove(list.id);
+    say(`“${list.name}” is deleted.`);
+    await leaveShown();
+  } catch (error) {
+    report(error);
+  }
+}
+
+/**
+ * Shows what the address names.
+ * @param {boolean} [listChanged] the list shown changed: its tasks are fetched again
+ */
+async function route(listChanged = false) {
   if (!todos) return;
   const hash = location.hash;
   // A task of the list shown (`#/tasks/<id>`), or of any list (`#/lists/<list>/tasks/<id>`, as
@@ -119,7 +180,7 @@ async function route() {
   if (inList || hash.startsWith('#/tasks/')) {
     const [listId, taskId] = inList
       ? [decodeURIComponent(inList[1]), decodeURIComponent(inList[2])]
-      : [inbox(), decodeURIComponent(hash.slice('#/tasks/'.length))];
+      : [shownList(), decodeURIComponent(hash.slice('#/tasks/'.length))];
     const detail = new TaskDetail(new TaskStore(api, () => listId), new FileStore(api, () => listId), taskId, report, say);
     main.replaceChildren(detail.root);
     await detail.start();
@@ -135,13 +196,14 @@ async function route() {
     main.querySelector('input')?.focus();
   } else {
     const list = todos;
-    if (main.firstElementChild !== list.root) {
-      main.replaceChildren(list.root);
-      if (!started.has(list)) {
-        started.add(list);
-        await list.start();
-      } else await list.reload();
-    }
+    const shown = bar?.shown();
+    const heading = shown ? listHeading(shown, () => share?.open(shown), () => deleteList(shown)) : '';
+    const fresh = !main.contains(list.root);
+    main.replaceChildren(heading, list.root);
+    if (!started.has(list)) {
+      started.add(list);
+      await list.start();
+    } else if (fresh || listChanged) await list.reload();
   }
 }
 
