@@ -13,6 +13,15 @@ pub const SAMPLE_TASK_ID: &str = "01JAAAAAAAAAAAAAAAAAAAAAAA";
 pub const SAMPLE_FILE_ID: &str = "01JBBBBBBBBBBBBBBBBBBBBBBB";
 pub const SAMPLE_USER_ID: &str = "01JCCCCCCCCCCCCCCCCCCCCCCC";
 pub const SAMPLE_NOTIFICATION_ID: &str = "01JDDDDDDDDDDDDDDDDDDDDDDD";
+/// A member of the sample user's Inbox; an invitation they sent; one they received; a list
+/// of theirs other than the Inbox (see the sample events).
+pub const SAMPLE_MEMBER_ID: &str = "01JEEEEEEEEEEEEEEEEEEEEEEE";
+pub const SAMPLE_SENT_INVITATION_ID: &str = "01JFFFFFFFFFFFFFFFFFFFFFFF";
+pub const SAMPLE_RECEIVED_INVITATION_ID: &str = "01JGGGGGGGGGGGGGGGGGGGGGGG";
+pub const SAMPLE_LIST_ID: &str = "01JHHHHHHHHHHHHHHHHHHHHHHH";
+/// A list holds 49 people besides its owner (members and invitations): scenarios that add
+/// one per invocation move to a fresh list after this many.
+const PER_LIST: usize = 40;
 
 pub fn sample(binary: &str) -> anyhow::Result<String> {
     let path = crate::workspace_root().join(format!("infra/events/{binary}.json"));
@@ -123,6 +132,54 @@ pub fn scenario(binary: &str, fixture: &mut Fixture, invocations: usize) -> anyh
             })
         }
         "notification-update" => Box::new(move |i| with_body(&common, &json!({"read": i % 2 == 0}))),
+        // One list per invocation, owned by accounts of their own (200 lists at most each).
+        "list-delete" => {
+            let access = fixture.access_token.clone();
+            let mut lists: VecDeque<(String, String)> = fixture.owned_lists(invocations)?.into();
+            Box::new(move |_| {
+                let (token, list) = lists.pop_front().expect("one list per invocation");
+                common.replace(&access, &token).replace(SAMPLE_LIST_ID, &list)
+            })
+        }
+        // A member of the fixture's Inbox, whose role alternates.
+        "member-update" => {
+            let member = fixture.members_of_inbox(1)?.remove(0);
+            let common = common.replace(SAMPLE_MEMBER_ID, &member);
+            Box::new(move |i| with_body(&common, &json!({"role": if i % 2 == 0 { "viewer" } else { "editor" }})))
+        }
+        // A member to remove per invocation, in lists of the fixture's.
+        "member-remove" => {
+            let inbox = fixture.user_id.clone();
+            let mut members: VecDeque<(String, String)> = fixture.members_of_lists(invocations)?.into();
+            Box::new(move |_| {
+                let (list, member) = members.pop_front().expect("one member per invocation");
+                common.replace(&inbox, &list).replace(SAMPLE_MEMBER_ID, &member)
+            })
+        }
+        // A new address per invocation, in lists of the fixture's.
+        "invitation-create" => {
+            let inbox = fixture.user_id.clone();
+            let lists = fixture.fixture_lists(invocations.div_ceil(PER_LIST))?;
+            let nonce = fixture.nonce.clone();
+            Box::new(move |i| {
+                let list = &lists[i / PER_LIST];
+                let event = with_body(&common, &json!({"email": format!("invited-{nonce}-{i}@example.org"), "role": "viewer"}));
+                event.replace(&inbox, list)
+            })
+        }
+        "invitation-revoke" => {
+            let inbox = fixture.user_id.clone();
+            let mut sent: VecDeque<(String, String)> = fixture.sent_invitations(invocations)?.into();
+            Box::new(move |_| {
+                let (list, invitation) = sent.pop_front().expect("one invitation per invocation");
+                common.replace(&inbox, &list).replace(SAMPLE_SENT_INVITATION_ID, &invitation)
+            })
+        }
+        // Invitations to the fixture's own address, one per list of other people's.
+        "invitation-accept" | "invitation-decline" => {
+            let mut received: VecDeque<String> = fixture.received_invitations(invocations)?.into();
+            Box::new(move |_| common.replace(SAMPLE_RECEIVED_INVITATION_ID, &received.pop_front().expect("one invitation per invocation")))
+        }
         _ => Box::new(move |_| common.clone()),
     };
     Ok(Scenario { binary: binary.to_owned(), events, refresh })
@@ -176,6 +233,108 @@ impl Fixture {
                 Ok(answer["user"]["id"].as_str().context("a user id")?.to_owned())
             })
             .collect()
+    }
+
+    /// `n` more accounts: (id, email, access token).
+    fn people(&mut self, n: usize, label: &str) -> anyhow::Result<Vec<(String, String, String)>> {
+        let mut signup = Instance::start(self, "user-signup")?;
+        let event = sample("user-signup")?;
+        let first = self.people_made;
+        self.people_made += n;
+        (first..first + n)
+            .map(|i| {
+                let email = format!("{label}-{}-{i}@example.com", self.nonce);
+                let answer = signup.call(&with_body(&event, &json!({"email": email, "password": "correct horse battery"})))?;
+                let token = answer["access_token"].as_str().context("a sign-up answers with tokens")?.to_owned();
+                Ok((answer["user"]["id"].as_str().context("a user id")?.to_owned(), email, token))
+            })
+            .collect()
+    }
+
+    /// `n` new lists owned by the account behind `token`; their ids.
+    fn new_lists(&self, token: &str, n: usize) -> anyhow::Result<Vec<String>> {
+        let mut create = Instance::start(self, "list-create")?;
+        let event = sample("list-create")?.replace("REPLACE_WITH_ACCESS_TOKEN", token);
+        (0..n)
+            .map(|i| {
+                let answer = create.call(&with_body(&event, &json!({"name": format!("Bench {i}")})))?;
+                Ok(answer["id"].as_str().context("a list id")?.to_owned())
+            })
+            .collect()
+    }
+
+    /// `n` lists of the fixture's user (for invitations and members).
+    fn fixture_lists(&self, n: usize) -> anyhow::Result<Vec<String>> {
+        self.new_lists(&self.access_token, n)
+    }
+
+    /// `n` lists, each with its owner's token, owners 150 lists apart.
+    fn owned_lists(&mut self, n: usize) -> anyhow::Result<Vec<(String, String)>> {
+        let owners = self.people(n.div_ceil(150), "owner")?;
+        let mut lists = Vec::with_capacity(n);
+        for (index, (_, _, token)) in owners.iter().enumerate() {
+            let count = (n - index * 150).min(150);
+            lists.extend(self.new_lists(token, count)?.into_iter().map(|list| (token.clone(), list)));
+        }
+        Ok(lists)
+    }
+
+    /// `owner` (a token) invites `email` to `list`; the invitation's id.
+    fn invite(invite: &mut Instance, owner: &str, list: &str, email: &str) -> anyhow::Result<String> {
+        let event = sample("invitation-create")?.replace("REPLACE_WITH_ACCESS_TOKEN", owner).replace(SAMPLE_USER_ID, list);
+        let answer = invite.call(&with_body(&event, &json!({"email": email, "role": "editor"})))?;
+        Ok(answer["id"].as_str().context("an invitation id")?.to_owned())
+    }
+
+    /// `people` join `list` of the fixture's user (invited, accepted).
+    fn join(&self, list: &str, people: &[(String, String, String)]) -> anyhow::Result<()> {
+        let mut invite = Instance::start(self, "invitation-create")?;
+        let mut accept = Instance::start(self, "invitation-accept")?;
+        let accept_event = sample("invitation-accept")?;
+        for (_, email, token) in people {
+            let invitation = Self::invite(&mut invite, &self.access_token, list, email)?;
+            accept.call(&accept_event.replace("REPLACE_WITH_ACCESS_TOKEN", token).replace(SAMPLE_RECEIVED_INVITATION_ID, &invitation))?;
+        }
+        Ok(())
+    }
+
+    /// `n` members of the fixture's Inbox; their ids.
+    fn members_of_inbox(&mut self, n: usize) -> anyhow::Result<Vec<String>> {
+        let people = self.people(n, "member")?;
+        self.join(&self.user_id.clone(), &people)?;
+        Ok(people.into_iter().map(|(id, _, _)| id).collect())
+    }
+
+    /// `n` members spread over fresh lists of the fixture's: (list, member) pairs.
+    fn members_of_lists(&mut self, n: usize) -> anyhow::Result<Vec<(String, String)>> {
+        let lists = self.fixture_lists(n.div_ceil(PER_LIST))?;
+        let people = self.people(n, "member")?;
+        let mut pairs = Vec::with_capacity(n);
+        for (list, group) in lists.iter().zip(people.chunks(PER_LIST)) {
+            self.join(list, group)?;
+            pairs.extend(group.iter().map(|(id, _, _)| (list.clone(), id.clone())));
+        }
+        Ok(pairs)
+    }
+
+    /// `n` pending invitations from fresh lists of the fixture's: (list, invitation) pairs.
+    fn sent_invitations(&mut self, n: usize) -> anyhow::Result<Vec<(String, String)>> {
+        let lists = self.fixture_lists(n.div_ceil(PER_LIST))?;
+        let mut invite = Instance::start(self, "invitation-create")?;
+        (0..n)
+            .map(|i| {
+                let list = &lists[i / PER_LIST];
+                let invitation = Self::invite(&mut invite, &self.access_token, list, &format!("pending-{}-{i}@example.org", self.nonce))?;
+                Ok((list.clone(), invitation))
+            })
+            .collect()
+    }
+
+    /// `n` invitations to the fixture's own address, each to another list of someone else's.
+    fn received_invitations(&mut self, n: usize) -> anyhow::Result<Vec<String>> {
+        let lists = self.owned_lists(n)?;
+        let mut invite = Instance::start(self, "invitation-create")?;
+        lists.iter().map(|(owner, list)| Self::invite(&mut invite, owner, list, &self.email)).collect()
     }
 
     /// `n` more tasks of the fixture's user; their ids.
