@@ -509,7 +509,7 @@ test('two tabs whose tokens expired together refresh once between them and stay 
 
 test('lists and sharing: a new list, an invitation joined in another browser, tasks both ways, leaving', async () => {
   const ada = await openApp();
-  await signUp(ada.page);
+  const adasEmail = await signUp(ada.page);
   await addTodos(ada.page, 'in the inbox');
   await ada.page.getByLabel('New list').fill('Groceries');
   await ada.page.getByRole('button', { name: 'Add list' }).click();
@@ -526,6 +526,11 @@ test('lists and sharing: a new list, an invitation joined in another browser, ta
   await dialog.getByLabel('Role').selectOption('editor');
   await dialog.getByRole('button', { name: 'Send invitation' }).click();
   await waitForText(dialog.getByTestId('pending-invitation'), `${bobsEmail}, can edit Revoke ${bobsEmail}`);
+  await waitForText(dialog.getByRole('status'), `Invitation sent to ${bobsEmail}.`);
+  // An invitation to one's own address is refused, and said inside the dialog.
+  await dialog.getByLabel('Invite by email').fill(adasEmail);
+  await dialog.getByRole('button', { name: 'Send invitation' }).click();
+  await dialog.getByRole('status').filter({ hasText: 'email: is your own address' }).waitFor();
   await assertAccessible(ada.page, 'share dialog');
   await screenshot(ada.page, 'share-dialog');
   await dialog.getByRole('button', { name: 'Close' }).click();
@@ -550,6 +555,7 @@ test('lists and sharing: a new list, an invitation joined in another browser, ta
 
   // Bob leaves: back in his Inbox, Groceries gone from his lists.
   await bob.page.getByRole('button', { name: 'Members…' }).click();
+  bob.page.once('dialog', (confirm) => confirm.accept());
   await bob.page.getByRole('button', { name: 'Leave this list' }).click();
   await bob.page.getByRole('heading', { name: 'Inbox' }).waitFor();
   assert.equal(await bob.page.getByRole('button', { name: /Groceries/ }).count(), 0);

@@ -41,7 +41,6 @@ pub const FUNCTIONS: &[&str] = &[
     "list-update",
     "task-create",
     "task-list",
-    // Before the sharing scenarios make the fixture a member of many lists.
     "task-search",
     "task-get",
     "task-update",
@@ -356,9 +355,13 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
         create_table_and_bucket(aws_endpoint, &table, &table)?;
         create_secret(aws_endpoint, &table, LOCAL_SIGNING_KEY)?;
         let mut fixture = Fixture::prepare(bins.clone(), function_env(&table, &proxy.endpoint), nonce)?;
-        let mut scenario = scenario::scenario(binary, &mut fixture, invocations)?;
+        let mut scenario =
+            scenario::scenario(binary, &mut fixture, invocations).with_context(|| format!("preparing the fixture of {binary}"))?;
         proxy.take();
         results.push(measure(sh, &fixture, &proxy, &tls, &mut scenario, options).with_context(|| format!("measuring {binary}"))?);
+        // The emulator keeps every table in memory: one function's thousands of fixture
+        // items must not weigh on the next one's measurement.
+        delete_table(aws_endpoint, &table)?;
     }
     let violations = check(&results)?;
     let local = if options.debug {
@@ -644,6 +647,17 @@ fn machine_description() -> String {
 
 /// A DynamoDB table (keys, the `schedule` index, as `template.yaml` declares) and an S3
 /// bucket on the emulator, created with plain HTTP calls (moto does not check signatures).
+fn delete_table(endpoint: &str, table: &str) -> anyhow::Result<()> {
+    let headers = [
+        ("x-amz-target", "DynamoDB_20120810.DeleteTable"),
+        ("content-type", "application/x-amz-json-1.0"),
+        ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0"),
+    ];
+    let (status, body) = http(endpoint, "POST", "/", &headers, json!({"TableName": table}).to_string().as_bytes())?;
+    ensure!(status == 200, "delete table: {status} {}", String::from_utf8_lossy(&body));
+    Ok(())
+}
+
 pub fn create_table_and_bucket(endpoint: &str, table: &str, bucket: &str) -> anyhow::Result<()> {
     let key = |name: &str, kind: &str| json!({"AttributeName": name, "KeyType": kind});
     let attributes: Vec<Value> =

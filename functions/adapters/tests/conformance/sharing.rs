@@ -4,9 +4,9 @@
 
 use todo_domain::auth::Principal;
 use todo_domain::model::{
-    Email, Invitation, InvitationId, ListId, Membership, Role, SessionId, SharedRole, TaskPatch, Timestamp, Title, UserId,
+    Email, Invitation, InvitationId, ListId, Membership, Role, SessionId, SharedRole, TaskId, TaskPatch, Timestamp, Title, UserId,
 };
-use todo_domain::ports::{PageRequest, StoreError, TaskFilter};
+use todo_domain::ports::{PageRequest, StoreError, TaskFilter, Writer};
 use todo_domain::usecases::{lists, tasks};
 
 use crate::lists::{account, new_list};
@@ -282,6 +282,13 @@ pub async fn no_write_lands_after_the_right_is_lost(backend: Backend) {
     assert_eq!(after, at_demotion, "a write landed after the demotion answered ({landed} landed in all)");
     let refused = tasks::update_task(&app, bobs, list.id, task.id, TaskPatch { completed: Some(true), ..TaskPatch::default() }, None).await;
     assert!(matches!(refused, Err(todo_domain::Error::Forbidden(_))), "{refused:?}");
+    // Deterministically: a write Bob prepared while he was an editor, arriving now.
+    let current = backend.stores.tasks.get_task(list.id, task.id).await.unwrap().unwrap();
+    let (prepared, _) = current
+        .apply(TaskPatch { title: Some(Title::parse("prepared earlier").unwrap()), ..TaskPatch::default() }, now(), TaskId::generate())
+        .unwrap();
+    let stale = backend.stores.tasks.update_task(Writer::Member { user: bob, list: list.id }, &prepared, current.version, None).await;
+    assert!(matches!(stale, Err(StoreError::AccessDenied)), "the role is checked in the write itself: {stale:?}");
 }
 
 /// Bob keeps adding tasks while Ada deletes the list: once the deletion has answered none
@@ -298,25 +305,28 @@ pub async fn a_list_deleted_under_a_writer_leaves_nothing(backend: Backend) {
         (Principal { user_id: ada, session_id: SessionId::generate() }, Principal { user_id: bob, session_id: SessionId::generate() });
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let created = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let writer = {
-        let (app, stop) = (app.clone(), stop.clone());
+        let (app, stop, created) = (app.clone(), stop.clone(), created.clone());
         tokio::spawn(async move {
-            let mut created = 0;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                 if tasks::create_task(&app, bobs, list.id, crate::tasks::new_task("one more"), None).await.is_ok() {
-                    created += 1;
+                    created.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 }
             }
-            created
         })
     };
-    tokio::task::yield_now().await;
+    // Deleted while Bob is writing.
+    while created.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
     lists::delete_list(&app, adas, list.id).await.unwrap();
     let late = tasks::create_task(&app, bobs, list.id, crate::tasks::new_task("too late"), None).await;
     assert!(matches!(late, Err(todo_domain::Error::NotFound(_))), "{late:?}");
     assert_eq!(lists::finish_pending_list_deletions(&app, 10).await.unwrap(), (1, false));
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    let created = writer.await.unwrap();
+    writer.await.unwrap();
+    let created = created.load(std::sync::atomic::Ordering::SeqCst);
     let left = backend.stores.tasks.list_tasks(list.id, &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
     assert!(left.items.is_empty(), "{} of Bob's {created} tasks outlived the list", left.items.len());
     assert_eq!(backend.stores.lists.get_list(list.id).await.unwrap(), None);

@@ -5,6 +5,7 @@
  * (members, roles, invitations; leaving). The only module of these that calls the API.
  */
 
+import { ApiError, SignedOut } from './api.js';
 import { h } from './dom.js';
 
 /**
@@ -199,6 +200,8 @@ export class ListsBar {
         button.addEventListener('click', () => {
           this.current = list.id;
           this.render();
+          // The button pressed was redrawn: keep the focus on the list chosen.
+          this.items.querySelector('[aria-current="true"]')?.closest('button')?.focus();
           this.select(list);
         });
         return h('li', {}, button);
@@ -267,8 +270,19 @@ export class ShareDialog {
    */
   constructor(store, report, say, me, left) {
     this.store = store;
-    this.report = report;
     this.say = say;
+    /** Inside the dialog: the page's own status is inert behind it. */
+    this.status = h('p', { class: 'dialog-status', role: 'status', 'aria-live': 'polite' });
+    /** @param {unknown} error */
+    this.report = (error) => {
+      if (error instanceof SignedOut) {
+        this.root.close();
+        report(error);
+        return;
+      }
+      const fields = error instanceof ApiError ? error.fieldErrors.map(({ field, message }) => `${field.replaceAll('_', ' ')}: ${message}.`) : [];
+      this.status.textContent = [error instanceof Error ? error.message : String(error), ...fields].join(' ');
+    };
     this.me = me;
     this.left = left;
     this.title = h('h2', { id: 'share-title' });
@@ -294,7 +308,7 @@ export class ShareDialog {
       if (!list) return;
       try {
         await this.store.invite(list.id, email.value.trim(), role.value === 'viewer' ? 'viewer' : 'editor');
-        this.say(`Invitation sent to ${email.value.trim()}.`);
+        this.status.textContent = `Invitation sent to ${email.value.trim()}.`;
         email.value = '';
         await this.refresh();
       } catch (error) {
@@ -304,7 +318,7 @@ export class ShareDialog {
     this.leave = h('button', { type: 'button', class: 'danger' }, 'Leave this list');
     this.leave.addEventListener('click', async () => {
       const list = this.list;
-      if (!list) return;
+      if (!list || !window.confirm(`Leave “${list.name}”? You will need a new invitation to come back.`)) return;
       try {
         await this.store.removeMember(list.id, this.me);
         this.root.close();
@@ -314,17 +328,19 @@ export class ShareDialog {
         this.report(error);
       }
     });
-    const close = h('button', { type: 'button' }, 'Close');
-    close.addEventListener('click', () => this.root.close());
+    this.close = h('button', { type: 'button' }, 'Close');
+    this.close.addEventListener('click', () => this.root.close());
+    this.email = email;
     this.pendingSection = h('section', { 'aria-labelledby': 'pending-title' }, h('h3', { id: 'pending-title' }, 'Pending invitations'), this.pending);
     this.root = h(
       'dialog',
       { class: 'share', 'aria-labelledby': 'share-title' },
       this.title,
+      this.status,
       h('section', { 'aria-labelledby': 'members-title' }, h('h3', { id: 'members-title' }, 'Members'), this.members),
       this.inviteForm,
       this.pendingSection,
-      h('div', { class: 'dialog-actions' }, this.leave, close),
+      h('div', { class: 'dialog-actions' }, this.leave, this.close),
     );
     /** @type {List | null} */
     this.list = null;
@@ -341,7 +357,12 @@ export class ShareDialog {
     this.inviteForm.hidden = !owner;
     this.pendingSection.hidden = !owner;
     this.leave.hidden = owner;
+    // Nothing of the list shown before, and no button that changes anything, has the focus.
+    this.status.textContent = '';
+    this.members.replaceChildren(h('li', {}, 'Loading…'));
+    this.pending.replaceChildren();
     this.root.showModal();
+    (owner ? this.email : this.close).focus();
     await this.refresh();
   }
 
@@ -351,6 +372,8 @@ export class ShareDialog {
     const owner = list.role === 'owner';
     try {
       const [members, pending] = await Promise.all([this.store.members(list.id), owner ? this.store.invitations(list.id) : []]);
+      // Opened for another list meanwhile: this answer is no longer wanted.
+      if (this.list !== list) return;
       this.members.replaceChildren(
         ...members.map((member) => {
           const label = `${member.name ?? member.email} (${member.email}), ${ROLE_WORDS[member.role]}`;

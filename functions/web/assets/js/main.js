@@ -36,8 +36,6 @@ const inbox = () => session.get()?.user.id ?? '';
 /** The list shown (its id): the Inbox until another is chosen; kept across reloads of the tab. */
 let current = sessionStorage.getItem('todo.list') ?? '';
 const shownList = () => current || inbox();
-const tasks = new TaskStore(api, shownList);
-const files = new FileStore(api, shownList);
 const lists = new ListStore(api);
 
 /** @type {TodoList | null} */
@@ -76,6 +74,7 @@ async function attachDropped(task, dropped) {
     try {
       say(`Uploading ${file.name} to “${task.title}”…`);
       // Progress is shown on the task's own page; here the live region says only start and end.
+      const files = new FileStore(api, () => task.list_id);
       const recorded = await files.attach(task.id, file, () => {});
       const available = await files.untilAvailable(task.id, recorded.id);
       say(available.status === 'available' ? `${file.name} is attached to “${task.title}”.` : `${file.name} is uploaded; the storage has not confirmed it yet.`);
@@ -117,8 +116,6 @@ async function showSignedIn() {
   signedInAs.textContent = user ? `Signed in as ${user.name || user.email}` : '';
   account.hidden = false;
   hint.hidden = false;
-  todos?.stop();
-  todos = new TodoList(tasks, report, attachDropped);
   bell?.stop();
   bell = new Bell(api, report);
   bellSlot.replaceChildren(bell.button, bell.panel);
@@ -131,7 +128,18 @@ async function showSignedIn() {
   await bar.load(current);
   // A list no longer there (left, deleted) falls back to the Inbox.
   current = bar.current;
+  openList();
   await route();
+}
+
+/**
+ * A fresh task list for the list shown, bound to it: a load or an add still on its way for
+ * the list shown before lands in that one's (detached) view, never in this one.
+ */
+function openList() {
+  todos?.stop();
+  const id = shownList();
+  todos = new TodoList(new TaskStore(api, () => id), report, attachDropped);
 }
 
 /**
@@ -141,11 +149,12 @@ async function showSignedIn() {
 async function showList(id) {
   current = id;
   sessionStorage.setItem('todo.list', id);
+  openList();
   if (location.hash.startsWith('#/tasks/') || location.hash.startsWith('#/lists/') || location.hash === '#/settings') {
     location.hash = '#/';
     return; // the hash change routes
   }
-  await route(true);
+  await route();
 }
 
 /** After leaving or deleting the list shown: back to the Inbox. */
@@ -167,11 +176,8 @@ async function deleteList(list) {
   }
 }
 
-/**
- * Shows what the address names.
- * @param {boolean} [listChanged] the list shown changed: its tasks are fetched again
- */
-async function route(listChanged = false) {
+/** Shows what the address names. */
+async function route() {
   if (!todos) return;
   const hash = location.hash;
   // A task of the list shown (`#/tasks/<id>`), or of any list (`#/lists/<list>/tasks/<id>`, as
@@ -196,14 +202,15 @@ async function route(listChanged = false) {
     main.querySelector('input')?.focus();
   } else {
     const list = todos;
-    const shown = bar?.shown();
-    const heading = shown ? listHeading(shown, () => share?.open(shown), () => deleteList(shown)) : '';
-    const fresh = !main.contains(list.root);
-    main.replaceChildren(heading, list.root);
-    if (!started.has(list)) {
-      started.add(list);
-      await list.start();
-    } else if (fresh || listChanged) await list.reload();
+    if (!main.contains(list.root)) {
+      const shown = bar?.shown();
+      const heading = shown ? listHeading(shown, () => share?.open(shown), () => deleteList(shown)) : '';
+      main.replaceChildren(heading, list.root);
+      if (!started.has(list)) {
+        started.add(list);
+        await list.start();
+      } else await list.reload();
+    }
   }
 }
 

@@ -336,7 +336,8 @@ export class TodoList {
     const details = [task.due ? `due ${describe(task.due)}` : '', task.recurrence ? `repeats ${task.recurrence.freq}` : '', ...task.tags.map((name) => `#${name}`)]
       .filter(Boolean)
       .join(' · ');
-    const open = h('a', { class: 'open', href: `#/tasks/${encodeURIComponent(task.id)}`, 'aria-label': `Details of ${task.title}` }, '›');
+    const href = `#/lists/${encodeURIComponent(task.list_id)}/tasks/${encodeURIComponent(task.id)}`;
+    const open = h('a', { class: 'open', href, 'aria-label': `Details of ${task.title}` }, '›');
     const row = h(
       'li',
       { 'data-testid': 'todo-item', 'data-id': task.id, class: done ? 'completed' : null },
