@@ -179,8 +179,8 @@ impl Instance {
             .env("AWS_LAMBDA_RUNTIME_API", &api.address)
             .env("AWS_LAMBDA_FUNCTION_NAME", binary)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(function_log(binary)?)
+            .stderr(function_log(binary)?)
             .spawn()
             .with_context(|| format!("cannot start {}", path.display()))?;
         let mut instance = Self { child, api, init: Duration::ZERO, invocations: 0 };
@@ -216,6 +216,15 @@ impl Drop for Instance {
     fn drop(&mut self) {
         crate::process::terminate(&mut self.child, Duration::from_secs(5));
     }
+}
+
+/// Where a function's own log goes: nowhere, or (with `TODO_BENCH_LOGS=<dir>`) appended to
+/// `<dir>/<binary>.log`, to see why a fixture's call failed.
+fn function_log(binary: &str) -> anyhow::Result<Stdio> {
+    let Some(dir) = std::env::var_os("TODO_BENCH_LOGS") else { return Ok(Stdio::null()) };
+    std::fs::create_dir_all(&dir)?;
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(std::path::Path::new(&dir).join(format!("{binary}.log")))?;
+    Ok(Stdio::from(file))
 }
 
 /// An invocation's useful answer, or an error naming what went wrong.
@@ -346,6 +355,7 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
     let tls = TlsRelay::start(sh, &proxy.endpoint)?;
     let invocations = options.cold_starts * 2 + 1 + options.warm;
     let mut results = Vec::new();
+    let mut failures = Vec::new();
     for binary in &options.functions {
         eprintln!("measuring {binary}");
         // A fresh table per function: moto copies a whole table on every transaction, so
@@ -355,10 +365,20 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
         create_table_and_bucket(aws_endpoint, &table, &table)?;
         create_secret(aws_endpoint, &table, LOCAL_SIGNING_KEY)?;
         let mut fixture = Fixture::prepare(bins.clone(), function_env(&table, &proxy.endpoint), nonce)?;
-        let mut scenario =
-            scenario::scenario(binary, &mut fixture, invocations).with_context(|| format!("preparing the fixture of {binary}"))?;
-        proxy.take();
-        results.push(measure(sh, &fixture, &proxy, &tls, &mut scenario, options).with_context(|| format!("measuring {binary}"))?);
+        // One function failing is reported with the others' figures, not instead of them.
+        let measured = scenario::scenario(binary, &mut fixture, invocations)
+            .with_context(|| format!("preparing the fixture of {binary}"))
+            .and_then(|mut scenario| {
+                proxy.take();
+                measure(sh, &fixture, &proxy, &tls, &mut scenario, options).with_context(|| format!("measuring {binary}"))
+            });
+        match measured {
+            Ok(figures) => results.push(figures),
+            Err(error) => {
+                eprintln!("{error:#}");
+                failures.push(format!("{error:#}"));
+            }
+        }
         // The emulator keeps every table in memory: one function's thousands of fixture
         // items must not weigh on the next one's measurement.
         delete_table(aws_endpoint, &table)?;
@@ -373,8 +393,9 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
         local_server::measure(&bins.join("todo-local"), 8, 2500)?
     };
     report(&results, &local, options)?;
-    if !violations.is_empty() {
-        bail!("the benchmark's checks failed:\n{}", violations.join("\n"));
+    let problems: Vec<String> = failures.into_iter().chain(violations).collect();
+    if !problems.is_empty() {
+        bail!("the benchmark's checks failed:\n{}", problems.join("\n"));
     }
     Ok(())
 }

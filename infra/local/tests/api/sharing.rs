@@ -368,6 +368,20 @@ async fn the_isolation_matrix_every_route_for_every_relation() {
     assert_eq!(reply.body["notes"], "changed");
     let files = app.call(Method::GET, &format!("/lists/{list}/tasks/{task}/files"), Some(&ada.access_token), None).await;
     assert_eq!(files.body["items"].as_array().unwrap().len(), 3, "the first file + one per writer (owner, editor)");
+
+    // And deleting the list (last: it ends the list for everyone): only its owner may.
+    for (relation, caller) in callers.iter().rev() {
+        let reply = app.call(Method::DELETE, &format!("/lists/{list}"), Some(&caller.access_token), None).await;
+        let expected = match Needs::Owner.allows(*relation) {
+            Some(true) => StatusCode::ACCEPTED,
+            Some(false) => StatusCode::FORBIDDEN,
+            None => StatusCode::NOT_FOUND,
+        };
+        assert_eq!(reply.status, expected, "{relation:?} DELETE /lists/{list}: {:#}", reply.body);
+        if *relation == Relation::Owner {
+            todo_domain::usecases::lists::finish_pending_list_deletions(&app.app, 10).await.unwrap();
+        }
+    }
 }
 
 /// `PATCH {"list_id": ...}` moves a task: the caller writes tasks in both lists; the task
