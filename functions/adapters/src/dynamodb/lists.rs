@@ -196,22 +196,9 @@ impl ListStore for DynamoStore {
     /// One `Query` of the user's membership index (a page), then one `BatchGetItem` of
     /// those lists: two round trips, whatever the page size (≤ 100).
     async fn list_lists(&self, user: UserId, page: PageRequest<ListId>) -> StoreResult<Page<(Role, TaskList), ListId>> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(user_pk(user)))
-            .expression_attribute_values(":prefix", s(MEMBERSHIP_PREFIX))
-            .limit(i32::try_from(page.limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(page.after.map(|after| membership_key(user, after)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        let next = super::resume_after(output.last_evaluated_key, MEMBERSHIP_PREFIX, ListId::parse);
+        let (items, next) = self.prefix_page(&user_pk(user), MEMBERSHIP_PREFIX, page.limit, page.after, ListId::parse).await?;
         let mut memberships = Vec::new();
-        for item in output.items.unwrap_or_default() {
+        for item in items {
             let item = from_item::<MembershipItem>(item)?;
             if !item.deleting {
                 memberships.push(item.membership);

@@ -121,6 +121,34 @@ impl DynamoStore {
         self.partition_query(pk, prefix, None).await
     }
 
+    /// One page of the items in partition `pk` whose sort key is `prefix` + an id, after
+    /// `prefix` + `after` (one strongly consistent `Query` of at most `limit` items), and
+    /// the id to resume after (`None` on the last page).
+    async fn prefix_page<K: std::fmt::Display>(
+        &self,
+        pk: &str,
+        prefix: &str,
+        limit: u32,
+        after: Option<K>,
+        parse: fn(&str) -> Result<K, String>,
+    ) -> StoreResult<(Vec<Item>, Option<K>)> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(after.map(|after| key(pk.to_owned(), format!("{prefix}{after}"))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        let next = resume_after(output.last_evaluated_key, prefix, parse);
+        Ok((output.items.unwrap_or_default(), next))
+    }
+
     async fn partition_query(&self, pk: &str, prefix: &str, projection: Option<&str>) -> StoreResult<Vec<Item>> {
         let mut keys = Vec::new();
         let mut start: Option<Item> = None;

@@ -11,7 +11,7 @@ use todo_domain::model::{Email, Invitation, InvitationId, ListId, Membership, Ro
 use todo_domain::ports::{ListStore as _, Page, PageRequest, SharingStore, StoreError, StoreResult};
 
 use super::lists::{MEMBER_PREFIX, MembershipItem, member_key, membership_items, membership_key};
-use super::{DynamoStore, Item, backend, from_item, key, list_pk, n, put_if_absent, s, to_item, user_pk};
+use super::{DynamoStore, Item, from_item, key, list_pk, n, put_if_absent, s, to_item, user_pk};
 
 const INVITE_PREFIX: &str = "INVITE#";
 const INVITEE_PREFIX: &str = "INVITEE#";
@@ -123,26 +123,9 @@ fn owner_refused(cancelled: &super::Cancelled, checked: bool) -> bool {
 impl SharingStore for DynamoStore {
     /// One `Query` of the list's member items (a page).
     async fn list_members(&self, list: ListId, page: PageRequest<UserId>) -> StoreResult<Page<Membership, UserId>> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(list_pk(list)))
-            .expression_attribute_values(":prefix", s(MEMBER_PREFIX))
-            .limit(i32::try_from(page.limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(page.after.map(|after| member_key(list, after)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        let next = super::resume_after(output.last_evaluated_key, MEMBER_PREFIX, UserId::parse);
-        let items = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| from_item::<MembershipItem>(item).map(|item| item.membership))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let (items, next) = self.prefix_page(&list_pk(list), MEMBER_PREFIX, page.limit, page.after, UserId::parse).await?;
+        let items =
+            items.into_iter().map(|item| from_item::<MembershipItem>(item).map(|item| item.membership)).collect::<StoreResult<Vec<_>>>()?;
         Ok(Page { items, next })
     }
 
@@ -254,22 +237,9 @@ impl SharingStore for DynamoStore {
         now: Timestamp,
         page: PageRequest<InvitationId>,
     ) -> StoreResult<Page<Invitation, InvitationId>> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(invitee_pk(email)))
-            .expression_attribute_values(":prefix", s(INVITE_PREFIX))
-            .limit(i32::try_from(page.limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(page.after.map(|after| key(invitee_pk(email), format!("{INVITE_PREFIX}{after}"))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        let next = super::resume_after(output.last_evaluated_key, INVITE_PREFIX, InvitationId::parse);
+        let (found, next) = self.prefix_page(&invitee_pk(email), INVITE_PREFIX, page.limit, page.after, InvitationId::parse).await?;
         let mut items = Vec::new();
-        for item in output.items.unwrap_or_default() {
+        for item in found {
             let invitation = from_item::<InvitationItem>(item)?.invitation;
             if !invitation.is_expired(now) {
                 items.push(invitation);
