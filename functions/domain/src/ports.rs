@@ -168,16 +168,28 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
     async fn purge_expired_sessions(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;
 }
 
-/// What a create with an `Idempotency-Key` remembers: the request's fingerprint and the
-/// task it produced, so a retry gets the very same answer.
+/// What a create with an `Idempotency-Key` remembers: the request's fingerprint and what
+/// it made, so a retry gets the very same answer. One key space per user across the
+/// creating routes: a key used for a task and then for a list is a conflict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdempotencyRecord {
     pub owner: UserId,
     pub key: IdempotencyKey,
     /// SHA-256 of the canonical request body.
     pub fingerprint: String,
-    pub task: Task,
+    /// Stored as a `task` or `list` field beside the others (records written before lists
+    /// had keys hold a `task`).
+    #[serde(flatten)]
+    pub made: Made,
     pub expires_at: Timestamp,
+}
+
+/// What an idempotent create made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Made {
+    Task(Task),
+    List(TaskList),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -214,7 +226,15 @@ pub trait ListStore: Send + Sync + std::fmt::Debug {
     /// Creates a list with its owner's membership, atomically conditional on the owner's
     /// account existing (`OwnerMissing`) and their owning fewer than `max_owned` lists
     /// besides the Inbox (`LimitReached`).
-    async fn create_list(&self, list: &TaskList, max_owned: u32) -> StoreResult<()>;
+    /// With an idempotency record, also conditional on its key being unused (or expired): a
+    /// used key creates nothing and answers `Replayed` with its record.
+    async fn create_list(
+        &self,
+        list: &TaskList,
+        max_owned: u32,
+        idempotency: Option<&IdempotencyRecord>,
+        now: Timestamp,
+    ) -> StoreResult<CreateOutcome>;
     async fn get_list(&self, id: ListId) -> StoreResult<Option<TaskList>>;
     /// Replaces a list still at `expected_version` (`VersionMismatch`; `NotFound` if gone),
     /// conditional on the writer's membership (`AccessDenied`).

@@ -7,9 +7,10 @@ use http::{HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use todo_domain::error::Collector;
 use todo_domain::model::{ListColor, ListName, ListPatch, NewList, Timestamp};
+use todo_domain::usecases::idempotency::Idempotency;
 use todo_domain::usecases::lists::{self, ListAccess};
 use todo_domain::{App, Error};
-use todo_http::{Authenticated, HttpError, IfMatch, JsonBody, ListPath, PageQuery, QueryParams, etag, nullable};
+use todo_http::{Authenticated, HttpError, IdempotencyKeyHeader, IfMatch, JsonBody, ListPath, PageQuery, QueryParams, etag, nullable};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,12 +109,17 @@ pub fn list_response(status: StatusCode, access: &ListAccess) -> Response {
 pub async fn create_list(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     body: JsonBody<CreateListBody>,
 ) -> Result<Response, HttpError> {
-    let created = lists::create_list(&app, principal, body.value.try_into()?).await?;
-    let mut response = list_response(StatusCode::CREATED, &created);
-    let location = HeaderValue::from_str(&format!("/lists/{}", created.list.id)).expect("ids are header-safe");
+    let idempotency = key.map(|key| Idempotency::for_request(key, &body.canonical));
+    let created = lists::create_list(&app, principal, body.value.try_into()?, idempotency).await?;
+    let mut response = list_response(StatusCode::CREATED, &created.list);
+    let location = HeaderValue::from_str(&format!("/lists/{}", created.list.list.id)).expect("ids are header-safe");
     response.headers_mut().insert(header::LOCATION, location);
+    if created.replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
     Ok(response)
 }
 

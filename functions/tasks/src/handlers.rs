@@ -6,7 +6,8 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use todo_domain::App;
 use todo_domain::model::Task;
-use todo_domain::usecases::tasks::{self, Idempotency};
+use todo_domain::usecases::idempotency::Idempotency;
+use todo_domain::usecases::tasks;
 use todo_http::{Authenticated, HttpError, IdempotencyKeyHeader, IfMatch, JsonBody, ListPath, QueryParams, TaskPath, etag};
 
 use crate::representation::{CreateTaskBody, ListQuery, TaskListView, TaskPatchBody, TaskView};

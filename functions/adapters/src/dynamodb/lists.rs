@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{ListId, Membership, Role, TaskList, Timestamp, UserId};
-use todo_domain::ports::{ListStore, Page, PageRequest, StoreError, StoreResult, Writer};
+use todo_domain::ports::{CreateOutcome, IdempotencyRecord, ListStore, Page, PageRequest, StoreError, StoreResult, Writer};
 
 use super::{DynamoStore, Item, backend, from_item, key, list_pk, n, put_if_absent, s, to_item, user_pk};
 
@@ -139,8 +139,15 @@ impl DynamoStore {
 #[async_trait]
 impl ListStore for DynamoStore {
     /// One `TransactWriteItems`: the owner's profile exists, their list count is under the
-    /// limit (and goes up by one), the list, member and membership items are new.
-    async fn create_list(&self, list: &TaskList, max_owned: u32) -> StoreResult<()> {
+    /// limit (and goes up by one), the list, member and membership items are new; with a
+    /// key, its record is new (or expired).
+    async fn create_list(
+        &self,
+        list: &TaskList,
+        max_owned: u32,
+        idempotency: Option<&IdempotencyRecord>,
+        now: Timestamp,
+    ) -> StoreResult<CreateOutcome> {
         let profile = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(list.owner), "PROFILE".to_owned())))
@@ -160,13 +167,18 @@ impl ListStore for DynamoStore {
         let mut items =
             vec![TransactWriteItem::builder().condition_check(profile).build(), TransactWriteItem::builder().update(count).build()];
         items.extend(new_list_items(&self.table, list)?);
-        match self.transact(items, "list creation").await? {
-            Ok(()) => Ok(()),
-            Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::OwnerMissing),
-            Err(cancelled) if cancelled.failed_at(1) => Err(StoreError::LimitReached),
-            Err(cancelled) if (2..5).any(|index| cancelled.failed_at(index)) => Err(StoreError::AlreadyExists),
-            Err(cancelled) => Err(cancelled.unexpected("list creation")),
-        }
+        self.create_idempotently(items, idempotency, now, "list creation", |cancelled| {
+            if cancelled.failed_at(0) {
+                StoreError::OwnerMissing
+            } else if cancelled.failed_at(1) {
+                StoreError::LimitReached
+            } else if (2..5).any(|index| cancelled.failed_at(index)) {
+                StoreError::AlreadyExists
+            } else {
+                cancelled.unexpected("list creation")
+            }
+        })
+        .await
     }
 
     /// One `TransactWriteItems`: the member check and the list if still at its version.

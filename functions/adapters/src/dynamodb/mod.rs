@@ -30,6 +30,7 @@
 
 mod calls;
 mod files;
+mod idempotency;
 mod lists;
 mod notifications;
 mod schedule;

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
-use todo_domain::model::{IdempotencyKey, ListId, Task, TaskId, Timestamp, UserId};
+use todo_domain::model::{ListId, Task, TaskId, Timestamp, UserId};
 use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore, Writer};
 
 use super::lists::writer_check;
@@ -9,7 +9,6 @@ use super::schedule::ScheduleKey;
 use super::{DynamoStore, backend, from_item, key, list_pk, n, put_if_absent, s, task_pk, to_item, user_pk};
 
 pub(crate) const TASK_PREFIX: &str = "TASK#";
-const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct TaskItem {
@@ -40,37 +39,14 @@ impl TaskItem {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct IdempotencyItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    /// Epoch seconds; DynamoDB's TTL removes expired records.
-    ttl: i64,
-    #[serde(flatten)]
-    record: IdempotencyRecord,
-}
-
 pub(crate) fn task_sk(id: TaskId) -> String {
     format!("{TASK_PREFIX}{id}")
-}
-
-fn idempotency_sk(key: &IdempotencyKey) -> String {
-    format!("{IDEMPOTENCY_PREFIX}{}", key.as_str())
-}
-
-impl DynamoStore {
-    async fn get_idempotency(&self, owner: UserId, key_: &IdempotencyKey) -> StoreResult<Option<IdempotencyRecord>> {
-        Ok(self.get::<IdempotencyItem>(user_pk(owner), idempotency_sk(key_)).await?.map(|item| item.record))
-    }
 }
 
 #[async_trait]
 impl TaskStore for DynamoStore {
     /// One `TransactWriteItems`: creator's account exists and their membership writes tasks
-    /// (condition checks), task absent, idempotency key unused or expired. A replay costs
-    /// one more `GetItem` to read the stored answer.
+    /// (condition checks), task absent, idempotency key unused or expired.
     async fn create_task(&self, task: &Task, idempotency: Option<&IdempotencyRecord>, now: Timestamp) -> StoreResult<CreateOutcome> {
         let creator_check = ConditionCheck::builder()
             .table_name(&self.table)
@@ -80,50 +56,23 @@ impl TaskStore for DynamoStore {
             .map_err(StoreError::backend)?;
         let member_check =
             writer_check(&self.table, Writer::Member { user: task.created_by, list: task.list_id })?.expect("a member's check");
-        let mut items = vec![
+        let items = vec![
             TransactWriteItem::builder().condition_check(creator_check).build(),
             member_check,
             put_if_absent(&self.table, to_item(&TaskItem::of(task))?)?,
         ];
-        if let Some(record) = idempotency {
-            let item = IdempotencyItem {
-                pk: user_pk(record.owner),
-                sk: idempotency_sk(&record.key),
-                ttl: record.expires_at.unix_seconds(),
-                record: record.clone(),
-            };
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(to_item(&item)?))
-                // TTL deletes lazily: an expired record counts as absent.
-                .condition_expression("attribute_not_exists(PK) OR #ttl <= :now")
-                .expression_attribute_names("#ttl", "ttl")
-                .expression_attribute_values(":now", n(now.unix_seconds()))
-                .build()
-                .map_err(StoreError::backend)?;
-            items.push(TransactWriteItem::builder().put(put).build());
-        }
-        // Twice at most: a replay's record can expire and vanish between the write and the read.
-        for _ in 0..2 {
-            let Err(cancelled) = self.transact(items.clone(), "task creation").await? else {
-                return Ok(CreateOutcome::Created);
-            };
+        self.create_idempotently(items, idempotency, now, "task creation", |cancelled| {
             if cancelled.failed_at(0) {
-                return Err(StoreError::OwnerMissing);
+                StoreError::OwnerMissing
+            } else if cancelled.failed_at(1) {
+                StoreError::AccessDenied
+            } else if cancelled.failed_at(2) {
+                StoreError::AlreadyExists
+            } else {
+                cancelled.unexpected("task creation")
             }
-            if cancelled.failed_at(1) {
-                return Err(StoreError::AccessDenied);
-            }
-            if cancelled.failed_at(3) {
-                let record = idempotency.expect("item 3 is the idempotency record");
-                if let Some(previous) = self.get_idempotency(record.owner, &record.key).await? {
-                    return Ok(CreateOutcome::Replayed(Box::new(previous)));
-                }
-                continue;
-            }
-            return Err(if cancelled.failed_at(2) { StoreError::AlreadyExists } else { cancelled.unexpected("task creation") });
-        }
-        Err(StoreError::backend(anyhow::anyhow!("an idempotency record kept vanishing during task creation")))
+        })
+        .await
     }
 
     /// One `GetItem`.
@@ -294,7 +243,7 @@ impl TaskStore for DynamoStore {
 
     /// A keys-only `Query` of the user's idempotency records, then batched deletes.
     async fn delete_user_idempotency(&self, user: UserId) -> StoreResult<u64> {
-        let keys = self.partition_keys(&user_pk(user), IDEMPOTENCY_PREFIX).await?;
+        let keys = self.partition_keys(&user_pk(user), super::idempotency::IDEMPOTENCY_PREFIX).await?;
         let count = keys.len() as u64;
         self.delete_keys(keys).await?;
         Ok(count)

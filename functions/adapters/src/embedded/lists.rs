@@ -1,8 +1,9 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
 use todo_domain::model::{ListId, Membership, Role, TaskList, Timestamp, UserId};
-use todo_domain::ports::{ListStore, Page, PageRequest, StoreError, StoreResult, Writer};
+use todo_domain::ports::{CreateOutcome, IdempotencyRecord, ListStore, Page, PageRequest, StoreError, StoreResult, Writer};
 
+use super::idempotency::RecordRow;
 use super::{EmbeddedStore, backend, from_doc, is_unique_violation, stored_id, to_doc};
 
 /// Inserts a list with its owner's membership (inside the caller's transaction).
@@ -68,8 +69,15 @@ impl EmbeddedStore {
 
 #[async_trait]
 impl ListStore for EmbeddedStore {
-    async fn create_list(&self, list: &TaskList, max_owned: u32) -> StoreResult<()> {
+    async fn create_list(
+        &self,
+        list: &TaskList,
+        max_owned: u32,
+        idempotency: Option<&IdempotencyRecord>,
+        now: Timestamp,
+    ) -> StoreResult<CreateOutcome> {
         let list = list.clone();
+        let record = idempotency.map(RecordRow::of).transpose()?;
         self.transaction(move |tx| {
             let owner = list.owner.to_string();
             let owner_exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&owner], |_| Ok(())).optional().map_err(backend)?;
@@ -82,7 +90,11 @@ impl ListStore for EmbeddedStore {
             if lists_owned >= max_owned {
                 return Err(StoreError::LimitReached);
             }
-            insert_list(tx, &list)
+            if let Some(previous) = record.map(|record| record.claim(tx, now)).transpose()?.flatten() {
+                return Ok(CreateOutcome::Replayed(Box::new(previous)));
+            }
+            insert_list(tx, &list)?;
+            Ok(CreateOutcome::Created)
         })
         .await
     }

@@ -7,6 +7,7 @@
 
 mod blobs;
 mod files;
+mod idempotency;
 mod lists;
 mod notifications;
 mod sessions;
@@ -459,7 +460,9 @@ mod tests {
             ContentType, Email, FileId, FileName, FileRecord, FileStatus, IdempotencyKey, Membership, Notification, PasswordHash, Role,
             SessionId, User,
         };
-        use todo_domain::ports::{CreateOutcome, IdempotencyRecord, ListStore as _, NotificationStore as _, TaskFilter, TaskStore as _};
+        use todo_domain::ports::{
+            CreateOutcome, IdempotencyRecord, ListStore as _, Made, NotificationStore as _, TaskFilter, TaskStore as _,
+        };
 
         let at = |raw: &str| Timestamp::parse(raw).unwrap();
         let dir = tempfile::tempdir().unwrap();
@@ -505,7 +508,7 @@ mod tests {
             owner: ada.id,
             key: IdempotencyKey::parse("k1").unwrap(),
             fingerprint: "f".to_owned(),
-            task: adas.clone(),
+            made: Made::Task(adas.clone()),
             expires_at: at("2999-01-01T00:00:00Z"),
         };
         // A file of the deleted account whose task an older purge had already removed, with
@@ -619,7 +622,7 @@ mod tests {
             "objects stay where they are"
         );
         let retry = task_of(ada.id, "a retry");
-        let replay = IdempotencyRecord { task: retry.clone(), ..record.clone() };
+        let replay = IdempotencyRecord { made: Made::Task(retry.clone()), ..record.clone() };
         assert_eq!(
             store.create_task(&retry, Some(&replay), at("2026-06-01T00:00:00Z")).await.unwrap(),
             CreateOutcome::Replayed(Box::new(record))

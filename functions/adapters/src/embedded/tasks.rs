@@ -3,8 +3,9 @@ use rusqlite::{OptionalExtension as _, params};
 use todo_domain::model::{ListId, Task, TaskId, Timestamp, UserId};
 use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore, Writer};
 
+use super::idempotency::RecordRow;
 use super::lists::check_writer;
-use super::{EmbeddedStore, backend, from_doc, is_unique_violation, page_of, query_doc, to_doc};
+use super::{EmbeddedStore, backend, from_doc, is_unique_violation, page_of, to_doc};
 
 /// The indexed columns of a task row, next to its JSON document.
 pub(super) struct TaskRow {
@@ -56,38 +57,15 @@ impl TaskStore for EmbeddedStore {
         let row = TaskRow::of(task)?;
         let creator = task.created_by.to_string();
         let writer = Writer::Member { user: task.created_by, list: task.list_id };
-        let record = idempotency
-            .map(|record| {
-                Ok::<_, StoreError>((
-                    record.owner.to_string(),
-                    record.key.as_str().to_owned(),
-                    record.expires_at.unix_millis(),
-                    to_doc(record)?,
-                ))
-            })
-            .transpose()?;
+        let record = idempotency.map(RecordRow::of).transpose()?;
         self.transaction(move |tx| {
             let creator_exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&creator], |_| Ok(())).optional().map_err(backend)?;
             if creator_exists.is_none() {
                 return Err(StoreError::OwnerMissing);
             }
             check_writer(tx, writer)?;
-            if let Some((owner, key, expires_ms, doc)) = record {
-                tx.execute(
-                    "DELETE FROM idempotency WHERE owner = ?1 AND key = ?2 AND expires_ms <= ?3",
-                    params![owner, key, now.unix_millis()],
-                )
-                .map_err(backend)?;
-                let previous: Option<IdempotencyRecord> =
-                    query_doc(tx, "SELECT doc FROM idempotency WHERE owner = ?1 AND key = ?2", [&owner, &key])?;
-                if let Some(previous) = previous {
-                    return Ok(CreateOutcome::Replayed(Box::new(previous)));
-                }
-                tx.execute(
-                    "INSERT INTO idempotency (owner, key, expires_ms, doc) VALUES (?1, ?2, ?3, ?4)",
-                    params![owner, key, expires_ms, doc],
-                )
-                .map_err(backend)?;
+            if let Some(previous) = record.map(|record| record.claim(tx, now)).transpose()?.flatten() {
+                return Ok(CreateOutcome::Replayed(Box::new(previous)));
             }
             row.insert(tx)?;
             Ok(CreateOutcome::Created)

@@ -4,9 +4,10 @@
 
 use todo_domain::auth::Principal;
 use todo_domain::model::{
-    FileId, ListColor, ListId, ListName, ListPatch, Membership, NewList, Role, SessionId, TaskId, TaskList, TaskPatch, Title, UserId,
+    FileId, IdempotencyKey, ListColor, ListId, ListName, ListPatch, Membership, NewList, Role, SessionId, TaskId, TaskList, TaskPatch,
+    Title, UserId,
 };
-use todo_domain::ports::{PageRequest, StoreError, TaskFilter, Writer};
+use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Made, PageRequest, StoreError, TaskFilter, Writer};
 use todo_domain::usecases::{files, tasks};
 
 use crate::support::{Backend, inbox, member, now, user, writer};
@@ -158,16 +159,16 @@ pub async fn lists_are_created_within_the_limit_and_paged_with_roles(backend: Ba
     backend.calls();
     for n in 0..5 {
         let list = new_list(ada, &format!("List {n}"));
-        lists.create_list(&list, 5).await.unwrap();
+        lists.create_list(&list, 5, None, now()).await.unwrap();
         created.push(list);
     }
     if backend.is_dynamodb() {
         assert_eq!(backend.calls(), [("TransactWriteItems".to_owned(), 5)].into(), "a create is one call");
     }
-    let refused = lists.create_list(&new_list(ada, "one too many"), 5).await;
+    let refused = lists.create_list(&new_list(ada, "one too many"), 5, None, now()).await;
     assert!(matches!(refused, Err(StoreError::LimitReached)), "{refused:?}");
-    lists.create_list(&new_list(bob, "Bob's own count"), 5).await.unwrap();
-    let ghost = lists.create_list(&new_list(UserId::generate(), "nobody's"), 5).await;
+    lists.create_list(&new_list(bob, "Bob's own count"), 5, None, now()).await.unwrap();
+    let ghost = lists.create_list(&new_list(UserId::generate(), "nobody's"), 5, None, now()).await;
     assert!(matches!(ghost, Err(StoreError::OwnerMissing)), "{ghost:?}");
 
     let mut seen = Vec::new();
@@ -195,7 +196,7 @@ pub async fn list_updates_are_conditional_on_version_and_membership(backend: Bac
     let (ada, bob) = (account(&backend).await, account(&backend).await);
     let lists = &backend.stores.lists;
     let list = new_list(ada, "Groceries");
-    lists.create_list(&list, 10).await.unwrap();
+    lists.create_list(&list, 10, None, now()).await.unwrap();
     let recoloured = list.apply(ListPatch { color: Some(Some(ListColor::Green)), ..ListPatch::default() }, now()).unwrap();
     let as_bob = lists.update_list(Writer::Member { user: bob, list: list.id }, &recoloured, 1).await;
     assert!(matches!(as_bob, Err(StoreError::AccessDenied)), "{as_bob:?}");
@@ -218,9 +219,9 @@ pub async fn a_deleted_list_is_marked_then_frees_its_place_once(backend: Backend
     let (ada, bob) = (account(&backend).await, account(&backend).await);
     let lists = &backend.stores.lists;
     let (first, second) = (new_list(ada, "First"), new_list(ada, "Second"));
-    lists.create_list(&first, 2).await.unwrap();
-    lists.create_list(&second, 2).await.unwrap();
-    assert!(matches!(lists.create_list(&new_list(ada, "Third"), 2).await, Err(StoreError::LimitReached)));
+    lists.create_list(&first, 2, None, now()).await.unwrap();
+    lists.create_list(&second, 2, None, now()).await.unwrap();
+    assert!(matches!(lists.create_list(&new_list(ada, "Third"), 2, None, now()).await, Err(StoreError::LimitReached)));
 
     let forged = TaskList { owner: bob, ..first.clone() };
     assert!(matches!(lists.mark_list_deleted(&forged, now()).await, Err(StoreError::AccessDenied)), "only the owner marks it");
@@ -236,9 +237,9 @@ pub async fn a_deleted_list_is_marked_then_frees_its_place_once(backend: Backend
     lists.delete_list(first.id, ada).await.unwrap();
     assert!(lists.pending_list_deletions(10).await.unwrap().is_empty());
     assert_eq!(lists.get_list(first.id).await.unwrap(), None);
-    lists.create_list(&new_list(ada, "Third"), 2).await.unwrap();
+    lists.create_list(&new_list(ada, "Third"), 2, None, now()).await.unwrap();
     assert!(
-        matches!(lists.create_list(&new_list(ada, "Fourth"), 2).await, Err(StoreError::LimitReached)),
+        matches!(lists.create_list(&new_list(ada, "Fourth"), 2, None, now()).await, Err(StoreError::LimitReached)),
         "the place came back once, however often the last step ran"
     );
 }
@@ -248,7 +249,7 @@ pub async fn a_deleted_list_is_marked_then_frees_its_place_once(backend: Backend
 pub async fn a_task_moves_with_its_files_for_writers_of_both_lists(backend: Backend) {
     let (ada, bob) = (account(&backend).await, account(&backend).await);
     let errands = new_list(ada, "Errands");
-    backend.stores.lists.create_list(&errands, 10).await.unwrap();
+    backend.stores.lists.create_list(&errands, 10, None, now()).await.unwrap();
     let mut task = crate::tasks::task(ada, "Post office");
     task.reminder_at = Some(now().plus(chrono::Duration::minutes(-1)));
     backend.stores.tasks.create_task(&task, None, now()).await.unwrap();
@@ -292,8 +293,8 @@ pub async fn the_cross_list_view_pages_every_list_once_in_order(backend: Backend
     let (ada, bob) = (account(&backend).await, account(&backend).await);
     let principal = Principal { user_id: ada, session_id: SessionId::generate() };
     let (errands, doomed) = (new_list(ada, "Errands"), new_list(ada, "Doomed"));
-    backend.stores.lists.create_list(&errands, 10).await.unwrap();
-    backend.stores.lists.create_list(&doomed, 10).await.unwrap();
+    backend.stores.lists.create_list(&errands, 10, None, now()).await.unwrap();
+    backend.stores.lists.create_list(&doomed, 10, None, now()).await.unwrap();
     let mut open = Vec::new();
     for n in 0..12 {
         let list = [inbox(ada), errands.id, inbox(bob)][n % 3];
@@ -336,4 +337,48 @@ pub async fn the_cross_list_view_pages_every_list_once_in_order(backend: Backend
     let bobs = Principal { user_id: bob, session_id: SessionId::generate() };
     let error = tasks::list_all_tasks(&app, bobs, query(Some(first))).await.unwrap_err();
     assert!(matches!(error, todo_domain::Error::Validation(_)), "a cursor is its user's: {error:?}");
+}
+
+/// A keyed list creation stores its record in the same write: the same key again creates
+/// nothing (one write refused, one read of the record) and counts nothing against the limit;
+/// a key used for a task answers with the task.
+pub async fn a_keyed_list_creation_happens_once(backend: Backend) {
+    let ada = account(&backend).await;
+    let lists = &backend.stores.lists;
+    let first = new_list(ada, "Groceries");
+    let record = list_idempotency(&first, "list-1");
+    backend.calls();
+    assert_eq!(lists.create_list(&first, 2, Some(&record), now()).await.unwrap(), CreateOutcome::Created);
+    if backend.is_dynamodb() {
+        assert_eq!(backend.calls(), [("TransactWriteItems".to_owned(), 1)].into(), "list and record are one write");
+    }
+    let retry = new_list(ada, "Groceries");
+    let outcome = lists.create_list(&retry, 2, Some(&list_idempotency(&retry, "list-1")), now()).await.unwrap();
+    assert_eq!(outcome, CreateOutcome::Replayed(Box::new(record)), "the first request's record, with its list");
+    if backend.is_dynamodb() {
+        assert_eq!(backend.calls(), [("TransactWriteItems".to_owned(), 1), ("GetItem".to_owned(), 1)].into());
+    }
+    assert_eq!(lists.get_list(retry.id).await.unwrap(), None, "the retry made nothing");
+    // The replay took no place: one more list still fits under a limit of two.
+    let second = new_list(ada, "Errands");
+    assert_eq!(lists.create_list(&second, 2, None, now()).await.unwrap(), CreateOutcome::Created);
+    assert!(matches!(lists.create_list(&new_list(ada, "Third"), 2, None, now()).await, Err(StoreError::LimitReached)));
+
+    let task = crate::tasks::task(ada, "keyed");
+    let task_record = crate::tasks::idempotency(&task, "shared-key", now());
+    backend.stores.tasks.create_task(&task, Some(&task_record), now()).await.unwrap();
+    let reused = new_list(ada, "Reused key");
+    let outcome = lists.create_list(&reused, 10, Some(&list_idempotency(&reused, "shared-key")), now()).await.unwrap();
+    assert_eq!(outcome, CreateOutcome::Replayed(Box::new(task_record)), "one key space for tasks and lists");
+    assert_eq!(lists.get_list(reused.id).await.unwrap(), None);
+}
+
+fn list_idempotency(list: &TaskList, key: &str) -> IdempotencyRecord {
+    IdempotencyRecord {
+        owner: list.owner,
+        key: IdempotencyKey::parse(key).unwrap(),
+        fingerprint: format!("fingerprint of {}", list.name.as_str()),
+        made: Made::List(list.clone()),
+        expires_at: now().plus(chrono::Duration::hours(24)),
+    }
 }

@@ -34,6 +34,7 @@ macro_rules! conformance {
 }
 
 conformance! {
+    crate::lists::a_keyed_list_creation_happens_once => lists_a_keyed_list_creation_happens_once,
     crate::sharing::no_write_lands_after_the_right_is_lost => sharing_no_write_lands_after_the_right_is_lost,
     crate::sharing::a_list_deleted_under_a_writer_leaves_nothing => sharing_a_list_deleted_under_a_writer_leaves_nothing,
     crate::lists::the_cross_list_view_pages_every_list_once_in_order => lists_the_cross_list_view_pages_every_list_once_in_order,

@@ -44,7 +44,7 @@ pub async fn members_join_by_invitation_change_role_leave_and_are_removed(backen
     let sharing = &backend.stores.sharing;
     let (ada, bob, eve) = (account(&backend).await, account(&backend).await, account(&backend).await);
     let list = new_list(ada, "Shared");
-    backend.stores.lists.create_list(&list, 10).await.unwrap();
+    backend.stores.lists.create_list(&list, 10, None, now()).await.unwrap();
     let bobs_email = email_of(&backend, bob).await;
 
     let invite = invitation(list.id, ada, &bobs_email, SharedRole::Viewer, in_a_week());
@@ -117,7 +117,7 @@ pub async fn seats_bound_members_and_invitations(backend: Backend) {
     let sharing = &backend.stores.sharing;
     let (ada, bob) = (account(&backend).await, account(&backend).await);
     let list = new_list(ada, "Small");
-    backend.stores.lists.create_list(&list, 10).await.unwrap();
+    backend.stores.lists.create_list(&list, 10, None, now()).await.unwrap();
     let max = 2;
     let first = invitation(list.id, ada, &email_of(&backend, bob).await, SharedRole::Viewer, in_a_week());
     let second = invitation(list.id, ada, &stranger_email(), SharedRole::Viewer, in_a_week());
@@ -241,7 +241,7 @@ pub async fn no_write_lands_after_the_right_is_lost(backend: Backend) {
     let app = backend.app();
     let (ada, bob) = (account(&backend).await, account(&backend).await);
     let list = new_list(ada, "Contested");
-    backend.stores.lists.create_list(&list, 10).await.unwrap();
+    backend.stores.lists.create_list(&list, 10, None, now()).await.unwrap();
     let invite = invitation(list.id, ada, &email_of(&backend, bob).await, SharedRole::Editor, in_a_week());
     backend.stores.sharing.create_invitation(&invite, None, 10).await.unwrap();
     backend.stores.sharing.accept_invitation(&invite, bob, now()).await.unwrap();
@@ -297,7 +297,7 @@ pub async fn a_list_deleted_under_a_writer_leaves_nothing(backend: Backend) {
     let app = backend.app();
     let (ada, bob) = (account(&backend).await, account(&backend).await);
     let list = new_list(ada, "Doomed");
-    backend.stores.lists.create_list(&list, 10).await.unwrap();
+    backend.stores.lists.create_list(&list, 10, None, now()).await.unwrap();
     let invite = invitation(list.id, ada, &email_of(&backend, bob).await, SharedRole::Editor, in_a_week());
     backend.stores.sharing.create_invitation(&invite, None, 10).await.unwrap();
     backend.stores.sharing.accept_invitation(&invite, bob, now()).await.unwrap();

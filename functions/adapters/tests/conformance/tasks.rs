@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
 use todo_domain::model::{IdempotencyKey, ListId, NewTask, Tags, Task, TaskId, TaskList, TaskPatch, Timestamp, Title, UserId};
-use todo_domain::ports::{CreateOutcome, IdempotencyRecord, PageRequest, StoreError, TaskFilter};
+use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Made, PageRequest, StoreError, TaskFilter};
 
 use crate::support::{Backend, inbox, member, now, user, writer};
 
@@ -27,7 +27,7 @@ pub fn idempotency(task: &Task, key: &str, now: Timestamp) -> IdempotencyRecord 
         owner: task.created_by,
         key: IdempotencyKey::parse(key).unwrap(),
         fingerprint: format!("fingerprint of {}", task.title.as_str()),
-        task: task.clone(),
+        made: Made::Task(task.clone()),
         expires_at: now.plus(chrono::Duration::hours(24)),
     }
 }
@@ -102,7 +102,8 @@ pub async fn concurrent_idempotent_creates_make_one_task(backend: Backend) {
         match racer.await.unwrap().unwrap() {
             CreateOutcome::Created => created += 1,
             CreateOutcome::Replayed(record) => {
-                replayed.insert(record.task.id);
+                let Made::Task(task) = record.made else { panic!("the record holds the task: {record:?}") };
+                replayed.insert(task.id);
             }
         }
     }

@@ -170,7 +170,7 @@ pub async fn account_cascade_leaves_nothing(backend: Backend) {
         todo_domain::model::NewList { name: todo_domain::model::ListName::parse("Groceries").unwrap(), color: None },
         now(),
     );
-    stores.lists.create_list(&groceries, 10).await.unwrap();
+    stores.lists.create_list(&groceries, 10, None, now()).await.unwrap();
     let mut milk = crate::tasks::task(ada.id, "milk");
     milk.list_id = groceries.id;
     stores.tasks.create_task(&milk, None, now()).await.unwrap();

@@ -7,8 +7,9 @@ use crate::app::App;
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::model::{ListId, ListPatch, NewList, Role, TaskList, UserId};
-use crate::ports::{PageRequest, StoreError, TaskFilter, Writer};
+use crate::ports::{CreateOutcome, Made, PageRequest, StoreError, TaskFilter, Writer};
 use crate::usecases::access;
+use crate::usecases::idempotency::{self, Idempotency};
 use crate::usecases::tasks::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::usecases::{each_then_first_failure, files};
 
@@ -25,11 +26,31 @@ pub struct ListAccess {
     pub list: TaskList,
 }
 
+#[derive(Debug)]
+pub struct CreatedList {
+    pub list: ListAccess,
+    /// True when this answers a retry with the list an earlier request created.
+    pub replayed: bool,
+}
+
+/// Creates a list owned by the caller: one store write, with the idempotency record if any.
 #[instrument(skip_all, fields(user_id = %principal.user_id))]
-pub async fn create_list(app: &App, principal: Principal, new: NewList) -> Result<ListAccess, Error> {
-    let list = TaskList::create(ListId::generate(), principal.user_id, new, app.clock.now());
-    match app.stores.lists.create_list(&list, MAX_OWNED_LISTS).await {
-        Ok(()) => Ok(ListAccess { role: Role::Owner, list }),
+pub async fn create_list(app: &App, principal: Principal, new: NewList, idempotency: Option<Idempotency>) -> Result<CreatedList, Error> {
+    let now = app.clock.now();
+    let list = TaskList::create(ListId::generate(), principal.user_id, new, now);
+    let record = idempotency
+        .map(|idempotency| idempotency.record(principal.user_id, Made::List(list.clone()), now, app.settings.idempotency_seconds));
+    let owned = |list| ListAccess { role: Role::Owner, list };
+    match app.stores.lists.create_list(&list, MAX_OWNED_LISTS, record.as_ref(), now).await {
+        Ok(CreateOutcome::Created) => Ok(CreatedList { list: owned(list), replayed: false }),
+        Ok(CreateOutcome::Replayed(previous)) => {
+            let list = idempotency::replay(record.as_ref(), *previous, |made| match made {
+                Made::List(list) => Some(list),
+                Made::Task(_) => None,
+            })?;
+            // Answered as it was made (a later rename shows on GET), like a task's replay.
+            Ok(CreatedList { list: owned(list), replayed: true })
+        }
         Err(StoreError::LimitReached) => {
             Err(Error::Conflict(format!("you own {MAX_OWNED_LISTS} lists besides your Inbox already: delete one first")))
         }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod files;
 pub mod housekeeping;
+pub mod idempotency;
 pub mod lists;
 pub mod notifications;
 pub mod reminders;

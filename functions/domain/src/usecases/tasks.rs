@@ -5,27 +5,10 @@ use tracing::instrument;
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::Error;
-use crate::model::{IdempotencyKey, ListId, NewTask, Role, Task, TaskId, TaskPatch};
-use crate::ports::{CreateOutcome, IdempotencyRecord, PageRequest, StoreError, TaskFilter};
+use crate::model::{ListId, NewTask, Role, Task, TaskId, TaskPatch};
+use crate::ports::{CreateOutcome, Made, PageRequest, StoreError, TaskFilter};
 use crate::usecases::access;
-
-/// An `Idempotency-Key` with the fingerprint of the request it came with.
-#[derive(Debug, Clone)]
-pub struct Idempotency {
-    pub key: IdempotencyKey,
-    pub fingerprint: String,
-}
-
-impl Idempotency {
-    /// Keys a request by the SHA-256 of its canonical JSON (object keys sorted), so the
-    /// same body sent twice — whatever its spacing or key order — is the same request.
-    pub fn for_request(key: crate::model::IdempotencyKey, body: &serde_json::Value) -> Self {
-        use sha2::{Digest as _, Sha256};
-        let canonical = serde_json::to_vec(body).expect("JSON values serialise");
-        let fingerprint = crate::auth::hex(&Sha256::digest(&canonical));
-        Self { key, fingerprint }
-    }
-}
+use crate::usecases::idempotency::{self, Idempotency};
 
 #[derive(Debug)]
 pub struct Created {
@@ -54,23 +37,17 @@ pub async fn create_task(
 ) -> Result<Created, Error> {
     let now = app.clock.now();
     let task = Task::create(TaskId::generate(), list, principal.user_id, new, now).map_err(|e| Error::Validation(vec![e]))?;
-    let record = idempotency.map(|idempotency| IdempotencyRecord {
-        owner: principal.user_id,
-        key: idempotency.key,
-        fingerprint: idempotency.fingerprint,
-        task: task.clone(),
-        expires_at: now.plus(chrono::Duration::seconds(app.settings.idempotency_seconds)),
-    });
+    let record = idempotency
+        .map(|idempotency| idempotency.record(principal.user_id, Made::Task(task.clone()), now, app.settings.idempotency_seconds));
     match app.stores.tasks.create_task(&task, record.as_ref(), now).await {
         Ok(CreateOutcome::Created) => Ok(Created { task, replayed: false }),
         Ok(CreateOutcome::Replayed(previous)) => {
             // The key names one request: the same body sent to another list is another.
-            let same_request = record.is_some_and(|record| record.fingerprint == previous.fingerprint && previous.task.list_id == list);
-            if same_request {
-                Ok(Created { task: previous.task, replayed: true })
-            } else {
-                Err(Error::Conflict("this Idempotency-Key was already used with a different request body".to_owned()))
-            }
+            let task = idempotency::replay(record.as_ref(), *previous, |made| match made {
+                Made::Task(task) if task.list_id == list => Some(task),
+                _ => None,
+            })?;
+            Ok(Created { task, replayed: true })
         }
         Err(StoreError::OwnerMissing) => Err(Error::Unauthenticated("the account no longer exists")),
         Err(StoreError::AccessDenied) => Err(access::denied(app, principal, list, "list").await),

@@ -249,3 +249,49 @@ async fn deleting_a_list_takes_it_from_everyone_then_its_tasks_and_files() {
     assert_eq!(todo_domain::usecases::lists::finish_pending_list_deletions(&app.app, 10).await.unwrap(), (0, false));
     assert!(app.app.stores.lists.memberships(todo_domain::model::UserId::parse(&ada.id).unwrap()).await.unwrap().len() == 1, "the Inbox");
 }
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_same_list_and_is_one_key_space_with_tasks() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let token = Some(ada.access_token.as_str());
+    let key = [("idempotency-key", "new-list-7")];
+    let first = app.call_with(Method::POST, "/lists", token, &key, Some(json!({"name": "Trip", "color": "teal"}))).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    // Same body, keys in another order: the same request, answered as it was the first time.
+    let retry = app.call_with(Method::POST, "/lists", token, &key, Some(json!({"color": "teal", "name": "Trip"}))).await;
+    assert_eq!(retry.status, StatusCode::CREATED);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        (&retry.body, retry.header("location"), retry.header("etag")),
+        (&first.body, first.header("location"), first.header("etag"))
+    );
+    let different = app.call_with(Method::POST, "/lists", token, &key, Some(json!({"name": "Other trip"}))).await;
+    different.assert_problem(StatusCode::CONFLICT, None);
+    assert!(different.body["detail"].as_str().unwrap().contains("Idempotency-Key"), "{:#}", different.body);
+    // A key already used for a task is taken for lists too (and the reverse).
+    let task_key = [("idempotency-key", "task-key")];
+    let task = app.call_with(Method::POST, &format!("/lists/{}/tasks", ada.id), token, &task_key, Some(json!({"title": "x"}))).await;
+    assert_eq!(task.status, StatusCode::CREATED);
+    // (A body that is not a list is refused before the key is looked at.)
+    app.call_with(Method::POST, "/lists", token, &task_key, Some(json!({"title": "x"})))
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, Some("title"));
+    app.call_with(Method::POST, "/lists", token, &task_key, Some(json!({"name": "x"}))).await.assert_problem(StatusCode::CONFLICT, None);
+    app.call_with(Method::POST, &format!("/lists/{}/tasks", ada.id), token, &key, Some(json!({"name": "Trip"})))
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, Some("name"));
+    app.call_with(Method::POST, &format!("/lists/{}/tasks", ada.id), token, &key, Some(json!({"title": "Trip"})))
+        .await
+        .assert_problem(StatusCode::CONFLICT, None);
+    // Nothing made twice: the Inbox and one Trip.
+    let lists = app.call(Method::GET, "/lists", token, None).await;
+    let names: Vec<&str> = lists.body["items"].as_array().unwrap().iter().map(|list| list["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Inbox", "Trip"]);
+    // A malformed key is a 422 naming the header, and creates nothing.
+    app.call_with(Method::POST, "/lists", token, &[("idempotency-key", "has space")], Some(json!({"name": "Bad key"})))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("Idempotency-Key"));
+    assert_eq!(app.call(Method::GET, "/lists", token, None).await.body["items"].as_array().unwrap().len(), 2);
+}
