@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Email, FileId, FileRecord, IdempotencyKey, Invitation, InvitationId, ListId, Membership, Notification, NotificationId, Role, SessionId,
-    SharedRole, Tag, Task, TaskId, TaskList, Timestamp, User, UserId,
+    Email, FileId, FileRecord, IdempotencyKey, Invitation, InvitationId, ListId, ListPosition, Membership, Notification, NotificationId,
+    Role, SessionId, SharedRole, Tag, Task, TaskId, TaskList, Timestamp, User, UserId,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -239,11 +239,18 @@ pub trait ListStore: Send + Sync + std::fmt::Debug {
     /// Replaces a list still at `expected_version` (`VersionMismatch`; `NotFound` if gone),
     /// conditional on the writer's membership (`AccessDenied`).
     async fn update_list(&self, writer: Writer, list: &TaskList, expected_version: u64) -> StoreResult<()>;
-    /// One page of the lists a user belongs to, with their role in each, in list id
-    /// (creation) order; lists being deleted are left out (a page may come back short).
-    async fn list_lists(&self, user: UserId, page: PageRequest<ListId>) -> StoreResult<Page<(Role, TaskList), ListId>>;
+    /// The lists with these ids that exist, in no particular order (≤ 100 ids: one round trip).
+    async fn get_lists(&self, ids: &[ListId]) -> StoreResult<Vec<TaskList>>;
+    /// The user's membership of the list; `None` when they are not a member (or it does not
+    /// exist). One key read.
+    async fn membership(&self, list: ListId, user: UserId) -> StoreResult<Option<Membership>>;
     /// The user's role in the list; `None` when they are not a member (or it does not exist).
-    async fn member_role(&self, list: ListId, user: UserId) -> StoreResult<Option<Role>>;
+    async fn member_role(&self, list: ListId, user: UserId) -> StoreResult<Option<Role>> {
+        Ok(self.membership(list, user).await?.map(|membership| membership.role))
+    }
+    /// Sets (or with `None` clears) the member's own place for the list; `NotFound` when
+    /// they are not a member.
+    async fn set_position(&self, list: ListId, user: UserId, position: Option<ListPosition>) -> StoreResult<()>;
     /// Every list the user belongs to (one query of their membership index, paged to the end),
     /// including lists of theirs being deleted (the purge resumes from these).
     async fn memberships(&self, user: UserId) -> StoreResult<Vec<Membership>>;

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use todo_domain::error::Collector;
-use todo_domain::model::{ListColor, ListName, ListPatch, NewList, Timestamp};
+use todo_domain::model::{ListColor, ListName, ListPatch, ListPosition, NewList, Timestamp};
 use todo_domain::usecases::idempotency::Idempotency;
 use todo_domain::usecases::lists::{self, ListAccess};
 use todo_domain::{App, Error};
@@ -39,6 +39,9 @@ pub struct ListPatchBody {
     name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     color: Option<Option<String>>,
+    /// The caller's own place for the list; `null` puts it back among the unplaced.
+    #[serde(default, deserialize_with = "nullable")]
+    position: Option<Option<i64>>,
 }
 
 impl TryFrom<ListPatchBody> for ListPatch {
@@ -58,8 +61,13 @@ impl TryFrom<ListPatchBody> for ListPatch {
             Some(None) => Some(None),
             Some(Some(raw)) => errors.take("color", ListColor::parse(&raw)).map(Some),
         };
+        let position = match body.position {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(raw)) => errors.take("position", ListPosition::parse(raw)).map(Some),
+        };
         errors.finish()?;
-        Ok(Self { name, color })
+        Ok(Self { name, color, position })
     }
 }
 
@@ -74,12 +82,14 @@ pub struct ListView {
     owner_id: String,
     /// What the caller may do: `owner`, `editor` or `viewer`.
     role: &'static str,
+    /// The caller's own place for the list (`null`: not placed; such lists follow, oldest first).
+    position: Option<u32>,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
 
 impl From<&ListAccess> for ListView {
-    fn from(ListAccess { role, list }: &ListAccess) -> Self {
+    fn from(ListAccess { role, position, list }: &ListAccess) -> Self {
         Self {
             id: list.id.to_string(),
             name: list.name.as_str().to_owned(),
@@ -87,6 +97,7 @@ impl From<&ListAccess> for ListView {
             inbox: list.inbox,
             owner_id: list.owner.to_string(),
             role: role.as_str(),
+            position: position.map(ListPosition::get),
             created_at: list.created_at,
             updated_at: list.updated_at,
         }

@@ -516,6 +516,17 @@ test('lists and sharing: a new list, an invitation joined in another browser, ta
   await ada.page.getByRole('heading', { name: 'Groceries' }).waitFor();
   await expectTitles(ada.page, []);
   await addTodos(ada.page, 'milk');
+  // Ada puts Groceries first: the order is hers and stays after a reload.
+  const tabs = async (/** @type {import('playwright-core').Page} */ page) =>
+    (await page.getByRole('navigation', { name: 'Lists' }).locator('.list-tab').allTextContents()).map((text) => text.trim());
+  assert.deepEqual(await tabs(ada.page), ['Inbox', 'Groceries']);
+  await ada.page.getByRole('button', { name: 'Move earlier' }).click();
+  await ada.page.waitForFunction(() => document.querySelector('.list-tab')?.textContent?.trim() === 'Groceries');
+  assert.equal(await ada.page.getByRole('button', { name: 'Move earlier' }).isDisabled(), true, 'first already');
+  assert.equal(await ada.page.evaluate(() => document.activeElement?.textContent), 'Move later', 'the focus stays on the group');
+  await ada.page.reload();
+  await ada.page.getByRole('heading', { name: 'Groceries' }).waitFor();
+  assert.deepEqual(await tabs(ada.page), ['Groceries', 'Inbox']);
 
   // Bob signs up elsewhere; Ada invites his email as an editor.
   const bob = await openApp();

@@ -1,12 +1,10 @@
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
-use todo_domain::model::{ListId, Membership, Role, TaskList, Timestamp, UserId};
-use todo_domain::ports::{CreateOutcome, IdempotencyRecord, ListStore, Page, PageRequest, StoreError, StoreResult, Writer};
+use todo_domain::model::{ListId, ListPosition, Membership, Role, TaskList, Timestamp, UserId};
+use todo_domain::ports::{CreateOutcome, IdempotencyRecord, ListStore, StoreError, StoreResult, Writer};
 
 use super::{DynamoStore, Item, backend, from_item, key, list_pk, n, put_if_absent, s, to_item, user_pk};
 
@@ -82,7 +80,7 @@ pub(super) fn membership_items(membership: Membership) -> StoreResult<[Item; 2]>
 
 /// The transaction items that create a list with its owner's membership (three puts).
 pub(crate) fn new_list_items(table: &str, list: &TaskList) -> StoreResult<Vec<TransactWriteItem>> {
-    let owner = Membership { list_id: list.id, user_id: list.owner, role: Role::Owner };
+    let owner = Membership::new(list.id, list.owner, Role::Owner);
     let [member, membership] = membership_items(owner)?;
     Ok(vec![
         put_if_absent(table, to_item(&ListItem { pk: list_pk(list.id), sk: LIST_SK.to_owned(), list: list.clone() })?)?,
@@ -205,30 +203,13 @@ impl ListStore for DynamoStore {
         }
     }
 
-    /// One `Query` of the user's membership index (a page), then one `BatchGetItem` of
-    /// those lists: two round trips, whatever the page size (≤ 100).
-    async fn list_lists(&self, user: UserId, page: PageRequest<ListId>) -> StoreResult<Page<(Role, TaskList), ListId>> {
-        let (items, next) = self.prefix_page(&user_pk(user), MEMBERSHIP_PREFIX, page.limit, page.after, ListId::parse).await?;
-        let mut memberships = Vec::new();
-        for item in items {
-            let item = from_item::<MembershipItem>(item)?;
-            if !item.deleting {
-                memberships.push(item.membership);
-            }
+    /// One `BatchGetItem` (≤ 100 ids; more take one per 100).
+    async fn get_lists(&self, ids: &[ListId]) -> StoreResult<Vec<TaskList>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        if memberships.is_empty() {
-            return Ok(Page { items: Vec::new(), next });
-        }
-        let keys = memberships.iter().map(|membership| key(list_pk(membership.list_id), LIST_SK.to_owned())).collect();
-        let mut lists: HashMap<ListId, TaskList> = self
-            .batch_get(keys)
-            .await?
-            .into_iter()
-            .map(|item| from_item::<ListItem>(item).map(|item| (item.list.id, item.list)))
-            .collect::<StoreResult<_>>()?;
-        // A membership whose list is gone (its deletion is finishing) is left out.
-        let items = memberships.into_iter().filter_map(|membership| Some((membership.role, lists.remove(&membership.list_id)?))).collect();
-        Ok(Page { items, next })
+        let keys = ids.iter().map(|id| key(list_pk(*id), LIST_SK.to_owned())).collect();
+        self.batch_get(keys).await?.into_iter().map(|item| from_item::<ListItem>(item).map(|item| item.list)).collect()
     }
 
     /// One `GetItem`.
@@ -237,8 +218,33 @@ impl ListStore for DynamoStore {
     }
 
     /// One `GetItem` of the member item.
-    async fn member_role(&self, list: ListId, user: UserId) -> StoreResult<Option<Role>> {
-        Ok(self.get::<MembershipItem>(list_pk(list), format!("{MEMBER_PREFIX}{user}")).await?.map(|item| item.membership.role))
+    async fn membership(&self, list: ListId, user: UserId) -> StoreResult<Option<Membership>> {
+        Ok(self.get::<MembershipItem>(list_pk(list), format!("{MEMBER_PREFIX}{user}")).await?.map(|item| item.membership))
+    }
+
+    /// One `TransactWriteItems`: the position on both copies of the membership (the member
+    /// item answers `GET /lists/{id}`, the index entry `GET /lists`), each conditional on
+    /// existing, so a removed member's position is never written back.
+    async fn set_position(&self, list: ListId, user: UserId, position: Option<ListPosition>) -> StoreResult<()> {
+        let update = |key: Item| {
+            let builder = Update::builder().table_name(&self.table).set_key(Some(key)).condition_expression("attribute_exists(PK)");
+            match position {
+                Some(position) => {
+                    builder.update_expression("SET #position = :position").expression_attribute_values(":position", n(position.get()))
+                }
+                None => builder.update_expression("REMOVE #position"),
+            }
+            .expression_attribute_names("#position", "position")
+            .build()
+            .map(|update| TransactWriteItem::builder().update(update).build())
+            .map_err(StoreError::backend)
+        };
+        let items = vec![update(member_key(list, user))?, update(membership_key(user, list))?];
+        match self.transact(items, "list position change").await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed_at(0) || cancelled.failed_at(1) => Err(StoreError::NotFound),
+            Err(cancelled) => Err(cancelled.unexpected("list position change")),
+        }
     }
 
     /// One `Query` per 1 MB of the user's membership index.

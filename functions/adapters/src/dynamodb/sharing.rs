@@ -294,8 +294,7 @@ impl SharingStore for DynamoStore {
             .condition_expression("attribute_exists(PK)")
             .build()
             .map_err(StoreError::backend)?;
-        let [member, membership] =
-            membership_items(Membership { list_id: invitation.list_id, user_id: user, role: invitation.role.into() })?;
+        let [member, membership] = membership_items(Membership::new(invitation.list_id, user, invitation.role.into()))?;
         let items = vec![
             TransactWriteItem::builder().delete(list_copy).build(),
             delete(&self.table, email_copy_key(invitation), None)?,

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
-use todo_domain::model::{ListId, Membership, Role, TaskList, Timestamp, UserId};
-use todo_domain::ports::{CreateOutcome, IdempotencyRecord, ListStore, Page, PageRequest, StoreError, StoreResult, Writer};
+use todo_domain::model::{ListId, ListPosition, Membership, Role, TaskList, Timestamp, UserId};
+use todo_domain::ports::{CreateOutcome, IdempotencyRecord, ListStore, StoreError, StoreResult, Writer};
 
 use super::idempotency::RecordRow;
 use super::{EmbeddedStore, backend, from_doc, is_unique_violation, stored_id, to_doc};
@@ -34,6 +34,16 @@ pub(super) fn role_of(connection: &rusqlite::Connection, list: &str, user: &str)
     role.as_deref().map(stored_role).transpose()
 }
 
+/// A membership from a `members` row's role and position.
+pub(super) fn stored_membership(list: ListId, user: UserId, role: &str, position: Option<u32>) -> StoreResult<Membership> {
+    let position = position
+        .map(|raw| {
+            ListPosition::parse(raw.into()).map_err(|problem| StoreError::backend(anyhow::anyhow!("stored position {raw} {problem}")))
+        })
+        .transpose()?;
+    Ok(Membership { position, ..Membership::new(list, user, stored_role(role)?) })
+}
+
 pub(super) fn stored_role(raw: &str) -> StoreResult<Role> {
     Role::parse(raw).map_err(|problem| StoreError::backend(anyhow::anyhow!("stored role {raw:?} {problem}")))
 }
@@ -54,16 +64,16 @@ impl EmbeddedStore {
         let user_text = user.to_string();
         let rows = self
             .read(move |c| {
-                let mut statement =
-                    c.prepare_cached("SELECT list_id, role FROM members WHERE user_id = ?1 AND (revoked = 0 OR ?2) ORDER BY list_id")?;
-                let rows = statement
-                    .query_map(params![user_text, with_deleting], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+                let mut statement = c.prepare_cached(
+                    "SELECT list_id, role, position FROM members WHERE user_id = ?1 AND (revoked = 0 OR ?2) ORDER BY list_id",
+                )?;
+                let rows = statement.query_map(params![user_text, with_deleting], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<u32>>(2)?))
+                })?;
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        rows.into_iter()
-            .map(|(list, role)| Ok(Membership { list_id: stored_id(&list, ListId::parse)?, user_id: user, role: stored_role(&role)? }))
-            .collect()
+        rows.into_iter().map(|(list, role, position)| stored_membership(stored_id(&list, ListId::parse)?, user, &role, position)).collect()
     }
 }
 
@@ -119,24 +129,16 @@ impl ListStore for EmbeddedStore {
         .await
     }
 
-    async fn list_lists(&self, user: UserId, page: PageRequest<ListId>) -> StoreResult<Page<(Role, TaskList), ListId>> {
-        let user = user.to_string();
-        let after = page.after.map(|id| id.to_string()).unwrap_or_default();
-        let limit = page.limit;
-        let rows = self
+    async fn get_lists(&self, ids: &[ListId]) -> StoreResult<Vec<TaskList>> {
+        let ids = serde_json::to_string(ids).map_err(StoreError::backend)?;
+        let docs = self
             .read(move |c| {
-                let mut statement = c.prepare_cached(
-                    "SELECT members.role, lists.doc FROM members JOIN lists ON lists.id = members.list_id
-                     WHERE members.user_id = ?1 AND members.revoked = 0 AND members.list_id > ?2
-                     ORDER BY members.list_id LIMIT ?3",
-                )?;
-                let rows =
-                    statement.query_map(params![user, after, limit + 1], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+                let mut statement = c.prepare_cached("SELECT doc FROM lists WHERE id IN (SELECT value FROM json_each(?1))")?;
+                let rows = statement.query_map([ids], |row| row.get::<_, String>(0))?;
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        let items = rows.iter().map(|(role, doc)| Ok((stored_role(role)?, from_doc::<TaskList>(doc)?))).collect::<StoreResult<Vec<_>>>()?;
-        Ok(super::page_from(items, limit, |(_, list)| list.id))
+        docs.iter().map(|doc| from_doc(doc)).collect()
     }
 
     async fn get_list(&self, id: ListId) -> StoreResult<Option<TaskList>> {
@@ -146,9 +148,33 @@ impl ListStore for EmbeddedStore {
         doc.as_deref().map(from_doc).transpose()
     }
 
-    async fn member_role(&self, list: ListId, user: UserId) -> StoreResult<Option<Role>> {
-        let (list, user) = (list.to_string(), user.to_string());
-        self.read_parsed(move |connection| role_of(connection, &list, &user)).await
+    async fn membership(&self, list: ListId, user: UserId) -> StoreResult<Option<Membership>> {
+        let (list_text, user_text) = (list.to_string(), user.to_string());
+        let row = self
+            .read(move |c| {
+                c.query_row(
+                    "SELECT role, position FROM members WHERE list_id = ?1 AND user_id = ?2 AND revoked = 0",
+                    [list_text, user_text],
+                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<u32>>(1)?)),
+                )
+                .optional()
+            })
+            .await?;
+        row.map(|(role, position)| stored_membership(list, user, &role, position)).transpose()
+    }
+
+    async fn set_position(&self, list: ListId, user: UserId, position: Option<ListPosition>) -> StoreResult<()> {
+        let (list, user, position) = (list.to_string(), user.to_string(), position.map(ListPosition::get));
+        self.transaction(move |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE members SET position = ?3 WHERE list_id = ?1 AND user_id = ?2 AND revoked = 0",
+                    params![list, user, position],
+                )
+                .map_err(backend)?;
+            if changed == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+        })
+        .await
     }
 
     async fn memberships(&self, user: UserId) -> StoreResult<Vec<Membership>> {

@@ -183,6 +183,10 @@ const MIGRATIONS: &[&str] = &[
         deleted_ms INTEGER NOT NULL
     ) STRICT;
 ",
+    // Each member's own place for a list (`PATCH /lists/{id}` `position`); none until chosen.
+    r"
+    ALTER TABLE members ADD COLUMN position INTEGER;
+",
 ];
 
 #[derive(Clone)]
@@ -608,7 +612,7 @@ mod tests {
 
         let list = store.get_list(inbox).await.unwrap().expect("an Inbox");
         assert!(list.inbox && list.owner == ada.id && list.name.as_str() == "Inbox" && list.created_at == ada.created_at, "{list:?}");
-        assert_eq!(store.memberships(ada.id).await.unwrap(), [Membership { list_id: inbox, user_id: ada.id, role: Role::Owner }]);
+        assert_eq!(store.memberships(ada.id).await.unwrap(), [Membership::new(inbox, ada.id, Role::Owner)]);
         let principal = Principal { user_id: ada.id, session_id: SessionId::generate() };
         assert_eq!(todo_domain::usecases::tasks::get_task(&app, principal, inbox, adas.id).await.unwrap(), adas);
         let page =

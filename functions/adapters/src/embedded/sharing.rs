@@ -3,7 +3,7 @@ use rusqlite::{OptionalExtension as _, params};
 use todo_domain::model::{Email, Invitation, InvitationId, ListId, Membership, Role, SharedRole, Timestamp, UserId};
 use todo_domain::ports::{Page, PageRequest, SharingStore, StoreError, StoreResult};
 
-use super::lists::{role_of, stored_role};
+use super::lists::{role_of, stored_membership};
 use super::{EmbeddedStore, backend, from_doc, page_of, query_doc, stored_id, to_doc};
 
 /// Refuses a manager who does not own the list (inside the write's transaction).
@@ -49,16 +49,18 @@ impl SharingStore for EmbeddedStore {
         let rows = self
             .read(move |c| {
                 let mut statement = c.prepare_cached(
-                    "SELECT user_id, role FROM members WHERE list_id = ?1 AND revoked = 0 AND user_id > ?2 ORDER BY user_id LIMIT ?3",
+                    "SELECT user_id, role, position FROM members WHERE list_id = ?1 AND revoked = 0 AND user_id > ?2
+                     ORDER BY user_id LIMIT ?3",
                 )?;
-                let rows = statement
-                    .query_map(params![list_text, after, limit + 1], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+                let rows = statement.query_map(params![list_text, after, limit + 1], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<u32>>(2)?))
+                })?;
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
         let members = rows
             .iter()
-            .map(|(user, role)| Ok(Membership { list_id: list, user_id: stored_id(user, UserId::parse)?, role: stored_role(role)? }))
+            .map(|(user, role, position)| stored_membership(list, stored_id(user, UserId::parse)?, role, *position))
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(super::page_from(members, limit, |member| member.user_id))
     }

@@ -4,11 +4,11 @@
 
 use todo_domain::auth::Principal;
 use todo_domain::model::{
-    FileId, IdempotencyKey, ListColor, ListId, ListName, ListPatch, Membership, NewList, Role, SessionId, TaskId, TaskList, TaskPatch,
-    Title, UserId,
+    FileId, IdempotencyKey, ListColor, ListId, ListName, ListPatch, ListPosition, Membership, NewList, Role, SessionId, TaskId, TaskList,
+    TaskPatch, Title, UserId,
 };
 use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Made, PageRequest, StoreError, TaskFilter, Writer};
-use todo_domain::usecases::{files, tasks};
+use todo_domain::usecases::{files, lists, tasks};
 
 use crate::support::{Backend, inbox, member, now, user, writer};
 
@@ -28,10 +28,7 @@ pub async fn sign_up_makes_the_inbox_with_its_owner(backend: Backend) {
     }
     assert_eq!(backend.stores.lists.get_list(inbox(user.id)).await.unwrap(), Some(inbox_list));
     assert_eq!(backend.stores.lists.member_role(inbox(user.id), user.id).await.unwrap(), Some(Role::Owner));
-    assert_eq!(
-        backend.stores.lists.memberships(user.id).await.unwrap(),
-        [Membership { list_id: inbox(user.id), user_id: user.id, role: Role::Owner }]
-    );
+    assert_eq!(backend.stores.lists.memberships(user.id).await.unwrap(), [Membership::new(inbox(user.id), user.id, Role::Owner)]);
     // A second sign-up with the email makes no second Inbox either.
     let twin = crate::support::user("ada@example.com");
     let refused = backend.stores.users.insert_user(&twin, &TaskList::inbox_of(twin.id, now())).await;
@@ -73,6 +70,7 @@ pub async fn a_non_member_can_write_nothing(backend: Backend) {
 /// find no role), the keeper's index entry stays to resume from, and the last step leaves
 /// nothing of the list.
 pub async fn deleting_a_list_stops_every_write_first_and_resumes(backend: Backend) {
+    let principal = |user_id| Principal { user_id, session_id: SessionId::generate() };
     let ada = account(&backend).await;
     let task = crate::tasks::task(ada, "in a doomed list");
     backend.stores.tasks.create_task(&task, None, now()).await.unwrap();
@@ -82,11 +80,11 @@ pub async fn deleting_a_list_stops_every_write_first_and_resumes(backend: Backen
     assert_eq!(backend.stores.lists.member_role(inbox(ada), ada).await.unwrap(), None, "no access once the members go");
     assert_eq!(
         backend.stores.lists.memberships(ada).await.unwrap(),
-        [Membership { list_id: inbox(ada), user_id: ada, role: Role::Owner }],
+        [Membership::new(inbox(ada), ada, Role::Owner)],
         "the keeper's entry says what is left to delete"
     );
     assert!(backend.stores.lists.readable_lists(ada).await.unwrap().is_empty(), "but it is not a list to read");
-    let shown = backend.stores.lists.list_lists(ada, PageRequest { limit: 10, after: None }).await.unwrap();
+    let shown = lists::list_lists(&backend.app(), principal(ada), None, None).await.unwrap();
     assert!(shown.items.is_empty(), "nor to show: {shown:?}");
     let late = crate::tasks::task(ada, "too late");
     assert!(matches!(backend.stores.tasks.create_task(&late, None, now()).await, Err(StoreError::AccessDenied)));
@@ -153,6 +151,7 @@ pub fn new_list(owner: UserId, name: &str) -> TaskList {
 /// Creating a list is one write, conditional on the owner's account and their list count;
 /// a user's lists page in creation order, each with their role, in two calls per page.
 pub async fn lists_are_created_within_the_limit_and_paged_with_roles(backend: Backend) {
+    let principal = |user_id| Principal { user_id, session_id: SessionId::generate() };
     let (ada, bob) = (account(&backend).await, account(&backend).await);
     let lists = &backend.stores.lists;
     let mut created = vec![lists.get_list(inbox(ada)).await.unwrap().unwrap()];
@@ -171,24 +170,61 @@ pub async fn lists_are_created_within_the_limit_and_paged_with_roles(backend: Ba
     let ghost = lists.create_list(&new_list(UserId::generate(), "nobody's"), 5, None, now()).await;
     assert!(matches!(ghost, Err(StoreError::OwnerMissing)), "{ghost:?}");
 
-    let mut seen = Vec::new();
-    let mut after = None;
-    backend.calls();
-    loop {
-        let page = lists.list_lists(ada, PageRequest { limit: 4, after }).await.unwrap();
-        assert!(page.items.len() <= 4);
-        seen.extend(page.items);
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
+    let app = backend.app();
+    let app = &app;
+    let pages = |user, limit| async move {
+        let (mut seen, mut cursor, mut pages) = (Vec::new(), None::<String>, 0);
+        loop {
+            let page = lists::list_lists(app, principal(user), Some(limit), cursor.as_deref()).await.unwrap();
+            assert!(page.items.len() <= limit as usize);
+            seen.extend(page.items.into_iter().map(|access| (access.role, access.position, access.list)));
+            pages += 1;
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return (seen, pages),
+            }
         }
-    }
+    };
+    backend.calls();
+    let (seen, pages_read) = pages(ada, 4).await;
     if backend.is_dynamodb() {
-        let calls = backend.calls();
-        assert!(calls["Query"] <= 3 && calls["BatchGetItem"] <= 2, "a Query and a BatchGetItem per page: {calls:?}");
+        assert_eq!(
+            backend.calls(),
+            [("Query".to_owned(), pages_read), ("BatchGetItem".to_owned(), pages_read)].into(),
+            "a Query of the membership index and a BatchGetItem of the page's lists, per page"
+        );
     }
-    assert_eq!(seen, created.into_iter().map(|list| (Role::Owner, list)).collect::<Vec<_>>(), "every list once, in creation order");
-    assert_eq!(lists.list_lists(bob, PageRequest { limit: 100, after: None }).await.unwrap().items.len(), 2, "Bob's Inbox and list only");
+    let in_creation_order: Vec<_> = created.iter().map(|list| (Role::Owner, None, list.clone())).collect();
+    assert_eq!(seen, in_creation_order, "every list once, in creation order");
+    assert_eq!(pages(bob, 100).await.0.len(), 2, "Bob's Inbox and list only");
+
+    // Placed lists come first, by position (ties by age), then the unplaced, oldest first;
+    // the cursor resumes after a list's place, so each list shows once across pages.
+    let place =
+        |index: usize, position: u32| lists.set_position(created[index].id, ada, Some(ListPosition::parse(position.into()).unwrap()));
+    place(3, 5).await.unwrap();
+    place(1, 7).await.unwrap();
+    place(5, 5).await.unwrap();
+    backend.calls();
+    lists.set_position(created[0].id, ada, None).await.unwrap();
+    if backend.is_dynamodb() {
+        assert_eq!(backend.calls(), [("TransactWriteItems".to_owned(), 1)].into(), "a position is one write");
+    }
+    let expected: Vec<(Option<u32>, ListId)> = [(Some(5), 3), (Some(5), 5), (Some(7), 1), (None, 0), (None, 2), (None, 4)]
+        .into_iter()
+        .map(|(position, index)| (position, created[index].id))
+        .collect();
+    for limit in [1, 2, 4, 100] {
+        let shown: Vec<_> =
+            pages(ada, limit).await.0.into_iter().map(|(_, position, list)| (position.map(ListPosition::get), list.id)).collect();
+        assert_eq!(shown, expected, "pages of {limit}");
+    }
+    let placed = lists.membership(created[1].id, ada).await.unwrap().unwrap();
+    assert_eq!(placed.position.map(ListPosition::get), Some(7), "the access check's read sees the position too");
+    // A position is only the member's own: Bob is no member of Ada's list.
+    let refused = lists.set_position(created[1].id, bob, Some(ListPosition::parse(1).unwrap())).await;
+    assert!(matches!(refused, Err(StoreError::NotFound)), "{refused:?}");
+    assert_eq!(lists.membership(created[1].id, bob).await.unwrap(), None, "and no membership was made");
 }
 
 /// A list changes only at the version it was read at, and only by a member who writes it.

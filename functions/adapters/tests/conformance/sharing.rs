@@ -65,11 +65,7 @@ pub async fn members_join_by_invitation_change_role_leave_and_are_removed(backen
         assert_eq!(backend.calls(), [("TransactWriteItems".to_owned(), 1)].into(), "joining is one write");
     }
     assert_eq!(backend.stores.lists.member_role(list.id, bob).await.unwrap(), Some(Role::Viewer));
-    assert!(backend.stores.lists.memberships(bob).await.unwrap().contains(&Membership {
-        list_id: list.id,
-        user_id: bob,
-        role: Role::Viewer
-    }));
+    assert!(backend.stores.lists.memberships(bob).await.unwrap().contains(&Membership::new(list.id, bob, Role::Viewer)));
     assert_eq!(sharing.get_invitation(&bobs_email, invite.id).await.unwrap(), None, "used up");
     assert!(sharing.list_invitations(list.id).await.unwrap().is_empty());
     assert!(matches!(sharing.accept_invitation(&invite, bob, now()).await, Err(StoreError::NotFound)), "an invitation is used once");
@@ -78,10 +74,7 @@ pub async fn members_join_by_invitation_change_role_leave_and_are_removed(backen
     let rest = sharing.list_members(list.id, PageRequest { limit: 1, after: members.next }).await.unwrap();
     let mut everyone: Vec<Membership> = members.items.into_iter().chain(rest.items).collect();
     everyone.sort_by_key(|member| member.user_id);
-    let mut expected = vec![
-        Membership { list_id: list.id, user_id: ada, role: Role::Owner },
-        Membership { list_id: list.id, user_id: bob, role: Role::Viewer },
-    ];
+    let mut expected = vec![Membership::new(list.id, ada, Role::Owner), Membership::new(list.id, bob, Role::Viewer)];
     expected.sort_by_key(|member| member.user_id);
     assert_eq!(everyone, expected, "paged one by one, each once");
 
@@ -90,11 +83,7 @@ pub async fn members_join_by_invitation_change_role_leave_and_are_removed(backen
     assert!(matches!(sharing.set_member_role(ada, list.id, eve, SharedRole::Viewer).await, Err(StoreError::NotFound)));
     sharing.set_member_role(ada, list.id, bob, SharedRole::Editor).await.unwrap();
     assert_eq!(backend.stores.lists.member_role(list.id, bob).await.unwrap(), Some(Role::Editor));
-    assert!(backend.stores.lists.memberships(bob).await.unwrap().contains(&Membership {
-        list_id: list.id,
-        user_id: bob,
-        role: Role::Editor
-    }));
+    assert!(backend.stores.lists.memberships(bob).await.unwrap().contains(&Membership::new(list.id, bob, Role::Editor)));
 
     assert!(matches!(sharing.remove_member(bob, list.id, ada).await, Err(StoreError::AccessDenied)), "a member removes nobody else");
     assert!(matches!(sharing.remove_member(ada, list.id, ada).await, Err(StoreError::NotFound)), "the owner is not removed");

@@ -29,6 +29,40 @@ impl ListName {
 
 string_conversions!(ListName);
 
+/// Where a member puts a list among their own (each person orders their sidebar): 0 to
+/// 1,000,000, smallest first; lists without one follow, oldest first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct ListPosition(u32);
+
+impl ListPosition {
+    pub const MAX: u32 = 1_000_000;
+
+    pub fn parse(raw: i64) -> Result<Self, String> {
+        match u32::try_from(raw) {
+            Ok(position) if position <= Self::MAX => Ok(Self(position)),
+            _ => Err(format!("must be a whole number from 0 to {}", Self::MAX)),
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<u32> for ListPosition {
+    type Error = String;
+    fn try_from(raw: u32) -> Result<Self, String> {
+        Self::parse(raw.into())
+    }
+}
+
+impl From<ListPosition> for u32 {
+    fn from(position: ListPosition) -> u32 {
+        position.0
+    }
+}
+
 /// What a member may do in a list. Only the owner manages the list itself and its members;
 /// an editor changes tasks and files; a viewer reads.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -150,6 +184,15 @@ pub struct NewList {
 pub struct ListPatch {
     pub name: Option<ListName>,
     pub color: Option<Option<ListColor>>,
+    /// The caller's own place for the list (`Some(None)` clears it): not part of the list.
+    pub position: Option<Option<ListPosition>>,
+}
+
+impl ListPatch {
+    /// Whether the patch changes the list itself (what only its writers may do).
+    pub fn touches_list(&self) -> bool {
+        self.name.is_some() || self.color.is_some()
+    }
 }
 
 /// A list as stored.
@@ -216,6 +259,29 @@ pub struct Membership {
     pub list_id: ListId,
     pub user_id: UserId,
     pub role: Role,
+    /// The member's own place for the list; none until they choose one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<ListPosition>,
+}
+
+impl Membership {
+    /// A new member's: no position chosen yet.
+    pub fn new(list_id: ListId, user_id: UserId, role: Role) -> Self {
+        Self { list_id, user_id, role, position: None }
+    }
+
+    /// The order of a member's lists: by position, then (unplaced) by id, i.e. creation.
+    pub fn order(&self) -> ListOrder {
+        ListOrder { unplaced: self.position.is_none(), position: self.position.map_or(0, ListPosition::get), list: self.list_id }
+    }
+}
+
+/// Where a list falls in its member's order (and where a page of their lists resumes).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+pub struct ListOrder {
+    unplaced: bool,
+    position: u32,
+    list: ListId,
 }
 
 /// An owner's invitation of an email address to their list. Addressed to the email, not an
@@ -277,7 +343,7 @@ mod tests {
         assert_eq!(inbox.apply(renamed.clone(), now).unwrap_err().field, "name");
         let recoloured = inbox.apply(ListPatch { color: Some(Some(ListColor::Red)), ..ListPatch::default() }, now).unwrap();
         assert_eq!((recoloured.color, recoloured.version), (Some(ListColor::Red), 2));
-        let same = inbox.apply(ListPatch { name: Some(inbox.name.clone()), color: Some(None) }, now).unwrap();
+        let same = inbox.apply(ListPatch { name: Some(inbox.name.clone()), color: Some(None), position: None }, now).unwrap();
         assert_eq!(same, inbox, "no change, no new version");
         let groceries = TaskList::create(
             ListId::generate(),

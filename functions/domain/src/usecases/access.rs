@@ -12,7 +12,7 @@ use std::future::Future;
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::Error;
-use crate::model::{ListId, Role};
+use crate::model::{ListId, Membership, Role};
 use crate::ports::{StoreResult, Writer};
 
 /// Runs `items` beside the membership check and returns both if `principal` is a member of
@@ -24,9 +24,20 @@ pub async fn read<T>(
     what: &'static str,
     items: impl Future<Output = StoreResult<T>>,
 ) -> Result<(Role, T), Error> {
-    let (role, items) = tokio::join!(app.stores.lists.member_role(list, principal.user_id), items);
-    let role = role?.ok_or(Error::NotFound(what))?;
-    Ok((role, items?))
+    read_as_member(app, principal, list, what, items).await.map(|(membership, items)| (membership.role, items))
+}
+
+/// `read`, with the caller's whole membership (their role and their place for the list).
+pub async fn read_as_member<T>(
+    app: &App,
+    principal: Principal,
+    list: ListId,
+    what: &'static str,
+    items: impl Future<Output = StoreResult<T>>,
+) -> Result<(Membership, T), Error> {
+    let (membership, items) = tokio::join!(app.stores.lists.membership(list, principal.user_id), items);
+    let membership = membership?.ok_or(Error::NotFound(what))?;
+    Ok((membership, items?))
 }
 
 /// The caller's role in `list`, or `NotFound(what)`.

@@ -1,12 +1,14 @@
 //! Lists: create, read, page through one's own and shared ones, rename and recolour, delete
 //! (and the purge that finishes a deletion, shared with account deletion).
 
+use std::collections::HashMap;
+
 use tracing::instrument;
 
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::Error;
-use crate::model::{ListId, ListPatch, NewList, Role, TaskList, UserId};
+use crate::model::{ListId, ListOrder, ListPatch, ListPosition, Membership, NewList, Role, TaskList, UserId};
 use crate::ports::{CreateOutcome, Made, PageRequest, StoreError, TaskFilter, Writer};
 use crate::usecases::access;
 use crate::usecases::idempotency::{self, Idempotency};
@@ -19,11 +21,18 @@ pub const MAX_OWNED_LISTS: u32 = 199;
 /// The name cursors of `GET /lists` are bound to.
 const LIST_PAGES: &str = "lists";
 
-/// A list as the caller sees it: with their role in it.
+/// A list as the caller sees it: with their role in it and their place for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListAccess {
     pub role: Role,
+    pub position: Option<ListPosition>,
     pub list: TaskList,
+}
+
+impl ListAccess {
+    fn of(membership: Membership, list: TaskList) -> Self {
+        Self { role: membership.role, position: membership.position, list }
+    }
 }
 
 #[derive(Debug)]
@@ -40,7 +49,7 @@ pub async fn create_list(app: &App, principal: Principal, new: NewList, idempote
     let list = TaskList::create(ListId::generate(), principal.user_id, new, now);
     let record = idempotency
         .map(|idempotency| idempotency.record(principal.user_id, Made::List(list.clone()), now, app.settings.idempotency_seconds));
-    let owned = |list| ListAccess { role: Role::Owner, list };
+    let owned = |list: TaskList| ListAccess::of(Membership::new(list.id, list.owner, Role::Owner), list);
     match app.stores.lists.create_list(&list, MAX_OWNED_LISTS, record.as_ref(), now).await {
         Ok(CreateOutcome::Created) => Ok(CreatedList { list: owned(list), replayed: false }),
         Ok(CreateOutcome::Replayed(previous)) => {
@@ -61,8 +70,8 @@ pub async fn create_list(app: &App, principal: Principal, new: NewList, idempote
 
 /// A list and the caller's role: one round trip.
 pub async fn get_list(app: &App, principal: Principal, id: ListId) -> Result<ListAccess, Error> {
-    let (role, list) = access::read(app, principal, id, "list", app.stores.lists.get_list(id)).await?;
-    Ok(ListAccess { role, list: list.ok_or(Error::NotFound("list"))? })
+    let (membership, list) = access::read_as_member(app, principal, id, "list", app.stores.lists.get_list(id)).await?;
+    Ok(ListAccess::of(membership, list.ok_or(Error::NotFound("list"))?))
 }
 
 #[derive(Debug)]
@@ -71,22 +80,36 @@ pub struct ListPage {
     pub next_cursor: Option<String>,
 }
 
-/// One page of the caller's lists (their own and shared ones), in creation order.
+/// One page of the caller's lists (their own and shared ones), in their order: by the
+/// position they gave each, then the rest oldest first. Reads the caller's whole membership
+/// index (≤ 200 own lists plus shared ones: one query per 1 MB) to order it, then only the
+/// page's lists; a list whose deletion is finishing is left out (a page may come back short).
 pub async fn list_lists(app: &App, principal: Principal, limit: Option<u32>, cursor: Option<&str>) -> Result<ListPage, Error> {
     let after = match cursor {
-        Some(cursor) => {
-            Some(app.cursors.decode::<ListId>(principal.user_id, LIST_PAGES, cursor).map_err(|message| Error::field("cursor", message))?)
-        }
+        Some(cursor) => Some(
+            app.cursors.decode::<ListOrder>(principal.user_id, LIST_PAGES, cursor).map_err(|message| Error::field("cursor", message))?,
+        ),
         None => None,
     };
-    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
-    let page = app.stores.lists.list_lists(principal.user_id, PageRequest { limit, after }).await?;
-    let next_cursor = page.next.map(|last| app.cursors.encode(principal.user_id, LIST_PAGES, &last));
-    Ok(ListPage { items: page.items.into_iter().map(|(role, list)| ListAccess { role, list }).collect(), next_cursor })
+    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE) as usize;
+    let mut memberships = app.stores.lists.readable_lists(principal.user_id).await?;
+    memberships.sort_by_key(Membership::order);
+    memberships.retain(|membership| after.is_none_or(|after| membership.order() > after));
+    let more = memberships.len() > limit;
+    memberships.truncate(limit);
+    let ids: Vec<ListId> = memberships.iter().map(|membership| membership.list_id).collect();
+    let mut lists: HashMap<ListId, TaskList> = app.stores.lists.get_lists(&ids).await?.into_iter().map(|list| (list.id, list)).collect();
+    let next_cursor =
+        more.then(|| memberships.last().map(|last| app.cursors.encode(principal.user_id, LIST_PAGES, &last.order()))).flatten();
+    let items =
+        memberships.into_iter().filter_map(|membership| Some(ListAccess::of(membership, lists.remove(&membership.list_id)?))).collect();
+    Ok(ListPage { items, next_cursor })
 }
 
-/// Renames or recolours a list (owners and editors). With `if_match`, only if the list is
-/// still at that version (412 otherwise); without, a concurrent change is merged.
+/// Renames or recolours a list (owners and editors), and places it among the caller's
+/// lists (any member: it is their own order). With `if_match`, the list changes only if it
+/// is still at that version (412 otherwise); without, a concurrent change is merged. The
+/// position is not part of the list's version.
 #[instrument(skip_all, fields(user_id = %principal.user_id, list_id = %id))]
 pub async fn update_list(
     app: &App,
@@ -95,19 +118,38 @@ pub async fn update_list(
     patch: ListPatch,
     if_match: Option<u64>,
 ) -> Result<ListAccess, Error> {
+    let mut updated = if patch.touches_list() || if_match.is_some() {
+        change_list(app, principal, id, &patch, if_match).await?
+    } else {
+        get_list(app, principal, id).await?
+    };
+    if let Some(position) = patch.position {
+        match app.stores.lists.set_position(id, principal.user_id, position).await {
+            Ok(()) => updated.position = position,
+            Err(StoreError::NotFound) => return Err(Error::NotFound("list")),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(updated)
+}
+
+/// The name and colour part of `update_list`.
+async fn change_list(app: &App, principal: Principal, id: ListId, patch: &ListPatch, if_match: Option<u64>) -> Result<ListAccess, Error> {
     const ATTEMPTS: usize = 3;
     for _ in 0..ATTEMPTS {
-        let ListAccess { role, list: current } = get_list(app, principal, id).await?;
-        access::require_writer(role)?;
+        let ListAccess { role, position, list: current } = get_list(app, principal, id).await?;
+        if patch.touches_list() {
+            access::require_writer(role)?;
+        }
         if if_match.is_some_and(|expected| expected != current.version) {
             return Err(Error::PreconditionFailed);
         }
         let updated = current.apply(patch.clone(), app.clock.now()).map_err(|error| Error::Validation(vec![error]))?;
         if updated.version == current.version {
-            return Ok(ListAccess { role, list: current });
+            return Ok(ListAccess { role, position, list: current });
         }
         match app.stores.lists.update_list(access::as_writer(principal, id), &updated, current.version).await {
-            Ok(()) => return Ok(ListAccess { role, list: updated }),
+            Ok(()) => return Ok(ListAccess { role, position, list: updated }),
             Err(StoreError::VersionMismatch) if if_match.is_some() => return Err(Error::PreconditionFailed),
             Err(StoreError::VersionMismatch) => {}
             Err(StoreError::NotFound) => return Err(Error::NotFound("list")),
@@ -124,7 +166,7 @@ pub async fn update_list(
 /// AWS, the purge loop locally, housekeeping as the safety net).
 #[instrument(skip_all, fields(user_id = %principal.user_id, list_id = %id))]
 pub async fn delete_list(app: &App, principal: Principal, id: ListId) -> Result<(), Error> {
-    let ListAccess { role, list } = get_list(app, principal, id).await?;
+    let ListAccess { role, list, .. } = get_list(app, principal, id).await?;
     if role != Role::Owner {
         return Err(Error::Forbidden("only the list's owner deletes it"));
     }

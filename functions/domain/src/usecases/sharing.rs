@@ -92,7 +92,7 @@ pub async fn update_member(app: &App, principal: Principal, list: ListId, member
         Err(other) => return Err(other.into()),
     }
     let user = app.stores.users.get_users(&[member]).await?.pop().ok_or(Error::NotFound("member"))?;
-    Ok(Member::of(Membership { list_id: list, user_id: member, role: role.into() }, &user))
+    Ok(Member::of(Membership::new(list, member, role.into()), &user))
 }
 
 /// Removes a member: the owner removes anyone else; any other member may remove

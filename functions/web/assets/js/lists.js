@@ -11,7 +11,7 @@ import { h } from './dom.js';
 /**
  * @typedef {import('./api.js').Api} Api
  * @typedef {'owner' | 'editor' | 'viewer'} Role
- * @typedef {{ id: string, name: string, color: string | null, inbox: boolean, owner_id: string, role: Role }} List
+ * @typedef {{ id: string, name: string, color: string | null, inbox: boolean, owner_id: string, role: Role, position: number | null }} List
  * @typedef {{ user_id: string, name: string | null, email: string, role: Role }} Member
  * @typedef {{ id: string, list_id: string, list_name: string, email: string, role: 'editor' | 'viewer', invited_by_name: string | null, expires_at: string }} Invitation
  */
@@ -55,6 +55,15 @@ export class ListStore {
    */
   async create(name) {
     return (await this.api.request('POST', '/lists', { body: { name } })).body;
+  }
+
+  /**
+   * Sets the person's own place for a list (not shared with its other members).
+   * @param {string} id
+   * @param {number} position
+   */
+  async place(id, position) {
+    await this.api.request('PATCH', `/lists/${encodeURIComponent(id)}`, { body: { position } });
   }
 
   /** @param {string} id */
@@ -186,6 +195,36 @@ export class ListsBar {
   /** The list shown, if loaded. */
   shown() {
     return this.lists.find((list) => list.id === this.current);
+  }
+
+  /**
+   * Whether list `id` can move `by` places (−1 earlier, +1 later).
+   * @param {string} id
+   * @param {number} by
+   */
+  canMove(id, by) {
+    const to = this.lists.findIndex((list) => list.id === id) + by;
+    return this.lists.some((list) => list.id === id) && to >= 0 && to < this.lists.length;
+  }
+
+  /**
+   * Moves list `id` one place (−1 earlier, +1 later): every list's place becomes its index
+   * in the new order, and only the lists whose place changed are sent (all of them the first
+   * time, two afterwards).
+   * @param {string} id
+   * @param {number} by
+   */
+  async move(id, by) {
+    if (!this.canMove(id, by)) return;
+    const order = [...this.lists];
+    const from = order.findIndex((list) => list.id === id);
+    [order[from], order[from + by]] = [order[from + by], order[from]];
+    try {
+      await Promise.all(order.map((list, index) => (list.position === index ? null : this.store.place(list.id, index))));
+    } catch (error) {
+      this.report(error);
+    }
+    await this.load(this.current);
   }
 
   render() {
@@ -411,16 +450,39 @@ export class ShareDialog {
 }
 
 /**
- * The heading of the list shown, with its share and delete buttons.
+ * The heading of the list shown, with its share and delete buttons and the buttons that move
+ * it among the person's lists.
  * @param {List} list
  * @param {() => void} share
  * @param {() => void} remove
+ * @param {ListsBar} bar
  */
-export function listHeading(list, share, remove) {
+export function listHeading(list, share, remove, bar) {
   const shareButton = h('button', { type: 'button' }, list.role === 'owner' ? 'Share…' : 'Members…');
   shareButton.addEventListener('click', share);
   const deleteButton = h('button', { type: 'button', class: 'danger', hidden: list.role !== 'owner' || list.inbox }, 'Delete list');
   deleteButton.addEventListener('click', remove);
-  return h('div', { class: 'list-heading' }, h('h2', {}, list.name), shareButton, deleteButton);
+  const earlier = h('button', { type: 'button', class: 'link-button' }, 'Move earlier');
+  const later = h('button', { type: 'button', class: 'link-button' }, 'Move later');
+  const enable = () => {
+    earlier.disabled = !bar.canMove(list.id, -1);
+    later.disabled = !bar.canMove(list.id, 1);
+  };
+  /**
+   * @param {HTMLButtonElement} pressed
+   * @param {HTMLButtonElement} other
+   * @param {number} by
+   */
+  const move = async (pressed, other, by) => {
+    await bar.move(list.id, by);
+    enable();
+    // At the end of the row the button pressed turns off: keep the focus on its partner.
+    if (pressed.disabled) other.focus();
+  };
+  earlier.addEventListener('click', () => move(earlier, later, -1));
+  later.addEventListener('click', () => move(later, earlier, 1));
+  enable();
+  const order = h('span', { class: 'list-order', role: 'group', 'aria-label': `Place of “${list.name}” among your lists` }, earlier, later);
+  return h('div', { class: 'list-heading' }, h('h2', {}, list.name), shareButton, deleteButton, order);
 }
 

@@ -204,7 +204,7 @@ async function route() {
     const list = todos;
     if (!main.contains(list.root)) {
       const shown = bar?.shown();
-      const heading = shown ? listHeading(shown, () => share?.open(shown), () => deleteList(shown)) : '';
+      const heading = shown && bar ? listHeading(shown, () => share?.open(shown), () => deleteList(shown), bar) : '';
       main.replaceChildren(heading, list.root);
       if (!started.has(list)) {
         started.add(list);

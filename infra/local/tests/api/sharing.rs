@@ -506,3 +506,74 @@ async fn deleting_through_a_list_the_task_left_removes_nothing() {
     let files = app.call(Method::GET, &format!("/lists/{other}/tasks/{task}/files"), Some(&ada.access_token), None).await;
     assert_eq!(ids(&files.body, "id"), [file], "the file is still there, in the task's new list");
 }
+
+async fn list_names(app: &TestApp, account: &Account) -> Vec<String> {
+    ids(&app.call(Method::GET, "/lists", Some(&account.access_token), None).await.body, "name")
+}
+
+/// `position` is each member's own order of their lists: a viewer may set it, it shows only
+/// to them, `GET /lists` follows it, it is not part of the list's version, and a refused
+/// patch changes neither the list nor the position.
+#[tokio::test]
+async fn each_member_orders_their_own_lists() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let bob = app.sign_up("bob@example.com").await;
+    let trip = create_list(&app, &ada, "Trip").await;
+    let club = create_list(&app, &ada, "Club").await;
+    app.share(&ada, &trip, &bob, "bob@example.com", "viewer").await;
+    let names = |body: &Value| -> Vec<String> { ids(body, "name") };
+
+    assert_eq!(list_names(&app, &ada).await, ["Inbox", "Trip", "Club"], "unplaced: oldest first");
+    let placed = app.call(Method::PATCH, &format!("/lists/{trip}"), Some(&bob.access_token), Some(json!({"position": 0}))).await;
+    assert_eq!((placed.status, placed.body["position"].as_u64()), (StatusCode::OK, Some(0)), "a viewer places a list: {:#}", placed.body);
+    assert_eq!(placed.headers["etag"], "\"1\"", "the list itself did not change");
+    assert_eq!(list_names(&app, &bob).await, ["Trip", "Inbox"]);
+    let adas = app.call(Method::GET, "/lists", Some(&ada.access_token), None).await;
+    assert_eq!(names(&adas.body), ["Inbox", "Trip", "Club"], "Bob's order is his own");
+    assert!(adas.body["items"].as_array().unwrap().iter().all(|list| list["position"].is_null()));
+
+    for (list, position) in [(&club, 10), (&ada.id, 20), (&trip, 10)] {
+        let reply = app.call(Method::PATCH, &format!("/lists/{list}"), Some(&ada.access_token), Some(json!({"position": position}))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
+    }
+    assert_eq!(list_names(&app, &ada).await, ["Trip", "Club", "Inbox"], "by position, ties oldest first");
+    let got = app.call(Method::GET, &format!("/lists/{club}"), Some(&ada.access_token), None).await;
+    assert_eq!(got.body["position"], 10);
+    // Pages of one resume after each list's place.
+    let mut seen = Vec::new();
+    let mut path = "/lists?limit=1".to_owned();
+    loop {
+        let page = app.call(Method::GET, &path, Some(&ada.access_token), None).await;
+        seen.extend(names(&page.body));
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/lists?limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["Trip", "Club", "Inbox"]);
+
+    // Out of range, wrong type: refused, naming the field, nothing changed.
+    for bad in [json!(-1), json!(1_000_001), json!(1.5)] {
+        let reply = app.call(Method::PATCH, &format!("/lists/{club}"), Some(&ada.access_token), Some(json!({"position": bad}))).await;
+        assert!(reply.status.is_client_error(), "{bad}: {:#}", reply.body);
+        assert_eq!(reply.body["errors"][0]["field"], "position", "{bad}: {:#}", reply.body);
+    }
+    // A viewer renaming and placing at once is refused as a whole.
+    let refused =
+        app.call(Method::PATCH, &format!("/lists/{trip}"), Some(&bob.access_token), Some(json!({"name": "Mine", "position": 3}))).await;
+    refused.assert_problem(StatusCode::FORBIDDEN, None);
+    let bobs_trip = app.call(Method::GET, &format!("/lists/{trip}"), Some(&bob.access_token), None).await;
+    assert_eq!((bobs_trip.body["name"].as_str(), bobs_trip.body["position"].as_u64()), (Some("Trip"), Some(0)));
+    // `null` unplaces it again; a stranger's patch is a 404.
+    let cleared = app.call(Method::PATCH, &format!("/lists/{club}"), Some(&ada.access_token), Some(json!({"position": null}))).await;
+    assert_eq!((cleared.status, cleared.body["position"].clone()), (StatusCode::OK, Value::Null));
+    assert_eq!(list_names(&app, &ada).await, ["Trip", "Inbox", "Club"]);
+    app.call(Method::PATCH, &format!("/lists/{club}"), Some(&bob.access_token), Some(json!({"position": 1})))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, None);
+    // A member who leaves and re-joins starts unplaced.
+    app.call(Method::DELETE, &format!("/lists/{trip}/members/{}", bob.id), Some(&bob.access_token), None).await;
+    app.share(&ada, &trip, &bob, "bob@example.com", "editor").await;
+    assert_eq!(list_names(&app, &bob).await, ["Inbox", "Trip"]);
+}
