@@ -29,6 +29,7 @@ pub const FUNCTIONS: &[&str] = &[
     "FileGetFunction",
     "NotificationListFunction",
     "InvitationCreateFunction",
+    "InvitationAnnounceFunction",
     "RemindersFunction",
     "WebFunction",
 ];
@@ -204,6 +205,23 @@ impl Local<'_> {
         ensure!(
             invited["email"] == "grace@example.com" && invited["list_id"] == user.as_str() && invited["role"] == "viewer",
             "an invitation to the caller's Inbox: {invited}"
+        );
+        // Grace signs up; the table stream's record of the invitation (the sample, naming
+        // hers) puts it in her feed.
+        let mut grace_signup = event("user-signup", &[])?;
+        grace_signup["body"] = json!(json!({"email": "grace@example.com", "password": "correct horse battery"}).to_string());
+        let grace = self.call("UserSignupFunction", &grace_signup, 201)?;
+        let grace_token = grace["access_token"].as_str().context("sign-up gave no access token")?;
+        let invitation_id = invited["id"].as_str().context("no invitation id")?;
+        let record =
+            event("invitation-announce", &[("bob@example.com", "grace@example.com"), ("01JGGGGGGGGGGGGGGGGGGGGGGG", invitation_id)])?;
+        let outcome = self.invoke("InvitationAnnounceFunction", &record)?;
+        ensure!(outcome["sent"] == 1, "the invitation announced once: {outcome}");
+        let feed =
+            self.call("NotificationListFunction", &event("notification-list", &[("REPLACE_WITH_ACCESS_TOKEN", grace_token)])?, 200)?;
+        ensure!(
+            feed["items"][0]["kind"] == "invited" && feed["items"][0]["invitation_id"] == invitation_id,
+            "the invitation in Grace's feed: {feed}"
         );
         Ok(())
     }

@@ -45,6 +45,8 @@ impl StoreChoice {
 pub struct EmbeddedApp {
     pub app: App,
     pub blobs: crate::embedded::LocalBlobs,
+    /// The store under `app`, for what the local server does in place of AWS's table stream.
+    pub store: Arc<crate::embedded::EmbeddedStore>,
 }
 
 /// An app on the embedded store in `data_dir`, with blob URLs under `base_url`. The signing
@@ -60,7 +62,7 @@ pub fn embedded_app(env: &Env<'_>, data_dir: &std::path::Path, keys: Option<Sign
     };
     let blobs = LocalBlobs::new(data_dir.join(crate::embedded::BLOB_DIR), base_url, &keys.current().secret);
     let stores = Stores::from_one(&store, Arc::new(blobs.clone()));
-    Ok(EmbeddedApp { app: App::new(stores, Arc::new(SystemClock), config::settings(env, keys)?), blobs })
+    Ok(EmbeddedApp { app: App::new(stores, Arc::new(SystemClock), config::settings(env, keys)?), blobs, store })
 }
 
 /// What the AWS clients need, read from the environment Lambda (and `sam local invoke`)

@@ -429,6 +429,10 @@ pub trait NotificationStore: Send + Sync + std::fmt::Debug {
     /// replaces `read` (the task as read, still at its version with the same alarms) by
     /// `notified` (the same task with the alarm recorded). `TaskChanged` writes nothing.
     async fn send_notification(&self, read: &Task, notified: &Task, notification: &Notification) -> StoreResult<SendOutcome>;
+    /// Stores a notification that no task write goes with (an invitation's) unless one with
+    /// its id exists (`false`), atomically conditional on its owner's account existing
+    /// (`OwnerMissing`), so none is left behind by an account's deletion.
+    async fn add_notification(&self, notification: &Notification) -> StoreResult<bool>;
     async fn get_notification(&self, owner: UserId, id: NotificationId) -> StoreResult<Option<Notification>>;
     /// One page of an owner's notifications, newest (latest alarm) first, leaving out
     /// those expired at `now` and, with `unread_only`, those read. Filters apply after the

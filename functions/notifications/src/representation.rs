@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use todo_domain::Error;
 use todo_domain::error::Collector;
-use todo_domain::model::{AlarmKind, Notification, Timestamp};
+use todo_domain::model::{About, AlarmKind, Invited, Notification, Timestamp};
 use todo_domain::usecases::notifications::ListNotifications;
 use todo_domain::usecases::tasks::MAX_PAGE_SIZE;
 
@@ -54,32 +54,68 @@ impl NotificationPatchBody {
     }
 }
 
-/// A notification as the API shows it.
+/// A notification as the API shows it: the common fields, then what it is about.
 #[derive(Debug, Serialize)]
 pub struct NotificationView {
     id: String,
-    kind: AlarmKind,
-    /// Where the task was when the notification was sent: `/lists/{list_id}/tasks/{task_id}`.
-    list_id: String,
-    task_id: String,
-    task_title: String,
-    /// When the alarm was set for: the task's reminder time or due date.
-    at: Timestamp,
+    #[serde(flatten)]
+    about: AboutView,
     created_at: Timestamp,
     read: bool,
     read_at: Option<Timestamp>,
     expires_at: Timestamp,
 }
 
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum AboutView {
+    /// `kind`: `reminder` or `overdue`.
+    Alarm {
+        kind: AlarmKind,
+        /// Where the task was when the notification was sent: `/lists/{list_id}/tasks/{task_id}`.
+        list_id: String,
+        task_id: String,
+        task_title: String,
+        /// When the alarm was set for: the task's reminder time or due date.
+        at: Timestamp,
+    },
+    /// `kind`: `invited`. Answered with `POST /invitations/{invitation_id}/accept` or `decline`
+    /// while it lasts (`GET /invitations` lists the live ones).
+    Invitation {
+        kind: Invited,
+        invitation_id: String,
+        list_id: String,
+        list_name: String,
+        role: &'static str,
+        invited_by_name: Option<String>,
+        /// When the invitation was sent.
+        at: Timestamp,
+    },
+}
+
 impl From<&Notification> for NotificationView {
     fn from(notification: &Notification) -> Self {
+        let about = match &notification.about {
+            About::Alarm(alarm) => AboutView::Alarm {
+                kind: alarm.kind,
+                list_id: alarm.list_id.to_string(),
+                task_id: alarm.task_id.to_string(),
+                task_title: alarm.task_title.as_str().to_owned(),
+                at: alarm.at,
+            },
+            About::Invitation(invitation) => AboutView::Invitation {
+                kind: invitation.kind,
+                invitation_id: invitation.invitation_id.to_string(),
+                list_id: invitation.list_id.to_string(),
+                list_name: invitation.list_name.as_str().to_owned(),
+                role: invitation.role.as_str(),
+                invited_by_name: invitation.invited_by_name.as_ref().map(|name| name.as_str().to_owned()),
+                at: invitation.at,
+            },
+        };
         Self {
             id: notification.id.to_string(),
-            kind: notification.kind,
-            list_id: notification.list_id.to_string(),
-            task_id: notification.task_id.to_string(),
-            task_title: notification.task_title.as_str().to_owned(),
-            at: notification.at,
+            about,
             created_at: notification.created_at,
             read: notification.read_at.is_some(),
             read_at: notification.read_at,

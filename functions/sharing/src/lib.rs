@@ -1,7 +1,9 @@
 //! The sharing service: a list's members and the invitations that make new ones, over
 //! `todo_domain::usecases::sharing`. One `Operation` per route; each has its own Lambda
-//! binary in `src/bin/`, and the local server mounts them all.
+//! binary in `src/bin/`, and the local server mounts them all. `announce` is the table
+//! stream's function: new invitations told to their invitees.
 
+pub mod announce;
 mod handlers;
 mod representation;
 

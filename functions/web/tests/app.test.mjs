@@ -546,9 +546,20 @@ test('lists and sharing: a new list, an invitation joined in another browser, ta
   await screenshot(ada.page, 'share-dialog');
   await dialog.getByRole('button', { name: 'Close' }).click();
 
-  // Bob sees the invitation after a reload, joins, and adds to the list.
-  await bob.page.reload();
+  // The server tells Bob within a second: his bell counts the invitation (when the window
+  // regains focus), its notice leads to it, and he joins and adds to the list.
+  for (let attempt = 0; !(await bob.page.getByRole('button', { name: /Notifications\s*1 unread/ }).isVisible()); attempt++) {
+    assert.ok(attempt < 40, 'the invitation reaches the bell');
+    await bob.page.waitForTimeout(250);
+    await bob.page.evaluate(() => window.dispatchEvent(new Event('focus')));
+  }
+  await bob.page.getByRole('button', { name: /Notifications/ }).click();
+  const invited = bob.page.getByTestId('notification').filter({ hasText: 'invites you to “Groceries” (can edit)' });
+  await invited.waitFor();
+  await assertAccessible(bob.page, 'an invitation in the notifications panel');
+  await invited.getByRole('button', { name: 'Answer the invitation to “Groceries”' }).click();
   await bob.page.getByTestId('invitation').waitFor();
+  assert.equal(await bob.page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Invitations', 'focus on the invitations');
   await bob.page.getByRole('button', { name: 'Join “Groceries”' }).click();
   await bob.page.getByRole('heading', { name: 'Groceries' }).waitFor();
   await expectTitles(bob.page, ['milk']);

@@ -60,7 +60,7 @@ pub async fn serve(env: &Env<'_>) -> anyhow::Result<()> {
     for job in todo_jobs::JOBS {
         tokio::spawn(run_on_schedule(job, app.app.clone()));
     }
-    tokio::spawn(purge_deleted_accounts(app.app.clone()));
+    tokio::spawn(follow_changes(app.clone()));
     axum::serve(listener, router(app)).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -78,30 +78,51 @@ async fn run_on_schedule(job: todo_jobs::Job, app: todo_domain::App) {
     }
 }
 
-/// How often the local server looks for account deletions to finish.
+/// How often the local server looks for what AWS's table stream would deliver.
 pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Finishes account deletions shortly after `DELETE /users/me` answers, as the table
-/// stream's `account-purge` function does on AWS: a query of the (indexed, nearly always
-/// empty) deletion markers each `PURGE_EVERY`; after a failure it waits a minute, and
-/// housekeeping's daily run is the safety net either way.
-async fn purge_deleted_accounts(app: todo_domain::App) {
+/// Does what the table stream's functions do on AWS, shortly after the write that calls for
+/// it: finishes account and list deletions (`account-purge`; a query of the indexed, nearly
+/// always empty deletion markers) and tells invitees of new invitations
+/// (`invitation-announce`), each `PURGE_EVERY`. After a failure it waits a minute;
+/// housekeeping's daily run is the deletions' safety net either way.
+async fn follow_changes(embedded: EmbeddedApp) {
     let mut ticks = tokio::time::interval(PURGE_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
+        let app = &embedded.app;
         let batch = todo_domain::usecases::housekeeping::BATCH;
-        let accounts = todo_domain::usecases::users::finish_pending_deletions(&app, batch).await;
-        let lists = todo_domain::usecases::lists::finish_pending_list_deletions(&app, batch).await;
-        match accounts.and_then(|accounts| Ok((accounts, lists?))) {
-            Ok(((0, _), (0, _))) => {}
-            Ok(((accounts, more_accounts), (lists, more_lists))) => {
-                tracing::info!(accounts, lists, more = more_accounts || more_lists, "deletions finished");
+        let accounts = todo_domain::usecases::users::finish_pending_deletions(app, batch).await;
+        let lists = todo_domain::usecases::lists::finish_pending_list_deletions(app, batch).await;
+        let announced = announce_new_invitations(&embedded).await;
+        match accounts.and_then(|accounts| Ok((accounts, lists?, announced?))) {
+            Ok(((0, _), (0, _), 0)) => {}
+            Ok(((accounts, more_accounts), (lists, more_lists), announced)) => {
+                tracing::info!(accounts, lists, more = more_accounts || more_lists, announced, "changes followed");
             }
             Err(error) => {
-                tracing::error!(error = %error, "finishing deletions failed; retrying in a minute");
+                tracing::error!(error = %error, "following changes failed; retrying in a minute");
                 tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             }
+        }
+    }
+}
+
+/// Announces every invitation not yet announced (`usecases::sharing::announce_invitation`,
+/// as `invitation-announce` does for the stream's records); how many were looked at. One
+/// that fails stays for the next call.
+pub async fn announce_new_invitations(embedded: &EmbeddedApp) -> Result<u64, todo_domain::Error> {
+    let mut done = 0;
+    loop {
+        let batch = embedded.store.unannounced_invitations(todo_domain::usecases::housekeeping::BATCH).await?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        for (email, id) in batch {
+            todo_domain::usecases::sharing::announce_invitation(&embedded.app, &email, id).await?;
+            embedded.store.mark_announced(id).await?;
+            done += 1;
         }
     }
 }

@@ -61,6 +61,7 @@ pub const FUNCTIONS: &[&str] = &[
     "invitation-received",
     "invitation-accept",
     "invitation-decline",
+    "invitation-announce",
     "list-delete",
     "reminders",
     "housekeeping",
@@ -611,7 +612,8 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
         "\n## Cost per million calls (model)\n\nBilled duration = measured CPU per warm call + AWS calls × an assumed 6 ms each (rounded up to 1 ms); 128 MB arm64 Lambda; see docs/bench/README.md for the prices and unit assumptions.\n\n| function | billed ms | Lambda $ | API Gateway $ | DynamoDB $ | S3 $ | total $ |\n|---|---|---|---|---|---|---|\n",
     );
     for figures in results.iter().filter(|figures| figures.binary != FLOOR) {
-        let http = !matches!(figures.binary.as_str(), "file-uploaded" | "reminders" | "housekeeping" | "account-purge");
+        let http =
+            !matches!(figures.binary.as_str(), "file-uploaded" | "reminders" | "housekeeping" | "account-purge" | "invitation-announce");
         let cost = cost::per_million(ms(figures.cpu_per_warm), &figures.calls_per_invocation, http);
         let _ = writeln!(
             markdown,

@@ -176,6 +176,12 @@ pub fn scenario(binary: &str, fixture: &mut Fixture, invocations: usize) -> anyh
             })
         }
         // Invitations to the fixture's own address, one per list of other people's.
+        "invitation-announce" => {
+            // Each call a new invitation to the fixture's address, as the stream delivers them.
+            let mut received: VecDeque<String> = fixture.received_invitations(invocations)?.into();
+            let common = common.replace("bob@example.com", &fixture.email);
+            Box::new(move |_| common.replace(SAMPLE_RECEIVED_INVITATION_ID, &received.pop_front().expect("one invitation per invocation")))
+        }
         "invitation-accept" | "invitation-decline" => {
             let mut received: VecDeque<String> = fixture.received_invitations(invocations)?.into();
             Box::new(move |_| common.replace(SAMPLE_RECEIVED_INVITATION_ID, &received.pop_front().expect("one invitation per invocation")))

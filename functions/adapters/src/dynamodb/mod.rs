@@ -45,7 +45,8 @@ mod users;
 pub use calls::CallLog;
 pub use schedule::{SCHEDULE_INDEX, SHARDS};
 pub use schema::create_table;
-pub use stream::StreamEvent;
+pub use sharing::INVITEE_PREFIX;
+pub use stream::{NewInvitations, StreamEvent};
 pub use users::DELETIONS;
 
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{ListId, Notification, NotificationId, Task, TaskId, Timestamp, UserId};
 use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
@@ -23,6 +23,18 @@ struct NotificationItem {
     ttl: i64,
     #[serde(flatten)]
     notification: Notification,
+}
+
+impl NotificationItem {
+    fn of(notification: &Notification) -> Self {
+        Self {
+            pk: user_pk(notification.owner),
+            sk: notification_sk(notification.id),
+            read: notification.read_at.is_some(),
+            ttl: notification.expires_at.unix_seconds(),
+            notification: notification.clone(),
+        }
+    }
 }
 
 fn notification_sk(id: NotificationId) -> String {
@@ -60,13 +72,7 @@ impl NotificationStore for DynamoStore {
     /// One `TransactWriteItems` (notification if absent + task if unchanged); when only the
     /// notification existed, one more conditional `PutItem` records it on the task.
     async fn send_notification(&self, read: &Task, notified: &Task, notification: &Notification) -> StoreResult<SendOutcome> {
-        let item = NotificationItem {
-            pk: user_pk(notification.owner),
-            sk: notification_sk(notification.id),
-            read: notification.read_at.is_some(),
-            ttl: notification.expires_at.unix_seconds(),
-            notification: notification.clone(),
-        };
+        let item = NotificationItem::of(notification);
         let task_item: Item = to_item(&TaskItem::of(notified))?;
         let (condition, values) = unchanged(read);
         let mut put_task = Put::builder().table_name(&self.table).set_item(Some(task_item.clone())).condition_expression(&condition);
@@ -86,6 +92,27 @@ impl NotificationStore for DynamoStore {
                 Err(other) => Err(other),
             },
             Err(cancelled) => Err(cancelled.unexpected("sending a notification")),
+        }
+    }
+
+    /// One `TransactWriteItems`: the owner's profile exists (condition check), the
+    /// notification is new.
+    async fn add_notification(&self, notification: &Notification) -> StoreResult<bool> {
+        let profile = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(notification.owner), "PROFILE".to_owned())))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(StoreError::backend)?;
+        let items = vec![
+            TransactWriteItem::builder().condition_check(profile).build(),
+            put_if_absent(&self.table, to_item(&NotificationItem::of(notification))?)?,
+        ];
+        match self.transact(items, "adding a notification").await? {
+            Ok(()) => Ok(true),
+            Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::OwnerMissing),
+            Err(cancelled) if cancelled.failed_at(1) => Ok(false),
+            Err(cancelled) => Err(cancelled.unexpected("adding a notification")),
         }
     }
 

@@ -14,7 +14,9 @@ use super::lists::{MEMBER_PREFIX, MembershipItem, member_key, membership_items, 
 use super::{DynamoStore, Item, from_item, key, list_pk, n, put_if_absent, s, to_item, user_pk};
 
 const INVITE_PREFIX: &str = "INVITE#";
-const INVITEE_PREFIX: &str = "INVITEE#";
+/// The invitee copies' partition prefix: `invitation-announce`'s stream filter in `template.yaml`
+/// names it too (a test checks).
+pub const INVITEE_PREFIX: &str = "INVITEE#";
 const SEATS_SK: &str = "SEATS";
 
 /// An invitation, stored under its list and under its email.
@@ -32,6 +34,14 @@ struct InvitationItem {
     ttl: Option<i64>,
     #[serde(flatten)]
     invitation: Invitation,
+}
+
+/// The invitation an item's keys name, if they are an invitee's copy's (what the table
+/// stream's `invitation-announce` is given).
+pub(crate) fn invitee_copy(pk: &str, sk: &str) -> Option<(Email, InvitationId)> {
+    let email = Email::parse(pk.strip_prefix(INVITEE_PREFIX)?).ok()?;
+    let id = InvitationId::parse(sk.strip_prefix(INVITE_PREFIX)?).ok()?;
+    Some((email, id))
 }
 
 fn invitee_pk(email: &Email) -> String {

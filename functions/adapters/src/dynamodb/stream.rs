@@ -1,12 +1,12 @@
-//! The table's stream as the `account-purge` function receives it (Lambda's event source
-//! mapping, `KEYS_ONLY` records filtered to new deletion markers in `template.yaml`).
-//! Only this adapter knows the key layout, so only it reads which account or list a record
-//! names.
+//! The table's stream as its functions receive it (Lambda's event source mappings,
+//! `KEYS_ONLY` records filtered in `template.yaml`: new deletion markers to `account-purge`,
+//! new invitations to `invitation-announce`). Only this adapter knows the key layout, so only
+//! it reads which account, list or invitation a record names.
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
-use todo_domain::model::{ListId, UserId};
+use todo_domain::model::{Email, InvitationId, ListId, UserId};
 
 /// A batch of stream records. Lenient about everything but the keys: a new field or another
 /// record type must not fail a batch (the filter should keep other records out anyway).
@@ -46,13 +46,31 @@ pub struct Deletions {
     pub ignored: usize,
 }
 
+/// The invitations the records insert (their invitee's copies), in order.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct NewInvitations {
+    pub invitations: Vec<(Email, InvitationId)>,
+    /// Records that name no new invitation (logged by the caller).
+    pub ignored: usize,
+}
+
 impl StreamEvent {
+    /// The keys of each record, `None` for anything but an insert.
+    fn inserted_keys(&self) -> impl Iterator<Item = Option<(&str, &str)>> {
+        self.records.iter().map(|record| {
+            let key = |name: &str| record.dynamodb.as_ref().and_then(|data| data.keys.get(name)).and_then(|value| value.s.as_deref());
+            match (record.event_name.as_deref(), key("PK"), key("SK")) {
+                (Some("INSERT"), Some(pk), Some(sk)) => Some((pk, sk)),
+                _ => None,
+            }
+        })
+    }
+
     /// The accounts and lists whose deletion markers these records insert.
     pub fn deletions(&self) -> Deletions {
         let mut deletions = Deletions::default();
-        for record in &self.records {
-            let key = |name: &str| record.dynamodb.as_ref().and_then(|data| data.keys.get(name)).and_then(|value| value.s.as_deref());
-            let (Some("INSERT"), Some(pk), Some(sk)) = (record.event_name.as_deref(), key("PK"), key("SK")) else {
+        for keys in self.inserted_keys() {
+            let Some((pk, sk)) = keys else {
                 deletions.ignored += 1;
                 continue;
             };
@@ -65,6 +83,18 @@ impl StreamEvent {
             }
         }
         deletions
+    }
+
+    /// The invitations these records insert (the `INVITEE#` copies).
+    pub fn new_invitations(&self) -> NewInvitations {
+        let mut new = NewInvitations::default();
+        for keys in self.inserted_keys() {
+            match keys.and_then(|(pk, sk)| super::sharing::invitee_copy(pk, sk)) {
+                Some(invitation) => new.invitations.push(invitation),
+                None => new.ignored += 1,
+            }
+        }
+        new
     }
 }
 
@@ -94,6 +124,30 @@ mod tests {
         ]}))
         .unwrap();
         assert_eq!(event.deletions(), Deletions { accounts: vec![user], lists: vec![list], ignored: 4 });
+    }
+
+    #[test]
+    fn only_inserted_invitee_copies_name_new_invitations() {
+        let event: StreamEvent = serde_json::from_value(serde_json::json!({"Records": [
+            record("INSERT", "INVITEE#bob@example.com", "INVITE#01JGGGGGGGGGGGGGGGGGGGGGGG"),
+            record("REMOVE", "INVITEE#bob@example.com", "INVITE#01JGGGGGGGGGGGGGGGGGGGGGGG"),
+            record("MODIFY", "INVITEE#bob@example.com", "INVITE#01JGGGGGGGGGGGGGGGGGGGGGGG"),
+            record("INSERT", "LIST#01JHHHHHHHHHHHHHHHHHHHHHHH", "INVITE#01JGGGGGGGGGGGGGGGGGGGGGGG"),
+            record("INSERT", "INVITEE#not an email", "INVITE#01JGGGGGGGGGGGGGGGGGGGGGGG"),
+            record("INSERT", "INVITEE#bob@example.com", "INVITE#not-an-id"),
+        ]}))
+        .unwrap();
+        let bob = Email::parse("bob@example.com").unwrap();
+        let invitation = InvitationId::parse("01JGGGGGGGGGGGGGGGGGGGGGGG").unwrap();
+        assert_eq!(event.new_invitations(), NewInvitations { invitations: vec![(bob, invitation)], ignored: 5 });
+    }
+
+    #[test]
+    fn the_sample_invitation_event_names_one_invitation() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/events/invitation-announce.json")).unwrap();
+        let event: StreamEvent = serde_json::from_str(&text).unwrap();
+        let new = event.new_invitations();
+        assert_eq!((new.invitations.len(), new.ignored), (1, 0), "{new:?}");
     }
 
     #[test]

@@ -187,6 +187,12 @@ const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE members ADD COLUMN position INTEGER;
 ",
+    // Invitations not yet told to their invitee (the local stand-in for the table stream's
+    // `invitation-announce`); those pending at the upgrade are told too.
+    r"
+    ALTER TABLE invitations ADD COLUMN announced INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX invitations_to_announce ON invitations (announced) WHERE announced = 0;
+",
 ];
 
 #[derive(Clone)]

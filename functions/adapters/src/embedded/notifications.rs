@@ -47,6 +47,25 @@ impl NotificationStore for EmbeddedStore {
         .await
     }
 
+    async fn add_notification(&self, notification: &Notification) -> StoreResult<bool> {
+        let (owner, id, doc) = (notification.owner.to_string(), notification.id.to_string(), to_doc(notification)?);
+        let expires_ms = notification.expires_at.unix_millis();
+        self.transaction(move |tx| {
+            let owner_exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&owner], |_| Ok(())).optional().map_err(backend)?;
+            if owner_exists.is_none() {
+                return Err(StoreError::OwnerMissing);
+            }
+            let inserted = tx
+                .execute(
+                    "INSERT INTO notifications (owner, id, read, expires_ms, doc) VALUES (?1, ?2, 0, ?3, ?4) ON CONFLICT DO NOTHING",
+                    params![owner, id, expires_ms, doc],
+                )
+                .map_err(backend)?;
+            Ok(inserted == 1)
+        })
+        .await
+    }
+
     async fn get_notification(&self, owner: UserId, id: NotificationId) -> StoreResult<Option<Notification>> {
         let (owner, id) = (owner.to_string(), id.to_string());
         let doc = self

@@ -25,6 +25,28 @@ fn seats_taken(tx: &rusqlite::Transaction<'_>, list: &str) -> StoreResult<u32> {
     .map_err(backend)
 }
 
+impl EmbeddedStore {
+    /// Up to `limit` invitations not yet announced to their invitee, oldest first: what the
+    /// local server hands `usecases::sharing::announce_invitation`, as the table stream hands
+    /// new invitations to `invitation-announce` on AWS.
+    pub async fn unannounced_invitations(&self, limit: u32) -> StoreResult<Vec<(Email, InvitationId)>> {
+        let rows = self
+            .read(move |c| {
+                let mut statement = c.prepare_cached("SELECT email, id FROM invitations WHERE announced = 0 ORDER BY id LIMIT ?1")?;
+                let rows = statement.query_map([limit], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        rows.iter().map(|(email, id)| Ok((stored_id(email, Email::parse)?, stored_id(id, InvitationId::parse)?))).collect()
+    }
+
+    /// Records that an invitation was announced (or needed no announcement).
+    pub async fn mark_announced(&self, id: InvitationId) -> StoreResult<()> {
+        let id = id.to_string();
+        self.transaction(move |tx| tx.execute("UPDATE invitations SET announced = 1 WHERE id = ?1", [id]).map(drop).map_err(backend)).await
+    }
+}
+
 fn insert_invitation(tx: &rusqlite::Transaction<'_>, invitation: &Invitation) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO invitations (id, list_id, email, expires_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5)",

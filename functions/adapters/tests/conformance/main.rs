@@ -34,6 +34,7 @@ macro_rules! conformance {
 }
 
 conformance! {
+    crate::sharing::an_invitation_is_announced_once_to_whoever_holds_the_address => sharing_an_invitation_is_announced_once_to_whoever_holds_the_address,
     crate::lists::a_keyed_list_creation_happens_once => lists_a_keyed_list_creation_happens_once,
     crate::sharing::no_write_lands_after_the_right_is_lost => sharing_no_write_lands_after_the_right_is_lost,
     crate::sharing::a_list_deleted_under_a_writer_leaves_nothing => sharing_a_list_deleted_under_a_writer_leaves_nothing,

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use chrono::Duration;
 use todo_domain::App;
-use todo_domain::model::{AlarmKind, ListId, Notification, NotificationId, Task, TaskId, TaskList, TaskPatch, Timestamp, User, UserId};
+use todo_domain::model::{
+    AlarmKind, AlarmNotice, ListId, Notification, NotificationId, Task, TaskId, TaskList, TaskPatch, Timestamp, User, UserId,
+};
 use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
 use todo_domain::usecases::reminders;
 
@@ -48,8 +50,13 @@ async fn feed(backend: &Backend, owner: UserId, unread_only: bool, at: Timestamp
     }
 }
 
+/// The alarm a task's notification is about.
+fn alarm(notification: &Notification) -> &AlarmNotice {
+    notification.alarm().expect("a task's notification")
+}
+
 fn kinds_by_task(notifications: &[Notification]) -> HashSet<(TaskId, AlarmKind)> {
-    notifications.iter().map(|n| (n.task_id, n.kind)).collect()
+    notifications.iter().map(alarm).map(|a| (a.task_id, a.kind)).collect()
 }
 
 pub async fn reminders_are_sent_exactly_once_even_by_concurrent_runs(backend: Backend) {
@@ -79,7 +86,7 @@ pub async fn reminders_are_sent_exactly_once_even_by_concurrent_runs(backend: Ba
             (both.id, AlarmKind::Overdue)
         ])
     );
-    assert!(notifications.windows(2).all(|pair| pair[0].at >= pair[1].at), "newest first");
+    assert!(notifications.windows(2).all(|pair| alarm(&pair[0]).at >= alarm(&pair[1]).at), "newest first");
 
     // The same window again: the index holds nothing due, nothing is sent.
     let again = reminders::run_once(&app, at).await.unwrap();
@@ -95,7 +102,7 @@ pub async fn reminders_are_sent_exactly_once_even_by_concurrent_runs(backend: Ba
         assert_eq!(calls, expected.into_iter().map(|(name, count)| (name.to_owned(), count)).collect(), "{calls:?}");
     }
     let notifications = feed(&backend, ada.id, false, at).await;
-    assert_eq!(notifications.iter().filter(|n| n.task_id == future.id).count(), 2);
+    assert_eq!(notifications.iter().filter(|n| alarm(n).task_id == future.id).count(), 2);
     assert_eq!(notifications.len(), 6);
 }
 
@@ -117,6 +124,9 @@ impl NotificationStore for FailingAfter {
             return Err(StoreError::backend(anyhow::anyhow!("the run died here")));
         }
         self.inner.send_notification(read, notified, notification).await
+    }
+    async fn add_notification(&self, notification: &Notification) -> StoreResult<bool> {
+        self.inner.add_notification(notification).await
     }
     async fn delete_user_notifications(&self, owner: UserId) -> StoreResult<u64> {
         self.inner.delete_user_notifications(owner).await
@@ -158,7 +168,7 @@ pub async fn a_crashed_run_is_finished_by_the_next_without_repeats(backend: Back
     assert_eq!((rerun.sent, rerun.already_sent), (3, 0), "{rerun:?}");
     let notifications = feed(&backend, ada.id, false, at).await;
     assert_eq!(notifications.len(), 5);
-    assert_eq!(notifications.iter().map(|n| n.task_id).collect::<HashSet<_>>().len(), 5, "one per task");
+    assert_eq!(notifications.iter().map(|n| alarm(n).task_id).collect::<HashSet<_>>().len(), 5, "one per task");
 }
 
 /// The notification was stored but the task lost the record of it (a client's write raced
@@ -213,8 +223,8 @@ pub async fn completing_first_silences_and_moving_a_reminder_re_arms_it(backend:
 
     let notifications = feed(&backend, ada.id, false, now()).await;
     assert_eq!(notifications.len(), 3);
-    assert!(notifications.iter().all(|n| n.task_id == moved.id && n.kind == AlarmKind::Reminder));
-    assert_eq!(notifications.iter().map(|n| n.at).collect::<HashSet<_>>().len(), 3, "one per reminder time");
+    assert!(notifications.iter().all(|n| alarm(n).task_id == moved.id && alarm(n).kind == AlarmKind::Reminder));
+    assert_eq!(notifications.iter().map(|n| alarm(n).at).collect::<HashSet<_>>().len(), 3, "one per reminder time");
 }
 
 pub async fn the_feed_is_paged_newest_first_filtered_expiring_and_isolated(backend: Backend) {
@@ -231,7 +241,7 @@ pub async fn the_feed_is_paged_newest_first_filtered_expiring_and_isolated(backe
     let all = feed(&backend, ada.id, false, now()).await;
     assert_eq!(all.len(), 7, "every notification exactly once across pages");
     assert_eq!(all.iter().map(|n| n.id).collect::<HashSet<_>>().len(), 7);
-    assert!(all.windows(2).all(|pair| pair[0].id > pair[1].id && pair[0].at > pair[1].at), "newest first");
+    assert!(all.windows(2).all(|pair| pair[0].id > pair[1].id && alarm(&pair[0]).at > alarm(&pair[1]).at), "newest first");
     for read in &all[..2] {
         backend.stores.notifications.set_notification_read(ada.id, read.id, Some(now())).await.unwrap();
     }

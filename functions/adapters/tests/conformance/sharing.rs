@@ -4,9 +4,11 @@
 
 use todo_domain::auth::Principal;
 use todo_domain::model::{
-    Email, Invitation, InvitationId, ListId, Membership, Role, SessionId, SharedRole, TaskId, TaskPatch, Timestamp, Title, UserId,
+    About, Email, Invitation, InvitationId, ListId, Membership, Notification, NotificationId, Role, SessionId, SharedRole, TaskId,
+    TaskPatch, Timestamp, Title, UserId,
 };
 use todo_domain::ports::{PageRequest, StoreError, TaskFilter, Writer};
+use todo_domain::usecases::sharing::{self, Announced};
 use todo_domain::usecases::{lists, tasks};
 
 use crate::lists::{account, new_list};
@@ -319,4 +321,54 @@ pub async fn a_list_deleted_under_a_writer_leaves_nothing(backend: Backend) {
     let left = backend.stores.tasks.list_tasks(list.id, &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
     assert!(left.items.is_empty(), "{} of Bob's {created} tasks outlived the list", left.items.len());
     assert_eq!(backend.stores.lists.get_list(list.id).await.unwrap(), None);
+}
+
+/// An invitation is announced in its invitee's feed once, whatever the redeliveries; an
+/// address nobody holds, an answered invitation and a deleted account get nothing.
+pub async fn an_invitation_is_announced_once_to_whoever_holds_the_address(backend: Backend) {
+    let app = backend.app();
+    let sharing = &backend.stores.sharing;
+    let (ada, bob) = (account(&backend).await, account(&backend).await);
+    let list = new_list(ada, "Shared");
+    backend.stores.lists.create_list(&list, 10, None, now()).await.unwrap();
+    let bobs_email = email_of(&backend, bob).await;
+    let invite = invitation(list.id, ada, &bobs_email, SharedRole::Editor, in_a_week());
+    sharing.create_invitation(&invite, None, 10).await.unwrap();
+
+    backend.calls();
+    assert_eq!(sharing::announce_invitation(&app, &bobs_email, invite.id).await.unwrap(), Announced::Sent);
+    if backend.is_dynamodb() {
+        assert_eq!(
+            backend.calls(),
+            [("GetItem".to_owned(), 3), ("TransactWriteItems".to_owned(), 1)].into(),
+            "the invitation and the address's holder (guard, profile) read, the notification written"
+        );
+    }
+    assert_eq!(sharing::announce_invitation(&app, &bobs_email, invite.id).await.unwrap(), Announced::AlreadySent, "a redelivery");
+    let feed = backend.stores.notifications.list_notifications(bob, false, now(), PageRequest { limit: 10, after: None }).await.unwrap();
+    assert_eq!(feed.items.len(), 1, "{feed:?}");
+    let About::Invitation(notice) = &feed.items[0].about else { panic!("an invitation's notification: {feed:?}") };
+    assert_eq!((notice.invitation_id, notice.list_id, notice.role), (invite.id, list.id, SharedRole::Editor));
+    assert_eq!((notice.list_name.as_str(), feed.items[0].expires_at), ("Shared", invite.expires_at), "kept while it can be accepted");
+    let adas = backend.stores.notifications.list_notifications(ada, false, now(), PageRequest { limit: 10, after: None }).await.unwrap();
+    assert!(adas.items.is_empty(), "the inviter is told nothing");
+
+    let nobody = invitation(list.id, ada, &stranger_email(), SharedRole::Viewer, in_a_week());
+    sharing.create_invitation(&nobody, None, 10).await.unwrap();
+    assert_eq!(sharing::announce_invitation(&app, &nobody.email, nobody.id).await.unwrap(), Announced::NoAccount);
+    let answered = invitation(list.id, ada, &bobs_email, SharedRole::Viewer, in_a_week());
+    sharing.create_invitation(&answered, Some(&invite), 10).await.unwrap();
+    sharing.delete_invitation(None, &answered).await.unwrap();
+    assert_eq!(sharing::announce_invitation(&app, &bobs_email, answered.id).await.unwrap(), Announced::Gone, "declined first");
+    let expired = invitation(list.id, ada, &bobs_email, SharedRole::Viewer, now().plus(chrono::Duration::seconds(-1)));
+    sharing.create_invitation(&expired, None, 10).await.unwrap();
+    assert_eq!(sharing::announce_invitation(&app, &bobs_email, expired.id).await.unwrap(), Announced::Gone, "expired first");
+
+    // A notification for an account deleted in between is refused, not left behind.
+    let late = Notification::for_invitation(&invite, bob, now());
+    let profile = backend.stores.users.get_user(bob).await.unwrap().unwrap();
+    backend.stores.users.delete_user(&profile, now()).await.unwrap();
+    backend.stores.notifications.delete_user_notifications(bob).await.unwrap();
+    let refused = backend.stores.notifications.add_notification(&Notification { id: NotificationId::generate(), ..late }).await;
+    assert!(matches!(refused, Err(StoreError::OwnerMissing)), "{refused:?}");
 }

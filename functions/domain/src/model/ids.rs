@@ -110,9 +110,20 @@ impl NotificationId {
     /// time part is the alarm's time (clamped to what a ULID holds), its random part a
     /// hash of all three.
     pub fn for_alarm(task: TaskId, kind: &str, at_millis: i64) -> Self {
+        Self::derived(&format!("{task}|{kind}|{at_millis}"), at_millis)
+    }
+
+    /// The one id of the notification of an invitation sent at `sent_millis`.
+    pub fn for_invitation(invitation: InvitationId, sent_millis: i64) -> Self {
+        Self::derived(&format!("{invitation}|invited"), sent_millis)
+    }
+
+    /// An id whose time part is `at_millis` (clamped to what a ULID holds) and whose random
+    /// part is a hash of `name`.
+    fn derived(name: &str, at_millis: i64) -> Self {
         use sha2::{Digest as _, Sha256};
         const MAX_ULID_MILLIS: i64 = (1 << 48) - 1;
-        let digest = Sha256::digest(format!("{task}|{kind}|{at_millis}"));
+        let digest = Sha256::digest(name);
         let mut random = [0u8; 16];
         random[6..].copy_from_slice(&digest[..10]);
         let time = u64::try_from(at_millis.clamp(0, MAX_ULID_MILLIS)).expect("clamped to 48 bits");

@@ -3,9 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{ListId, NotificationId, TaskId, UserId};
+use super::ids::{InvitationId, ListId, NotificationId, TaskId, UserId};
+use super::list::{Invitation, ListName, SharedRole};
 use super::task::{Task, Title};
 use super::time::Timestamp;
+use super::user::DisplayName;
 
 /// What an alarm is about. Ordered so that a reminder and a due date at the same instant
 /// fire reminder first.
@@ -91,11 +93,31 @@ impl Task {
     }
 }
 
-/// A notification in its owner's feed.
+/// A notification in its owner's feed: about a task's alarm, or an invitation to a list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
     pub id: NotificationId,
     pub owner: UserId,
+    /// Stored beside the fields above (notifications written before invitations had any
+    /// are alarms).
+    #[serde(flatten)]
+    pub about: About,
+    pub created_at: Timestamp,
+    pub read_at: Option<Timestamp>,
+    pub expires_at: Timestamp,
+}
+
+/// What a notification is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum About {
+    Alarm(AlarmNotice),
+    Invitation(InvitationNotice),
+}
+
+/// A task's alarm went off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmNotice {
     /// Where the task was when the notification was sent.
     pub list_id: ListId,
     pub task_id: TaskId,
@@ -104,9 +126,28 @@ pub struct Notification {
     pub at: Timestamp,
     /// The task's title when the notification was sent.
     pub task_title: Title,
-    pub created_at: Timestamp,
-    pub read_at: Option<Timestamp>,
-    pub expires_at: Timestamp,
+}
+
+/// Someone invited the owner's email to a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationNotice {
+    pub kind: Invited,
+    pub invitation_id: InvitationId,
+    pub list_id: ListId,
+    /// The list's name when the invitation was sent.
+    pub list_name: ListName,
+    pub role: SharedRole,
+    /// The inviter's display name then, if they had one.
+    pub invited_by_name: Option<DisplayName>,
+    /// When the invitation was sent.
+    pub at: Timestamp,
+}
+
+/// The `kind` of an invitation's notification: always `invited`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Invited {
+    Invited,
 }
 
 impl Notification {
@@ -116,14 +157,46 @@ impl Notification {
         Self {
             id: NotificationId::for_alarm(task.id, alarm.kind.as_str(), alarm.at.unix_millis()),
             owner: task.created_by,
-            list_id: task.list_id,
-            task_id: task.id,
-            kind: alarm.kind,
-            at: alarm.at,
-            task_title: task.title.clone(),
+            about: About::Alarm(AlarmNotice {
+                list_id: task.list_id,
+                task_id: task.id,
+                kind: alarm.kind,
+                at: alarm.at,
+                task_title: task.title.clone(),
+            }),
             created_at: now,
             read_at: None,
             expires_at: now.plus(lifetime),
+        }
+    }
+
+    /// The notification telling `invitee` (whose address the invitation names) about it,
+    /// kept as long as the invitation can be accepted. Its id depends on the invitation only:
+    /// a redelivered announcement names the same one.
+    pub fn for_invitation(invitation: &Invitation, invitee: UserId, now: Timestamp) -> Self {
+        Self {
+            id: NotificationId::for_invitation(invitation.id, invitation.created_at.unix_millis()),
+            owner: invitee,
+            about: About::Invitation(InvitationNotice {
+                kind: Invited::Invited,
+                invitation_id: invitation.id,
+                list_id: invitation.list_id,
+                list_name: invitation.list_name.clone(),
+                role: invitation.role,
+                invited_by_name: invitation.invited_by_name.clone(),
+                at: invitation.created_at,
+            }),
+            created_at: now,
+            read_at: None,
+            expires_at: invitation.expires_at,
+        }
+    }
+
+    /// The alarm notice, if it is one.
+    pub fn alarm(&self) -> Option<&AlarmNotice> {
+        match &self.about {
+            About::Alarm(alarm) => Some(alarm),
+            About::Invitation(_) => None,
         }
     }
 

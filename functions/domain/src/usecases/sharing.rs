@@ -1,14 +1,17 @@
 //! Sharing a list: its members and the invitations that make new ones. Only the owner
 //! invites, changes roles and removes others; any member may read who else is in the list
 //! and may leave it. Invitations are addressed to an email, whether or not an account has
-//! it, and answer the same either way: nothing here looks an email up.
+//! it, and answer the same either way: nothing on a request path looks an email up (the
+//! announcement in the invitee's feed is made off it, `announce_invitation`).
 
 use tracing::instrument;
 
 use crate::app::App;
 use crate::auth::Principal;
 use crate::error::Error;
-use crate::model::{DisplayName, Email, Invitation, InvitationId, ListId, Membership, Role, SharedRole, Timestamp, User, UserId};
+use crate::model::{
+    DisplayName, Email, Invitation, InvitationId, ListId, Membership, Notification, Role, SharedRole, Timestamp, User, UserId,
+};
 use crate::ports::{PageRequest, StoreError};
 use crate::usecases::access;
 use crate::usecases::lists::{self, ListAccess};
@@ -253,6 +256,41 @@ pub async fn decline_invitation(app: &App, principal: Principal, id: InvitationI
     let invitation = own_invitation(app, principal, id, app.clock.now()).await?;
     match app.stores.sharing.delete_invitation(None, &invitation).await {
         Ok(()) | Err(StoreError::NotFound) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// What announcing an invitation came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Announced {
+    /// The invitee's feed has it now.
+    Sent,
+    /// It was there already (a redelivery).
+    AlreadySent,
+    /// No account has the address (yet): `GET /invitations` shows it once one does.
+    NoAccount,
+    /// Answered, revoked, replaced or expired before its turn came.
+    Gone,
+}
+
+/// Tells whoever holds the address an invitation names about it, in their notification feed.
+/// Runs off the request path for each new invitation — on AWS the table stream's
+/// `invitation-announce`, locally the server's loop — so the inviter's answer never waits on
+/// (or times) the lookup of the address. Idempotent: the notification's id is the invitation's.
+#[instrument(skip_all, fields(invitation_id = %id))]
+pub async fn announce_invitation(app: &App, email: &Email, id: InvitationId) -> Result<Announced, Error> {
+    let now = app.clock.now();
+    let (invitation, invitee) = tokio::join!(app.stores.sharing.get_invitation(email, id), app.stores.users.find_user_by_email(email));
+    let Some(invitation) = invitation?.filter(|invitation| !invitation.is_expired(now)) else {
+        return Ok(Announced::Gone);
+    };
+    let Some(invitee) = invitee? else { return Ok(Announced::NoAccount) };
+    match app.stores.notifications.add_notification(&Notification::for_invitation(&invitation, invitee.id, now)).await {
+        Ok(true) => Ok(Announced::Sent),
+        Ok(false) => Ok(Announced::AlreadySent),
+        // Deleted in between (or the address moved on): nobody to tell.
+        Err(StoreError::OwnerMissing) => Ok(Announced::NoAccount),
         Err(other) => Err(other.into()),
     }
 }

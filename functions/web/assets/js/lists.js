@@ -192,6 +192,14 @@ export class ListsBar {
     }
   }
 
+  /** Fetches the invitations again and moves the focus to them (or says there are none). */
+  async showInvitations() {
+    await this.load(this.current);
+    this.invitations.setAttribute('tabindex', '-1');
+    if (this.invitations.hidden) this.report(new Error('That invitation was answered, withdrawn or has expired.'));
+    else this.invitations.focus();
+  }
+
   /** The list shown, if loaded. */
   shown() {
     return this.lists.find((list) => list.id === this.current);

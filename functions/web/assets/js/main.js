@@ -117,7 +117,7 @@ async function showSignedIn() {
   account.hidden = false;
   hint.hidden = false;
   bell?.stop();
-  bell = new Bell(api, report);
+  bell = new Bell(api, report, () => bar?.showInvitations());
   bellSlot.replaceChildren(bell.button, bell.panel);
   bell.start();
   bar = new ListsBar(lists, report, (list) => showList(list.id));

@@ -9,8 +9,13 @@ import { describe } from './dates.js';
 
 /**
  * @typedef {import('./api.js').Api} Api
- * @typedef {{ id: string, kind: 'reminder' | 'overdue', list_id: string, task_id: string, task_title: string, at: string, created_at: string, read: boolean }} Notice
+ * @typedef {{ id: string, kind: 'reminder' | 'overdue', list_id: string, task_id: string, task_title: string, at: string, created_at: string, read: boolean }} AlarmNotice
+ * @typedef {{ id: string, kind: 'invited', invitation_id: string, list_id: string, list_name: string, role: 'editor' | 'viewer', invited_by_name: string | null, at: string, created_at: string, read: boolean }} InvitationNotice
+ * @typedef {AlarmNotice | InvitationNotice} Notice
  */
+
+/** What an invited role may do, in words. */
+const ROLE_WORDS = { editor: 'can edit', viewer: 'can view' };
 
 /** Unread notifications counted at most: the badge then says "50+". */
 const COUNT_LIMIT = 50;
@@ -20,10 +25,12 @@ export class Bell {
   /**
    * @param {Api} api
    * @param {(error: unknown) => void} report
+   * @param {() => void} showInvitations brings the invitations waiting to be answered into view
    */
-  constructor(api, report) {
+  constructor(api, report, showInvitations) {
     this.api = api;
     this.report = report;
+    this.showInvitations = showInvitations;
     this.badge = h('span', { class: 'badge', hidden: true });
     this.button = h(
       'button',
@@ -103,19 +110,33 @@ export class Bell {
     }
     this.list.replaceChildren(
       ...this.notices.map((notice) => {
-        const mark = h('button', { type: 'button', class: 'link-button' }, `Mark read: ${notice.task_title}`);
+        const subject = notice.kind === 'invited' ? notice.list_name : notice.task_title;
+        const mark = h('button', { type: 'button', class: 'link-button' }, `Mark read: ${subject}`);
         mark.addEventListener('click', () => this.markRead(notice));
         return h(
           'li',
           { 'data-testid': 'notification', class: notice.read ? 'read' : 'unread' },
-          h('strong', {}, notice.kind === 'reminder' ? 'Reminder' : 'Overdue'),
-          ': ',
-          h('a', { href: `#/lists/${encodeURIComponent(notice.list_id)}/tasks/${encodeURIComponent(notice.task_id)}` }, notice.task_title),
+          ...(notice.kind === 'invited' ? this.invitation(notice) : alarm(notice)),
           h('span', { class: 'notice-time' }, ` ${describe(notice.at)} `),
           notice.read ? null : mark,
         );
       }),
     );
+  }
+
+  /**
+   * An invitation's notification: who invites to which list, and a way to answer it.
+   * @param {InvitationNotice} notice
+   */
+  invitation(notice) {
+    const answer = h('button', { type: 'button', class: 'link-button' }, `Answer the invitation to “${notice.list_name}”`);
+    answer.addEventListener('click', () => {
+      this.panel.hidden = true;
+      this.button.setAttribute('aria-expanded', 'false');
+      this.showInvitations();
+    });
+    const who = notice.invited_by_name ?? 'Someone';
+    return [h('strong', {}, 'Invitation'), `: ${who} invites you to “${notice.list_name}” (${ROLE_WORDS[notice.role]}). `, answer];
   }
 
   /** @param {Notice} notice */
@@ -133,4 +154,13 @@ export class Bell {
     for (const notice of this.notices.filter((each) => !each.read)) await this.markRead(notice);
     await this.count();
   }
+}
+
+/**
+ * A task's alarm: its kind and a link to the task.
+ * @param {AlarmNotice} notice
+ */
+function alarm(notice) {
+  const href = `#/lists/${encodeURIComponent(notice.list_id)}/tasks/${encodeURIComponent(notice.task_id)}`;
+  return [h('strong', {}, notice.kind === 'reminder' ? 'Reminder' : 'Overdue'), ': ', h('a', { href }, notice.task_title)];
 }

@@ -577,3 +577,53 @@ async fn each_member_orders_their_own_lists() {
     app.share(&ada, &trip, &bob, "bob@example.com", "editor").await;
     assert_eq!(list_names(&app, &bob).await, ["Inbox", "Trip"]);
 }
+
+async fn feed_of(app: &TestApp, account: &Account) -> crate::support::Reply {
+    app.call(Method::GET, "/notifications", Some(&account.access_token), None).await
+}
+
+/// An invitation reaches its invitee's notification feed off the request path (the local
+/// server's loop here, the table stream's `invitation-announce` on AWS), once; the inviter's
+/// answer is the same whether or not the address has an account, and an address nobody
+/// holds yet gets nothing in any feed.
+#[tokio::test]
+async fn an_invitation_is_announced_in_the_invitees_feed() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let bob = app.sign_up("bob@example.com").await;
+    app.call(Method::PATCH, "/users/me", Some(&ada.access_token), Some(json!({"name": "Ada"}))).await;
+    let trip = create_list(&app, &ada, "Trip").await;
+    let to_bob = app.invite(&ada, &trip, "bob@example.com", "editor").await;
+    let _to_nobody = app.invite(&ada, &trip, "grace@example.com", "viewer").await;
+    assert!(feed_of(&app, &bob).await.body["items"].as_array().unwrap().is_empty(), "nothing on the request path");
+
+    assert_eq!(app.announce_invitations().await, 2);
+    assert_eq!(app.announce_invitations().await, 0, "each invitation once");
+    let feed = feed_of(&app, &bob).await;
+    let items = feed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{:#}", feed.body);
+    let notice = &items[0];
+    assert_eq!(
+        (notice["kind"].as_str(), notice["invitation_id"].as_str(), notice["list_id"].as_str(), notice["list_name"].as_str()),
+        (Some("invited"), Some(to_bob.as_str()), Some(trip.as_str()), Some("Trip"))
+    );
+    assert_eq!(
+        (notice["role"].as_str(), notice["invited_by_name"].as_str(), notice["read"].as_bool()),
+        (Some("editor"), Some("Ada"), Some(false))
+    );
+    assert!(notice.get("task_id").is_none(), "no task fields on an invitation's notification: {notice:#}");
+    assert!(feed_of(&app, &ada).await.body["items"].as_array().unwrap().is_empty(), "the inviter is told nothing");
+
+    // Read, then answered through the id it names.
+    let id = notice["id"].as_str().unwrap();
+    let read = app.call(Method::PATCH, &format!("/notifications/{id}"), Some(&bob.access_token), Some(json!({"read": true}))).await;
+    assert_eq!((read.status, read.body["kind"].as_str()), (StatusCode::OK, Some("invited")), "{:#}", read.body);
+    let joined = app.call(Method::POST, &format!("/invitations/{to_bob}/accept"), Some(&bob.access_token), None).await;
+    assert_eq!((joined.status, joined.body["role"].as_str()), (StatusCode::OK, Some("editor")), "{:#}", joined.body);
+
+    // Grace signs up after the announcement: her invitation waits in GET /invitations.
+    let grace = app.sign_up("grace@example.com").await;
+    let waiting = app.call(Method::GET, "/invitations", Some(&grace.access_token), None).await;
+    assert_eq!(waiting.body["items"].as_array().unwrap().len(), 1, "{:#}", waiting.body);
+    assert!(feed_of(&app, &grace).await.body["items"].as_array().unwrap().is_empty());
+}

@@ -15,6 +15,8 @@ pub struct TestApp {
     /// The local blob folder, for placing objects without going through the routes.
     pub blobs: todo_adapters::embedded::LocalBlobs,
     router: Router,
+    /// What the local server's loop works on (invitations to announce).
+    embedded: todo_adapters::bootstrap::EmbeddedApp,
     dir: TempDir,
 }
 
@@ -75,15 +77,21 @@ impl TestApp {
         let embedded =
             todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None, BASE_URL).expect("app on embedded store");
         let app = todo_domain::App::new(embedded.app.stores.clone(), clock, embedded.app.settings.clone());
-        let embedded = todo_adapters::bootstrap::EmbeddedApp { app, blobs: embedded.blobs };
-        Self { router: todo_local::router(embedded.clone()), app: embedded.app, blobs: embedded.blobs, dir }
+        let embedded = todo_adapters::bootstrap::EmbeddedApp { app, ..embedded };
+        Self { router: todo_local::router(embedded.clone()), app: embedded.app.clone(), blobs: embedded.blobs.clone(), embedded, dir }
     }
 
     /// With `keys` as `TODO_TOKEN_SECRET` would give them (else the data dir's own key).
     fn open_with(dir: TempDir, keys: Option<todo_domain::auth::SigningKeys>) -> Self {
         let embedded =
             todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), keys, BASE_URL).expect("app on embedded store");
-        Self { router: todo_local::router(embedded.clone()), app: embedded.app, blobs: embedded.blobs, dir }
+        Self { router: todo_local::router(embedded.clone()), app: embedded.app.clone(), blobs: embedded.blobs.clone(), embedded, dir }
+    }
+
+    /// What the local server's loop does each second for new invitations (the table stream's
+    /// `invitation-announce` on AWS); how many it looked at.
+    pub async fn announce_invitations(&self) -> u64 {
+        todo_local::announce_new_invitations(&self.embedded).await.expect("announcing invitations")
     }
 
     /// Drops the app and opens the same data dir again, as a server restart would.
@@ -93,8 +101,8 @@ impl TestApp {
 
     /// A restart with other signing keys (a key rotation).
     pub fn restart_with(self, keys: Option<todo_domain::auth::SigningKeys>) -> Self {
-        let Self { app, router, dir, blobs } = self;
-        drop((app, router, blobs));
+        let Self { app, router, dir, blobs, embedded } = self;
+        drop((app, router, blobs, embedded));
         Self::open_with(dir, keys)
     }
 

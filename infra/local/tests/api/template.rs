@@ -416,6 +416,29 @@ fn account_deletion_continues_off_the_request_path() {
     assert!(purge.actions.contains("s3:DeleteObject") && !purge.actions.iter().any(|a| a.ends_with(":Scan")), "{:?}", purge.actions);
 }
 
+/// New invitations reach `invitation-announce` from the table stream (the invitee copies'
+/// inserts, and only those), with retries and a failure queue; it reads and writes the table
+/// and nothing else (no signing keys, no S3).
+#[test]
+fn invitations_are_announced_off_the_request_path() {
+    let template = template();
+    let announce = &template["Resources"]["InvitationAnnounceFunction"];
+    let event = &announce["Properties"]["Events"]["NewInvitations"];
+    assert_eq!(event["Type"], "DynamoDB");
+    assert_eq!(serde_yaml::to_string(&event["Properties"]["Stream"]).unwrap().trim(), "!GetAtt Table.StreamArn");
+    let pattern: serde_json::Value =
+        serde_json::from_str(event["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"].as_str().unwrap()).unwrap();
+    assert_eq!(pattern["eventName"], serde_json::json!(["INSERT"]));
+    assert_eq!(pattern["dynamodb"]["Keys"]["PK"]["S"], serde_json::json!([{"prefix": todo_adapters::dynamodb::INVITEE_PREFIX}]));
+    assert!(event["Properties"]["MaximumRetryAttempts"].as_u64().unwrap() >= 1);
+    assert_eq!(failure_queue(&event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]), "FailedRunsQueue");
+    let functions = functions(&template);
+    let announce = functions.iter().find(|f| f.binary == "invitation-announce").unwrap();
+    let expected: BTreeSet<String> =
+        ["dynamodb:GetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem"].into_iter().map(str::to_owned).collect();
+    assert_eq!(announce.actions, expected);
+}
+
 /// The service (crate folder) a function resource builds from.
 fn service_of(resource: &Value) -> String {
     resource["Properties"]["CodeUri"].as_str().unwrap().trim_start_matches("functions/").to_owned()
