@@ -265,7 +265,7 @@ impl Local<'_> {
         };
         let mut tokens = Vec::new();
         let mut inboxes = Vec::new();
-        for email in ["grace@example.com", "alan@example.com"] {
+        for email in ["margaret@example.com", "alan@example.com"] {
             let (status, body) =
                 send("POST", "/users", &json_headers, &json!({"email": email, "password": "correct horse battery", "name": "Smoke"}))?;
             ensure!(status == 201, "POST /users answered {status}: {body}; log: {}", log.display());

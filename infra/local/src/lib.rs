@@ -78,31 +78,35 @@ async fn run_on_schedule(job: todo_jobs::Job, app: todo_domain::App) {
     }
 }
 
-/// How often the local server looks for what AWS's table stream would deliver.
-pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often the local server does what AWS's table stream would deliver.
+pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Does what the table stream's functions do on AWS, shortly after the write that calls for
-/// it: finishes account and list deletions (`account-purge`; a query of the indexed, nearly
-/// always empty deletion markers) and tells invitees of new invitations
-/// (`invitation-announce`), each `PURGE_EVERY`. After a failure it waits a minute;
-/// housekeeping's daily run is the deletions' safety net either way.
+/// it, each `FOLLOW_EVERY`: finishes account and list deletions (`account-purge`; a query of
+/// the indexed, nearly always empty deletion markers; after a failure it waits a minute, and
+/// housekeeping's daily run is the safety net) and tells invitees of new invitations
+/// (`invitation-announce`; one that fails is logged and tried again next time).
 async fn follow_changes(embedded: EmbeddedApp) {
-    let mut ticks = tokio::time::interval(PURGE_EVERY);
+    let mut ticks = tokio::time::interval(FOLLOW_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
+        match announce_new_invitations(&embedded).await {
+            Ok(0) => {}
+            Ok(announced) => tracing::info!(announced, "invitations announced"),
+            Err(error) => tracing::error!(error = %error, "reading the invitations to announce failed"),
+        }
         let app = &embedded.app;
         let batch = todo_domain::usecases::housekeeping::BATCH;
         let accounts = todo_domain::usecases::users::finish_pending_deletions(app, batch).await;
         let lists = todo_domain::usecases::lists::finish_pending_list_deletions(app, batch).await;
-        let announced = announce_new_invitations(&embedded).await;
-        match accounts.and_then(|accounts| Ok((accounts, lists?, announced?))) {
-            Ok(((0, _), (0, _), 0)) => {}
-            Ok(((accounts, more_accounts), (lists, more_lists), announced)) => {
-                tracing::info!(accounts, lists, more = more_accounts || more_lists, announced, "changes followed");
+        match accounts.and_then(|accounts| Ok((accounts, lists?))) {
+            Ok(((0, _), (0, _))) => {}
+            Ok(((accounts, more_accounts), (lists, more_lists))) => {
+                tracing::info!(accounts, lists, more = more_accounts || more_lists, "deletions finished");
             }
             Err(error) => {
-                tracing::error!(error = %error, "following changes failed; retrying in a minute");
+                tracing::error!(error = %error, "finishing deletions failed; retrying in a minute");
                 tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             }
         }
@@ -110,19 +114,23 @@ async fn follow_changes(embedded: EmbeddedApp) {
 }
 
 /// Announces every invitation not yet announced (`usecases::sharing::announce_invitation`,
-/// as `invitation-announce` does for the stream's records); how many were looked at. One
-/// that fails stays for the next call.
+/// as `invitation-announce` does for the stream's records), oldest first; how many. One that
+/// fails is logged and left for the next call, without holding up the ones after it.
 pub async fn announce_new_invitations(embedded: &EmbeddedApp) -> Result<u64, todo_domain::Error> {
-    let mut done = 0;
+    let (mut announced, mut after) = (0, None);
     loop {
-        let batch = embedded.store.unannounced_invitations(todo_domain::usecases::housekeeping::BATCH).await?;
-        if batch.is_empty() {
-            return Ok(done);
-        }
-        for (email, id) in batch {
-            todo_domain::usecases::sharing::announce_invitation(&embedded.app, &email, id).await?;
-            embedded.store.mark_announced(id).await?;
-            done += 1;
+        let page = embedded.store.unannounced_invitations(after, todo_domain::usecases::housekeeping::BATCH).await?;
+        let Some(&(_, last)) = page.last() else { return Ok(announced) };
+        after = Some(last);
+        for (email, id) in page {
+            let outcome = todo_domain::usecases::sharing::announce_invitation(&embedded.app, &email, id).await;
+            match outcome {
+                Ok(_) => {
+                    embedded.store.mark_announced(id).await?;
+                    announced += 1;
+                }
+                Err(error) => tracing::error!(invitation_id = %id, error = %error, "announcing an invitation failed; trying again later"),
+            }
         }
     }
 }

@@ -108,7 +108,8 @@ pub fn scenario(binary: &str, fixture: &mut Fixture, invocations: usize) -> anyh
             let access = fixture.access_token.clone();
             let accounts = fixture.accounts(invocations.div_ceil(100))?;
             Box::new(move |i| {
-                with_body(&common.replace(&access, &accounts[i / 100]), &json!({"name": format!("List {i}"), "color": "teal"}))
+                let event = with_header(&common.replace(&access, &accounts[i / 100]), "idempotency-key", &format!("bench-list-{i}"));
+                with_body(&event, &json!({"name": format!("List {i}"), "color": "teal"}))
             })
         }
         // Each call a change: the Inbox's colour alternates.

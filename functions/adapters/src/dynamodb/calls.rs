@@ -1,11 +1,13 @@
-//! Counts DynamoDB calls by operation name, and refuses `Scan` outright.
+//! Counts DynamoDB calls by operation name, records the IAM actions they need, and refuses
+//! `Scan` outright.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::Input;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 
 /// An SDK interceptor that records every operation a client sends. Tests and the
@@ -14,6 +16,9 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 #[derive(Clone, Debug, Default)]
 pub struct CallLog {
     calls: Arc<Mutex<Vec<String>>>,
+    /// The IAM actions the calls need (`dynamodb:GetItem`…): a transaction's items each need
+    /// their own, not the call's name.
+    actions: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl CallLog {
@@ -24,6 +29,11 @@ impl CallLog {
     /// Operation names in call order since the last `take`.
     pub fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// The IAM actions of the calls since the last `take_actions`.
+    pub fn take_actions(&self) -> BTreeSet<String> {
+        std::mem::take(&mut *self.actions.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// Counts by operation since the last `take`.
@@ -42,7 +52,7 @@ impl Intercept for CallLog {
 
     fn read_before_serialization(
         &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
@@ -51,7 +61,33 @@ impl Intercept for CallLog {
         if name == "Scan" {
             return Err("Scan is not allowed: every access pattern is a key lookup or a Query".into());
         }
+        let actions = iam_actions(&name, context.input());
+        self.actions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(actions);
         self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(name);
         Ok(())
     }
+}
+
+/// What IAM authorises a call as: each item of a `TransactWriteItems` as its own write (or
+/// `ConditionCheckItem`), a `TransactGetItems` as `GetItem`, anything else (`BatchWriteItem`
+/// too) as the operation itself.
+fn iam_actions(operation: &str, input: &Input) -> Vec<String> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
+    let names: Vec<&str> = if let Some(transaction) = input.downcast_ref::<TransactWriteItemsInput>() {
+        transaction
+            .transact_items()
+            .iter()
+            .map(|item| match (item.condition_check(), item.put(), item.update()) {
+                (Some(_), _, _) => "ConditionCheckItem",
+                (_, Some(_), _) => "PutItem",
+                (_, _, Some(_)) => "UpdateItem",
+                _ => "DeleteItem",
+            })
+            .collect()
+    } else if operation == "TransactGetItems" {
+        vec!["GetItem"]
+    } else {
+        vec![operation]
+    };
+    names.into_iter().map(|name| format!("dynamodb:{name}")).collect()
 }

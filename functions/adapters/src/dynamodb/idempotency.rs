@@ -32,15 +32,19 @@ impl DynamoStore {
     }
 
     /// Runs a creating transaction, `items` plus (with `record`) the record's put, last and
-    /// conditional on its key being unused or expired. `refused` names a cancellation of
-    /// `items`. A replay costs one more `GetItem` to read the stored answer.
+    /// conditional on its key being unused or expired. A cancellation is, in this order:
+    /// `refused` (the caller may not create here: account, membership — a retry by someone
+    /// who lost the right is refused, not answered), a used key (a replay, for one more
+    /// `GetItem` of the stored answer), or `conflict` (a limit, a taken id: a retry of the
+    /// request that reached the limit is still answered).
     pub(super) async fn create_idempotently(
         &self,
         mut items: Vec<TransactWriteItem>,
         record: Option<&IdempotencyRecord>,
         now: Timestamp,
         what: &str,
-        refused: impl Fn(&Cancelled) -> StoreError,
+        refused: impl Fn(&Cancelled) -> Option<StoreError>,
+        conflict: impl Fn(&Cancelled) -> StoreError,
     ) -> StoreResult<CreateOutcome> {
         let record_index = items.len();
         if let Some(record) = record {
@@ -66,13 +70,16 @@ impl DynamoStore {
             let Err(cancelled) = self.transact(items.clone(), what).await? else {
                 return Ok(CreateOutcome::Created);
             };
+            if let Some(refusal) = refused(&cancelled) {
+                return Err(refusal);
+            }
             match record {
                 Some(record) if cancelled.failed_at(record_index) => {
                     if let Some(previous) = self.get_idempotency(record.owner, &record.key).await? {
                         return Ok(CreateOutcome::Replayed(Box::new(previous)));
                     }
                 }
-                _ => return Err(refused(&cancelled)),
+                _ => return Err(conflict(&cancelled)),
             }
         }
         Err(StoreError::backend(anyhow::anyhow!("an idempotency record kept vanishing during {what}")))

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use todo_domain::model::{ListId, ListPosition, Membership, Role, TaskList, Timestamp, UserId};
 use todo_domain::ports::{CreateOutcome, IdempotencyRecord, ListStore, StoreError, StoreResult, Writer};
 
-use super::{DynamoStore, Item, backend, from_item, key, list_pk, n, put_if_absent, s, to_item, user_pk};
+use super::{Cancelled, DynamoStore, Item, backend, from_item, key, list_pk, n, put_if_absent, s, to_item, user_pk};
 
 const LIST_SK: &str = "LIST";
 /// How many lists a user owns besides the Inbox, under their user partition.
@@ -165,18 +165,17 @@ impl ListStore for DynamoStore {
         let mut items =
             vec![TransactWriteItem::builder().condition_check(profile).build(), TransactWriteItem::builder().update(count).build()];
         items.extend(new_list_items(&self.table, list)?);
-        self.create_idempotently(items, idempotency, now, "list creation", |cancelled| {
-            if cancelled.failed_at(0) {
-                StoreError::OwnerMissing
-            } else if cancelled.failed_at(1) {
+        let refused = |cancelled: &Cancelled| cancelled.failed_at(0).then_some(StoreError::OwnerMissing);
+        let conflict = |cancelled: &Cancelled| {
+            if cancelled.failed_at(1) {
                 StoreError::LimitReached
             } else if (2..5).any(|index| cancelled.failed_at(index)) {
                 StoreError::AlreadyExists
             } else {
                 cancelled.unexpected("list creation")
             }
-        })
-        .await
+        };
+        self.create_idempotently(items, idempotency, now, "list creation", refused, conflict).await
     }
 
     /// One `TransactWriteItems`: the member check and the list if still at its version.

@@ -6,7 +6,7 @@ use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, St
 
 use super::lists::writer_check;
 use super::schedule::ScheduleKey;
-use super::{DynamoStore, backend, from_item, key, list_pk, n, put_if_absent, s, task_pk, to_item, user_pk};
+use super::{Cancelled, DynamoStore, backend, from_item, key, list_pk, n, put_if_absent, s, task_pk, to_item, user_pk};
 
 pub(crate) const TASK_PREFIX: &str = "TASK#";
 
@@ -61,18 +61,18 @@ impl TaskStore for DynamoStore {
             member_check,
             put_if_absent(&self.table, to_item(&TaskItem::of(task))?)?,
         ];
-        self.create_idempotently(items, idempotency, now, "task creation", |cancelled| {
+        let refused = |cancelled: &Cancelled| {
             if cancelled.failed_at(0) {
-                StoreError::OwnerMissing
+                Some(StoreError::OwnerMissing)
             } else if cancelled.failed_at(1) {
-                StoreError::AccessDenied
-            } else if cancelled.failed_at(2) {
-                StoreError::AlreadyExists
+                Some(StoreError::AccessDenied)
             } else {
-                cancelled.unexpected("task creation")
+                None
             }
-        })
-        .await
+        };
+        let conflict =
+            |cancelled: &Cancelled| if cancelled.failed_at(2) { StoreError::AlreadyExists } else { cancelled.unexpected("task creation") };
+        self.create_idempotently(items, idempotency, now, "task creation", refused, conflict).await
     }
 
     /// One `GetItem`.

@@ -94,14 +94,15 @@ impl ListStore for EmbeddedStore {
             if owner_exists.is_none() {
                 return Err(StoreError::OwnerMissing);
             }
+            // A retry of the request that reached the limit is answered, as on DynamoDB.
+            if let Some(previous) = record.map(|record| record.claim(tx, now)).transpose()?.flatten() {
+                return Ok(CreateOutcome::Replayed(Box::new(previous)));
+            }
             // The Inbox's id is its owner's: it does not count.
             let lists_owned: u32 =
                 tx.query_row("SELECT count(*) FROM lists WHERE owner = ?1 AND id <> ?1", [&owner], |row| row.get(0)).map_err(backend)?;
             if lists_owned >= max_owned {
                 return Err(StoreError::LimitReached);
-            }
-            if let Some(previous) = record.map(|record| record.claim(tx, now)).transpose()?.flatten() {
-                return Ok(CreateOutcome::Replayed(Box::new(previous)));
             }
             insert_list(tx, &list)?;
             Ok(CreateOutcome::Created)

@@ -26,14 +26,16 @@ fn seats_taken(tx: &rusqlite::Transaction<'_>, list: &str) -> StoreResult<u32> {
 }
 
 impl EmbeddedStore {
-    /// Up to `limit` invitations not yet announced to their invitee, oldest first: what the
-    /// local server hands `usecases::sharing::announce_invitation`, as the table stream hands
-    /// new invitations to `invitation-announce` on AWS.
-    pub async fn unannounced_invitations(&self, limit: u32) -> StoreResult<Vec<(Email, InvitationId)>> {
+    /// Up to `limit` invitations not yet announced to their invitee, oldest first, after
+    /// `after`: what the local server hands `usecases::sharing::announce_invitation`, as the
+    /// table stream hands new invitations to `invitation-announce` on AWS.
+    pub async fn unannounced_invitations(&self, after: Option<InvitationId>, limit: u32) -> StoreResult<Vec<(Email, InvitationId)>> {
+        let after = after.map(|id| id.to_string()).unwrap_or_default();
         let rows = self
             .read(move |c| {
-                let mut statement = c.prepare_cached("SELECT email, id FROM invitations WHERE announced = 0 ORDER BY id LIMIT ?1")?;
-                let rows = statement.query_map([limit], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+                let mut statement =
+                    c.prepare_cached("SELECT email, id FROM invitations WHERE announced = 0 AND id > ?1 ORDER BY id LIMIT ?2")?;
+                let rows = statement.query_map(params![after, limit], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;

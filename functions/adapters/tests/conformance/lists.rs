@@ -399,6 +399,10 @@ pub async fn a_keyed_list_creation_happens_once(backend: Backend) {
     let second = new_list(ada, "Errands");
     assert_eq!(lists.create_list(&second, 2, None, now()).await.unwrap(), CreateOutcome::Created);
     assert!(matches!(lists.create_list(&new_list(ada, "Third"), 2, None, now()).await, Err(StoreError::LimitReached)));
+    // At the limit, a retry of a request that made a list is still answered.
+    let late_retry = new_list(ada, "Groceries");
+    let outcome = lists.create_list(&late_retry, 2, Some(&list_idempotency(&late_retry, "list-1")), now()).await.unwrap();
+    assert!(matches!(outcome, CreateOutcome::Replayed(_)), "{outcome:?}");
 
     let task = crate::tasks::task(ada, "keyed");
     let task_record = crate::tasks::idempotency(&task, "shared-key", now());

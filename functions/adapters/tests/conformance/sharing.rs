@@ -98,8 +98,15 @@ pub async fn members_join_by_invitation_change_role_leave_and_are_removed(backen
     sharing.create_invitation(&again, None, 10).await.unwrap();
     sharing.accept_invitation(&again, bob, now()).await.unwrap();
     assert_eq!(backend.stores.lists.member_role(list.id, bob).await.unwrap(), Some(Role::Editor), "re-joined");
+    // Bob creates a task with a key, then is removed: his retry is refused, not answered
+    // with the task (someone who lost the list learns nothing more of it).
+    let keyed = todo_domain::model::Task::create(TaskId::generate(), list.id, bob, crate::tasks::new_task("keyed"), now()).unwrap();
+    let record = crate::tasks::idempotency(&keyed, "bobs-key", now());
+    backend.stores.tasks.create_task(&keyed, Some(&record), now()).await.unwrap();
     sharing.remove_member(ada, list.id, bob).await.unwrap();
     assert_eq!(backend.stores.lists.member_role(list.id, bob).await.unwrap(), None, "removed by the owner");
+    let retried = backend.stores.tasks.create_task(&keyed, Some(&record), now()).await;
+    assert!(matches!(retried, Err(StoreError::AccessDenied)), "{retried:?}");
 }
 
 /// Seats: members besides the owner plus invitations, at most `max_seats`. Replacing an

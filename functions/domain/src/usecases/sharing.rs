@@ -10,11 +10,13 @@ use crate::app::App;
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::model::{
-    DisplayName, Email, Invitation, InvitationId, ListId, Membership, Notification, Role, SharedRole, Timestamp, User, UserId,
+    DisplayName, Email, Invitation, InvitationId, ListId, Membership, Notification, NotificationId, Role, SharedRole, Timestamp, User,
+    UserId,
 };
 use crate::ports::{PageRequest, StoreError};
 use crate::usecases::access;
 use crate::usecases::lists::{self, ListAccess};
+use crate::usecases::notifications;
 use crate::usecases::tasks::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::usecases::users::current_user;
 
@@ -247,7 +249,18 @@ pub async fn accept_invitation(app: &App, principal: Principal, id: InvitationId
         Err(StoreError::OwnerMissing) => return Err(Error::Unauthenticated("the account no longer exists")),
         Err(other) => return Err(other.into()),
     }
+    mark_announcement_read(app, principal, &invitation).await;
     lists::get_list(app, principal, invitation.list_id).await
+}
+
+/// Answering an invitation reads its notification (if it was announced): the bell stops
+/// counting it. Best effort: the answer stands either way.
+async fn mark_announcement_read(app: &App, principal: Principal, invitation: &Invitation) {
+    let id = NotificationId::for_invitation(invitation.id, invitation.created_at.unix_millis());
+    match notifications::mark_notification(app, principal, id, true).await {
+        Ok(_) | Err(Error::NotFound(_)) => {}
+        Err(error) => tracing::warn!(error = %error, "marking the invitation's notification read failed"),
+    }
 }
 
 /// Turns an invitation down; it is gone for the owner too.
@@ -255,9 +268,11 @@ pub async fn accept_invitation(app: &App, principal: Principal, id: InvitationId
 pub async fn decline_invitation(app: &App, principal: Principal, id: InvitationId) -> Result<(), Error> {
     let invitation = own_invitation(app, principal, id, app.clock.now()).await?;
     match app.stores.sharing.delete_invitation(None, &invitation).await {
-        Ok(()) | Err(StoreError::NotFound) => Ok(()),
-        Err(other) => Err(other.into()),
+        Ok(()) | Err(StoreError::NotFound) => {}
+        Err(other) => return Err(other.into()),
     }
+    mark_announcement_read(app, principal, &invitation).await;
+    Ok(())
 }
 
 /// What announcing an invitation came to.
@@ -289,7 +304,7 @@ pub async fn announce_invitation(app: &App, email: &Email, id: InvitationId) -> 
     match app.stores.notifications.add_notification(&Notification::for_invitation(&invitation, invitee.id, now)).await {
         Ok(true) => Ok(Announced::Sent),
         Ok(false) => Ok(Announced::AlreadySent),
-        // Deleted in between (or the address moved on): nobody to tell.
+        // The account was deleted in between: nobody to tell.
         Err(StoreError::OwnerMissing) => Ok(Announced::NoAccount),
         Err(other) => Err(other.into()),
     }

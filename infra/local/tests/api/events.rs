@@ -20,7 +20,75 @@ const SAMPLE_RECEIVED_INVITATION_ID: &str = "01JGGGGGGGGGGGGGGGGGGGGGGG";
 /// A list of the sample user's other than the Inbox (the one `list-delete` deletes).
 const SAMPLE_LIST_ID: &str = "01JHHHHHHHHHHHHHHHHHHHHHHH";
 
-fn expected_status(binary: &str) -> StatusCode {
+#[tokio::test]
+async fn every_sample_event_invokes_its_function() {
+    for operation in todo_local::operations() {
+        let app = TestApp::spawn();
+        let event = sample_event(&app, operation.binary).await;
+        let (status, body) = invoke(&app, operation, &event).await;
+        assert_eq!(status, expected_status(operation.binary), "{}: {body}", operation.binary);
+    }
+}
+
+/// `binary`'s sample event, its placeholders replaced by what `app` now holds: Ada's account
+/// with a task (a passed reminder, notified), a file, Bob in her Inbox, an invitation she
+/// sent and one she received, and another list.
+pub async fn sample_event(app: &TestApp, binary: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../events/{binary}.json"));
+    let event = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing sample event {}", path.display()));
+    if binary == "user-signup" {
+        return event;
+    }
+    let account = app.sign_up("ada@example.com").await;
+    let task = app
+        .create_task(
+            &account,
+            json!({"title": "sample", "due": "2027-01-31T09:00:00Z", "recurrence": {"freq": "monthly"}, "reminder_at": "2026-01-01T09:00:00Z"}),
+        )
+        .await;
+    let task_id = task["id"].as_str().unwrap();
+    let file = app
+        .call(
+            http::Method::POST,
+            &format!("/lists/{}/tasks/{task_id}/files", account.id),
+            Some(&account.access_token),
+            Some(json!({"name": "a.txt", "content_type": "text/plain", "size": 3})),
+        )
+        .await;
+    // Bob is a member of Ada's Inbox; Ada has invited Grace, and Bob has invited Ada.
+    let bob = app.sign_up("bob@example.com").await;
+    app.share(&account, &account.id, &bob, "bob@example.com", "viewer").await;
+    let sent = app.invite(&account, &account.id, "grace@example.com", "editor").await;
+    let received = app.invite(&bob, &bob.id, "ada@example.com", "editor").await;
+    let list = app.call(http::Method::POST, "/lists", Some(&account.access_token), Some(json!({"name": "Errands"}))).await;
+    // The reminder has passed: one run of the job leaves a notification to mark read.
+    todo_jobs::REMINDERS.run_once(&app.app).await.unwrap();
+    let feed = app.call(http::Method::GET, "/notifications", Some(&account.access_token), None).await;
+    event
+        .replace(SAMPLE_NOTIFICATION_ID, feed.body["items"][0]["id"].as_str().unwrap())
+        .replace("REPLACE_WITH_ACCESS_TOKEN", &account.access_token)
+        .replace("REPLACE_WITH_REFRESH_TOKEN", &account.refresh_token)
+        .replace(SAMPLE_TASK_ID, task_id)
+        // The sample's list is the sample user's Inbox, whose id is the user's.
+        .replace(SAMPLE_USER_ID, &account.id)
+        .replace(SAMPLE_FILE_ID, file.body["file"]["id"].as_str().unwrap())
+        .replace(SAMPLE_MEMBER_ID, &bob.id)
+        .replace(SAMPLE_SENT_INVITATION_ID, &sent)
+        .replace(SAMPLE_RECEIVED_INVITATION_ID, &received)
+        .replace(SAMPLE_LIST_ID, list.body["id"].as_str().unwrap())
+}
+
+/// Sends an API Gateway event through `operation`'s own one-route router, as `lambda_http`
+/// delivers it on Lambda: the status and body.
+pub async fn invoke(app: &TestApp, operation: &'static todo_http::Operation, event: &str) -> (StatusCode, String) {
+    let request = lambda_http::request::from_str(event).unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", operation.binary));
+    let response = operation.router(app.app.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+pub fn expected_status(binary: &str) -> StatusCode {
     match binary {
         "user-signup" | "list-create" | "task-create" | "file-upload-url" => StatusCode::CREATED,
         "session-delete" | "task-delete" | "file-delete" | "member-remove" | "invitation-revoke" | "invitation-decline" => {
@@ -28,62 +96,6 @@ fn expected_status(binary: &str) -> StatusCode {
         }
         "user-me-delete" | "invitation-create" | "list-delete" => StatusCode::ACCEPTED,
         _ => StatusCode::OK,
-    }
-}
-
-#[tokio::test]
-async fn every_sample_event_invokes_its_function() {
-    let events = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
-    for operation in todo_local::operations() {
-        let path = events.join(format!("{}.json", operation.binary));
-        let template = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing sample event {}", path.display()));
-        let app = TestApp::spawn();
-        let mut event = template.clone();
-        if operation.binary != "user-signup" {
-            let account = app.sign_up("ada@example.com").await;
-            let task = app
-                .create_task(
-                    &account,
-                    json!({"title": "sample", "due": "2027-01-31T09:00:00Z", "recurrence": {"freq": "monthly"}, "reminder_at": "2026-01-01T09:00:00Z"}),
-                )
-                .await;
-            let task_id = task["id"].as_str().unwrap();
-            let file = app
-                .call(
-                    http::Method::POST,
-                    &format!("/lists/{}/tasks/{task_id}/files", account.id),
-                    Some(&account.access_token),
-                    Some(json!({"name": "a.txt", "content_type": "text/plain", "size": 3})),
-                )
-                .await;
-            // Bob is a member of Ada's Inbox; Ada has invited Grace, and Bob has invited Ada.
-            let bob = app.sign_up("bob@example.com").await;
-            app.share(&account, &account.id, &bob, "bob@example.com", "viewer").await;
-            let sent = app.invite(&account, &account.id, "grace@example.com", "editor").await;
-            let received = app.invite(&bob, &bob.id, "ada@example.com", "editor").await;
-            let list = app.call(http::Method::POST, "/lists", Some(&account.access_token), Some(json!({"name": "Errands"}))).await;
-            // The reminder has passed: one run of the job leaves a notification to mark read.
-            todo_jobs::REMINDERS.run_once(&app.app).await.unwrap();
-            let feed = app.call(http::Method::GET, "/notifications", Some(&account.access_token), None).await;
-            event = event
-                .replace(SAMPLE_NOTIFICATION_ID, feed.body["items"][0]["id"].as_str().unwrap())
-                .replace("REPLACE_WITH_ACCESS_TOKEN", &account.access_token)
-                .replace("REPLACE_WITH_REFRESH_TOKEN", &account.refresh_token)
-                .replace(SAMPLE_TASK_ID, task_id)
-                // The sample's list is the sample user's Inbox, whose id is the user's.
-                .replace(SAMPLE_USER_ID, &account.id)
-                .replace(SAMPLE_FILE_ID, file.body["file"]["id"].as_str().unwrap())
-                .replace(SAMPLE_MEMBER_ID, &bob.id)
-                .replace(SAMPLE_SENT_INVITATION_ID, &sent)
-                .replace(SAMPLE_RECEIVED_INVITATION_ID, &received)
-                .replace(SAMPLE_LIST_ID, list.body["id"].as_str().unwrap());
-        }
-        let request =
-            lambda_http::request::from_str(&event).unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", operation.binary));
-        let response = operation.router(app.app.clone()).oneshot(request).await.unwrap();
-        let status = response.status();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        assert_eq!(status, expected_status(operation.binary), "{}: {}", operation.binary, String::from_utf8_lossy(&body));
     }
 }
 

@@ -5,6 +5,7 @@ mod bad_input;
 mod blobs;
 mod events;
 mod files;
+mod iam;
 mod jobs;
 mod lambda_runtime;
 mod layers;

@@ -614,12 +614,19 @@ async fn an_invitation_is_announced_in_the_invitees_feed() {
     assert!(notice.get("task_id").is_none(), "no task fields on an invitation's notification: {notice:#}");
     assert!(feed_of(&app, &ada).await.body["items"].as_array().unwrap().is_empty(), "the inviter is told nothing");
 
-    // Read, then answered through the id it names.
-    let id = notice["id"].as_str().unwrap();
-    let read = app.call(Method::PATCH, &format!("/notifications/{id}"), Some(&bob.access_token), Some(json!({"read": true}))).await;
-    assert_eq!((read.status, read.body["kind"].as_str()), (StatusCode::OK, Some("invited")), "{:#}", read.body);
+    // Answered through the id it names; answering it reads it (accepting or declining).
     let joined = app.call(Method::POST, &format!("/invitations/{to_bob}/accept"), Some(&bob.access_token), None).await;
     assert_eq!((joined.status, joined.body["role"].as_str()), (StatusCode::OK, Some("editor")), "{:#}", joined.body);
+    assert_eq!(feed_of(&app, &bob).await.body["items"][0]["read"], true);
+    let club = create_list(&app, &ada, "Club").await;
+    let to_club = app.invite(&ada, &club, "bob@example.com", "viewer").await;
+    assert_eq!(app.announce_invitations().await, 1);
+    let unread = app.call(Method::GET, "/notifications?unread=true", Some(&bob.access_token), None).await;
+    assert_eq!(unread.body["items"][0]["list_name"], "Club", "{:#}", unread.body);
+    let declined = app.call(Method::POST, &format!("/invitations/{to_club}/decline"), Some(&bob.access_token), None).await;
+    assert_eq!(declined.status, StatusCode::NO_CONTENT);
+    let unread = app.call(Method::GET, "/notifications?unread=true", Some(&bob.access_token), None).await;
+    assert_eq!(unread.body["items"], json!([]), "declined, so read");
 
     // Grace signs up after the announcement: her invitation waits in GET /invitations.
     let grace = app.sign_up("grace@example.com").await;

@@ -81,6 +81,28 @@ impl TestApp {
         Self { router: todo_local::router(embedded.clone()), app: embedded.app.clone(), blobs: embedded.blobs.clone(), embedded, dir }
     }
 
+    /// The same routes on DynamoDB (moto's server at `TODO_TEST_AWS_ENDPOINT`, a fresh table)
+    /// instead of SQLite, with the log of the calls it makes; file bytes stay in the local
+    /// folder (the background loop's store stays SQLite, unused here).
+    pub async fn spawn_on_dynamodb() -> (Self, todo_adapters::dynamodb::CallLog) {
+        use todo_adapters::dynamodb::{CallLog, DynamoStore, create_table, emulator_client};
+        let endpoint = std::env::var("TODO_TEST_AWS_ENDPOINT")
+            .expect("TODO_TEST_AWS_ENDPOINT is not set: run `cargo xtask test`, which starts moto's server (this test never skips)");
+        let table = format!("todo-api-{}", ulid::Ulid::new().to_string().to_lowercase());
+        create_table(&emulator_client(&endpoint, None), &table).await.expect("create table on the emulator");
+        let calls = CallLog::new();
+        let store = std::sync::Arc::new(DynamoStore::new(emulator_client(&endpoint, Some(&calls)), &table));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let embedded =
+            todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None, BASE_URL).expect("app on embedded store");
+        let stores = todo_domain::app::Stores::from_one(&store, std::sync::Arc::new(embedded.blobs.clone()));
+        let app = todo_domain::App::new(stores, std::sync::Arc::new(todo_domain::clock::SystemClock), embedded.app.settings.clone());
+        let embedded = todo_adapters::bootstrap::EmbeddedApp { app, ..embedded };
+        let test_app =
+            Self { router: todo_local::router(embedded.clone()), app: embedded.app.clone(), blobs: embedded.blobs.clone(), embedded, dir };
+        (test_app, calls)
+    }
+
     /// With `keys` as `TODO_TOKEN_SECRET` would give them (else the data dir's own key).
     fn open_with(dir: TempDir, keys: Option<todo_domain::auth::SigningKeys>) -> Self {
         let embedded =

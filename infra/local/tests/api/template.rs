@@ -11,21 +11,21 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn template() -> Value {
+pub(crate) fn template() -> Value {
     let text = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
     serde_yaml::from_str(&text).expect("template.yaml parses")
 }
 
 /// A function resource as the template declares it.
 #[derive(Debug)]
-struct Function {
+pub(crate) struct Function {
     logical_id: String,
-    binary: String,
+    pub(crate) binary: String,
     routes: BTreeSet<(String, String)>,
-    actions: BTreeSet<String>,
+    pub(crate) actions: BTreeSet<String>,
 }
 
-fn functions(template: &Value) -> Vec<Function> {
+pub(crate) fn functions(template: &Value) -> Vec<Function> {
     let resources = template["Resources"].as_mapping().expect("Resources");
     resources
         .iter()
