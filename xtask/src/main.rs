@@ -48,8 +48,7 @@ fn main() -> anyhow::Result<()> {
             if options.debug {
                 cmd!(sh, "cargo build --workspace --bins").run().context("build failed")?;
             }
-            let moto = emulator::Moto::start_with(&sh, &tools_dir(), true)?;
-            bench::run(&sh, &options, &moto.endpoint)
+            bench::run(&sh, &options, &|| emulator::Moto::start_with(&sh, &tools_dir(), true))
         }
         Some("sam-local") => {
             let sam = sam::Sam::install(&sh, &tools_dir())?;
@@ -112,8 +111,9 @@ fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
         web::browser_tests(sh, &tools_dir())?;
         // The benchmark's harness, smoke-sized (one function, a few calls, debug build), so
         // it cannot rot; its figures are not asserted.
-        bench::run(sh, &bench::Options::smoke(), &moto.endpoint).context("the benchmark smoke run failed")?;
         drop(moto);
+        bench::run(sh, &bench::Options::smoke(), &|| emulator::Moto::start_with(sh, &tools_dir(), true))
+            .context("the benchmark smoke run failed")?;
         // Last: the release builds and containers take the longest.
         let sam = sam::Sam::install(sh, &tools_dir())?;
         sam.validate(sh)?;

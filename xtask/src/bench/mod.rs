@@ -339,7 +339,8 @@ impl Drop for TlsRelay {
     }
 }
 
-pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<()> {
+/// Measures `options.functions`, each against its own emulator from `start_emulator`.
+pub fn run(sh: &Shell, options: &Options, start_emulator: &dyn Fn() -> anyhow::Result<crate::emulator::Moto>) -> anyhow::Result<()> {
     let target = crate::target_dir();
     let bins = if options.debug {
         target.join("debug")
@@ -352,15 +353,19 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
         eprintln!("release build of the function binaries: {:.0} s", started.elapsed().as_secs_f64());
         target.join("release")
     };
-    let proxy = CountingProxy::start(aws_endpoint)?;
-    let tls = TlsRelay::start(sh, &proxy.endpoint)?;
     let invocations = options.cold_starts * 2 + 1 + options.warm;
     let mut results = Vec::new();
     let mut failures = Vec::new();
     for binary in &options.functions {
         eprintln!("measuring {binary}");
-        // A fresh table per function: moto copies a whole table on every transaction, so
-        // one table growing through the run would slow the emulator, not the function.
+        // A fresh emulator (and relays) per function: moto's server never gives back the
+        // memory of the tables it held (a full run once grew it past 24 GB and the kernel
+        // killed it), and moto copies a whole table on every transaction, so one function's
+        // fixture must weigh on neither the memory nor the timing of the next.
+        let moto = start_emulator()?;
+        let aws_endpoint = moto.endpoint.as_str();
+        let proxy = CountingProxy::start(aws_endpoint)?;
+        let tls = TlsRelay::start(sh, &proxy.endpoint)?;
         let nonce = format!("{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
         let table = format!("bench-{nonce}");
         create_table_and_bucket(aws_endpoint, &table, &table)?;
@@ -380,9 +385,7 @@ pub fn run(sh: &Shell, options: &Options, aws_endpoint: &str) -> anyhow::Result<
                 failures.push(format!("{error:#}"));
             }
         }
-        // The emulator keeps every table in memory: one function's thousands of fixture
-        // items must not weigh on the next one's measurement.
-        delete_table(aws_endpoint, &table)?;
+        drop((tls, proxy, moto));
     }
     let violations = check(&results)?;
     let local = if options.debug {
@@ -670,17 +673,6 @@ fn machine_description() -> String {
 
 /// A DynamoDB table (keys, the `schedule` index, as `template.yaml` declares) and an S3
 /// bucket on the emulator, created with plain HTTP calls (moto does not check signatures).
-fn delete_table(endpoint: &str, table: &str) -> anyhow::Result<()> {
-    let headers = [
-        ("x-amz-target", "DynamoDB_20120810.DeleteTable"),
-        ("content-type", "application/x-amz-json-1.0"),
-        ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0"),
-    ];
-    let (status, body) = http(endpoint, "POST", "/", &headers, json!({"TableName": table}).to_string().as_bytes())?;
-    ensure!(status == 200, "delete table: {status} {}", String::from_utf8_lossy(&body));
-    Ok(())
-}
-
 pub fn create_table_and_bucket(endpoint: &str, table: &str, bucket: &str) -> anyhow::Result<()> {
     let key = |name: &str, kind: &str| json!({"AttributeName": name, "KeyType": kind});
     let attributes: Vec<Value> =
