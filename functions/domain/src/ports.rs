@@ -446,6 +446,9 @@ pub trait NotificationStore: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Page<Notification, NotificationId>>;
     /// Sets when a notification was read (`None`: unread again); `NotFound` if it is gone.
     async fn set_notification_read(&self, owner: UserId, id: NotificationId, read_at: Option<Timestamp>) -> StoreResult<()>;
+    /// Marks a notification read at `at` unless it is read already or gone (then nothing
+    /// changes): one conditional write, for a system that reads it on the person's behalf.
+    async fn read_if_unread(&self, owner: UserId, id: NotificationId, at: Timestamp) -> StoreResult<()>;
     /// Removes every notification of a user (account deletion). Returns how many went.
     async fn delete_user_notifications(&self, owner: UserId) -> StoreResult<u64>;
     /// Removes up to `limit` notifications expired before `now`, for stores without a TTL of

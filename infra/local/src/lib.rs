@@ -82,21 +82,20 @@ async fn run_on_schedule(job: todo_jobs::Job, app: todo_domain::App) {
 pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Does what the table stream's functions do on AWS, shortly after the write that calls for
-/// it, each `FOLLOW_EVERY`: finishes account and list deletions (`account-purge`; a query of
-/// the indexed, nearly always empty deletion markers; after a failure it waits a minute, and
-/// housekeeping's daily run is the safety net) and tells invitees of new invitations
-/// (`invitation-announce`; one that fails is logged and tried again next time).
+/// it, each `FOLLOW_EVERY`, as two independent loops (one's failures never hold up the
+/// other): `finish_deletions` and `announce_invitations`.
 async fn follow_changes(embedded: EmbeddedApp) {
+    tokio::join!(finish_deletions(&embedded.app), announce_invitations(&embedded));
+}
+
+/// Finishes account and list deletions (`account-purge` on AWS): a query of the indexed,
+/// nearly always empty deletion markers. After a failure it waits a minute; housekeeping's
+/// daily run is the safety net either way.
+async fn finish_deletions(app: &todo_domain::App) {
     let mut ticks = tokio::time::interval(FOLLOW_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match announce_new_invitations(&embedded).await {
-            Ok(0) => {}
-            Ok(announced) => tracing::info!(announced, "invitations announced"),
-            Err(error) => tracing::error!(error = %error, "reading the invitations to announce failed"),
-        }
-        let app = &embedded.app;
         let batch = todo_domain::usecases::housekeeping::BATCH;
         let accounts = todo_domain::usecases::users::finish_pending_deletions(app, batch).await;
         let lists = todo_domain::usecases::lists::finish_pending_list_deletions(app, batch).await;
@@ -109,6 +108,20 @@ async fn follow_changes(embedded: EmbeddedApp) {
                 tracing::error!(error = %error, "finishing deletions failed; retrying in a minute");
                 tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             }
+        }
+    }
+}
+
+/// Tells invitees of new invitations (`invitation-announce` on AWS).
+async fn announce_invitations(embedded: &EmbeddedApp) {
+    let mut ticks = tokio::time::interval(FOLLOW_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match announce_new_invitations(embedded).await {
+            Ok(0) => {}
+            Ok(announced) => tracing::info!(announced, "invitations announced"),
+            Err(error) => tracing::error!(error = %error, "reading the invitations to announce failed"),
         }
     }
 }

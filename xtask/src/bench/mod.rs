@@ -362,30 +362,15 @@ pub fn run(sh: &Shell, options: &Options, start_emulator: &dyn Fn() -> anyhow::R
         // memory of the tables it held (a full run once grew it past 24 GB and the kernel
         // killed it), and moto copies a whole table on every transaction, so one function's
         // fixture must weigh on neither the memory nor the timing of the next.
-        let moto = start_emulator()?;
-        let aws_endpoint = moto.endpoint.as_str();
-        let proxy = CountingProxy::start(aws_endpoint)?;
-        let tls = TlsRelay::start(sh, &proxy.endpoint)?;
-        let nonce = format!("{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
-        let table = format!("bench-{nonce}");
-        create_table_and_bucket(aws_endpoint, &table, &table)?;
-        create_secret(aws_endpoint, &table, LOCAL_SIGNING_KEY)?;
-        let mut fixture = Fixture::prepare(bins.clone(), function_env(&table, &proxy.endpoint), nonce)?;
-        // One function failing is reported with the others' figures, not instead of them.
-        let measured = scenario::scenario(binary, &mut fixture, invocations)
-            .with_context(|| format!("preparing the fixture of {binary}"))
-            .and_then(|mut scenario| {
-                proxy.take();
-                measure(sh, &fixture, &proxy, &tls, &mut scenario, options).with_context(|| format!("measuring {binary}"))
-            });
-        match measured {
+        // One function failing (its emulator, fixture or measurement) is reported with the
+        // others' figures, not instead of them.
+        match measure_alone(sh, binary, &bins, start_emulator, invocations, options) {
             Ok(figures) => results.push(figures),
             Err(error) => {
                 eprintln!("{error:#}");
                 failures.push(format!("{error:#}"));
             }
         }
-        drop((tls, proxy, moto));
     }
     let violations = check(&results)?;
     let local = if options.debug {
@@ -402,6 +387,31 @@ pub fn run(sh: &Shell, options: &Options, start_emulator: &dyn Fn() -> anyhow::R
         bail!("the benchmark's checks failed:\n{}", problems.join("\n"));
     }
     Ok(())
+}
+
+/// One function against an emulator of its own, from a fresh fixture.
+fn measure_alone(
+    sh: &Shell,
+    binary: &str,
+    bins: &std::path::Path,
+    start_emulator: &dyn Fn() -> anyhow::Result<crate::emulator::Moto>,
+    invocations: usize,
+    options: &Options,
+) -> anyhow::Result<Figures> {
+    let moto = start_emulator().with_context(|| format!("starting the emulator for {binary}"))?;
+    let proxy = CountingProxy::start(&moto.endpoint)?;
+    let tls = TlsRelay::start(sh, &proxy.endpoint)?;
+    let nonce = format!("{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
+    let table = format!("bench-{nonce}");
+    create_table_and_bucket(&moto.endpoint, &table, &table)?;
+    create_secret(&moto.endpoint, &table, LOCAL_SIGNING_KEY)?;
+    let mut fixture = Fixture::prepare(bins.to_path_buf(), function_env(&table, &proxy.endpoint), nonce)?;
+    let mut scenario =
+        scenario::scenario(binary, &mut fixture, invocations).with_context(|| format!("preparing the fixture of {binary}"))?;
+    proxy.take();
+    let figures = measure(sh, &fixture, &proxy, &tls, &mut scenario, options).with_context(|| format!("measuring {binary}"));
+    proxy.stop();
+    figures
 }
 
 fn measure(

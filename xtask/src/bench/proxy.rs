@@ -10,15 +10,16 @@
 use std::collections::BTreeMap;
 use std::io::{BufReader, Write as _};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::http1::read_message;
 
-#[derive(Clone)]
 pub struct CountingProxy {
     pub endpoint: String,
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
     round_trips: Arc<Mutex<RoundTrips>>,
+    stopped: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -34,11 +35,15 @@ impl CountingProxy {
             endpoint: format!("http://{}", listener.local_addr()?),
             counts: Arc::default(),
             round_trips: Arc::new(Mutex::new(RoundTrips { count: 0, answered_since_last_request: true })),
+            stopped: Arc::default(),
         };
         let upstream = upstream.trim_start_matches("http://").to_owned();
-        let (counts, round_trips) = (Arc::clone(&proxy.counts), Arc::clone(&proxy.round_trips));
+        let (counts, round_trips, stopped) = (Arc::clone(&proxy.counts), Arc::clone(&proxy.round_trips), Arc::clone(&proxy.stopped));
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
+                if stopped.load(Ordering::SeqCst) {
+                    return;
+                }
                 let (upstream, counts, round_trips) = (upstream.clone(), Arc::clone(&counts), Arc::clone(&round_trips));
                 std::thread::spawn(move || relay(client, &upstream, &counts, &round_trips));
             }
@@ -50,6 +55,12 @@ impl CountingProxy {
     pub fn take(&self) -> BTreeMap<String, u64> {
         self.take_round_trips();
         std::mem::take(&mut *self.counts.lock().unwrap())
+    }
+
+    /// Stops listening (the thread accepting connections ends with the next one, made here).
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.endpoint.trim_start_matches("http://"));
     }
 
     /// DynamoDB round trips since the last `take` or `take_round_trips`.

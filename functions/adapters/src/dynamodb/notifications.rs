@@ -191,6 +191,30 @@ impl NotificationStore for DynamoStore {
         }
     }
 
+    /// One conditional `UpdateItem`.
+    async fn read_if_unread(&self, owner: UserId, id: NotificationId, at: Timestamp) -> StoreResult<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(owner), notification_sk(id))))
+            .update_expression("SET #read = :read, read_at = :read_at")
+            .condition_expression("attribute_exists(PK) AND #read = :unread")
+            .expression_attribute_names("#read", "read")
+            .expression_attribute_values(":read", AttributeValue::Bool(true))
+            .expression_attribute_values(":unread", AttributeValue::Bool(false))
+            .expression_attribute_values(":read_at", s(at.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.into_service_error() {
+                UpdateItemError::ConditionalCheckFailedException(_) => Ok(()),
+                other => Err(StoreError::backend(other)),
+            },
+        }
+    }
+
     /// Nothing to do: the table's TTL on `ttl` removes expired notifications.
     async fn purge_expired_notifications(&self, _now: Timestamp, _limit: u32) -> StoreResult<u64> {
         Ok(0)

@@ -103,6 +103,24 @@ impl NotificationStore for EmbeddedStore {
         page_of(&docs, limit, |notification: &Notification| notification.id)
     }
 
+    async fn read_if_unread(&self, owner: UserId, id: NotificationId, at: Timestamp) -> StoreResult<()> {
+        let (owner, id) = (owner.to_string(), id.to_string());
+        self.transaction(move |tx| {
+            let unread: Option<Notification> =
+                query_doc(tx, "SELECT doc FROM notifications WHERE owner = ?1 AND id = ?2 AND read = 0", [&owner, &id])?;
+            if let Some(notification) = unread {
+                let notification = Notification { read_at: Some(at), ..notification };
+                tx.execute(
+                    "UPDATE notifications SET read = 1, doc = ?3 WHERE owner = ?1 AND id = ?2",
+                    params![owner, id, to_doc(&notification)?],
+                )
+                .map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn set_notification_read(&self, owner: UserId, id: NotificationId, read_at: Option<Timestamp>) -> StoreResult<()> {
         let (owner, id) = (owner.to_string(), id.to_string());
         self.transaction(move |tx| {

@@ -128,6 +128,9 @@ impl NotificationStore for FailingAfter {
     async fn add_notification(&self, notification: &Notification) -> StoreResult<bool> {
         self.inner.add_notification(notification).await
     }
+    async fn read_if_unread(&self, owner: UserId, id: NotificationId, at: Timestamp) -> StoreResult<()> {
+        self.inner.read_if_unread(owner, id, at).await
+    }
     async fn delete_user_notifications(&self, owner: UserId) -> StoreResult<u64> {
         self.inner.delete_user_notifications(owner).await
     }

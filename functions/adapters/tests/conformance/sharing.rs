@@ -360,6 +360,14 @@ pub async fn an_invitation_is_announced_once_to_whoever_holds_the_address(backen
     let adas = backend.stores.notifications.list_notifications(ada, false, now(), PageRequest { limit: 10, after: None }).await.unwrap();
     assert!(adas.items.is_empty(), "the inviter is told nothing");
 
+    // Answering reads it: once, keeping the first time; a notification that is gone is no error.
+    let id = feed.items[0].id;
+    let first = now();
+    backend.stores.notifications.read_if_unread(bob, id, first).await.unwrap();
+    backend.stores.notifications.read_if_unread(bob, id, first.plus(chrono::Duration::hours(1))).await.unwrap();
+    assert_eq!(backend.stores.notifications.get_notification(bob, id).await.unwrap().unwrap().read_at, Some(first));
+    backend.stores.notifications.read_if_unread(bob, NotificationId::generate(), first).await.unwrap();
+
     let nobody = invitation(list.id, ada, &stranger_email(), SharedRole::Viewer, in_a_week());
     sharing.create_invitation(&nobody, None, 10).await.unwrap();
     assert_eq!(sharing::announce_invitation(&app, &nobody.email, nobody.id).await.unwrap(), Announced::NoAccount);

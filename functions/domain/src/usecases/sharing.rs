@@ -16,7 +16,6 @@ use crate::model::{
 use crate::ports::{PageRequest, StoreError};
 use crate::usecases::access;
 use crate::usecases::lists::{self, ListAccess};
-use crate::usecases::notifications;
 use crate::usecases::tasks::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::usecases::users::current_user;
 
@@ -249,17 +248,17 @@ pub async fn accept_invitation(app: &App, principal: Principal, id: InvitationId
         Err(StoreError::OwnerMissing) => return Err(Error::Unauthenticated("the account no longer exists")),
         Err(other) => return Err(other.into()),
     }
-    mark_announcement_read(app, principal, &invitation).await;
-    lists::get_list(app, principal, invitation.list_id).await
+    let ((), joined) =
+        tokio::join!(mark_announcement_read(app, principal, &invitation), lists::get_list(app, principal, invitation.list_id));
+    joined
 }
 
-/// Answering an invitation reads its notification (if it was announced): the bell stops
-/// counting it. Best effort: the answer stands either way.
+/// Answering an invitation reads its notification (if it was announced and is unread: one
+/// conditional write), so the bell stops counting it. Best effort: the answer stands either way.
 async fn mark_announcement_read(app: &App, principal: Principal, invitation: &Invitation) {
     let id = NotificationId::for_invitation(invitation.id, invitation.created_at.unix_millis());
-    match notifications::mark_notification(app, principal, id, true).await {
-        Ok(_) | Err(Error::NotFound(_)) => {}
-        Err(error) => tracing::warn!(error = %error, "marking the invitation's notification read failed"),
+    if let Err(error) = app.stores.notifications.read_if_unread(principal.user_id, id, app.clock.now()).await {
+        tracing::warn!(error = %error, "marking the invitation's notification read failed");
     }
 }
 
