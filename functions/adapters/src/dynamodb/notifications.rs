@@ -56,6 +56,36 @@ fn unchanged(task: &Task) -> (String, Vec<(&'static str, AttributeValue)>) {
     (condition.to_owned(), values)
 }
 
+impl DynamoStore {
+    /// Sets a notification's read flag and time if it exists (and, with `only_if_unread`, is
+    /// unread); whether it did.
+    async fn write_read(&self, owner: UserId, id: NotificationId, read_at: Option<Timestamp>, only_if_unread: bool) -> StoreResult<bool> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(owner), notification_sk(id))))
+            .update_expression("SET #read = :read, read_at = :read_at")
+            .expression_attribute_names("#read", "read")
+            .expression_attribute_values(":read", AttributeValue::Bool(read_at.is_some()))
+            .expression_attribute_values(":read_at", read_at.map_or(AttributeValue::Null(true), |at| s(at.to_string())));
+        request = if only_if_unread {
+            request
+                .condition_expression("attribute_exists(PK) AND #read = :unread")
+                .expression_attribute_values(":unread", AttributeValue::Bool(false))
+        } else {
+            request.condition_expression("attribute_exists(PK)")
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(error) => match error.into_service_error() {
+                UpdateItemError::ConditionalCheckFailedException(_) => Ok(false),
+                other => Err(StoreError::backend(other)),
+            },
+        }
+    }
+}
+
 #[async_trait]
 impl NotificationStore for DynamoStore {
     /// One keys-only `Query` of the `schedule` index per shard.
@@ -169,50 +199,14 @@ impl NotificationStore for DynamoStore {
     }
 
     /// One conditional `UpdateItem`.
+    /// One conditional `UpdateItem`.
     async fn set_notification_read(&self, owner: UserId, id: NotificationId, read_at: Option<Timestamp>) -> StoreResult<()> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(owner), notification_sk(id))))
-            .update_expression("SET #read = :read, read_at = :read_at")
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_names("#read", "read")
-            .expression_attribute_values(":read", AttributeValue::Bool(read_at.is_some()))
-            .expression_attribute_values(":read_at", read_at.map_or(AttributeValue::Null(true), |at| s(at.to_string())))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match error.into_service_error() {
-                UpdateItemError::ConditionalCheckFailedException(_) => Err(StoreError::NotFound),
-                other => Err(StoreError::backend(other)),
-            },
-        }
+        if self.write_read(owner, id, read_at, false).await? { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
     /// One conditional `UpdateItem`.
     async fn read_if_unread(&self, owner: UserId, id: NotificationId, at: Timestamp) -> StoreResult<()> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(owner), notification_sk(id))))
-            .update_expression("SET #read = :read, read_at = :read_at")
-            .condition_expression("attribute_exists(PK) AND #read = :unread")
-            .expression_attribute_names("#read", "read")
-            .expression_attribute_values(":read", AttributeValue::Bool(true))
-            .expression_attribute_values(":unread", AttributeValue::Bool(false))
-            .expression_attribute_values(":read_at", s(at.to_string()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match error.into_service_error() {
-                UpdateItemError::ConditionalCheckFailedException(_) => Ok(()),
-                other => Err(StoreError::backend(other)),
-            },
-        }
+        self.write_read(owner, id, Some(at), true).await.map(drop)
     }
 
     /// Nothing to do: the table's TTL on `ttl` removes expired notifications.
