@@ -409,9 +409,7 @@ fn measure_alone(
     let mut scenario =
         scenario::scenario(binary, &mut fixture, invocations).with_context(|| format!("preparing the fixture of {binary}"))?;
     proxy.take();
-    let figures = measure(sh, &fixture, &proxy, &tls, &mut scenario, options).with_context(|| format!("measuring {binary}"));
-    proxy.stop();
-    figures
+    measure(sh, &fixture, &proxy, &tls, &mut scenario, options).with_context(|| format!("measuring {binary}"))
 }
 
 fn measure(

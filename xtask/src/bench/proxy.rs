@@ -57,7 +57,8 @@ impl CountingProxy {
         std::mem::take(&mut *self.counts.lock().unwrap())
     }
 
-    /// Stops listening (the thread accepting connections ends with the next one, made here).
+    /// Stops listening (the thread accepting connections ends with the next one, made here);
+    /// dropping the proxy does it.
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect(self.endpoint.trim_start_matches("http://"));
@@ -66,6 +67,12 @@ impl CountingProxy {
     /// DynamoDB round trips since the last `take` or `take_round_trips`.
     pub fn take_round_trips(&self) -> u64 {
         std::mem::take(&mut self.round_trips.lock().unwrap().count)
+    }
+}
+
+impl Drop for CountingProxy {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

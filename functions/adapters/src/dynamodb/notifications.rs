@@ -199,7 +199,6 @@ impl NotificationStore for DynamoStore {
     }
 
     /// One conditional `UpdateItem`.
-    /// One conditional `UpdateItem`.
     async fn set_notification_read(&self, owner: UserId, id: NotificationId, read_at: Option<Timestamp>) -> StoreResult<()> {
         if self.write_read(owner, id, read_at, false).await? { Ok(()) } else { Err(StoreError::NotFound) }
     }
