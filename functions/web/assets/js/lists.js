@@ -472,9 +472,12 @@ export function listHeading(list, share, remove, bar) {
   deleteButton.addEventListener('click', remove);
   const earlier = h('button', { type: 'button', class: 'link-button' }, 'Move earlier');
   const later = h('button', { type: 'button', class: 'link-button' }, 'Move later');
+  const order = h('span', { class: 'list-order', role: 'group', 'aria-label': `Place of “${list.name}” among your lists` }, earlier, later);
   const enable = () => {
     earlier.disabled = !bar.canMove(list.id, -1);
     later.disabled = !bar.canMove(list.id, 1);
+    // A person with one list has nothing to order.
+    order.hidden = earlier.disabled && later.disabled;
   };
   /**
    * @param {HTMLButtonElement} pressed
@@ -490,7 +493,6 @@ export function listHeading(list, share, remove, bar) {
   earlier.addEventListener('click', () => move(earlier, later, -1));
   later.addEventListener('click', () => move(later, earlier, 1));
   enable();
-  const order = h('span', { class: 'list-order', role: 'group', 'aria-label': `Place of “${list.name}” among your lists` }, earlier, later);
   return h('div', { class: 'list-heading' }, h('h2', {}, list.name), shareButton, deleteButton, order);
 }
 
