@@ -135,12 +135,7 @@ impl DynamoStore {
         parse: fn(&str) -> Result<K, String>,
     ) -> StoreResult<(Vec<Item>, Option<K>)> {
         let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":prefix", s(prefix))
+            .prefix_query(pk, prefix)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .set_exclusive_start_key(after.map(|after| key(pk.to_owned(), format!("{prefix}{after}"))))
             .consistent_read(true)
@@ -151,17 +146,22 @@ impl DynamoStore {
         Ok((output.items.unwrap_or_default(), next))
     }
 
+    /// A Query of the items of partition `pk` whose sort key starts with `prefix`.
+    fn prefix_query(&self, pk: &str, prefix: &str) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+    }
+
     async fn partition_query(&self, pk: &str, prefix: &str, projection: Option<&str>) -> StoreResult<Vec<Item>> {
         let mut keys = Vec::new();
         let mut start: Option<Item> = None;
         loop {
             let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":prefix", s(prefix))
+                .prefix_query(pk, prefix)
                 .set_projection_expression(projection.map(str::to_owned))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
