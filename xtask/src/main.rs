@@ -6,10 +6,13 @@
 //! - `sam-local`: the `sam build` + `sam local invoke` / `start-api` part of `test` alone.
 //! - `sam-build`: SAM CLI's own `sam build` of every function, as for `sam deploy` (arm64).
 //! - `web`: the web app's browser tests alone (Chromium, against the local server).
+//! - `fuzz`: schemathesis over every operation of the OpenAPI document, long (over 10,000
+//!   cases; `--max-examples N` per operation and phase); the test command runs a quick pass.
 
 mod bench;
 mod container;
 mod emulator;
+mod fuzz;
 mod lambda_runtime;
 mod process;
 mod python;
@@ -63,13 +66,28 @@ fn main() -> anyhow::Result<()> {
             cmd!(sh, "cargo build -p todo-local").run().context("build failed")?;
             web::browser_tests(&sh, &tools_dir())
         }
+        Some("fuzz") => {
+            cmd!(sh, "cargo build -p todo-local").run().context("build failed")?;
+            let options = match args.iter().position(|arg| arg == "--max-examples") {
+                Some(at) => fuzz::Options {
+                    max_examples: args
+                        .get(at + 1)
+                        .context("--max-examples needs a number")?
+                        .parse()
+                        .context("--max-examples needs a number")?,
+                    ..fuzz::Options::long()
+                },
+                None => fuzz::Options::long(),
+            };
+            fuzz::run(&sh, &tools_dir(), &options)
+        }
         Some("ci") => {
             lint(&sh)?;
             test(&sh, &[])
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] [--out dir] | sam-local | sam-build | web>"
+                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] [--out dir] | sam-local | sam-build | web | fuzz [--max-examples N]>"
             );
             bail!("unknown or missing command")
         }
@@ -109,6 +127,8 @@ fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
     if filters.is_empty() {
         // The web app in a real browser, against the local server.
         web::browser_tests(sh, &tools_dir())?;
+        // Every operation against its OpenAPI document, quickly (`cargo xtask fuzz`: long).
+        fuzz::run(sh, &tools_dir(), &fuzz::Options::quick())?;
         // The benchmark's harness, smoke-sized (one function, a few calls, debug build), so
         // it cannot rot; its figures are not asserted.
         drop(moto);

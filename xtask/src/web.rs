@@ -46,11 +46,11 @@ fn chromium(sh: &Shell) -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(cmd!(sh, "which chromium").quiet().read()?.trim()))
 }
 
-/// The local server (`todo-local`, debug build) on a free port with a fresh data dir and
-/// short-lived access tokens, stopped when dropped.
-struct LocalServer {
+/// The local server (`todo-local`, debug build) on a free port with a fresh data dir, stopped
+/// when dropped.
+pub struct LocalServer {
     child: Child,
-    url: String,
+    pub url: String,
     data: TempDir,
 }
 
@@ -66,14 +66,15 @@ impl Drop for TempDir {
 const ACCESS_TOKEN_SECONDS: &str = "2";
 
 impl LocalServer {
-    fn start() -> anyhow::Result<Self> {
+    /// Access tokens live `access_token_seconds`.
+    pub fn start(access_token_seconds: &str) -> anyhow::Result<Self> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let data = TempDir(std::env::temp_dir().join(format!("todo-web-test-{}-{port}", std::process::id())));
         let binary = crate::target_dir().join("debug/todo-local");
         let child = Command::new(&binary)
             .env("TODO_ADDR", format!("127.0.0.1:{port}"))
             .env("TODO_DATA_DIR", &data.0)
-            .env("TODO_ACCESS_TOKEN_SECONDS", ACCESS_TOKEN_SECONDS)
+            .env("TODO_ACCESS_TOKEN_SECONDS", access_token_seconds)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -101,7 +102,7 @@ impl Drop for LocalServer {
 pub fn browser_tests(sh: &Shell, tools_dir: &Path) -> anyhow::Result<()> {
     let modules = node_modules(sh, tools_dir)?;
     let chromium = chromium(sh)?;
-    let server = LocalServer::start()?;
+    let server = LocalServer::start(ACCESS_TOKEN_SECONDS)?;
     let out = crate::target_dir().join("web");
     std::fs::create_dir_all(&out)?;
     let _modules = sh.push_env("TODO_WEB_NODE_MODULES", &modules);

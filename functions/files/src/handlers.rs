@@ -6,10 +6,22 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use todo_domain::App;
 use todo_domain::usecases::files;
+use todo_http::openapi::{FileParams, PageParams, TaskParams};
 use todo_http::{Authenticated, FilePath, HttpError, JsonBody, PageQuery, QueryParams, TaskPath};
 
 use crate::representation::{FileListView, FileView, NewFileBody, RequestedUploadView};
 
+#[utoipa::path(post, path = "/lists/{list_id}/tasks/{task_id}/files", operation_id = "file-upload-url", tag = "files",
+    summary = "Attach a file to a task: its metadata now, an upload URL for its bytes",
+    params(TaskParams), request_body = NewFileBody, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created, pending until the bytes are uploaded to `upload.url`.", body = RequestedUploadView,
+            headers(("Location" = String, description = "The file's URL")),
+            links(("GetFile" = (operation_id = "file-get", parameters(("list_id" = "$request.path.list_id"), ("task_id" = "$request.path.task_id"), ("file_id" = "$response.body#/file/id")))),
+                ("DeleteFile" = (operation_id = "file-delete", parameters(("list_id" = "$request.path.list_id"), ("task_id" = "$request.path.task_id"), ("file_id" = "$response.body#/file/id")))))),
+        (status = 403, description = "A viewer cannot add files.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The task holds the most files it may, or the caller's access changed during the request.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn request_upload(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -24,6 +36,10 @@ pub async fn request_upload(
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/lists/{list_id}/tasks/{task_id}/files", operation_id = "file-list", tag = "files",
+    summary = "A task's files, paged",
+    params(TaskParams, PageParams), security(("bearer" = [])),
+    responses((status = 200, description = "A page of files, oldest first.", body = FileListView)))]
 pub async fn list_files(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -34,6 +50,10 @@ pub async fn list_files(
     Ok(Json(FileListView { items: page.items.iter().map(|file| FileView::new(file, None)).collect(), next_cursor: page.next_cursor }))
 }
 
+#[utoipa::path(get, path = "/lists/{list_id}/tasks/{task_id}/files/{file_id}", operation_id = "file-get", tag = "files",
+    summary = "A file, with a download URL once it is available",
+    params(FileParams), security(("bearer" = [])),
+    responses((status = 200, description = "The file; `download` when its bytes have arrived.", body = FileView)))]
 pub async fn get_file(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -43,6 +63,14 @@ pub async fn get_file(
     Ok(Json(FileView::new(&found.file, found.download)))
 }
 
+#[utoipa::path(delete, path = "/lists/{list_id}/tasks/{task_id}/files/{file_id}", operation_id = "file-delete", tag = "files",
+    summary = "Delete a file and its bytes",
+    params(FileParams), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "A viewer cannot delete files.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The caller's access to the list changed during the request; retry.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn delete_file(
     State(app): State<App>,
     Authenticated(principal): Authenticated,

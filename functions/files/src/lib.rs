@@ -39,5 +39,13 @@ pub static DELETE_FILE: Operation = Operation {
     route: || delete(handlers::delete_file),
 };
 
+/// This service's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(handlers::request_upload, handlers::list_files, handlers::get_file, handlers::delete_file))]
+    struct Doc;
+    <Doc as utoipa::OpenApi>::openapi()
+}
+
 /// Every HTTP operation of this service (`file-uploaded` is driven by S3 events instead).
 pub static OPERATIONS: [&Operation; 4] = [&REQUEST_UPLOAD, &LIST_FILES, &GET_FILE, &DELETE_FILE];

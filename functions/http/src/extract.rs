@@ -44,10 +44,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                     Error::Malformed { detail: "the request body could not be read".to_owned(), field: None }
                 }
             })?;
-            let canonical: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| Error::Malformed {
+            let mut canonical: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| Error::Malformed {
                 detail: format!("the body is not valid JSON: {}", strip_position(&error.to_string())),
                 field: None,
             })?;
+            integral_numbers_as_integers(&mut canonical);
             if !canonical.is_object() {
                 return Err(Error::Malformed { detail: "the body must be a JSON object".to_owned(), field: None });
             }
@@ -60,6 +61,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         }
         .await;
         result.map_err(HttpError)
+    }
+}
+
+/// `2.0` is the integer 2 to JSON (and JSON Schema's `integer`), though serde reads it as a
+/// float: whole numbers become integers before the body is read into its struct.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            if let Some(float) = number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = float as i64;
+                *value = serde_json::Value::from(whole);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
     }
 }
 
@@ -140,29 +158,33 @@ impl FromRequestParts<App> for Authenticated {
 }
 
 /// `If-Match`: `None` when absent or `*`; the version an entity tag names otherwise. A tag
-/// this API never issued cannot match anything, so it fails the precondition at once.
+/// this API never issued (malformed, or not a number) names `IfMatch::UNISSUED`, which no
+/// resource ever has: the use case answers 412 once the rest of the request is found valid,
+/// so a bad body is still reported as such.
 #[derive(Debug, Clone, Copy)]
 pub struct IfMatch(pub Option<u64>);
+
+impl IfMatch {
+    /// A version no resource reaches (versions count writes from 1).
+    pub const UNISSUED: u64 = u64::MAX;
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, HttpError> {
-        let result: Result<Self, Error> = async {
-            let Some(header) = parts.headers.get(header::IF_MATCH) else {
-                return Ok(Self(None));
-            };
-            let value = header.to_str().map_err(|_| Error::PreconditionFailed)?.trim();
-            if value == "*" {
-                return Ok(Self(None));
-            }
-            let tag = value.strip_prefix("W/").unwrap_or(value);
-            let version =
-                tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|v| v.parse().ok()).ok_or(Error::PreconditionFailed)?;
-            Ok(Self(Some(version)))
+        let Some(header) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(Self(None));
+        };
+        let Ok(value) = header.to_str().map(str::trim) else {
+            return Ok(Self(Some(Self::UNISSUED)));
+        };
+        if value == "*" {
+            return Ok(Self(None));
         }
-        .await;
-        result.map_err(HttpError)
+        let tag = value.strip_prefix("W/").unwrap_or(value);
+        let version = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|v| v.parse().ok());
+        Ok(Self(Some(version.unwrap_or(Self::UNISSUED))))
     }
 }
 
@@ -377,6 +399,14 @@ mod tests {
         assert_eq!(field_name("priority", "invalid type: string \"x\", expected i64"), "priority");
         assert_eq!(field_name(".", "invalid type: integer, expected a map"), "body");
         assert_eq!(field_name("colour", "unknown field `colour`, expected `title`"), "colour");
+    }
+
+    #[test]
+    fn whole_numbers_written_as_floats_are_integers() {
+        let mut value = serde_json::json!({"size": 94103.0, "nested": [1.5, -2.0, 3], "big": 1e300});
+        integral_numbers_as_integers(&mut value);
+        assert_eq!(value, serde_json::json!({"size": 94103, "nested": [1.5, -2, 3], "big": 1e300}));
+        assert!(value["size"].is_i64());
     }
 
     #[test]

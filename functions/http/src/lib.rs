@@ -3,6 +3,7 @@
 //! lets one route run alone on Lambda or beside all the others in the local server.
 
 mod extract;
+pub mod openapi;
 mod operation;
 mod problem;
 

@@ -37,5 +37,14 @@ pub static DELETE_LIST: Operation = Operation {
     access: Access::Write,
     route: || delete(handlers::delete_list),
 };
+
+/// This service's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(handlers::create_list, handlers::list_lists, handlers::get_list, handlers::update_list, handlers::delete_list))]
+    struct Doc;
+    <Doc as utoipa::OpenApi>::openapi()
+}
+
 /// Every operation of this service.
 pub static OPERATIONS: [&Operation; 5] = [&CREATE_LIST, &LIST_LISTS, &GET_LIST, &UPDATE_LIST, &DELETE_LIST];

@@ -24,5 +24,13 @@ pub static UPDATE_NOTIFICATION: Operation = Operation {
     route: || patch(handlers::update_notification),
 };
 
+/// This service's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(handlers::list_notifications, handlers::update_notification))]
+    struct Doc;
+    <Doc as utoipa::OpenApi>::openapi()
+}
+
 /// Every operation of this service.
 pub static OPERATIONS: [&Operation; 2] = [&LIST_NOTIFICATIONS, &UPDATE_NOTIFICATION];

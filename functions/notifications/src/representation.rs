@@ -6,13 +6,41 @@ use todo_domain::error::Collector;
 use todo_domain::model::{About, AlarmKind, Invited, Notification, Timestamp};
 use todo_domain::usecases::notifications::ListNotifications;
 use todo_domain::usecases::tasks::MAX_PAGE_SIZE;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::{IntoParams, ToSchema};
+
+fn enumeration(values: &[&str]) -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.iter().copied()))
+}
+
+fn unread_filter() -> ObjectBuilder {
+    enumeration(&["true", "false"]).description(Some("`true`: only unread notifications; `false` (the default): all."))
+}
+
+fn alarm_kind() -> ObjectBuilder {
+    enumeration(&["reminder", "overdue"])
+        .description(Some("`reminder`: the task's `reminder_at` came; `overdue`: its `due` passed while open."))
+}
+
+fn invited_kind() -> ObjectBuilder {
+    enumeration(&["invited"])
+}
+
+fn shared_role() -> ObjectBuilder {
+    enumeration(&["editor", "viewer"]).description(Some("The role the invitation gives."))
+}
 
 /// `GET /notifications` query parameters, all raw; parsed (and named on error) below.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    #[param(schema_with = unread_filter)]
     unread: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
+    /// The `next_cursor` of the page before (from the same `unread` filter); only this API's own cursors are valid.
     cursor: Option<String>,
 }
 
@@ -38,9 +66,12 @@ impl TryFrom<ListQuery> for ListNotifications {
 }
 
 /// `PATCH /notifications/{id}`: `{"read": true}` (or `false` to mark it unread again).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NotificationPatch)]
 pub struct NotificationPatchBody {
+    /// Required: `true` marks the notification read (one already read keeps its time), `false` unread.
+    #[schema(value_type = bool, required = true)]
     read: Option<serde_json::Value>,
 }
 
@@ -54,41 +85,58 @@ impl NotificationPatchBody {
     }
 }
 
-/// A notification as the API shows it: the common fields, then what it is about.
-#[derive(Debug, Serialize)]
+/// A notification as the API shows it: the common fields, then what it is about (by `kind`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Notification)]
 pub struct NotificationView {
     id: String,
     #[serde(flatten)]
     about: AboutView,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
     read: bool,
+    /// When it was marked read (`null`: unread).
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     read_at: Option<Timestamp>,
+    /// When it leaves the feed.
+    #[schema(value_type = String, format = DateTime)]
     expires_at: Timestamp,
 }
 
-#[derive(Debug, Serialize)]
+/// What a notification is about: a task's alarm, or an invitation to a list.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
+#[schema(as = NotificationAbout)]
 enum AboutView {
     /// `kind`: `reminder` or `overdue`.
     Alarm {
+        #[schema(schema_with = alarm_kind)]
         kind: AlarmKind,
         /// Where the task was when the notification was sent: `/lists/{list_id}/tasks/{task_id}`.
         list_id: String,
         task_id: String,
+        /// The task's title when the notification was sent.
         task_title: String,
         /// When the alarm was set for: the task's reminder time or due date.
+        #[schema(value_type = String, format = DateTime)]
         at: Timestamp,
     },
     /// `kind`: `invited`. Answered with `POST /invitations/{invitation_id}/accept` or `decline`
     /// while it lasts (`GET /invitations` lists the live ones).
     Invitation {
+        #[schema(schema_with = invited_kind)]
         kind: Invited,
         invitation_id: String,
         list_id: String,
+        /// The list's name when the invitation was sent.
         list_name: String,
+        #[schema(schema_with = shared_role)]
         role: &'static str,
+        /// The inviter's display name then (`null`: they had none).
+        #[schema(required = true)]
         invited_by_name: Option<String>,
         /// When the invitation was sent.
+        #[schema(value_type = String, format = DateTime)]
         at: Timestamp,
     },
 }
@@ -124,7 +172,9 @@ impl From<&Notification> for NotificationView {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A page of notifications, newest first; `next_cursor` fetches the next (`null` on the last page).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NotificationPage)]
 pub struct NotificationListView {
     pub items: Vec<NotificationView>,
     pub next_cursor: Option<String>,

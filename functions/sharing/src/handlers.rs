@@ -6,10 +6,15 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use todo_domain::App;
 use todo_domain::usecases::sharing;
+use todo_http::openapi::{InvitationParams, ListInvitationParams, ListParams, MemberParams, PageParams};
 use todo_http::{Authenticated, HttpError, InvitationPath, JsonBody, ListInvitationPath, ListPath, MemberPath, PageQuery, QueryParams};
 
 use crate::representation::{InvitationBody, InvitationListView, InvitationView, MemberListView, MemberPatchBody, MemberView};
 
+#[utoipa::path(get, path = "/lists/{list_id}/members", operation_id = "member-list", tag = "sharing",
+    summary = "A list's members, paged",
+    params(ListParams, PageParams), security(("bearer" = [])),
+    responses((status = 200, description = "A page of members (the owner among them).", body = MemberListView)))]
 pub async fn list_members(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -20,6 +25,14 @@ pub async fn list_members(
     Ok(Json(MemberListView { items: page.items.iter().map(MemberView::from).collect(), next_cursor: page.next_cursor }))
 }
 
+#[utoipa::path(patch, path = "/lists/{list_id}/members/{user_id}", operation_id = "member-update", tag = "sharing",
+    summary = "Give a member another role (owner only)",
+    params(MemberParams), request_body(content = MemberPatchBody, content_type = "application/merge-patch+json"), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The member with their new role.", body = MemberView),
+        (status = 403, description = "Only the list's owner manages its members and invitations.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The owner's own role does not change.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn update_member(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -30,6 +43,14 @@ pub async fn update_member(
     Ok(Json(MemberView::from(&member)))
 }
 
+#[utoipa::path(delete, path = "/lists/{list_id}/members/{user_id}", operation_id = "member-remove", tag = "sharing",
+    summary = "Remove a member (owner), or leave the list (the caller's own id)",
+    params(MemberParams), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed; the list is a 404 to them from now on."),
+        (status = 403, description = "Only the list's owner removes others.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The owner cannot leave their own list (delete it instead).", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn remove_member(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -40,6 +61,15 @@ pub async fn remove_member(
 }
 
 /// 202 whether or not the email has an account: the invitation waits for its invitee.
+#[utoipa::path(post, path = "/lists/{list_id}/invitations", operation_id = "invitation-create", tag = "sharing",
+    summary = "Invite an email address to a list (owner only)",
+    params(ListParams), request_body = InvitationBody, security(("bearer" = [])),
+    responses(
+        (status = 202, description = "Invited, whether or not the address has an account; a pending invitation to the same address is replaced.", body = InvitationView,
+            links(("RevokeInvitation" = (operation_id = "invitation-revoke", parameters(("list_id" = "$request.path.list_id"), ("invitation_id" = "$response.body#/id")))))),
+        (status = 403, description = "Only the list's owner manages its members and invitations.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The list has no seat left (49 members and pending invitations besides its owner), or the address's invitation changed concurrently.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn create_invitation(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -52,6 +82,13 @@ pub async fn create_invitation(
 }
 
 /// A list's pending invitations: at most its seats, so one page.
+#[utoipa::path(get, path = "/lists/{list_id}/invitations", operation_id = "invitation-list", tag = "sharing",
+    summary = "A list's pending invitations (owner only)",
+    params(ListParams), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every pending invitation, oldest first, in one page (`next_cursor` is `null`).", body = InvitationListView),
+        (status = 403, description = "Only the list's owner manages its members and invitations.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn list_invitations(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -61,6 +98,13 @@ pub async fn list_invitations(
     Ok(Json(InvitationListView { items: invitations.iter().map(InvitationView::from).collect(), next_cursor: None }))
 }
 
+#[utoipa::path(delete, path = "/lists/{list_id}/invitations/{invitation_id}", operation_id = "invitation-revoke", tag = "sharing",
+    summary = "Withdraw an invitation (owner only)",
+    params(ListInvitationParams), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Revoked; it can no longer be accepted."),
+        (status = 403, description = "Only the list's owner manages its members and invitations.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn revoke_invitation(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -70,6 +114,12 @@ pub async fn revoke_invitation(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/invitations", operation_id = "invitation-received", tag = "sharing",
+    summary = "The pending invitations to the caller's email address, paged",
+    params(PageParams), security(("bearer" = [])),
+    responses((status = 200, description = "A page of invitations.", body = InvitationListView,
+        links(("AcceptFirst" = (operation_id = "invitation-accept", parameters(("invitation_id" = "$response.body#/items/0/id")))),
+            ("DeclineFirst" = (operation_id = "invitation-decline", parameters(("invitation_id" = "$response.body#/items/0/id"))))))))]
 pub async fn received_invitations(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -80,6 +130,12 @@ pub async fn received_invitations(
 }
 
 /// 200 with the list just joined, as the caller now sees it.
+#[utoipa::path(post, path = "/invitations/{invitation_id}/accept", operation_id = "invitation-accept", tag = "sharing",
+    summary = "Accept an invitation: join the list",
+    params(InvitationParams), security(("bearer" = [])),
+    responses((status = 200, description = "The list joined, as the caller now sees it (already a member: the invitation is used up, nothing else changes).",
+        body = ref("#/components/schemas/List"), content_type = "application/json",
+        headers(("ETag" = String, description = "The list's version")))))]
 pub async fn accept_invitation(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -89,6 +145,10 @@ pub async fn accept_invitation(
     Ok(todo_lists::list_response(StatusCode::OK, &joined))
 }
 
+#[utoipa::path(post, path = "/invitations/{invitation_id}/decline", operation_id = "invitation-decline", tag = "sharing",
+    summary = "Decline an invitation",
+    params(InvitationParams), security(("bearer" = [])),
+    responses((status = 204, description = "Declined; the invitation is gone for the owner too.")))]
 pub async fn decline_invitation(
     State(app): State<App>,
     Authenticated(principal): Authenticated,

@@ -75,6 +75,24 @@ pub static DECLINE_INVITATION: Operation = Operation {
     route: || post(handlers::decline_invitation),
 };
 
+/// This service's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(
+        handlers::list_members,
+        handlers::update_member,
+        handlers::remove_member,
+        handlers::create_invitation,
+        handlers::list_invitations,
+        handlers::revoke_invitation,
+        handlers::received_invitations,
+        handlers::accept_invitation,
+        handlers::decline_invitation
+    ))]
+    struct Doc;
+    <Doc as utoipa::OpenApi>::openapi()
+}
+
 /// Every operation of this service.
 pub static OPERATIONS: [&Operation; 9] = [
     &LIST_MEMBERS,

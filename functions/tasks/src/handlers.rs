@@ -10,6 +10,8 @@ use todo_domain::usecases::idempotency::Idempotency;
 use todo_domain::usecases::tasks;
 use todo_http::{Authenticated, HttpError, IdempotencyKeyHeader, IfMatch, JsonBody, ListPath, QueryParams, TaskPath, etag};
 
+use todo_http::openapi::{IdempotencyParams, IfMatchParams, ListParams, TaskParams};
+
 use crate::representation::{CreateTaskBody, ListQuery, TaskListView, TaskPatchBody, TaskView};
 
 /// A single task with its `ETag`.
@@ -19,6 +21,20 @@ fn task_response(status: StatusCode, task: &Task) -> Response {
     response
 }
 
+#[utoipa::path(post, path = "/lists/{list_id}/tasks", operation_id = "task-create", tag = "tasks",
+    summary = "Create a task in a list",
+    params(ListParams, IdempotencyParams), request_body = CreateTaskBody, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; with a replayed `Idempotency-Key`, the task first created.", body = TaskView,
+            headers(("ETag" = String, description = "The task's version"), ("Location" = String, description = "The task's URL"),
+                ("Idempotent-Replayed" = String, description = "`true` when this answers an earlier request with the same key")),
+            links(("GetTask" = (operation_id = "task-get", parameters(("list_id" = "$response.body#/list_id"), ("task_id" = "$response.body#/id")))),
+                ("UpdateTask" = (operation_id = "task-update", parameters(("list_id" = "$response.body#/list_id"), ("task_id" = "$response.body#/id")))),
+                ("DeleteTask" = (operation_id = "task-delete", parameters(("list_id" = "$response.body#/list_id"), ("task_id" = "$response.body#/id")))),
+                ("RequestUpload" = (operation_id = "file-upload-url", parameters(("list_id" = "$response.body#/list_id"), ("task_id" = "$response.body#/id")))))),
+        (status = 403, description = "A viewer cannot add tasks.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The `Idempotency-Key` was used with another request, or the list holds too many tasks.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn create_task(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -37,6 +53,10 @@ pub async fn create_task(
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/lists/{list_id}/tasks", operation_id = "task-list", tag = "tasks",
+    summary = "A list's tasks, filtered and paged",
+    params(ListParams, ListQuery), security(("bearer" = [])),
+    responses((status = 200, description = "A page of tasks.", body = TaskListView)))]
 pub async fn list_tasks(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -48,6 +68,10 @@ pub async fn list_tasks(
 }
 
 /// `GET /tasks`: the same filters and page shape, across every list of the caller's.
+#[utoipa::path(get, path = "/tasks", operation_id = "task-search", tag = "tasks",
+    summary = "Tasks across all the caller's lists, filtered and paged",
+    params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, description = "A page of tasks.", body = TaskListView)))]
 pub async fn list_all_tasks(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -57,6 +81,10 @@ pub async fn list_all_tasks(
     Ok(Json(TaskListView { items: page.items.iter().map(TaskView::from).collect(), next_cursor: page.next_cursor }))
 }
 
+#[utoipa::path(get, path = "/lists/{list_id}/tasks/{task_id}", operation_id = "task-get", tag = "tasks",
+    summary = "A task",
+    params(TaskParams), security(("bearer" = [])),
+    responses((status = 200, description = "The task.", body = TaskView, headers(("ETag" = String, description = "The task's version")))))]
 pub async fn get_task(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -66,6 +94,14 @@ pub async fn get_task(
     Ok(task_response(StatusCode::OK, &task))
 }
 
+#[utoipa::path(patch, path = "/lists/{list_id}/tasks/{task_id}", operation_id = "task-update", tag = "tasks",
+    summary = "Change a task (JSON merge patch)",
+    params(TaskParams, IfMatchParams), request_body(content = TaskPatchBody, content_type = "application/merge-patch+json"), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The task as changed.", body = TaskView, headers(("ETag" = String, description = "The task's new version"))),
+        (status = 403, description = "A viewer cannot change tasks (moving needs editor rights on both lists).", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names an older version; nothing changed.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn update_task(
     State(app): State<App>,
     Authenticated(principal): Authenticated,
@@ -77,6 +113,14 @@ pub async fn update_task(
     Ok(task_response(StatusCode::OK, &task))
 }
 
+#[utoipa::path(delete, path = "/lists/{list_id}/tasks/{task_id}", operation_id = "task-delete", tag = "tasks",
+    summary = "Delete a task and its files",
+    params(TaskParams, IfMatchParams), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "A viewer cannot delete tasks.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names an older version; nothing changed.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ))]
 pub async fn delete_task(
     State(app): State<App>,
     Authenticated(principal): Authenticated,

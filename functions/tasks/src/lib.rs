@@ -47,5 +47,20 @@ pub static DELETE_TASK: Operation = Operation {
     route: || delete(handlers::delete_task),
 };
 
+/// This service's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(
+        handlers::list_all_tasks,
+        handlers::create_task,
+        handlers::list_tasks,
+        handlers::get_task,
+        handlers::update_task,
+        handlers::delete_task
+    ))]
+    struct Doc;
+    <Doc as utoipa::OpenApi>::openapi()
+}
+
 /// Every operation of this service.
 pub static OPERATIONS: [&Operation; 6] = [&LIST_ALL_TASKS, &CREATE_TASK, &LIST_TASKS, &GET_TASK, &UPDATE_TASK, &DELETE_TASK];

@@ -8,12 +8,37 @@ use todo_domain::model::{Frequency, ListId, NewTask, Notes, Priority, Recurrence
 use todo_domain::ports::TaskFilter;
 use todo_domain::usecases::tasks::{ListTasks, MAX_PAGE_SIZE};
 use todo_http::nullable;
+use todo_http::openapi;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Deserialize)]
+fn enumeration(values: &[&str]) -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.iter().copied()))
+}
+
+/// A recurrence's frequency (`Frequency::parse`).
+fn frequency() -> ObjectBuilder {
+    enumeration(&["daily", "weekly", "monthly", "yearly"])
+}
+
+fn task_status() -> ObjectBuilder {
+    enumeration(&["open", "completed"])
+}
+
+fn status_filter() -> ObjectBuilder {
+    enumeration(&["open", "completed", "all"]).description(Some("Which tasks: open, completed or all (the default)."))
+}
+
+/// "Every `interval` `freq`s", e.g. every 2 weeks.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Recurrence)]
 pub struct RecurrenceBody {
+    #[schema(schema_with = frequency)]
     freq: String,
+    /// 1 (the default) to 365.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 365)]
     interval: Option<i64>,
 }
 
@@ -22,21 +47,31 @@ fn recurrence(field: &str, body: &RecurrenceBody, errors: &mut Collector) -> Opt
     errors.take(&format!("{field}.interval"), Recurrence::new(freq, body.interval.unwrap_or(1)))
 }
 
-#[derive(Debug, Deserialize)]
+/// A new task. Only `title` is required; `null` is the same as absent.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewTask)]
 pub struct CreateTaskBody {
+    #[schema(schema_with = openapi::title)]
     title: String,
     #[serde(default)]
+    #[schema(schema_with = openapi::notes_or_null)]
     notes: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = openapi::timestamp_or_null)]
     due: Option<String>,
+    /// 1 (highest) to 4.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 4)]
     priority: Option<i64>,
     #[serde(default)]
+    #[schema(schema_with = openapi::tags_or_null)]
     tags: Option<Vec<String>>,
     #[serde(default)]
     recurrence: Option<RecurrenceBody>,
+    /// When to remind (a notification, at most a minute late).
     #[serde(default)]
+    #[schema(schema_with = openapi::timestamp_or_null)]
     reminder_at: Option<String>,
 }
 
@@ -56,27 +91,40 @@ impl TryFrom<CreateTaskBody> for NewTask {
     }
 }
 
-/// A JSON merge patch (RFC 7396) of a task: absent leaves a field, `null` clears it.
-#[derive(Debug, Deserialize)]
+/// A JSON merge patch (RFC 7396) of a task: absent leaves a field, `null` clears it
+/// (`title`, `list_id` and `status` cannot be cleared).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = TaskPatch)]
 pub struct TaskPatchBody {
+    /// Moves the task to another of the caller's lists (an editor or owner of both).
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = openapi::id)]
     list_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = openapi::title)]
     title: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = openapi::notes_or_null)]
     notes: Option<Option<String>>,
+    /// Completing a recurring task moves it to its next occurrence instead.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = task_status)]
     status: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = openapi::timestamp_or_null)]
     due: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 4)]
     priority: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = openapi::tags_or_null)]
     tags: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<RecurrenceBody>)]
     recurrence: Option<Option<RecurrenceBody>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = openapi::timestamp_or_null)]
     reminder_at: Option<Option<String>>,
 }
 
@@ -131,14 +179,25 @@ impl TryFrom<TaskPatchBody> for TaskPatch {
 }
 
 /// `GET /lists/{list_id}/tasks` query parameters, all raw; parsed (and named on error) below.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    #[param(schema_with = status_filter)]
     status: Option<String>,
+    /// Only tasks with this tag.
+    #[param(schema_with = openapi::tag)]
     tag: Option<String>,
+    /// Only tasks due before this time.
+    #[param(schema_with = openapi::timestamp)]
     due_before: Option<String>,
+    /// Only tasks due at or after this time.
+    #[param(schema_with = openapi::timestamp)]
     due_after: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
+    /// The `next_cursor` of the page before; only this API's own cursors are valid.
     cursor: Option<String>,
 }
 
@@ -167,14 +226,17 @@ impl TryFrom<ListQuery> for ListTasks {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RecurrenceRule)]
 pub struct RecurrenceView {
+    #[schema(schema_with = frequency)]
     freq: Frequency,
     interval: u16,
 }
 
 /// A task as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Task)]
 pub struct TaskView {
     id: String,
     /// The list holding the task (the caller's Inbox unless it was put elsewhere).
@@ -182,14 +244,20 @@ pub struct TaskView {
     created_by: String,
     title: String,
     notes: Option<String>,
+    #[schema(schema_with = task_status)]
     status: &'static str,
+    #[schema(value_type = Option<String>, format = DateTime)]
     completed_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     due: Option<Timestamp>,
     priority: Option<u8>,
     tags: Vec<String>,
     recurrence: Option<RecurrenceView>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     reminder_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     updated_at: Timestamp,
 }
 
@@ -214,7 +282,9 @@ impl From<&Task> for TaskView {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A page of tasks; `next_cursor` fetches the next (`null` on the last page).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TaskPage)]
 pub struct TaskListView {
     pub items: Vec<TaskView>,
     pub next_cursor: Option<String>,

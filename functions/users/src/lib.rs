@@ -49,5 +49,21 @@ pub static DELETE_ME: Operation = Operation {
     route: || delete(handlers::delete_me),
 };
 
+/// This service's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(
+        handlers::sign_up,
+        handlers::log_in,
+        handlers::refresh,
+        handlers::log_out,
+        handlers::get_me,
+        handlers::update_me,
+        handlers::delete_me
+    ))]
+    struct Doc;
+    <Doc as utoipa::OpenApi>::openapi()
+}
+
 /// Every operation of this service.
 pub static OPERATIONS: [&Operation; 7] = [&SIGN_UP, &LOG_IN, &REFRESH, &LOG_OUT, &GET_ME, &UPDATE_ME, &DELETE_ME];

@@ -1,19 +1,64 @@
 //! The JSON the user service reads and writes. Request structs hold raw values and are
 //! parsed into domain types once, here; response structs render domain values.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use todo_domain::error::Collector;
 use todo_domain::model::{DisplayName, Email, Password, Timestamp, User};
 use todo_domain::usecases::users::{Credentials, IssuedTokens, ProfileChange, SignUp};
 use todo_domain::{Error, FieldError};
-use todo_http::nullable;
+use todo_http::{nullable, openapi};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
-#[derive(Debug, Deserialize)]
+fn enumeration(values: &[&str]) -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.iter().copied()))
+}
+
+fn token_type() -> ObjectBuilder {
+    enumeration(&["Bearer"])
+}
+
+/// A `u64` as `str::parse` reads it: an optional `+`, any leading zeros, at most `u64::MAX`.
+fn u64_pattern() -> String {
+    let max = u64::MAX.to_string();
+    let mut alternatives = vec![format!("[0-9]{{1,{}}}", max.len() - 1)];
+    for (at, digit) in max.char_indices() {
+        let digit = digit.to_digit(10).expect("digits");
+        let rest = max.len() - at - 1;
+        if digit > 0 {
+            let tail = if rest > 0 { format!("[0-9]{{{rest}}}") } else { String::new() };
+            alternatives.push(format!("{}[0-{}]{tail}", &max[..at], digit - 1));
+        }
+    }
+    alternatives.push(max);
+    format!(r"\+?0*(?:{})", alternatives.join("|"))
+}
+
+/// A refresh token's shape (`RefreshToken::parse`): `rt1.<user id>.<session id>.<generation>.<secret>`,
+/// the secret 32 bytes in unpadded base64url, at most 200 characters in all.
+fn refresh_token_schema() -> ObjectBuilder {
+    let id = openapi::ID_PATTERN.trim_start_matches('^').trim_end_matches('$');
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(200))
+        .pattern(Some(format!(r"^rt1\.{id}\.{id}\.{}\.[A-Za-z0-9_-]{{42}}[AEIMQUYcgkosw048]$", u64_pattern())))
+        .description(Some("The `refresh_token` of the last token response (each is good once)."))
+}
+
+/// A new account. `name` may be absent or `null` (no display name).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SignUp)]
 pub struct SignUpBody {
+    #[schema(schema_with = openapi::email)]
     email: String,
+    #[schema(schema_with = openapi::new_password)]
     password: String,
     #[serde(default)]
+    #[schema(schema_with = openapi::display_name_or_null)]
     name: Option<String>,
 }
 
@@ -29,10 +74,14 @@ impl TryFrom<SignUpBody> for SignUp {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// An account's email and password.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = LogIn)]
 pub struct LogInBody {
+    #[schema(schema_with = openapi::email)]
     email: String,
+    #[schema(schema_with = openapi::given_password)]
     password: String,
 }
 
@@ -49,23 +98,54 @@ impl TryFrom<LogInBody> for Credentials {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A refresh token to trade for a new token pair.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Refresh)]
 pub struct RefreshBody {
+    #[schema(schema_with = refresh_token_schema)]
     pub refresh_token: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// A JSON merge patch of the caller's account: absent leaves a field, `null` clears `name`
+/// (the other fields cannot be null). Changing `email` or `password` needs `current_password`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatchBody {
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = openapi::display_name_or_null)]
     name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = openapi::email)]
     email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = openapi::new_password)]
     password: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = openapi::given_password)]
     current_password: Option<Option<String>>,
+}
+
+/// The `ProfilePatch` schema: `ProfilePatchBody`'s, and that `password` and `email` come with
+/// `current_password` (JSON Schema's `dependentRequired`, which the derive cannot state). The
+/// server lets an unchanged email through without it; the schema asks for it with any email.
+pub struct ProfilePatchSchema;
+
+impl PartialSchema for ProfilePatchSchema {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = <ProfilePatchBody as PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            let dependent = serde_json::json!({ "email": ["current_password"], "password": ["current_password"] });
+            object.extensions.get_or_insert_with(Default::default).insert("dependentRequired".to_owned(), dependent);
+        }
+        schema
+    }
+}
+
+impl ToSchema for ProfilePatchSchema {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ProfilePatch")
+    }
 }
 
 fn required(field: &str, value: Option<Option<String>>, errors: &mut Collector) -> Option<String> {
@@ -94,9 +174,11 @@ impl TryFrom<ProfilePatchBody> for ProfileChange {
 }
 
 /// `DELETE /users/me`: the password confirms that the holder of the token is the person.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AccountDeletion)]
 pub struct DeleteAccountBody {
+    #[schema(schema_with = openapi::given_password)]
     password: String,
 }
 
@@ -119,12 +201,19 @@ pub fn refresh_token(body: &RefreshBody) -> Result<todo_domain::auth::RefreshTok
         .map_err(|message| Error::Validation(vec![FieldError::new("refresh_token", message)]))
 }
 
-#[derive(Debug, Serialize)]
+/// An account as its owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserView {
     id: String,
+    /// Lower-cased.
     email: String,
+    /// The display name (`null`: none).
+    #[schema(required = true)]
     name: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     updated_at: Timestamp,
 }
 
@@ -140,13 +229,20 @@ impl From<&User> for UserView {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A new token pair. Send the access token as `Authorization: Bearer <access_token>`; trade
+/// the refresh token (once) for the next pair at `POST /sessions/refresh`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Tokens)]
 pub struct TokensView {
+    /// The account (on sign-up and log-in; not on a refresh).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = UserView)]
     user: Option<UserView>,
     access_token: String,
     refresh_token: String,
+    #[schema(schema_with = token_type)]
     token_type: &'static str,
+    /// Seconds until the access token expires.
     expires_in: i64,
 }
 

@@ -541,7 +541,7 @@ test('lists and sharing: a new list, an invitation joined in another browser, ta
   // An invitation to one's own address is refused, and said inside the dialog.
   await dialog.getByLabel('Invite by email').fill(adasEmail);
   await dialog.getByRole('button', { name: 'Send invitation' }).click();
-  await dialog.getByRole('status').filter({ hasText: 'email: is your own address' }).waitFor();
+  await dialog.getByRole('status').filter({ hasText: 'is your own address' }).waitFor();
   await assertAccessible(ada.page, 'share dialog');
   await screenshot(ada.page, 'share-dialog');
   await dialog.getByRole('button', { name: 'Close' }).click();

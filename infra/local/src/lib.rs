@@ -21,11 +21,29 @@ pub fn operations() -> impl Iterator<Item = &'static Operation> {
         .chain(todo_sharing::OPERATIONS)
 }
 
-/// The whole API as one router, plus the local blob URLs and the web app (`GET /`).
+/// The API's OpenAPI 3.1 document: every service's routes (each service crate's
+/// `openapi()`, from its handlers' `#[utoipa::path]`) with the shared parts
+/// (`todo_http::openapi::document`). `docs/openapi.json` is a copy, kept current by a test.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    todo_http::openapi::document([
+        todo_users::openapi(),
+        todo_lists::openapi(),
+        todo_tasks::openapi(),
+        todo_files::openapi(),
+        todo_notifications::openapi(),
+        todo_sharing::openapi(),
+    ])
+}
+
+/// The whole API as one router, plus the local blob URLs, the web app (`GET /`) and the
+/// OpenAPI document (`GET /openapi.json`).
 pub fn router(embedded: EmbeddedApp) -> axum::Router {
+    let document = bytes::Bytes::from(openapi().to_pretty_json().expect("the OpenAPI document serialises"));
+    let serve_document = move || std::future::ready(([(http::header::CONTENT_TYPE, "application/json")], document.clone()));
     todo_http::router(operations(), embedded.app.clone())
         .merge(blobs::routes(embedded.blobs, embedded.app))
         .merge(todo_web::router(&todo_web::WebConfig::default()))
+        .route("/openapi.json", axum::routing::get(serve_document))
 }
 
 /// The local server's configuration, from `TODO_ADDR`, `TODO_DATA_DIR` and

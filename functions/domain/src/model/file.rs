@@ -1,12 +1,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{FileId, TaskId, UserId};
-use super::text::{check_text, string_conversions};
+use super::text::{string_conversions, trimmed_line};
 use super::time::Timestamp;
 use crate::ports::ObjectKey;
 
 /// A file's name as the user gave it: metadata only, never part of a storage key.
-/// 1 to 255 characters, no control characters, no path separators.
+/// One line of 1 to 255 characters (`text::trimmed_line`), no path separators, not only dots and spaces.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct FileName(String);
@@ -15,15 +15,14 @@ impl FileName {
     pub const MAX_CHARS: usize = 255;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let trimmed = raw.trim();
-        check_text(trimmed, 1, Self::MAX_CHARS, false)?;
+        let trimmed = trimmed_line(raw, Self::MAX_CHARS)?;
         if trimmed.contains(['/', '\\']) {
             return Err("must not contain / or \\".to_owned());
         }
-        if trimmed == "." || trimmed == ".." {
-            return Err("must be a file name".to_owned());
+        if trimmed.chars().all(|c| c == '.' || c.is_whitespace()) {
+            return Err("must be a file name, not only dots and spaces".to_owned());
         }
-        Ok(Self(trimmed.to_owned()))
+        Ok(Self(trimmed))
     }
 
     pub fn as_str(&self) -> &str {
@@ -38,7 +37,7 @@ pub struct ContentType(String);
 
 impl ContentType {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let lowered = raw.trim().to_ascii_lowercase();
+        let lowered = raw.to_ascii_lowercase();
         let token = |part: &str| {
             !part.is_empty() && part.len() <= 63 && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
         };

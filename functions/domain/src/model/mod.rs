@@ -5,7 +5,7 @@ mod ids;
 mod list;
 mod notification;
 mod task;
-mod text;
+pub mod text;
 mod time;
 mod user;
 

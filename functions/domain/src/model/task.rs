@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::{ListId, TaskId, UserId};
 use super::notification::Notified;
-use super::text::{check_text, string_conversions, trimmed_line};
+use super::text::{check_text, simple_lowercase, string_conversions, trimmed_line};
 use super::time::Timestamp;
 use crate::error::FieldError;
 
@@ -60,19 +60,20 @@ impl Priority {
     }
 }
 
-/// A tag: 1 to 32 characters, lower-cased, no spaces, commas or control characters.
+/// A tag: 1 to 32 characters, no spaces, commas or control characters; kept lower-cased.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Tag(String);
 
 impl Tag {
+    pub const MAX_CHARS: usize = 32;
+
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let normalised = raw.trim().to_lowercase();
-        check_text(&normalised, 1, 32, false)?;
-        if normalised.chars().any(|c| c.is_whitespace() || c == ',') {
+        check_text(raw, 1, Self::MAX_CHARS, false)?;
+        if raw.chars().any(|c| c.is_whitespace() || c == ',') {
             return Err("must not contain spaces or commas".to_owned());
         }
-        Ok(Self(normalised))
+        Ok(Self(simple_lowercase(raw)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -80,7 +81,7 @@ impl Tag {
     }
 }
 
-/// At most 20 distinct tags, in the order first given.
+/// At most 20 tags as sent (repeats are kept once), in the order first given.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 #[serde(try_from = "Vec<Tag>", into = "Vec<Tag>")]
 pub struct Tags(Vec<Tag>);
@@ -89,6 +90,9 @@ impl Tags {
     pub const MAX: usize = 20;
 
     pub fn parse<S: AsRef<str>>(raw: &[S]) -> Result<Self, String> {
+        if raw.len() > Self::MAX {
+            return Err(format!("must hold at most {} tags", Self::MAX));
+        }
         let tags = raw
             .iter()
             .enumerate()

@@ -1,15 +1,29 @@
-//! Shared rules for user-supplied text.
+//! Shared rules for user-supplied text, and the same rules as JSON Schema patterns (the
+//! OpenAPI document states them; `tests` prove pattern and rule agree on every character).
+//!
+//! Lengths count characters (Unicode scalar values, as JSON Schema's `maxLength` does) of
+//! the text as sent, before any trimming, so a schema can state them exactly.
 
-/// Checks length (in characters, after the caller's trimming) and control characters.
-/// `allow_newlines` admits `\n`, `\r` and `\t`, for multi-line fields.
+/// Characters no single line of user text (titles, names, file names) may hold: control
+/// characters (`char::is_control`, Unicode Cc); the bidi embedding, override and isolate
+/// controls (U+202A–U+202E, U+2066–U+2069), which reorder how the text around them is shown;
+/// and the invisible zero-width space, word joiner and byte-order mark. ZWJ, ZWNJ, LRM and
+/// RLM stay allowed: emoji sequences and several scripts need them.
+pub fn forbidden_in_line(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200b}' | '\u{202a}'..='\u{202e}' | '\u{2060}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `forbidden_in_line` as the inside of a regular-expression character class.
+pub const FORBIDDEN_IN_LINE_CLASS: &str = r"\x00-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff";
+/// `char::is_control` as the inside of a character class.
+pub const CONTROL_CLASS: &str = r"\x00-\x1f\x7f-\x9f";
+/// `char::is_whitespace` (Unicode White_Space) as the inside of a character class.
+pub const WHITESPACE_CLASS: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
+/// Checks length (in characters) and control characters. `allow_newlines` admits `\n`,
+/// `\r` and `\t`, for multi-line fields.
 pub(crate) fn check_text(value: &str, min: usize, max: usize, allow_newlines: bool) -> Result<(), String> {
-    let length = value.chars().count();
-    if length < min {
-        return Err(if min == 1 { "must not be empty".to_owned() } else { format!("must be at least {min} characters") });
-    }
-    if length > max {
-        return Err(format!("must be at most {max} characters"));
-    }
+    check_length(value, min, max)?;
     let forbidden = |c: char| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\r' | '\t'));
     if value.chars().any(forbidden) {
         return Err("must not contain control characters".to_owned());
@@ -17,11 +31,35 @@ pub(crate) fn check_text(value: &str, min: usize, max: usize, allow_newlines: bo
     Ok(())
 }
 
-/// A single line of 1 to `max` characters after trimming: what titles and names are.
+fn check_length(value: &str, min: usize, max: usize) -> Result<(), String> {
+    let length = value.chars().count();
+    if length < min {
+        return Err(if min == 1 { "must not be empty".to_owned() } else { format!("must be at least {min} characters") });
+    }
+    if length > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    Ok(())
+}
+
+/// A single line of at most `max` characters as sent, none `forbidden_in_line`, not blank;
+/// kept trimmed. What titles and names are.
 pub(crate) fn trimmed_line(raw: &str, max: usize) -> Result<String, String> {
+    check_length(raw, 1, max)?;
+    if raw.chars().any(forbidden_in_line) {
+        return Err("must not contain control, bidi-override or zero-width characters".to_owned());
+    }
     let trimmed = raw.trim();
-    check_text(trimmed, 1, max, false)?;
+    if trimmed.is_empty() {
+        return Err("must not be blank".to_owned());
+    }
     Ok(trimmed.to_owned())
+}
+
+/// Lower-cases character by character (Unicode's simple case mapping), so the result has
+/// as many characters as the input and a length checked before still holds after.
+pub(crate) fn simple_lowercase(raw: &str) -> String {
+    raw.chars().map(|c| c.to_lowercase().next().unwrap_or(c)).collect()
 }
 
 /// `TryFrom<String>` through `parse` and `From<Self> for String`, for newtypes over a
@@ -42,3 +80,38 @@ macro_rules! string_conversions {
     )*};
 }
 pub(crate) use string_conversions;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every Unicode scalar value: the class matches exactly the characters the rule names.
+    fn assert_class_is(class: &str, rule: impl Fn(char) -> bool) {
+        let regex = regex::Regex::new(&format!("^[{class}]$")).expect("the class compiles");
+        let mut buffer = [0; 4];
+        for c in (0..=0x10_ffff).filter_map(char::from_u32) {
+            assert_eq!(regex.is_match(c.encode_utf8(&mut buffer)), rule(c), "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn character_classes_match_their_rules_on_every_character() {
+        assert_class_is(CONTROL_CLASS, char::is_control);
+        assert_class_is(WHITESPACE_CLASS, char::is_whitespace);
+        assert_class_is(FORBIDDEN_IN_LINE_CLASS, forbidden_in_line);
+    }
+
+    #[test]
+    fn lines_count_what_was_sent_and_refuse_reordering_characters() {
+        assert_eq!(trimmed_line("  Pay rent ", 20).unwrap(), "Pay rent");
+        assert!(trimmed_line(&format!(" {}", "x".repeat(20)), 20).is_err(), "the length counts the spaces sent");
+        assert!(trimmed_line(" \t", 20).is_err());
+        for sneaky in ["evil\u{202e}txt.exe", "a\u{2066}b", "zero\u{200b}width", "\u{feff}bom"] {
+            assert!(trimmed_line(sneaky, 40).is_err(), "{sneaky:?}");
+        }
+        for fine in ["👨\u{200d}👩\u{200d}👧", "می\u{200c}خواهم", "abc\u{200f}"] {
+            assert!(trimmed_line(fine, 40).is_ok(), "{fine:?}");
+        }
+        assert_eq!(simple_lowercase("\u{130}STANBUL").chars().count(), 8);
+    }
+}

@@ -3,7 +3,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ids::UserId;
-use super::text::{check_text, string_conversions};
+use super::text::{simple_lowercase, string_conversions, trimmed_line};
 use super::time::Timestamp;
 
 /// An email address, trimmed and lower-cased, so addresses differing only in case are one
@@ -14,26 +14,30 @@ use super::time::Timestamp;
 pub struct Email(String);
 
 impl Email {
+    pub const MAX_CHARS: usize = 254;
+
+    /// One `@` between a local part of 1 to 64 characters and a dotted domain of labels of 1
+    /// to 63; no whitespace or control characters anywhere (surrounding spaces included: a
+    /// form trims them, an API client sends what it means); at most 254 characters.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let candidate = raw.trim().to_lowercase();
-        if candidate.is_empty() {
+        if raw.is_empty() {
             return Err("must not be empty".to_owned());
         }
-        if candidate.len() > 254 {
-            return Err("must be at most 254 characters".to_owned());
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(format!("must be at most {} characters", Self::MAX_CHARS));
         }
-        if candidate.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("must not contain spaces or control characters".to_owned());
         }
-        let Some((local, domain)) = candidate.split_once('@') else {
+        let Some((local, domain)) = raw.split_once('@') else {
             return Err("must be an email address like name@example.com".to_owned());
         };
-        let domain_ok =
-            domain.contains('.') && !domain.contains('@') && domain.split('.').all(|label| !label.is_empty() && label.len() <= 63);
-        if local.is_empty() || local.len() > 64 || !domain_ok {
+        let within = |part: &str, max: usize| !part.is_empty() && part.chars().count() <= max;
+        let domain_ok = domain.contains('.') && !domain.contains('@') && domain.split('.').all(|label| within(label, 63));
+        if !within(local, 64) || !domain_ok {
             return Err("must be an email address like name@example.com".to_owned());
         }
-        Ok(Self(candidate))
+        Ok(Self(simple_lowercase(raw)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -107,16 +111,16 @@ impl fmt::Debug for PasswordHash {
     }
 }
 
-/// A display name: 1 to 100 characters, trimmed, no control characters.
+/// A display name: one line of 1 to 100 characters (`text::trimmed_line`), kept trimmed.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DisplayName(String);
 
 impl DisplayName {
+    pub const MAX_CHARS: usize = 100;
+
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let trimmed = raw.trim();
-        check_text(trimmed, 1, 100, false)?;
-        Ok(Self(trimmed.to_owned()))
+        trimmed_line(raw, Self::MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -145,7 +149,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_for_case_insensitive_comparison() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap(), Email::parse("ada@example.com").unwrap());
+        assert_eq!(Email::parse("Ada@Example.COM").unwrap(), Email::parse("ada@example.com").unwrap());
+        // Character by character, so a length checked before lower-casing still holds.
+        assert_eq!(Email::parse("\u{130}@example.com").unwrap().as_str(), "i@example.com");
+        assert!(Email::parse(" ada@example.com").is_err(), "surrounding spaces are refused, not trimmed");
     }
 
     #[test]

@@ -138,7 +138,7 @@ pub async fn invite(app: &App, principal: Principal, list: ListId, email: Email,
     let stored_list = stored_list.ok_or(Error::NotFound("list"))?;
     let inviter = inviter.ok_or(Error::Unauthenticated("the account no longer exists"))?;
     if inviter.email == email {
-        return Err(Error::field("email", "is your own address: you are this list's owner"));
+        return Err(Error::Conflict("that is your own address: you are this list's owner".to_owned()));
     }
     let now = app.clock.now();
     let mut replaces = None;

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod blobs;
+mod contract;
 mod events;
 mod files;
 mod iam;
@@ -11,6 +12,7 @@ mod lambda_runtime;
 mod layers;
 mod lists;
 mod notifications;
+mod openapi;
 mod server;
 mod sharing;
 mod support;

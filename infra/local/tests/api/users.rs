@@ -11,7 +11,7 @@ use crate::support::{PASSWORD, TestApp};
 async fn sign_up_returns_the_user_and_a_working_token_pair() {
     let app = TestApp::spawn();
     let reply =
-        app.call(Method::POST, "/users", None, Some(json!({"email": " Ada@Example.com ", "password": PASSWORD, "name": "Ada"}))).await;
+        app.call(Method::POST, "/users", None, Some(json!({"email": "Ada@Example.com", "password": PASSWORD, "name": "Ada"}))).await;
     assert_eq!(reply.status, StatusCode::CREATED);
     assert_eq!(reply.header("location"), Some("/users/me"));
     assert_eq!(reply.header("cache-control"), Some("no-store"));
