@@ -21,11 +21,17 @@ use crate::problem::HttpError;
 /// A JSON body deserialised into `T`, with errors that name the offending field.
 /// `T` is a raw request struct (primitive types, `deny_unknown_fields`); converting it
 /// into domain types is the handler's next step.
-#[derive(Debug)]
 pub struct JsonBody<T> {
     pub value: T,
     /// The body as parsed JSON, for fingerprinting a request (idempotency).
     pub canonical: serde_json::Value,
+}
+
+/// Prints the parsed value only (whose `Debug` keeps secrets out), never the raw JSON.
+impl<T: std::fmt::Debug> std::fmt::Debug for JsonBody<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonBody").field("value", &self.value).finish_non_exhaustive()
+    }
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
@@ -44,11 +50,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                     Error::Malformed { detail: "the request body could not be read".to_owned(), field: None }
                 }
             })?;
-            let mut canonical: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| Error::Malformed {
-                detail: format!("the body is not valid JSON: {}", strip_position(&error.to_string())),
-                field: None,
+            let StrictJson(canonical) = serde_json::from_slice(&bytes).map_err(|error| {
+                let message = strip_position(&error.to_string());
+                if message.starts_with("duplicate field `") {
+                    Error::Malformed { field: Some(field_name(".", &message)), detail: message }
+                } else {
+                    Error::Malformed { detail: format!("the body is not valid JSON: {message}"), field: None }
+                }
             })?;
-            integral_numbers_as_integers(&mut canonical);
             if !canonical.is_object() {
                 return Err(Error::Malformed { detail: "the body must be a JSON object".to_owned(), field: None });
             }
@@ -64,20 +73,78 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// `2.0` is the integer 2 to JSON (and JSON Schema's `integer`), though serde reads it as a
-/// float: whole numbers become integers before the body is read into its struct.
-fn integral_numbers_as_integers(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Number(number) if !number.is_i64() && !number.is_u64() => {
-            if let Some(float) = number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
-                #[allow(clippy::cast_possible_truncation)]
-                let whole = float as i64;
-                *value = serde_json::Value::from(whole);
+/// A request body as JSON, read strictly: a key twice in one object is refused (serde_json
+/// would keep the last, so `{"title": "a", "title": "b"}` would pass as "b" to one reader and
+/// "a" to another), and a whole number written as a float (`2.0`: the integer 2 to JSON and to
+/// JSON Schema's `integer`) becomes an integer, which serde reads as one. Nesting is bounded
+/// by serde_json's recursion limit (128).
+struct StrictJson(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for StrictJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictJsonVisitor).map(StrictJson)
+    }
+}
+
+struct StrictJsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictJsonVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("JSON")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
+        // Below 2^53 every whole float is exactly an i64.
+        if value.fract() == 0.0 && value.abs() < 9.0e15 {
+            #[allow(clippy::cast_possible_truncation)]
+            return Ok((value as i64).into());
+        }
+        Ok(value.into())
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictJson(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(items.into())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let StrictJson(value) = map.next_value()?;
+            if fields.insert(key.clone(), value).is_some() {
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
             }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
-        serde_json::Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
-        _ => {}
+        Ok(fields.into())
     }
 }
 
@@ -402,11 +469,14 @@ mod tests {
     }
 
     #[test]
-    fn whole_numbers_written_as_floats_are_integers() {
-        let mut value = serde_json::json!({"size": 94103.0, "nested": [1.5, -2.0, 3], "big": 1e300});
-        integral_numbers_as_integers(&mut value);
-        assert_eq!(value, serde_json::json!({"size": 94103, "nested": [1.5, -2, 3], "big": 1e300}));
+    fn bodies_are_read_strictly() {
+        let read = |text: &str| serde_json::from_str::<StrictJson>(text).map(|StrictJson(value)| value);
+        let value = read(r#"{"size": 94103.0, "nested": [1.5, -2.0, 3, {"a": null}], "big": 1e300}"#).unwrap();
+        assert_eq!(value, serde_json::json!({"size": 94103, "nested": [1.5, -2, 3, {"a": null}], "big": 1e300}));
         assert!(value["size"].is_i64());
+        let duplicate = read(r#"{"title": "a", "notes": {"x": 1, "x": 2}}"#).unwrap_err().to_string();
+        assert!(duplicate.starts_with("duplicate field `x`"), "{duplicate}");
+        assert!(read(&format!("{}{}", "[".repeat(200), "]".repeat(200))).is_err(), "nesting is bounded");
     }
 
     #[test]

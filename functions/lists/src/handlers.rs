@@ -145,6 +145,7 @@ impl From<&ListAccess> for ListView {
 #[schema(as = ListPage)]
 pub struct ListListView {
     items: Vec<ListView>,
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 

@@ -177,5 +177,6 @@ impl From<&Notification> for NotificationView {
 #[schema(as = NotificationPage)]
 pub struct NotificationListView {
     pub items: Vec<NotificationView>,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }

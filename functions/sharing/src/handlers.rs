@@ -68,7 +68,7 @@ pub async fn remove_member(
         (status = 202, description = "Invited, whether or not the address has an account; a pending invitation to the same address is replaced.", body = InvitationView,
             links(("RevokeInvitation" = (operation_id = "invitation-revoke", parameters(("list_id" = "$request.path.list_id"), ("invitation_id" = "$response.body#/id")))))),
         (status = 403, description = "Only the list's owner manages its members and invitations.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "The list has no seat left (49 members and pending invitations besides its owner), or the address's invitation changed concurrently.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The list has no seat left (49 members and pending invitations besides its owner), the address is the owner's own, or the address's invitation changed concurrently.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
     ))]
 pub async fn create_invitation(
     State(app): State<App>,

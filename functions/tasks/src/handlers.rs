@@ -12,7 +12,7 @@ use todo_http::{Authenticated, HttpError, IdempotencyKeyHeader, IfMatch, JsonBod
 
 use todo_http::openapi::{IdempotencyParams, IfMatchParams, ListParams, TaskParams};
 
-use crate::representation::{CreateTaskBody, ListQuery, TaskListView, TaskPatchBody, TaskView};
+use crate::representation::{CreateTaskBody, ListQuery, NewTaskSchema, TaskListView, TaskPatchBody, TaskView};
 
 /// A single task with its `ETag`.
 fn task_response(status: StatusCode, task: &Task) -> Response {
@@ -23,7 +23,7 @@ fn task_response(status: StatusCode, task: &Task) -> Response {
 
 #[utoipa::path(post, path = "/lists/{list_id}/tasks", operation_id = "task-create", tag = "tasks",
     summary = "Create a task in a list",
-    params(ListParams, IdempotencyParams), request_body = CreateTaskBody, security(("bearer" = [])),
+    params(ListParams, IdempotencyParams), request_body = NewTaskSchema, security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; with a replayed `Idempotency-Key`, the task first created.", body = TaskView,
             headers(("ETag" = String, description = "The task's version"), ("Location" = String, description = "The task's URL"),
@@ -33,7 +33,7 @@ fn task_response(status: StatusCode, task: &Task) -> Response {
                 ("DeleteTask" = (operation_id = "task-delete", parameters(("list_id" = "$response.body#/list_id"), ("task_id" = "$response.body#/id")))),
                 ("RequestUpload" = (operation_id = "file-upload-url", parameters(("list_id" = "$response.body#/list_id"), ("task_id" = "$response.body#/id")))))),
         (status = 403, description = "A viewer cannot add tasks.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "The `Idempotency-Key` was used with another request, or the list holds too many tasks.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The `Idempotency-Key` was used with another request, or the caller's access changed while the task was being created.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
     ))]
 pub async fn create_task(
     State(app): State<App>,
@@ -100,6 +100,7 @@ pub async fn get_task(
     responses(
         (status = 200, description = "The task as changed.", body = TaskView, headers(("ETag" = String, description = "The task's new version"))),
         (status = 403, description = "A viewer cannot change tasks (moving needs editor rights on both lists).", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The task kept changing under concurrent writes, or the caller's access changed meanwhile; retry.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` names an older version; nothing changed.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
     ))]
 pub async fn update_task(
@@ -119,6 +120,7 @@ pub async fn update_task(
     responses(
         (status = 204, description = "Deleted."),
         (status = 403, description = "A viewer cannot delete tasks.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "Files are still being added to the task, or the caller's access changed meanwhile; retry.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` names an older version; nothing changed.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
     ))]
 pub async fn delete_task(

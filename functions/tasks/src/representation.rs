@@ -75,6 +75,30 @@ pub struct CreateTaskBody {
     reminder_at: Option<String>,
 }
 
+/// The `NewTask` schema: `CreateTaskBody`'s, and that a `recurrence` comes with a `due` (the
+/// occurrences are counted from it), which the derive cannot state: JSON Schema's `if`/`then`.
+pub struct NewTaskSchema;
+
+impl utoipa::PartialSchema for NewTaskSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut schema = <CreateTaskBody as utoipa::PartialSchema>::schema();
+        if let utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(object)) = &mut schema {
+            let extensions = object.extensions.get_or_insert_with(Default::default);
+            let recurring = serde_json::json!({"properties": {"recurrence": {"type": "object"}}, "required": ["recurrence"]});
+            let dated = serde_json::json!({"properties": {"due": {"type": "string"}}, "required": ["due"]});
+            extensions.insert("if".to_owned(), recurring);
+            extensions.insert("then".to_owned(), dated);
+        }
+        schema
+    }
+}
+
+impl ToSchema for NewTaskSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("NewTask")
+    }
+}
+
 impl TryFrom<CreateTaskBody> for NewTask {
     type Error = Error;
     fn try_from(body: CreateTaskBody) -> Result<Self, Error> {
@@ -243,17 +267,20 @@ pub struct TaskView {
     list_id: String,
     created_by: String,
     title: String,
+    #[schema(required = true)]
     notes: Option<String>,
     #[schema(schema_with = task_status)]
     status: &'static str,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     completed_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     due: Option<Timestamp>,
+    #[schema(required = true)]
     priority: Option<u8>,
     tags: Vec<String>,
+    #[schema(required = true)]
     recurrence: Option<RecurrenceView>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     reminder_at: Option<Timestamp>,
     #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
@@ -287,5 +314,6 @@ impl From<&Task> for TaskView {
 #[schema(as = TaskPage)]
 pub struct TaskListView {
     pub items: Vec<TaskView>,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }

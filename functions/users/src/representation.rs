@@ -49,7 +49,7 @@ fn refresh_token_schema() -> ObjectBuilder {
 }
 
 /// A new account. `name` may be absent or `null` (no display name).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = SignUp)]
 pub struct SignUpBody {
@@ -75,7 +75,7 @@ impl TryFrom<SignUpBody> for SignUp {
 }
 
 /// An account's email and password.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = LogIn)]
 pub struct LogInBody {
@@ -99,7 +99,7 @@ impl TryFrom<LogInBody> for Credentials {
 }
 
 /// A refresh token to trade for a new token pair.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = Refresh)]
 pub struct RefreshBody {
@@ -109,7 +109,7 @@ pub struct RefreshBody {
 
 /// A JSON merge patch of the caller's account: absent leaves a field, `null` clears `name`
 /// (the other fields cannot be null). Changing `email` or `password` needs `current_password`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatchBody {
     #[serde(default, deserialize_with = "nullable")]
@@ -180,6 +180,38 @@ impl TryFrom<ProfilePatchBody> for ProfileChange {
 pub struct DeleteAccountBody {
     #[schema(schema_with = openapi::given_password)]
     password: String,
+}
+
+/// Request bodies print without their secrets (passwords, refresh tokens): they reach logs
+/// through `Debug` (an error's context, a trace) and must not carry them there.
+impl std::fmt::Debug for SignUpBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUpBody").field("email", &self.email).field("password", &"..").field("name", &self.name).finish()
+    }
+}
+
+impl std::fmt::Debug for LogInBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogInBody").field("email", &self.email).field("password", &"..").finish()
+    }
+}
+
+impl std::fmt::Debug for RefreshBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshBody").field("refresh_token", &"..").finish()
+    }
+}
+
+impl std::fmt::Debug for ProfilePatchBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = |value: &Option<Option<String>>| value.as_ref().map(|_| "..");
+        f.debug_struct("ProfilePatchBody")
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .field("password", &secret(&self.password))
+            .field("current_password", &secret(&self.current_password))
+            .finish()
+    }
 }
 
 /// Never prints the password.
@@ -255,5 +287,25 @@ impl TokensView {
             token_type: "Bearer",
             expires_in: tokens.expires_in,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_with_secrets_print_without_them() {
+        let sign_up: SignUpBody = serde_json::from_str(r#"{"email": "ada@example.com", "password": "hunter2hunter2"}"#).unwrap();
+        let log_in: LogInBody = serde_json::from_str(r#"{"email": "ada@example.com", "password": "hunter2hunter2"}"#).unwrap();
+        let refresh: RefreshBody = serde_json::from_str(r#"{"refresh_token": "rt1.secret-part"}"#).unwrap();
+        let patch: ProfilePatchBody =
+            serde_json::from_str(r#"{"name": "Ada", "password": "hunter2hunter2", "current_password": "old-secret"}"#).unwrap();
+        let delete: DeleteAccountBody = serde_json::from_str(r#"{"password": "hunter2hunter2"}"#).unwrap();
+        let printed = format!("{sign_up:?} {log_in:?} {refresh:?} {patch:?} {delete:?}");
+        for secret in ["hunter2", "old-secret", "secret-part"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        assert!(printed.contains("ada@example.com") && printed.contains("Ada"), "{printed}");
     }
 }

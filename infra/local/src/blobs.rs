@@ -2,7 +2,7 @@
 //! The URLs are checked by `LocalBlobs` (signature, expiry, exact type and length).
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -57,17 +57,23 @@ fn object_key(raw: &str) -> Result<ObjectKey, Refused> {
     ObjectKey::parse(raw).map_err(|_| Refused(BlobRefusal::NotFound))
 }
 
-/// Stores the bytes, then records the arrival as S3's `ObjectCreated` event would.
+/// Checks the URL first (nothing of the body is read for a forged or expired one), reads at
+/// most the signed length, stores the bytes, then records the arrival as S3's
+/// `ObjectCreated` event would.
 async fn upload(
     State(BlobState { blobs, app }): State<BlobState>,
     Path(key): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, Refused> {
     let key = object_key(&key)?;
+    let query = query.as_deref().unwrap_or("");
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
-    let info = blobs.put(&key, query.as_deref().unwrap_or(""), content_type, &body, SystemClock.now()).map_err(Refused)?;
+    let length = blobs.admit_put(&key, query, content_type, SystemClock.now()).map_err(Refused)?;
+    let limit = usize::try_from(length).unwrap_or(usize::MAX).min(MAX_LOCAL_UPLOAD_BYTES);
+    let body = axum::body::to_bytes(body, limit).await.map_err(|_| Refused(BlobRefusal::WrongLength(length)))?;
+    let info = blobs.put(&key, query, content_type, &body, SystemClock.now()).map_err(Refused)?;
     // S3 answers the PUT whatever its event handler later does; so does this. A failure is
     // logged, and the file stays pending (its upload can be retried).
     if let Err(error) = todo_domain::usecases::files::complete_upload(&app, &key).await {
@@ -97,5 +103,7 @@ async fn download(
     if let Ok(etag) = HeaderValue::from_str(&info.etag) {
         headers.insert(header::ETAG, etag);
     }
+    // The stored type is the uploader's word: a browser must not second-guess it into HTML.
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(response)
 }

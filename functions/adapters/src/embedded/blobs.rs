@@ -117,6 +117,27 @@ impl LocalBlobs {
         Ok(query)
     }
 
+    /// Checks an upload's URL and headers before any of its body is read: the signature, the
+    /// expiry and the content type. The length the body must have.
+    pub fn admit_put(&self, key: &ObjectKey, raw_query: &str, content_type: Option<&str>, now: Timestamp) -> Result<u64, BlobRefusal> {
+        self.admitted_put(key, raw_query, content_type, now).map(|query| query.content_length.unwrap_or_default())
+    }
+
+    fn admitted_put(
+        &self,
+        key: &ObjectKey,
+        raw_query: &str,
+        content_type: Option<&str>,
+        now: Timestamp,
+    ) -> Result<SignedQuery, BlobRefusal> {
+        let query = self.verify("PUT", key, raw_query, now)?;
+        let expected_type = query.content_type.clone().unwrap_or_default();
+        if content_type != Some(expected_type.as_str()) {
+            return Err(BlobRefusal::WrongContentType(expected_type));
+        }
+        Ok(query)
+    }
+
     /// Checks an upload against its URL and stores the bytes (atomically: a temp file renamed
     /// into place, so a reader never sees half an object).
     pub fn put(
@@ -127,11 +148,7 @@ impl LocalBlobs {
         body: &[u8],
         now: Timestamp,
     ) -> Result<ObjectInfo, BlobRefusal> {
-        let query = self.verify("PUT", key, raw_query, now)?;
-        let expected_type = query.content_type.clone().unwrap_or_default();
-        if content_type != Some(expected_type.as_str()) {
-            return Err(BlobRefusal::WrongContentType(expected_type));
-        }
+        let query = self.admitted_put(key, raw_query, content_type, now)?;
         let expected_length = query.content_length.unwrap_or_default();
         if body.len() as u64 != expected_length {
             return Err(BlobRefusal::WrongLength(expected_length));

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{FileId, TaskId, UserId};
-use super::text::{string_conversions, trimmed_line};
+use super::text::{stored_string_conversions, string_conversions, trimmed_line};
 use super::time::Timestamp;
 use crate::ports::ObjectKey;
 
@@ -52,7 +52,8 @@ impl ContentType {
     }
 }
 
-string_conversions!(FileName, ContentType);
+stored_string_conversions!(FileName);
+string_conversions!(ContentType);
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

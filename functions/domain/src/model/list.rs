@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{InvitationId, ListId, UserId};
-use super::text::{string_conversions, trimmed_line};
+use super::text::{stored_string_conversions, trimmed_line};
 use super::time::Timestamp;
 use super::user::{DisplayName, Email};
 
@@ -27,7 +27,7 @@ impl ListName {
     }
 }
 
-string_conversions!(ListName);
+stored_string_conversions!(ListName);
 
 /// Where a member puts a list among their own (each person orders their sidebar): 0 to
 /// 1,000,000, smallest first; lists without one follow, oldest first.

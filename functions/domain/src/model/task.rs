@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::{ListId, TaskId, UserId};
 use super::notification::Notified;
-use super::text::{check_text, simple_lowercase, string_conversions, trimmed_line};
+use super::text::{check_text, stored_string_conversions, string_conversions, trimmed_line};
 use super::time::Timestamp;
 use crate::error::FieldError;
 
@@ -73,7 +73,7 @@ impl Tag {
         if raw.chars().any(|c| c.is_whitespace() || c == ',') {
             return Err("must not contain spaces or commas".to_owned());
         }
-        Ok(Self(simple_lowercase(raw)))
+        Ok(Self(raw.to_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -123,7 +123,8 @@ impl Tags {
     }
 }
 
-string_conversions!(Title, Notes, Tag);
+string_conversions!(Notes);
+stored_string_conversions!(Title, Tag);
 
 impl TryFrom<i64> for Priority {
     type Error = String;

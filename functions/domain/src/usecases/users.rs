@@ -69,6 +69,12 @@ pub async fn log_in(app: &App, credentials: Credentials) -> Result<(User, Issued
     // The throttle first: a locked email is refused before anything about it is looked up.
     let found = throttle::checked(app, &credentials.email, async {
         let user = app.stores.users.find_user_by_email(&credentials.email).await?;
+        if user.is_none() {
+            // A known email costs two reads on DynamoDB (its guard, then the account); an
+            // unknown one reads an account that cannot exist too, so a log-in's timing does not
+            // tell which emails have accounts (the decoy hash evens out the password check).
+            app.stores.users.get_user(UserId::generate()).await?;
+        }
         let stored = user.as_ref().map(|user| user.password_hash.clone());
         let verified = app.passwords.verify(credentials.password, stored).await?;
         Ok(user.filter(|_| verified))

@@ -45,3 +45,31 @@ async fn presigned_urls_upload_and_download_through_the_local_server() {
     let unsigned = app.send(TestApp::request(Method::GET, &format!("/blobs/{}", key.as_str()), None, &[], None)).await;
     unsigned.assert_problem(StatusCode::FORBIDDEN, None);
 }
+
+/// A forged or expired upload URL is refused before any of the body is read (the body here
+/// fails if read), and a download is never sniffed into another type.
+#[tokio::test]
+async fn uploads_are_checked_before_their_body_is_read_and_downloads_are_not_sniffed() {
+    let app = TestApp::spawn();
+    let key = ObjectKey::for_file(UserId::generate(), TaskId::generate(), "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    let now = Timestamp::from_datetime(chrono::Utc::now());
+    let spec = UploadSpec { content_type: "text/plain".to_owned(), content_length: 11 };
+    let upload = app.app.stores.blobs.presign_put(&key, &spec, Duration::from_secs(60), now).await.unwrap();
+    let forged = path_of(&upload.url).replace("signature=", "signature=00");
+    let unreadable = || {
+        let failing = futures::stream::once(async { Err::<bytes::Bytes, _>(std::io::Error::other("the body was read")) });
+        axum::body::Body::from_stream(failing)
+    };
+    let request = http::Request::put(forged).header("content-type", "text/plain").body(unreadable()).unwrap();
+    app.send(request).await.assert_problem(StatusCode::FORBIDDEN, None);
+    let too_long =
+        http::Request::put(path_of(&upload.url)).header("content-type", "text/plain").body(axum::body::Body::from("x".repeat(12))).unwrap();
+    app.send(too_long).await.assert_problem(StatusCode::FORBIDDEN, None);
+
+    let (_, query) = upload.url.split_once('?').unwrap();
+    app.blobs.put(&key, query, Some("text/plain"), b"hello world", now).unwrap();
+    let download = app.app.stores.blobs.presign_get(&key, None, Duration::from_secs(60), now).await.unwrap();
+    let reply = app.send(TestApp::request(Method::GET, path_of(&download.url), None, &[], None)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+}

@@ -94,3 +94,25 @@ async fn text_rules_are_the_documented_ones() {
         reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("name"));
     }
 }
+
+/// Requests a lenient reader would take one way and a strict one another are refused: a key
+/// twice in one object, nesting past any real body's, bytes that are not UTF-8.
+#[tokio::test]
+async fn ambiguous_or_abusive_bodies_are_refused_and_change_nothing() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let path = format!("/lists/{}/tasks", ada.id);
+    let send = |body: Vec<u8>| TestApp::request(Method::POST, &path, Some(&ada.access_token), &[], Some(body));
+    let duplicate = app.send(send(br#"{"title": "shown", "title": "stored"}"#.to_vec())).await;
+    duplicate.assert_problem(StatusCode::BAD_REQUEST, Some("title"));
+    let nested_duplicate = app.send(send(br#"{"title": "x", "recurrence": {"freq": "daily", "freq": "weekly"}}"#.to_vec())).await;
+    nested_duplicate.assert_problem(StatusCode::BAD_REQUEST, None);
+    let deep = format!(r#"{{"title": "x", "notes": {}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+    app.send(send(deep.into_bytes())).await.assert_problem(StatusCode::BAD_REQUEST, None);
+    let mut invalid_utf8 = br#"{"title": "caf"#.to_vec();
+    invalid_utf8.extend_from_slice(&[0xC3, 0x28, b'"', b'}']);
+    app.send(send(invalid_utf8)).await.assert_problem(StatusCode::BAD_REQUEST, None);
+    let undecodable_path = TestApp::request(Method::GET, &format!("/lists/{}/tasks/%C3%28", ada.id), Some(&ada.access_token), &[], None);
+    app.send(undecodable_path).await.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("task_id"));
+    assert!(app.all_tasks(&ada, "").await.is_empty(), "nothing stored");
+}

@@ -351,3 +351,20 @@ async fn repeated_wrong_passwords_lock_the_email_for_known_and_unknown_alike() {
     assert_eq!(app.call(Method::GET, "/users/me", Some(&bob.access_token), None).await.status, StatusCode::OK, "nothing was deleted");
     let _ = account;
 }
+
+/// On DynamoDB an unknown email makes the same reads as a known one with a wrong password
+/// (with the decoy hash, a log-in's timing does not tell which emails have accounts).
+#[tokio::test]
+async fn unknown_and_known_emails_read_the_store_alike() {
+    let (app, calls) = TestApp::spawn_on_dynamodb().await;
+    app.sign_up("ada@example.com").await;
+    let mut counts = Vec::new();
+    for email in ["ada@example.com", "nobody@example.com"] {
+        calls.take_counts();
+        let reply = app.call(Method::POST, "/sessions", None, Some(json!({"email": email, "password": "not the password"}))).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        counts.push(calls.take_counts());
+    }
+    assert_eq!(counts[0], counts[1], "known email with a wrong password vs unknown email");
+    assert_eq!(counts[0].get("GetItem"), Some(&2), "{:?}", counts[0]);
+}
