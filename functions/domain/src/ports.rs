@@ -148,6 +148,10 @@ pub struct Session {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// The account's `credentials_version` when the session began (or last kept it across
+    /// a password change); refreshing needs it to still be the account's.
+    #[serde(default)]
+    pub credentials_version: u64,
 }
 
 #[async_trait]
@@ -159,8 +163,8 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
     async fn rotate_session(&self, rotated: &Session, expected_generation: u64) -> StoreResult<()>;
     /// Marks a session revoked. Idempotent; `NotFound` if it never existed.
     async fn revoke_session(&self, user_id: UserId, id: SessionId, at: Timestamp) -> StoreResult<()>;
-    /// Revokes every session of a user but `keep` (used when the password changes).
-    async fn revoke_user_sessions(&self, user_id: UserId, keep: Option<SessionId>, at: Timestamp) -> StoreResult<u64>;
+    /// A user's sessions neither revoked nor expired at `now`, oldest first.
+    async fn live_sessions(&self, user_id: UserId, now: Timestamp) -> StoreResult<Vec<Session>>;
     /// Removes every session of a user (account deletion). Returns how many went.
     async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64>;
     /// Removes up to `limit` sessions expired before `now`, for stores without a TTL of

@@ -98,21 +98,17 @@ impl SessionStore for DynamoStore {
         }
     }
 
-    /// One `Query` of the user's sessions, then one `UpdateItem` per live session.
-    async fn revoke_user_sessions(&self, user_id: UserId, keep: Option<SessionId>, at: Timestamp) -> StoreResult<u64> {
-        let mut revoked = 0;
+    /// One `Query` of the user's sessions (their partition's `SESSION#` items).
+    async fn live_sessions(&self, user_id: UserId, now: Timestamp) -> StoreResult<Vec<Session>> {
+        let mut live = Vec::new();
         for item in self.partition_items(&user_pk(user_id), PREFIX).await? {
             let session = from_item::<SessionItem>(item)?.session;
-            if Some(session.id) == keep || session.revoked_at.is_some() {
-                continue;
-            }
-            match self.revoke_session(user_id, session.id, at).await {
-                Ok(()) => revoked += 1,
-                Err(StoreError::NotFound) => {}
-                Err(other) => return Err(other),
+            if session.revoked_at.is_none() && session.expires_at > now {
+                live.push(session);
             }
         }
-        Ok(revoked)
+        live.sort_by_key(|session| (session.created_at, session.id));
+        Ok(live)
     }
 
     /// Nothing to do: the table's TTL on `ttl` removes expired sessions.

@@ -484,6 +484,7 @@ mod tests {
             created_at: at("2025-06-01T10:00:00Z"),
             updated_at: at("2025-06-01T10:00:00Z"),
             version: 1,
+            credentials_version: 0,
         };
         let ghost = UserId::generate();
         let task_of = |owner: UserId, title: &str| {

@@ -67,7 +67,7 @@ impl SessionStore for EmbeddedStore {
         .await
     }
 
-    async fn revoke_user_sessions(&self, user_id: UserId, keep: Option<SessionId>, at: Timestamp) -> StoreResult<u64> {
+    async fn live_sessions(&self, user_id: UserId, now: Timestamp) -> StoreResult<Vec<Session>> {
         self.transaction(move |tx| {
             let mut statement = tx.prepare("SELECT doc FROM sessions WHERE user_id = ?1").map_err(backend)?;
             let docs = statement
@@ -75,16 +75,15 @@ impl SessionStore for EmbeddedStore {
                 .map_err(backend)?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(backend)?;
-            let mut revoked = 0;
+            let mut live = Vec::new();
             for doc in docs {
-                let mut session: Session = from_doc(&doc)?;
-                if Some(session.id) != keep && session.revoked_at.is_none() {
-                    session.revoked_at = Some(at);
-                    write(tx, &session)?;
-                    revoked += 1;
+                let session: Session = from_doc(&doc)?;
+                if session.revoked_at.is_none() && session.expires_at > now {
+                    live.push(session);
                 }
             }
-            Ok(revoked)
+            live.sort_by_key(|session| (session.created_at, session.id));
+            Ok(live)
         })
         .await
     }

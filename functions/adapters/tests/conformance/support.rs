@@ -182,6 +182,7 @@ pub fn user(email: &str) -> User {
         created_at: now,
         updated_at: now,
         version: 1,
+        credentials_version: 1,
     }
 }
 

@@ -91,6 +91,7 @@ fn session(user_id: UserId) -> Session {
         created_at: now,
         expires_at: now.plus(chrono::Duration::days(30)),
         revoked_at: None,
+        credentials_version: 1,
     }
 }
 
@@ -127,22 +128,20 @@ pub async fn sessions_are_isolated_per_user(backend: Backend) {
     assert_eq!(sessions.get_session(ada.user_id, ada.id).await.unwrap().unwrap().revoked_at, None);
 }
 
-pub async fn revoking_all_but_one_session(backend: Backend) {
+pub async fn live_sessions_are_the_unrevoked_unexpired_ones_oldest_first(backend: Backend) {
     let sessions = &backend.stores.sessions;
     let user_id = UserId::generate();
-    let all: Vec<Session> = (0..4).map(|_| session(user_id)).collect();
+    let all: Vec<Session> =
+        (0..4_i64).map(|n| Session { created_at: now().plus(chrono::Duration::seconds(3 - n)), ..session(user_id) }).collect();
     for session in &all {
         sessions.insert_session(session).await.unwrap();
     }
-    let other_user = session(UserId::generate());
-    sessions.insert_session(&other_user).await.unwrap();
-    let revoked = sessions.revoke_user_sessions(user_id, Some(all[0].id), now()).await.unwrap();
-    assert_eq!(revoked, 3);
-    assert!(sessions.get_session(user_id, all[0].id).await.unwrap().unwrap().revoked_at.is_none());
-    for session in &all[1..] {
-        assert!(sessions.get_session(user_id, session.id).await.unwrap().unwrap().revoked_at.is_some());
-    }
-    assert!(sessions.get_session(other_user.user_id, other_user.id).await.unwrap().unwrap().revoked_at.is_none());
+    let expired = Session { expires_at: now().plus(chrono::Duration::seconds(-1)), ..session(user_id) };
+    sessions.insert_session(&expired).await.unwrap();
+    sessions.insert_session(&session(UserId::generate())).await.unwrap();
+    sessions.revoke_session(user_id, all[1].id, now()).await.unwrap();
+    let live: Vec<_> = sessions.live_sessions(user_id, now()).await.unwrap().into_iter().map(|session| session.id).collect();
+    assert_eq!(live, vec![all[3].id, all[2].id, all[0].id], "oldest first; not the revoked, the expired or another user's");
 }
 
 pub async fn account_cascade_leaves_nothing(backend: Backend) {

@@ -139,6 +139,10 @@ pub struct User {
     pub updated_at: Timestamp,
     /// Bumped on every change; writes are conditional on it.
     pub version: u64,
+    /// Bumped when the password changes. A session made under an older one cannot be
+    /// refreshed: a password change ends every other session by construction, in one write.
+    #[serde(default)]
+    pub credentials_version: u64,
 }
 
 stored_string_conversions!(Email, DisplayName);

@@ -51,13 +51,14 @@ pub async fn sign_up(app: &App, request: SignUp) -> Result<(User, IssuedTokens),
         created_at: now,
         updated_at: now,
         version: 1,
+        credentials_version: 1,
     };
     match app.stores.users.insert_user(&user, &crate::model::TaskList::inbox_of(user.id, now)).await {
         Ok(()) => {}
         Err(StoreError::AlreadyExists) => return Err(Error::Conflict("an account with this email already exists".to_owned())),
         Err(other) => return Err(other.into()),
     }
-    let tokens = start_session(app, user.id, now).await?;
+    let tokens = start_session(app, &user, now).await?;
     tracing::info!(user_id = %user.id, "user signed up");
     Ok((user, tokens))
 }
@@ -81,11 +82,18 @@ pub async fn log_in(app: &App, credentials: Credentials) -> Result<(User, Issued
     })
     .await?;
     let user = found.ok_or(Error::InvalidCredentials)?;
-    let tokens = start_session(app, user.id, app.clock.now()).await?;
+    let now = app.clock.now();
+    make_room_for_a_session(app, user.id, now).await?;
+    let tokens = start_session(app, &user, now).await?;
     Ok((user, tokens))
 }
 
-async fn start_session(app: &App, user_id: UserId, now: Timestamp) -> Result<IssuedTokens, Error> {
+/// How many sessions (signed-in browsers and devices) an account keeps at once: a log-in past
+/// it ends the oldest, so sessions cannot pile up without bound.
+pub const MAX_SESSIONS: usize = 25;
+
+async fn start_session(app: &App, user: &User, now: Timestamp) -> Result<IssuedTokens, Error> {
+    let user_id = user.id;
     let session_id = SessionId::generate();
     let salt = RefreshToken::new_salt();
     let refresh_token = RefreshToken::derive(&app.refresh_key, user_id, session_id, 1, &salt);
@@ -98,6 +106,7 @@ async fn start_session(app: &App, user_id: UserId, now: Timestamp) -> Result<Iss
         created_at: now,
         expires_at: now.plus(chrono::Duration::seconds(app.settings.refresh_token_seconds)),
         revoked_at: None,
+        credentials_version: user.credentials_version,
     };
     app.stores.sessions.insert_session(&session).await?;
     issue(app, Principal { user_id, session_id }, refresh_token, now)
@@ -130,9 +139,11 @@ pub async fn refresh(app: &App, presented: RefreshToken) -> Result<IssuedTokens,
     if presented.generation != session.generation || !presented.matches(&session.secret_hash) {
         return Err(INVALID);
     }
-    // A deleted account's sessions may outlive it briefly (its cascade removes them).
-    if app.stores.users.get_user(session.user_id).await?.is_none() {
-        return Err(INVALID);
+    // A deleted account's sessions may outlive it briefly (its cascade removes them); a
+    // session from before the last password change is over.
+    match app.stores.users.get_user(session.user_id).await? {
+        Some(user) if user.credentials_version == session.credentials_version => {}
+        _ => return Err(INVALID),
     }
     let next_token = RefreshToken::derive(&app.refresh_key, session.user_id, session.id, session.generation + 1, &session.salt);
     let rotated = Session { generation: next_token.generation, secret_hash: next_token.secret_hash(), ..session.clone() };
@@ -143,6 +154,34 @@ pub async fn refresh(app: &App, presented: RefreshToken) -> Result<IssuedTokens,
         Err(StoreError::NotFound) => Err(INVALID),
         Err(other) => Err(other.into()),
     }
+}
+
+/// Moves the caller's own session to the account's new `credentials_version` (a conditional
+/// write on its generation: if it was refreshed meanwhile, it ends like the others, and the
+/// person logs in again).
+async fn keep_session(app: &App, principal: Principal, credentials_version: u64) -> Result<(), Error> {
+    let Some(session) = app.stores.sessions.get_session(principal.user_id, principal.session_id).await? else {
+        return Ok(());
+    };
+    let kept = Session { credentials_version, ..session.clone() };
+    match app.stores.sessions.rotate_session(&kept, session.generation).await {
+        Ok(()) | Err(StoreError::VersionMismatch | StoreError::NotFound) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Ends the oldest live sessions so that, with the one about to begin, the account has at
+/// most `MAX_SESSIONS`.
+async fn make_room_for_a_session(app: &App, user_id: UserId, now: Timestamp) -> Result<(), Error> {
+    let live = app.stores.sessions.live_sessions(user_id, now).await?;
+    let excess = (live.len() + 1).saturating_sub(MAX_SESSIONS);
+    for oldest in live.iter().take(excess) {
+        match app.stores.sessions.revoke_session(user_id, oldest.id, now).await {
+            Ok(()) | Err(StoreError::NotFound) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(())
 }
 
 async fn revoke_for_reuse(app: &App, session: &Session, now: Timestamp) -> Error {
@@ -190,6 +229,7 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
     let password_changed = change.password.is_some();
     if let Some(password) = change.password {
         updated.password_hash = app.passwords.hash(password).await?;
+        updated.credentials_version = user.credentials_version + 1;
     }
     if updated == user {
         return Ok(user);
@@ -204,8 +244,9 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
         Err(other) => return Err(other.into()),
     }
     if password_changed {
-        // Whoever knew the old password is logged out everywhere but here.
-        app.stores.sessions.revoke_user_sessions(user.id, Some(principal.session_id), now).await?;
+        // Whoever knew the old password is logged out everywhere (their sessions can no
+        // longer refresh: `credentials_version` moved on) but here: this session moves with it.
+        keep_session(app, principal, updated.credentials_version).await?;
     }
     Ok(updated)
 }

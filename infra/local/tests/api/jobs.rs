@@ -75,6 +75,7 @@ async fn housekeeping_purges_expired_sessions_and_keeps_live_ones() {
         created_at: long_ago,
         expires_at: long_ago.plus(chrono::Duration::days(30)),
         revoked_at: None,
+        credentials_version: 1,
     };
     app.app.stores.sessions.insert_session(&expired).await.unwrap();
     let outcome = todo_jobs::HOUSEKEEPING.run_once(&app.app).await.unwrap();

@@ -368,3 +368,41 @@ async fn unknown_and_known_emails_read_the_store_alike() {
     assert_eq!(counts[0], counts[1], "known email with a wrong password vs unknown email");
     assert_eq!(counts[0].get("GetItem"), Some(&2), "{:?}", counts[0]);
 }
+
+/// A password change ends every other session in one write (the account's
+/// `credentials_version`), however many there are: on DynamoDB its calls do not grow with
+/// them. And an account keeps at most `MAX_SESSIONS`: a log-in past it ends the oldest.
+#[tokio::test]
+async fn sessions_end_by_construction_and_are_capped() {
+    use todo_domain::usecases::users::MAX_SESSIONS;
+    let (app, calls) = TestApp::spawn_on_dynamodb().await;
+    let ada = app.sign_up("ada@example.com").await;
+    let mut refresh_tokens = Vec::new();
+    for _ in 0..MAX_SESSIONS {
+        let session = app.call(Method::POST, "/sessions", None, Some(json!({"email": "ada@example.com", "password": PASSWORD}))).await;
+        assert_eq!(session.status, StatusCode::OK);
+        refresh_tokens.push(session.body["refresh_token"].clone());
+    }
+    // The sign-up's session was the oldest of MAX_SESSIONS + 1: the last log-in ended it.
+    let oldest = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": ada.refresh_token}))).await;
+    oldest.assert_problem(StatusCode::UNAUTHORIZED, None);
+    let refreshed = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": refresh_tokens[0]}))).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "the others live");
+    refresh_tokens[0] = refreshed.body["refresh_token"].clone();
+
+    let last = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": refresh_tokens.pop().unwrap()}))).await;
+    let token = last.body["access_token"].as_str().unwrap().to_owned();
+    calls.take_counts();
+    let change = json!({"password": "a new password", "current_password": PASSWORD});
+    let changed = app.call(Method::PATCH, "/users/me", Some(&token), Some(change)).await;
+    assert_eq!(changed.status, StatusCode::OK, "{:#}", changed.body);
+    let counts = calls.take_counts();
+    let calls_made: usize = counts.values().sum();
+    assert!(calls_made <= 8, "a password change's calls do not grow with the sessions: {counts:?}");
+    for refresh_token in &refresh_tokens {
+        let ended = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": refresh_token}))).await;
+        ended.assert_problem(StatusCode::UNAUTHORIZED, None);
+    }
+    let this = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": last.body["refresh_token"]}))).await;
+    assert_eq!(this.status, StatusCode::OK, "the session that changed the password lives on: {:#}", this.body);
+}
