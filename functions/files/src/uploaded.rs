@@ -42,6 +42,8 @@ pub struct Outcome {
     pub orphans_removed: u32,
     pub rejected: u32,
     pub gone: u32,
+    /// Available files whose upload URL was used again: removed.
+    pub replaced: u32,
     /// Keys this service never issues: left alone, logged.
     pub ignored: u32,
 }
@@ -71,6 +73,7 @@ pub async fn on_objects_created(app: &App, event: ObjectEvent) -> Result<Outcome
             Arrival::Orphan => outcome.orphans_removed += 1,
             Arrival::Rejected => outcome.rejected += 1,
             Arrival::Gone => outcome.gone += 1,
+            Arrival::Replaced => outcome.replaced += 1,
         }
     }
     tracing::info!(?outcome, "upload events recorded");

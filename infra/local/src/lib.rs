@@ -35,10 +35,17 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ])
 }
 
+/// The document as served and kept in `docs/openapi.json`: keys sorted, so the same code
+/// always prints the same text.
+pub fn openapi_json() -> String {
+    let document = serde_json::to_value(openapi()).expect("the OpenAPI document serialises");
+    serde_json::to_string_pretty(&document).expect("JSON values serialise") + "\n"
+}
+
 /// The whole API as one router, plus the local blob URLs, the web app (`GET /`) and the
 /// OpenAPI document (`GET /openapi.json`).
 pub fn router(embedded: EmbeddedApp) -> axum::Router {
-    let document = bytes::Bytes::from(openapi().to_pretty_json().expect("the OpenAPI document serialises"));
+    let document = bytes::Bytes::from(openapi_json());
     let serve_document = move || std::future::ready(([(http::header::CONTENT_TYPE, "application/json")], document.clone()));
     todo_http::router(operations(), embedded.app.clone())
         .merge(blobs::routes(embedded.blobs, embedded.app))

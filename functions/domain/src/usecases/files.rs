@@ -81,6 +81,10 @@ pub enum Arrival {
     Rejected,
     /// The object is no longer there (deleted since): nothing to do.
     Gone,
+    /// Other bytes than the ones recorded, under an available file: its upload URL (alive
+    /// 15 minutes) was used again. The file is removed, bytes and all: its size and ETag no
+    /// longer describe what is stored, and nobody reviewed the new bytes.
+    Replaced,
 }
 
 /// Records an object's arrival. Trusts neither the client's declared size nor the event:
@@ -100,7 +104,12 @@ pub async fn complete_upload(app: &App, key: &ObjectKey) -> Result<Arrival, Erro
         return Ok(Arrival::Gone);
     };
     if file.status == FileStatus::Available {
-        return Ok(Arrival::Duplicate);
+        if file.etag.as_deref() == Some(info.etag.as_str()) {
+            return Ok(Arrival::Duplicate);
+        }
+        tracing::warn!(recorded = ?file.etag, arrived = %info.etag, "an available file's upload URL was used again; removing the file");
+        remove(app, Writer::System, &file).await?;
+        return Ok(Arrival::Replaced);
     }
     if info.size != file.declared_size || info.size > app.settings.files.max_file_bytes {
         tracing::warn!(declared = file.declared_size, actual = info.size, "upload does not match its URL; removing it");

@@ -116,3 +116,22 @@ async fn ambiguous_or_abusive_bodies_are_refused_and_change_nothing() {
     app.send(undecodable_path).await.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("task_id"));
     assert!(app.all_tasks(&ada, "").await.is_empty(), "nothing stored");
 }
+
+/// A retry is the same request whatever order its keys come in: the fingerprint is of the
+/// parsed body, keys sorted (a dependency once turned on serde_json's insertion order for
+/// every crate, which would have made this a 409).
+#[tokio::test]
+async fn a_retry_with_its_keys_in_another_order_is_a_replay() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let path = format!("/lists/{}/tasks", ada.id);
+    let headers = [("idempotency-key", "retry-1")];
+    let send =
+        |body: &'static str| TestApp::request(Method::POST, &path, Some(&ada.access_token), &headers, Some(body.as_bytes().to_vec()));
+    let first = app.send(send(r#"{"title": "Pay rent", "priority": 1, "tags": ["bills"]}"#)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:#}", first.body);
+    let again = app.send(send(r#"{"tags": ["bills"], "priority": 1, "title": "Pay rent"}"#)).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{:#}", again.body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body["id"], first.body["id"]);
+}

@@ -288,3 +288,25 @@ async fn a_stale_if_match_on_task_delete_keeps_its_files() {
     assert_eq!(current.status, StatusCode::NO_CONTENT);
     assert!(app.app.stores.blobs.head(&key).await.unwrap().is_none());
 }
+
+/// An upload URL lives 15 minutes; using it again after the file became available would
+/// leave the recorded size and ETag describing bytes no longer there. The same bytes again
+/// change nothing; other bytes remove the file.
+#[tokio::test]
+async fn an_upload_url_used_again_with_other_bytes_removes_the_file() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let task = task(&app, &ada).await;
+    let answer = request_upload(&app, &ada, &task, json!({"name": "a.txt", "content_type": "text/plain", "size": 3})).await;
+    let file_path = format!("/lists/{}/tasks/{task}/files/{}", ada.id, answer.body["file"]["id"].as_str().unwrap());
+    assert_eq!(upload(&app, &answer.body, b"abc").await.status, StatusCode::OK);
+    assert_eq!(upload(&app, &answer.body, b"abc").await.status, StatusCode::OK, "the same bytes again");
+    let same = app.call(Method::GET, &file_path, Some(&ada.access_token), None).await;
+    assert_eq!((same.status, same.body["status"].as_str()), (StatusCode::OK, Some("available")));
+
+    assert_eq!(upload(&app, &answer.body, b"xyz").await.status, StatusCode::OK, "S3 takes the PUT; its event acts after");
+    let gone = app.call(Method::GET, &file_path, Some(&ada.access_token), None).await;
+    gone.assert_problem(StatusCode::NOT_FOUND, None);
+    let key = object_key(&ada, &task, answer.body["file"]["id"].as_str().unwrap());
+    assert!(app.app.stores.blobs.head(&key).await.unwrap().is_none(), "the replaced bytes are gone too");
+}
