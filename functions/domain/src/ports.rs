@@ -163,8 +163,10 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
     async fn rotate_session(&self, rotated: &Session, expected_generation: u64) -> StoreResult<()>;
     /// Marks a session revoked. Idempotent; `NotFound` if it never existed.
     async fn revoke_session(&self, user_id: UserId, id: SessionId, at: Timestamp) -> StoreResult<()>;
-    /// A user's sessions neither revoked nor expired at `now`, oldest first.
-    async fn live_sessions(&self, user_id: UserId, now: Timestamp) -> StoreResult<Vec<Session>>;
+    /// All of a user's sessions (revoked and expired ones too, until removed), oldest first.
+    async fn user_sessions(&self, user_id: UserId) -> StoreResult<Vec<Session>>;
+    /// Removes these sessions of a user. Absent ones are skipped.
+    async fn delete_sessions(&self, user_id: UserId, ids: &[SessionId]) -> StoreResult<()>;
     /// Removes every session of a user (account deletion). Returns how many went.
     async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64>;
     /// Removes up to `limit` sessions expired before `now`, for stores without a TTL of

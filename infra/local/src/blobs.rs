@@ -70,10 +70,12 @@ async fn upload(
     let key = object_key(&key)?;
     let query = query.as_deref().unwrap_or("");
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
-    let length = blobs.admit_put(&key, query, content_type, SystemClock.now()).map_err(Refused)?;
+    // Checked as the request starts, as S3 does: a URL that expires during a slow upload holds.
+    let now = SystemClock.now();
+    let length = blobs.admit_put(&key, query, content_type, now).map_err(Refused)?;
     let limit = usize::try_from(length).unwrap_or(usize::MAX).min(MAX_LOCAL_UPLOAD_BYTES);
     let body = axum::body::to_bytes(body, limit).await.map_err(|_| Refused(BlobRefusal::WrongLength(length)))?;
-    let info = blobs.put(&key, query, content_type, &body, SystemClock.now()).map_err(Refused)?;
+    let info = blobs.put(&key, query, content_type, &body, now).map_err(Refused)?;
     // S3 answers the PUT whatever its event handler later does; so does this. A failure is
     // logged, and the file stays pending (its upload can be retried).
     if let Err(error) = todo_domain::usecases::files::complete_upload(&app, &key).await {

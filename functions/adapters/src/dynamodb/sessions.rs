@@ -99,16 +99,18 @@ impl SessionStore for DynamoStore {
     }
 
     /// One `Query` of the user's sessions (their partition's `SESSION#` items).
-    async fn live_sessions(&self, user_id: UserId, now: Timestamp) -> StoreResult<Vec<Session>> {
-        let mut live = Vec::new();
+    async fn user_sessions(&self, user_id: UserId) -> StoreResult<Vec<Session>> {
+        let mut sessions = Vec::new();
         for item in self.partition_items(&user_pk(user_id), PREFIX).await? {
-            let session = from_item::<SessionItem>(item)?.session;
-            if session.revoked_at.is_none() && session.expires_at > now {
-                live.push(session);
-            }
+            sessions.push(from_item::<SessionItem>(item)?.session);
         }
-        live.sort_by_key(|session| (session.created_at, session.id));
-        Ok(live)
+        sessions.sort_by_key(|session| (session.created_at, session.id));
+        Ok(sessions)
+    }
+
+    /// `BatchWriteItem`s of up to 25 deletes.
+    async fn delete_sessions(&self, user_id: UserId, ids: &[SessionId]) -> StoreResult<()> {
+        self.delete_keys(ids.iter().map(|id| key(user_pk(user_id), session_sk(*id))).collect()).await
     }
 
     /// Nothing to do: the table's TTL on `ttl` removes expired sessions.

@@ -67,7 +67,7 @@ impl SessionStore for EmbeddedStore {
         .await
     }
 
-    async fn live_sessions(&self, user_id: UserId, now: Timestamp) -> StoreResult<Vec<Session>> {
+    async fn user_sessions(&self, user_id: UserId) -> StoreResult<Vec<Session>> {
         self.transaction(move |tx| {
             let mut statement = tx.prepare("SELECT doc FROM sessions WHERE user_id = ?1").map_err(backend)?;
             let docs = statement
@@ -75,15 +75,20 @@ impl SessionStore for EmbeddedStore {
                 .map_err(backend)?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(backend)?;
-            let mut live = Vec::new();
-            for doc in docs {
-                let session: Session = from_doc(&doc)?;
-                if session.revoked_at.is_none() && session.expires_at > now {
-                    live.push(session);
-                }
+            let mut sessions = docs.iter().map(|doc| from_doc::<Session>(doc)).collect::<StoreResult<Vec<_>>>()?;
+            sessions.sort_by_key(|session| (session.created_at, session.id));
+            Ok(sessions)
+        })
+        .await
+    }
+
+    async fn delete_sessions(&self, user_id: UserId, ids: &[SessionId]) -> StoreResult<()> {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.transaction(move |tx| {
+            for id in &ids {
+                tx.execute("DELETE FROM sessions WHERE user_id = ?1 AND id = ?2", params![user_id.to_string(), id]).map_err(backend)?;
             }
-            live.sort_by_key(|session| (session.created_at, session.id));
-            Ok(live)
+            Ok(())
         })
         .await
     }

@@ -72,7 +72,7 @@ conformance! {
     crate::users::changing_email_moves_the_guard => users_changing_email_moves_the_guard,
     crate::users::sessions_rotate_conditionally_and_revoke => users_sessions_rotate_conditionally_and_revoke,
     crate::users::sessions_are_isolated_per_user => users_sessions_are_isolated_per_user,
-    crate::users::live_sessions_are_the_unrevoked_unexpired_ones_oldest_first => users_live_sessions_are_the_unrevoked_unexpired_ones_oldest_first,
+    crate::users::a_users_sessions_list_oldest_first_and_delete_by_id => users_a_users_sessions_list_oldest_first_and_delete_by_id,
     crate::users::account_cascade_leaves_nothing => users_account_cascade_leaves_nothing,
     crate::tasks::create_and_get_are_isolated_per_owner => tasks_create_and_get_are_isolated_per_owner,
     crate::tasks::create_needs_an_existing_owner => tasks_create_needs_an_existing_owner,

@@ -128,7 +128,7 @@ pub async fn sessions_are_isolated_per_user(backend: Backend) {
     assert_eq!(sessions.get_session(ada.user_id, ada.id).await.unwrap().unwrap().revoked_at, None);
 }
 
-pub async fn live_sessions_are_the_unrevoked_unexpired_ones_oldest_first(backend: Backend) {
+pub async fn a_users_sessions_list_oldest_first_and_delete_by_id(backend: Backend) {
     let sessions = &backend.stores.sessions;
     let user_id = UserId::generate();
     let all: Vec<Session> =
@@ -136,12 +136,16 @@ pub async fn live_sessions_are_the_unrevoked_unexpired_ones_oldest_first(backend
     for session in &all {
         sessions.insert_session(session).await.unwrap();
     }
-    let expired = Session { expires_at: now().plus(chrono::Duration::seconds(-1)), ..session(user_id) };
-    sessions.insert_session(&expired).await.unwrap();
-    sessions.insert_session(&session(UserId::generate())).await.unwrap();
+    let strangers = session(UserId::generate());
+    sessions.insert_session(&strangers).await.unwrap();
     sessions.revoke_session(user_id, all[1].id, now()).await.unwrap();
-    let live: Vec<_> = sessions.live_sessions(user_id, now()).await.unwrap().into_iter().map(|session| session.id).collect();
-    assert_eq!(live, vec![all[3].id, all[2].id, all[0].id], "oldest first; not the revoked, the expired or another user's");
+    let listed: Vec<_> = sessions.user_sessions(user_id).await.unwrap().into_iter().map(|session| session.id).collect();
+    assert_eq!(listed, vec![all[3].id, all[2].id, all[1].id, all[0].id], "oldest first, revoked ones too, not another user's");
+    sessions.delete_sessions(user_id, &[all[1].id, all[3].id, SessionId::generate()]).await.unwrap();
+    sessions.delete_sessions(user_id, &[strangers.id]).await.unwrap();
+    let left: Vec<_> = sessions.user_sessions(user_id).await.unwrap().into_iter().map(|session| session.id).collect();
+    assert_eq!(left, vec![all[2].id, all[0].id]);
+    assert!(sessions.get_session(strangers.user_id, strangers.id).await.unwrap().is_some(), "only the named user's");
 }
 
 pub async fn account_cascade_leaves_nothing(backend: Backend) {

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::{ListId, TaskId, UserId};
 use super::notification::Notified;
-use super::text::{check_text, stored_string_conversions, string_conversions, trimmed_line};
+use super::text::{check_text, lowercase, stored_string_conversions, string_conversions, trimmed_line};
 use super::time::Timestamp;
 use crate::error::FieldError;
 
@@ -73,7 +73,7 @@ impl Tag {
         if raw.chars().any(|c| c.is_whitespace() || c == ',') {
             return Err("must not contain spaces or commas".to_owned());
         }
-        Ok(Self(raw.to_lowercase()))
+        Ok(Self(lowercase(raw)))
     }
 
     pub fn as_str(&self) -> &str {

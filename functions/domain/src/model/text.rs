@@ -56,6 +56,13 @@ pub(crate) fn trimmed_line(raw: &str, max: usize) -> Result<String, String> {
     Ok(trimmed.to_owned())
 }
 
+/// Lower-cases as `str::to_lowercase` does (a word-final Σ becomes ς), but İ (U+0130)
+/// becomes a plain `i`: the one character whose lower case is longer (i + U+0307), which
+/// would let a value grow past its limit and fail to parse as itself again.
+pub(crate) fn lowercase(raw: &str) -> String {
+    raw.replace('\u{130}', "i").to_lowercase()
+}
+
 /// A text value read back from a store: written by `parse`, maybe under older, looser rules
 /// (a title with a bidi control saved before they were refused; an email whose lower-casing
 /// lengthened it), so only what every version guaranteed is checked — not empty, no control

@@ -83,7 +83,7 @@ pub async fn log_in(app: &App, credentials: Credentials) -> Result<(User, Issued
     .await?;
     let user = found.ok_or(Error::InvalidCredentials)?;
     let now = app.clock.now();
-    make_room_for_a_session(app, user.id, now).await?;
+    make_room_for_a_session(app, &user, now).await?;
     let tokens = start_session(app, &user, now).await?;
     Ok((user, tokens))
 }
@@ -170,16 +170,19 @@ async fn keep_session(app: &App, principal: Principal, credentials_version: u64)
     }
 }
 
-/// Ends the oldest live sessions so that, with the one about to begin, the account has at
-/// most `MAX_SESSIONS`.
-async fn make_room_for_a_session(app: &App, user_id: UserId, now: Timestamp) -> Result<(), Error> {
-    let live = app.stores.sessions.live_sessions(user_id, now).await?;
+/// Makes room for a new session: removes the account's sessions that can no longer refresh
+/// (logged out, expired, or from before the last password change) and, past
+/// `MAX_SESSIONS` with the new one, the oldest live ones. So the sessions a log-in reads stay
+/// about `MAX_SESSIONS`, however often the account logs in.
+async fn make_room_for_a_session(app: &App, user: &User, now: Timestamp) -> Result<(), Error> {
+    let sessions = app.stores.sessions.user_sessions(user.id).await?;
+    let (live, dead): (Vec<Session>, Vec<Session>) = sessions.into_iter().partition(|session| {
+        session.revoked_at.is_none() && session.expires_at > now && session.credentials_version == user.credentials_version
+    });
     let excess = (live.len() + 1).saturating_sub(MAX_SESSIONS);
-    for oldest in live.iter().take(excess) {
-        match app.stores.sessions.revoke_session(user_id, oldest.id, now).await {
-            Ok(()) | Err(StoreError::NotFound) => {}
-            Err(other) => return Err(other.into()),
-        }
+    let ended: Vec<SessionId> = dead.iter().chain(live.iter().take(excess)).map(|session| session.id).collect();
+    if !ended.is_empty() {
+        app.stores.sessions.delete_sessions(user.id, &ended).await?;
     }
     Ok(())
 }

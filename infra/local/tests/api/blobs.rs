@@ -55,13 +55,17 @@ async fn uploads_are_checked_before_their_body_is_read_and_downloads_are_not_sni
     let now = Timestamp::from_datetime(chrono::Utc::now());
     let spec = UploadSpec { content_type: "text/plain".to_owned(), content_length: 11 };
     let upload = app.app.stores.blobs.presign_put(&key, &spec, Duration::from_secs(60), now).await.unwrap();
-    let forged = path_of(&upload.url).replace("signature=", "signature=00");
+    let forged = path_of(&upload.url).replace("X-Todo-Signature=", "X-Todo-Signature=00");
+    assert_ne!(forged, path_of(&upload.url));
     let unreadable = || {
         let failing = futures::stream::once(async { Err::<bytes::Bytes, _>(std::io::Error::other("the body was read")) });
         axum::body::Body::from_stream(failing)
     };
     let request = http::Request::put(forged).header("content-type", "text/plain").body(unreadable()).unwrap();
-    app.send(request).await.assert_problem(StatusCode::FORBIDDEN, None);
+    let refused = app.send(request).await;
+    refused.assert_problem(StatusCode::FORBIDDEN, None);
+    let reason = refused.body["detail"].as_str().unwrap();
+    assert!(reason.contains("not signed"), "refused for its signature, before the body was read: {reason}");
     let too_long =
         http::Request::put(path_of(&upload.url)).header("content-type", "text/plain").body(axum::body::Body::from("x".repeat(12))).unwrap();
     app.send(too_long).await.assert_problem(StatusCode::FORBIDDEN, None);

@@ -89,3 +89,28 @@ async fn every_background_function_calls_only_what_its_policy_allows() {
     todo_jobs::HOUSEKEEPING.run_once(&app.app).await.unwrap();
     run("housekeeping", calls.take_actions());
 }
+
+/// The password routes' paths the samples do not take: a log-in that removes ended sessions,
+/// a change of email and password together.
+#[tokio::test]
+async fn the_account_routes_other_paths_call_only_what_their_policies_allow() {
+    use http::Method;
+    let allowed = allowed_actions();
+    let (app, calls) = TestApp::spawn_on_dynamodb().await;
+    let ada = app.sign_up("ada@example.com").await;
+    let logged_out = app.call(Method::DELETE, "/sessions/current", Some(&ada.access_token), None).await;
+    assert_eq!(logged_out.status, StatusCode::NO_CONTENT);
+    calls.take_actions();
+    let credentials = json!({"email": "ada@example.com", "password": crate::support::PASSWORD});
+    let logged_in = app.call(Method::POST, "/sessions", None, Some(credentials)).await;
+    assert_eq!(logged_in.status, StatusCode::OK);
+    let called = calls.take_actions();
+    assert!(called.contains("dynamodb:BatchWriteItem"), "the logged-out session was removed: {called:?}");
+    assert_allowed(&allowed, "session-create", &called);
+
+    let token = logged_in.body["access_token"].as_str().unwrap().to_owned();
+    let change = json!({"email": "ada@new.example", "password": "a new password", "current_password": crate::support::PASSWORD});
+    let changed = app.call(Method::PATCH, "/users/me", Some(&token), Some(change)).await;
+    assert_eq!(changed.status, StatusCode::OK, "{:#}", changed.body);
+    assert_allowed(&allowed, "user-me-update", &calls.take_actions());
+}
