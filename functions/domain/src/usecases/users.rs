@@ -177,7 +177,9 @@ async fn keep_session(app: &App, principal: Principal, credentials_version: u64)
 async fn make_room_for_a_session(app: &App, user: &User, now: Timestamp) -> Result<(), Error> {
     let sessions = app.stores.sessions.user_sessions(user.id).await?;
     let (live, dead): (Vec<Session>, Vec<Session>) = sessions.into_iter().partition(|session| {
-        session.revoked_at.is_none() && session.expires_at > now && session.credentials_version == user.credentials_version
+        // `>=`, not `==`: `user` was read before the password check, and a password change
+        // meanwhile may have moved sessions on to a newer version, which must live.
+        session.revoked_at.is_none() && session.expires_at > now && session.credentials_version >= user.credentials_version
     });
     let excess = (live.len() + 1).saturating_sub(MAX_SESSIONS);
     let ended: Vec<SessionId> = dead.iter().chain(live.iter().take(excess)).map(|session| session.id).collect();

@@ -406,3 +406,31 @@ async fn sessions_end_by_construction_and_are_capped() {
     let this = app.call(Method::POST, "/sessions/refresh", None, Some(json!({"refresh_token": last.body["refresh_token"]}))).await;
     assert_eq!(this.status, StatusCode::OK, "the session that changed the password lives on: {:#}", this.body);
 }
+
+/// A log-in reads the account before its password check; a password change meanwhile moves
+/// sessions on to a newer credentials version. Those are live: the log-in's clean-up keeps them.
+#[tokio::test]
+async fn a_log_in_keeps_sessions_newer_than_the_account_it_read() {
+    use todo_domain::model::{SessionId, UserId};
+    use todo_domain::ports::Session;
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let user_id = UserId::parse(&ada.id).unwrap();
+    let account = app.app.stores.users.get_user(user_id).await.unwrap().unwrap();
+    let now = todo_domain::model::Timestamp::from_datetime(chrono::Utc::now());
+    let newer = Session {
+        id: SessionId::generate(),
+        user_id,
+        generation: 1,
+        secret_hash: "0".repeat(64),
+        salt: String::new(),
+        created_at: now,
+        expires_at: now.plus(chrono::Duration::days(30)),
+        revoked_at: None,
+        credentials_version: account.credentials_version + 1,
+    };
+    app.app.stores.sessions.insert_session(&newer).await.unwrap();
+    let logged_in = app.call(Method::POST, "/sessions", None, Some(json!({"email": "ada@example.com", "password": PASSWORD}))).await;
+    assert_eq!(logged_in.status, StatusCode::OK);
+    assert!(app.app.stores.sessions.get_session(user_id, newer.id).await.unwrap().is_some(), "a newer session is not dead");
+}
