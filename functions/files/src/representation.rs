@@ -51,10 +51,7 @@ fn file_size() -> ObjectBuilder {
 }
 
 fn file_status() -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(["pending", "available"]))
-        .description(Some("`pending` until the upload arrives, then `available`."))
+    openapi::enumeration(&["pending", "available"]).description(Some("`pending` until the upload arrives, then `available`."))
 }
 
 /// A file to attach to a task: its metadata, declared before the upload.
@@ -131,7 +128,7 @@ impl FileView {
 }
 
 fn upload_method() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["PUT"]))
+    openapi::enumeration(&["PUT"])
 }
 
 /// How to upload the file's bytes: a presigned request, sent straight to storage.

@@ -54,6 +54,11 @@ fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
 
+/// A string that is one of `values`.
+pub fn enumeration(values: &[&str]) -> ObjectBuilder {
+    string().enum_values(Some(values.iter().copied()))
+}
+
 fn or_null(schema: ObjectBuilder) -> ObjectBuilder {
     schema.schema_type(SchemaType::from_iter([Type::String, Type::Null]))
 }

@@ -26,10 +26,7 @@ fn color_or_null() -> ObjectBuilder {
 }
 
 fn role() -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(["owner", "editor", "viewer"]))
-        .description(Some("What the caller may do: `owner`, `editor` or `viewer`."))
+    openapi::enumeration(&["owner", "editor", "viewer"]).description(Some("What the caller may do: `owner`, `editor` or `viewer`."))
 }
 
 /// A new list, owned by the caller. `color` may be absent or `null` (none).

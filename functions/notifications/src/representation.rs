@@ -6,12 +6,9 @@ use todo_domain::error::Collector;
 use todo_domain::model::{About, AlarmKind, Invited, Notification, Timestamp};
 use todo_domain::usecases::notifications::ListNotifications;
 use todo_domain::usecases::tasks::MAX_PAGE_SIZE;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use todo_http::openapi::enumeration;
+use utoipa::openapi::schema::ObjectBuilder;
 use utoipa::{IntoParams, ToSchema};
-
-fn enumeration(values: &[&str]) -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.iter().copied()))
-}
 
 fn unread_filter() -> ObjectBuilder {
     enumeration(&["true", "false"]).description(Some("`true`: only unread notifications; `false` (the default): all."))

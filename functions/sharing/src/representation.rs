@@ -8,10 +8,10 @@ use todo_domain::model::{Email, Invitation, SharedRole, Timestamp};
 use todo_domain::usecases::sharing::Member;
 use todo_http::openapi;
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::ObjectBuilder;
 
 fn enumeration(values: &[&str], description: &str) -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.iter().copied())).description(Some(description))
+    openapi::enumeration(values).description(Some(description))
 }
 
 /// A role the owner gives (`SharedRole::parse`): a list has one owner.

@@ -9,12 +9,9 @@ use todo_domain::ports::TaskFilter;
 use todo_domain::usecases::tasks::{ListTasks, MAX_PAGE_SIZE};
 use todo_http::nullable;
 use todo_http::openapi;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use todo_http::openapi::enumeration;
+use utoipa::openapi::schema::ObjectBuilder;
 use utoipa::{IntoParams, ToSchema};
-
-fn enumeration(values: &[&str]) -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.iter().copied()))
-}
 
 /// A recurrence's frequency (`Frequency::parse`).
 fn frequency() -> ObjectBuilder {

@@ -8,14 +8,11 @@ use todo_domain::error::Collector;
 use todo_domain::model::{DisplayName, Email, Password, Timestamp, User};
 use todo_domain::usecases::users::{Credentials, IssuedTokens, ProfileChange, SignUp};
 use todo_domain::{Error, FieldError};
+use todo_http::openapi::enumeration;
 use todo_http::{nullable, openapi};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
-
-fn enumeration(values: &[&str]) -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.iter().copied()))
-}
 
 fn token_type() -> ObjectBuilder {
     enumeration(&["Bearer"])
