@@ -19,8 +19,8 @@ use crate::representation::{FileListView, FileView, NewFileBody, RequestedUpload
             headers(("Location" = String, description = "The file's URL")),
             links(("GetFile" = (operation_id = "file-get", parameters(("list_id" = "$request.path.list_id"), ("task_id" = "$request.path.task_id"), ("file_id" = "$response.body#/file/id")))),
                 ("DeleteFile" = (operation_id = "file-delete", parameters(("list_id" = "$request.path.list_id"), ("task_id" = "$request.path.task_id"), ("file_id" = "$response.body#/file/id")))))),
-        (status = 403, description = "A viewer cannot add files.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "The task holds the most files it may, or the caller's access changed during the request.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer cannot add files."),
+        (status = 409, description = "The task holds the most files it may, or the caller's access changed during the request."),
     ))]
 pub async fn request_upload(
     State(app): State<App>,
@@ -68,8 +68,8 @@ pub async fn get_file(
     params(FileParams), security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 403, description = "A viewer cannot delete files.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "The caller's access to the list changed during the request; retry.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer cannot delete files."),
+        (status = 409, description = "The caller's access to the list changed during the request; retry."),
     ))]
 pub async fn delete_file(
     State(app): State<App>,

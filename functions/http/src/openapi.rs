@@ -265,12 +265,14 @@ pub struct IdempotencyParams {
     idempotency_key: Option<String>,
 }
 
+const PROBLEM_MEDIA_TYPE: &str = "application/problem+json";
+
+fn problem_content() -> utoipa::openapi::Content {
+    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build()
+}
+
 fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
-    ResponseBuilder::new()
-        .description(description)
-        .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
-        .build()
-        .into()
+    ResponseBuilder::new().description(description).content(PROBLEM_MEDIA_TYPE, problem_content()).build().into()
 }
 
 fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
@@ -278,8 +280,8 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 }
 
 /// The whole API's document from each service's: the shared schemas, the bearer scheme and
-/// the error responses every operation can give (a route's own, such as 404 or 409, are
-/// declared on the route).
+/// the error responses every operation can give. A route declares its own (403, 409, 412,
+/// 429) by status and description; their body, the Problem, is added here.
 pub fn document(services: impl IntoIterator<Item = OpenApi>) -> OpenApi {
     let mut document = OpenApi::new(
         InfoBuilder::new()
@@ -328,6 +330,16 @@ pub fn document(services: impl IntoIterator<Item = OpenApi>) -> OpenApi {
             for (applies, status, description) in common {
                 if applies {
                     operation.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description));
+                }
+            }
+            // A route declares its own errors by status and description only: every 4xx and
+            // 5xx is a Problem.
+            for (status, response) in &mut operation.responses.responses {
+                if let RefOr::T(response) = response
+                    && (status.starts_with('4') || status.starts_with('5'))
+                    && response.content.is_empty()
+                {
+                    response.content.insert(PROBLEM_MEDIA_TYPE.to_owned(), problem_content().into());
                 }
             }
         }

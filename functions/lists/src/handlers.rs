@@ -169,7 +169,7 @@ pub fn list_response(status: StatusCode, access: &ListAccess) -> Response {
                 ("UpdateOwnerRole" = (operation_id = "member-update", parameters(("list_id" = "$response.body#/id"), ("user_id" = "$response.body#/owner_id")))),
                 ("RemoveOwner" = (operation_id = "member-remove", parameters(("list_id" = "$response.body#/id"), ("user_id" = "$response.body#/owner_id")))),
                 ("Invite" = (operation_id = "invitation-create", parameters(("list_id" = "$response.body#/id")))))),
-        (status = 409, description = "The `Idempotency-Key` was used with another request, or the caller owns 199 lists besides the Inbox already.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The `Idempotency-Key` was used with another request, or the caller owns 199 lists besides the Inbox already."),
     ))]
 pub async fn create_list(
     State(app): State<App>,
@@ -218,9 +218,9 @@ pub async fn get_list(
     params(ListParams, IfMatchParams), request_body(content = ListPatchBody, content_type = "application/merge-patch+json"), security(("bearer" = [])),
     responses(
         (status = 200, description = "The list as changed.", body = ListView, headers(("ETag" = String, description = "The list's version"))),
-        (status = 403, description = "A viewer cannot rename or recolour the list.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "The list kept changing concurrently, or the caller's access changed during the request; retry.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` names another version; nothing changed.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer cannot rename or recolour the list."),
+        (status = 409, description = "The list kept changing concurrently, or the caller's access changed during the request; retry."),
+        (status = 412, description = "`If-Match` names another version; nothing changed."),
     ))]
 pub async fn update_list(
     State(app): State<App>,
@@ -239,8 +239,8 @@ pub async fn update_list(
     params(ListParams), security(("bearer" = [])),
     responses(
         (status = 202, description = "The list is gone for everyone; its tasks and files follow shortly."),
-        (status = 403, description = "Only the list's owner deletes it.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "The Inbox cannot be deleted.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "Only the list's owner deletes it."),
+        (status = 409, description = "The Inbox cannot be deleted."),
     ))]
 pub async fn delete_list(
     State(app): State<App>,

@@ -30,8 +30,8 @@ pub async fn list_members(
     params(MemberParams), request_body(content = MemberPatchBody, content_type = "application/merge-patch+json"), security(("bearer" = [])),
     responses(
         (status = 200, description = "The member with their new role.", body = MemberView),
-        (status = 403, description = "Only the list's owner manages its members and invitations.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "The owner's own role does not change.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "Only the list's owner manages its members and invitations."),
+        (status = 409, description = "The owner's own role does not change."),
     ))]
 pub async fn update_member(
     State(app): State<App>,
@@ -48,8 +48,8 @@ pub async fn update_member(
     params(MemberParams), security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed; the list is a 404 to them from now on."),
-        (status = 403, description = "Only the list's owner removes others.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "The owner cannot leave their own list (delete it instead).", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "Only the list's owner removes others."),
+        (status = 409, description = "The owner cannot leave their own list (delete it instead)."),
     ))]
 pub async fn remove_member(
     State(app): State<App>,
@@ -67,8 +67,8 @@ pub async fn remove_member(
     responses(
         (status = 202, description = "Invited, whether or not the address has an account; a pending invitation to the same address is replaced.", body = InvitationView,
             links(("RevokeInvitation" = (operation_id = "invitation-revoke", parameters(("list_id" = "$request.path.list_id"), ("invitation_id" = "$response.body#/id")))))),
-        (status = 403, description = "Only the list's owner manages its members and invitations.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "The list has no seat left (49 members and pending invitations besides its owner), the address is the owner's own, or the address's invitation changed concurrently.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "Only the list's owner manages its members and invitations."),
+        (status = 409, description = "The list has no seat left (49 members and pending invitations besides its owner), the address is the owner's own, or the address's invitation changed concurrently."),
     ))]
 pub async fn create_invitation(
     State(app): State<App>,
@@ -87,7 +87,7 @@ pub async fn create_invitation(
     params(ListParams), security(("bearer" = [])),
     responses(
         (status = 200, description = "Every pending invitation, oldest first, in one page (`next_cursor` is `null`).", body = InvitationListView),
-        (status = 403, description = "Only the list's owner manages its members and invitations.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "Only the list's owner manages its members and invitations."),
     ))]
 pub async fn list_invitations(
     State(app): State<App>,
@@ -103,7 +103,7 @@ pub async fn list_invitations(
     params(ListInvitationParams), security(("bearer" = [])),
     responses(
         (status = 204, description = "Revoked; it can no longer be accepted."),
-        (status = 403, description = "Only the list's owner manages its members and invitations.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "Only the list's owner manages its members and invitations."),
     ))]
 pub async fn revoke_invitation(
     State(app): State<App>,

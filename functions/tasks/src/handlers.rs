@@ -32,8 +32,8 @@ fn task_response(status: StatusCode, task: &Task) -> Response {
                 ("UpdateTask" = (operation_id = "task-update", parameters(("list_id" = "$response.body#/list_id"), ("task_id" = "$response.body#/id")))),
                 ("DeleteTask" = (operation_id = "task-delete", parameters(("list_id" = "$response.body#/list_id"), ("task_id" = "$response.body#/id")))),
                 ("RequestUpload" = (operation_id = "file-upload-url", parameters(("list_id" = "$response.body#/list_id"), ("task_id" = "$response.body#/id")))))),
-        (status = 403, description = "A viewer cannot add tasks.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "The `Idempotency-Key` was used with another request, or the caller's access changed while the task was being created.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer cannot add tasks."),
+        (status = 409, description = "The `Idempotency-Key` was used with another request, or the caller's access changed while the task was being created."),
     ))]
 pub async fn create_task(
     State(app): State<App>,
@@ -99,9 +99,9 @@ pub async fn get_task(
     params(TaskParams, IfMatchParams), request_body(content = TaskPatchBody, content_type = "application/merge-patch+json"), security(("bearer" = [])),
     responses(
         (status = 200, description = "The task as changed.", body = TaskView, headers(("ETag" = String, description = "The task's new version"))),
-        (status = 403, description = "A viewer cannot change tasks (moving needs editor rights on both lists).", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "The task kept changing under concurrent writes, or the caller's access changed meanwhile; retry.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` names an older version; nothing changed.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer cannot change tasks (moving needs editor rights on both lists)."),
+        (status = 409, description = "The task kept changing under concurrent writes, or the caller's access changed meanwhile; retry."),
+        (status = 412, description = "`If-Match` names an older version; nothing changed."),
     ))]
 pub async fn update_task(
     State(app): State<App>,
@@ -119,9 +119,9 @@ pub async fn update_task(
     params(TaskParams, IfMatchParams), security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 403, description = "A viewer cannot delete tasks.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "Files are still being added to the task, or the caller's access changed meanwhile; retry.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` names an older version; nothing changed.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer cannot delete tasks."),
+        (status = 409, description = "Files are still being added to the task, or the caller's access changed meanwhile; retry."),
+        (status = 412, description = "`If-Match` names an older version; nothing changed."),
     ))]
 pub async fn delete_task(
     State(app): State<App>,

@@ -25,7 +25,7 @@ fn no_store(status: StatusCode, body: TokensView) -> Response {
     responses(
         (status = 201, description = "Created and logged in.", body = TokensView,
             headers(("Location" = String, description = "`/users/me`"), ("Cache-Control" = String, description = "`no-store`"))),
-        (status = 409, description = "An account with this email already exists.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "An account with this email already exists."),
     ))]
 pub async fn sign_up(State(app): State<App>, body: JsonBody<SignUpBody>) -> Result<Response, HttpError> {
     let (user, tokens) = users::sign_up(&app, body.value.try_into()?).await?;
@@ -39,8 +39,8 @@ pub async fn sign_up(State(app): State<App>, body: JsonBody<SignUpBody>) -> Resu
     request_body = LogInBody,
     responses(
         (status = 200, description = "Logged in.", body = TokensView, headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 401, description = "No account with this email and password (which of the two is not told).", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong passwords for this email: password checks are locked for a while.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json",
+        (status = 401, description = "No account with this email and password (which of the two is not told)."),
+        (status = 429, description = "Too many wrong passwords for this email: password checks are locked for a while.",
             headers(("Retry-After" = u32, description = "Seconds until the lock ends"))),
     ))]
 pub async fn log_in(State(app): State<App>, body: JsonBody<LogInBody>) -> Result<Response, HttpError> {
@@ -54,7 +54,7 @@ pub async fn log_in(State(app): State<App>, body: JsonBody<LogInBody>) -> Result
     responses(
         (status = 200, description = "The session's next token pair (without `user`); the refresh token sent is spent.", body = TokensView,
             headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 401, description = "The refresh token is invalid, expired or revoked; one used twice revokes its session.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "The refresh token is invalid, expired or revoked; one used twice revokes its session."),
     ))]
 pub async fn refresh(State(app): State<App>, body: JsonBody<RefreshBody>) -> Result<Response, HttpError> {
     let tokens = users::refresh(&app, refresh_token(&body.value)?).await?;
@@ -84,8 +84,8 @@ pub async fn get_me(State(app): State<App>, Authenticated(principal): Authentica
     request_body(content = ProfilePatchSchema, content_type = "application/merge-patch+json"), security(("bearer" = [])),
     responses(
         (status = 200, description = "The account as changed. A new password ends the account's other sessions.", body = UserView),
-        (status = 409, description = "Another account has this email, or the account changed concurrently.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong passwords for this email: password checks are locked for a while.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json",
+        (status = 409, description = "Another account has this email, or the account changed concurrently."),
+        (status = 429, description = "Too many wrong passwords for this email: password checks are locked for a while.",
             headers(("Retry-After" = u32, description = "Seconds until the lock ends"))),
     ))]
 pub async fn update_me(
@@ -102,7 +102,7 @@ pub async fn update_me(
     request_body = DeleteAccountBody, security(("bearer" = [])),
     responses(
         (status = 202, description = "The account and its sessions are gone; its lists, tasks, files and notifications follow shortly."),
-        (status = 429, description = "Too many wrong passwords for this email: password checks are locked for a while.", body = todo_http::openapi::ProblemSchema, content_type = "application/problem+json",
+        (status = 429, description = "Too many wrong passwords for this email: password checks are locked for a while.",
             headers(("Retry-After" = u32, description = "Seconds until the lock ends"))),
     ))]
 pub async fn delete_me(
