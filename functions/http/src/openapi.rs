@@ -13,7 +13,7 @@ use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, InfoBuilder, OpenApi, Ref, RefOr, Required};
+use utoipa::openapi::{ContentBuilder, InfoBuilder, OpenApi, Ref, RefOr, Required, Schema};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 /// The name of the bearer security scheme (`security(("bearer" = []))` on a route).
@@ -171,6 +171,19 @@ pub fn tags() -> ArrayBuilder {
 
 pub fn tags_or_null() -> ArrayBuilder {
     tags().schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+}
+
+/// `T`'s derived schema with JSON Schema keywords the derive cannot state (`if`/`then`,
+/// `dependentRequired`) added beside its own, for a cross-field rule.
+pub fn with_keywords<T: PartialSchema>(keywords: serde_json::Value) -> RefOr<Schema> {
+    let mut schema = T::schema();
+    if let (RefOr::T(Schema::Object(object)), serde_json::Value::Object(keywords)) = (&mut schema, keywords) {
+        let extensions = object.extensions.get_or_insert_with(Default::default);
+        for (keyword, value) in keywords {
+            extensions.insert(keyword, value);
+        }
+    }
+    schema
 }
 
 /// The canonical spelling of a ULID, as ids are (`ulid_id!`).

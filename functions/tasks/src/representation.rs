@@ -78,15 +78,10 @@ pub struct NewTaskSchema;
 
 impl utoipa::PartialSchema for NewTaskSchema {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        let mut schema = <CreateTaskBody as utoipa::PartialSchema>::schema();
-        if let utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(object)) = &mut schema {
-            let extensions = object.extensions.get_or_insert_with(Default::default);
-            let recurring = serde_json::json!({"properties": {"recurrence": {"type": "object"}}, "required": ["recurrence"]});
-            let dated = serde_json::json!({"properties": {"due": {"type": "string"}}, "required": ["due"]});
-            extensions.insert("if".to_owned(), recurring);
-            extensions.insert("then".to_owned(), dated);
-        }
-        schema
+        openapi::with_keywords::<CreateTaskBody>(serde_json::json!({
+            "if": {"properties": {"recurrence": {"type": "object"}}, "required": ["recurrence"]},
+            "then": {"properties": {"due": {"type": "string"}}, "required": ["due"]}
+        }))
     }
 }
 

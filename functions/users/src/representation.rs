@@ -130,12 +130,9 @@ pub struct ProfilePatchSchema;
 
 impl PartialSchema for ProfilePatchSchema {
     fn schema() -> RefOr<Schema> {
-        let mut schema = <ProfilePatchBody as PartialSchema>::schema();
-        if let RefOr::T(Schema::Object(object)) = &mut schema {
-            let dependent = serde_json::json!({ "email": ["current_password"], "password": ["current_password"] });
-            object.extensions.get_or_insert_with(Default::default).insert("dependentRequired".to_owned(), dependent);
-        }
-        schema
+        openapi::with_keywords::<ProfilePatchBody>(serde_json::json!({
+            "dependentRequired": { "email": ["current_password"], "password": ["current_password"] }
+        }))
     }
 }
 
