@@ -334,12 +334,14 @@ pub trait TaskStore: Send + Sync + std::fmt::Debug {
     async fn get_task(&self, list: ListId, id: TaskId) -> StoreResult<Option<Task>>;
     /// Replaces a task still at `expected_version` and, in the same transaction, creates
     /// `spawned` (the next occurrence of a completed recurring task). `AccessDenied` for a
-    /// member who may not (or no longer) write the list.
+    /// member who may not (or no longer) write the list; `OwnerMissing` when a member's
+    /// write would spawn a task after their account was deleted (every create checks it).
     async fn update_task(&self, writer: Writer, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()>;
     /// Moves a task from list `from` to `task.list_id` (its id, files and history kept):
     /// replaces it as it was at `expected_version` and creates `spawned` (in the new list),
     /// in one transaction conditional on the writer — a member of `from` — writing tasks in
-    /// both lists (`AccessDenied`). `VersionMismatch` / `NotFound` as for `update_task`.
+    /// both lists (`AccessDenied`). `VersionMismatch` / `NotFound` / `OwnerMissing` as for
+    /// `update_task`.
     async fn move_task(&self, writer: Writer, task: &Task, from: ListId, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()>;
     /// Deletes a task (if at `expected_version`, when given) that has no files left
     /// (`NotEmpty` otherwise: an upload slipped in after its files were removed);
@@ -396,9 +398,10 @@ pub enum UploadOutcome {
 /// record directly.
 #[async_trait]
 pub trait FileStore: Send + Sync + std::fmt::Debug {
-    /// Records a pending file, atomically conditional on its uploader being a member of
-    /// `list` who writes tasks (`AccessDenied`), its task being in that list (`NotFound`)
-    /// and holding fewer than `max_per_task` files (`LimitReached`).
+    /// Records a pending file, atomically conditional on its uploader's account existing
+    /// (`OwnerMissing`) and being a member of `list` who writes tasks (`AccessDenied`), its
+    /// task being in that list (`NotFound`) and holding fewer than `max_per_task` files
+    /// (`LimitReached`).
     async fn create_file(&self, list: ListId, file: &FileRecord, max_per_task: u32) -> StoreResult<()>;
     async fn get_file(&self, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>>;
     /// One page of a task's files in id (creation) order.
@@ -546,6 +549,10 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     async fn head(&self, key: &ObjectKey) -> StoreResult<Option<ObjectInfo>>;
     /// Removes the object. Idempotent.
     async fn delete(&self, key: &ObjectKey) -> StoreResult<()>;
+    /// The object now holds a file's recorded bytes: the store's net for abandoned uploads
+    /// (on S3, a lifecycle rule expiring what upload URLs uploaded and nobody kept) must
+    /// leave it. Idempotent; a missing object is not an error.
+    async fn keep(&self, key: &ObjectKey) -> StoreResult<()>;
 }
 
 /// `Content-Disposition: attachment` for a user-supplied file name, safely encoded

@@ -58,7 +58,7 @@ impl DynamoStore {
 
 #[async_trait]
 impl FileStore for DynamoStore {
-    /// One `TransactWriteItems`: the uploader's membership writes tasks, the task is in the
+    /// One `TransactWriteItems`: the uploader's account exists and their membership writes tasks, the task is in the
     /// list, its file count is under the limit (and goes up by one), the file record is new.
     async fn create_file(&self, list: ListId, file: &FileRecord, max_per_task: u32) -> StoreResult<()> {
         let pk = task_pk(file.task_id);
@@ -87,6 +87,7 @@ impl FileStore for DynamoStore {
             .build()
             .map_err(StoreError::backend)?;
         let items = vec![
+            super::users::account_check(&self.table, file.uploaded_by)?,
             member_check,
             TransactWriteItem::builder().condition_check(task_exists).build(),
             TransactWriteItem::builder().update(count).build(),
@@ -94,10 +95,11 @@ impl FileStore for DynamoStore {
         ];
         match self.transact(items, "file creation").await? {
             Ok(()) => Ok(()),
-            Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::AccessDenied),
-            Err(cancelled) if cancelled.failed_at(1) => Err(StoreError::NotFound),
-            Err(cancelled) if cancelled.failed_at(2) => Err(StoreError::LimitReached),
-            Err(cancelled) if cancelled.failed_at(3) => Err(StoreError::AlreadyExists),
+            Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::OwnerMissing),
+            Err(cancelled) if cancelled.failed_at(1) => Err(StoreError::AccessDenied),
+            Err(cancelled) if cancelled.failed_at(2) => Err(StoreError::NotFound),
+            Err(cancelled) if cancelled.failed_at(3) => Err(StoreError::LimitReached),
+            Err(cancelled) if cancelled.failed_at(4) => Err(StoreError::AlreadyExists),
             Err(cancelled) => Err(cancelled.unexpected("file creation")),
         }
     }

@@ -146,12 +146,7 @@ impl ListStore for DynamoStore {
         idempotency: Option<&IdempotencyRecord>,
         now: Timestamp,
     ) -> StoreResult<CreateOutcome> {
-        let profile = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(list.owner), "PROFILE".to_owned())))
-            .condition_expression("attribute_exists(PK)")
-            .build()
-            .map_err(StoreError::backend)?;
+        let profile = super::users::account_check(&self.table, list.owner)?;
         let count = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(list.owner), LIST_COUNT_SK.to_owned())))
@@ -162,8 +157,7 @@ impl ListStore for DynamoStore {
             .expression_attribute_values(":max", n(max_owned))
             .build()
             .map_err(StoreError::backend)?;
-        let mut items =
-            vec![TransactWriteItem::builder().condition_check(profile).build(), TransactWriteItem::builder().update(count).build()];
+        let mut items = vec![profile, TransactWriteItem::builder().update(count).build()];
         items.extend(new_list_items(&self.table, list)?);
         let refused = |cancelled: &Cancelled| cancelled.failed_at(0).then_some(StoreError::OwnerMissing);
         let conflict = |cancelled: &Cancelled| {

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{ListId, Notification, NotificationId, Task, TaskId, Timestamp, UserId};
 use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
@@ -128,16 +128,8 @@ impl NotificationStore for DynamoStore {
     /// One `TransactWriteItems`: the owner's profile exists (condition check), the
     /// notification is new.
     async fn add_notification(&self, notification: &Notification) -> StoreResult<bool> {
-        let profile = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(notification.owner), "PROFILE".to_owned())))
-            .condition_expression("attribute_exists(PK)")
-            .build()
-            .map_err(StoreError::backend)?;
-        let items = vec![
-            TransactWriteItem::builder().condition_check(profile).build(),
-            put_if_absent(&self.table, to_item(&NotificationItem::of(notification))?)?,
-        ];
+        let profile = super::users::account_check(&self.table, notification.owner)?;
+        let items = vec![profile, put_if_absent(&self.table, to_item(&NotificationItem::of(notification))?)?];
         match self.transact(items, "adding a notification").await? {
             Ok(()) => Ok(true),
             Err(cancelled) if cancelled.failed_at(0) => Err(StoreError::OwnerMissing),

@@ -11,7 +11,7 @@ use todo_domain::model::{Email, Invitation, InvitationId, ListId, Membership, Ro
 use todo_domain::ports::{ListStore as _, Page, PageRequest, SharingStore, StoreError, StoreResult};
 
 use super::lists::{MEMBER_PREFIX, MembershipItem, member_key, membership_items, membership_key};
-use super::{DynamoStore, Item, from_item, key, list_pk, n, put_if_absent, s, to_item, user_pk};
+use super::{DynamoStore, Item, from_item, key, list_pk, n, put_if_absent, s, to_item};
 
 const INVITE_PREFIX: &str = "INVITE#";
 /// The invitee copies' partition prefix: `invitation-announce`'s stream filter in `template.yaml`
@@ -298,19 +298,14 @@ impl SharingStore for DynamoStore {
             .expression_attribute_values(":now", n(now.unix_millis()))
             .build()
             .map_err(StoreError::backend)?;
-        let profile = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(user), "PROFILE".to_owned())))
-            .condition_expression("attribute_exists(PK)")
-            .build()
-            .map_err(StoreError::backend)?;
+        let profile = super::users::account_check(&self.table, user)?;
         let [member, membership] = membership_items(Membership::new(invitation.list_id, user, invitation.role.into()))?;
         let items = vec![
             TransactWriteItem::builder().delete(list_copy).build(),
             delete(&self.table, email_copy_key(invitation), None)?,
             put_if_absent(&self.table, member)?,
             put_if_absent(&self.table, membership)?,
-            TransactWriteItem::builder().condition_check(profile).build(),
+            profile,
             owner_check(&self.table, invitation.list_id, invitation.invited_by)?,
         ];
         match self.transact(items, "invitation acceptance").await? {

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{ListId, Task, TaskId, Timestamp, UserId};
 use todo_domain::ports::{CreateOutcome, IdempotencyRecord, Page, PageRequest, StoreError, StoreResult, TaskFilter, TaskStore, Writer};
@@ -39,6 +39,15 @@ impl TaskItem {
     }
 }
 
+/// A member's write that creates a task (the next occurrence of a recurring one) is a
+/// create like any other: conditional on the member's account still existing.
+fn spawner_check(table: &str, writer: Writer, spawned: Option<&Task>) -> StoreResult<Option<TransactWriteItem>> {
+    match (writer, spawned) {
+        (Writer::Member { user, .. }, Some(_)) => super::users::account_check(table, user).map(Some),
+        _ => Ok(None),
+    }
+}
+
 pub(crate) fn task_sk(id: TaskId) -> String {
     format!("{TASK_PREFIX}{id}")
 }
@@ -48,19 +57,10 @@ impl TaskStore for DynamoStore {
     /// One `TransactWriteItems`: creator's account exists and their membership writes tasks
     /// (condition checks), task absent, idempotency key unused or expired.
     async fn create_task(&self, task: &Task, idempotency: Option<&IdempotencyRecord>, now: Timestamp) -> StoreResult<CreateOutcome> {
-        let creator_check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(task.created_by), "PROFILE".to_owned())))
-            .condition_expression("attribute_exists(PK)")
-            .build()
-            .map_err(StoreError::backend)?;
+        let creator_check = super::users::account_check(&self.table, task.created_by)?;
         let member_check =
             writer_check(&self.table, Writer::Member { user: task.created_by, list: task.list_id })?.expect("a member's check");
-        let items = vec![
-            TransactWriteItem::builder().condition_check(creator_check).build(),
-            member_check,
-            put_if_absent(&self.table, to_item(&TaskItem::of(task))?)?,
-        ];
+        let items = vec![creator_check, member_check, put_if_absent(&self.table, to_item(&TaskItem::of(task))?)?];
         let refused = |cancelled: &Cancelled| {
             if cancelled.failed_at(0) {
                 Some(StoreError::OwnerMissing)
@@ -81,7 +81,8 @@ impl TaskStore for DynamoStore {
     }
 
     /// One `TransactWriteItems`: the member check, the task if still at its version, and the
-    /// spawned occurrence if any (the system's plain update: one conditional `PutItem`).
+    /// spawned occurrence if any, with the member's account check (the system's plain update:
+    /// one conditional `PutItem`).
     async fn update_task(&self, writer: Writer, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()> {
         writer.check_list(task.list_id)?;
         let condition = "version = :expected";
@@ -98,15 +99,18 @@ impl TaskStore for DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(StoreError::backend)?;
-        let checked = usize::from(check.is_some());
-        let mut items: Vec<TransactWriteItem> = check.into_iter().collect();
+        let account = spawner_check(&self.table, writer, spawned)?;
+        let accounted = usize::from(account.is_some());
+        let checked = accounted + usize::from(check.is_some());
+        let mut items: Vec<TransactWriteItem> = account.into_iter().chain(check).collect();
         items.push(TransactWriteItem::builder().put(put).build());
         if let Some(spawned) = spawned {
             items.push(put_if_absent(&self.table, to_item(&TaskItem::of(spawned))?)?);
         }
         match self.transact(items, "task update").await? {
             Ok(()) => Ok(()),
-            Err(cancelled) if checked == 1 && cancelled.failed_at(0) => Err(StoreError::AccessDenied),
+            Err(cancelled) if accounted == 1 && cancelled.failed_at(0) => Err(StoreError::OwnerMissing),
+            Err(cancelled) if checked > accounted && cancelled.failed_at(checked - 1) => Err(StoreError::AccessDenied),
             Err(cancelled) if cancelled.failed_at(checked) => {
                 Err(if cancelled.existed_at(checked) { StoreError::VersionMismatch } else { StoreError::NotFound })
             }
@@ -123,6 +127,9 @@ impl TaskStore for DynamoStore {
             .into_iter()
             .filter_map(|writer| writer_check(&self.table, writer).transpose())
             .collect::<StoreResult<_>>()?;
+        let account = spawner_check(&self.table, writer, spawned)?;
+        let accounted = usize::from(account.is_some());
+        let checks: Vec<TransactWriteItem> = account.into_iter().chain(checks).collect();
         let checked = checks.len();
         let old = Delete::builder()
             .table_name(&self.table)
@@ -140,7 +147,8 @@ impl TaskStore for DynamoStore {
         }
         match self.transact(items, "task move").await? {
             Ok(()) => Ok(()),
-            Err(cancelled) if (0..checked).any(|index| cancelled.failed_at(index)) => Err(StoreError::AccessDenied),
+            Err(cancelled) if accounted == 1 && cancelled.failed_at(0) => Err(StoreError::OwnerMissing),
+            Err(cancelled) if (accounted..checked).any(|index| cancelled.failed_at(index)) => Err(StoreError::AccessDenied),
             Err(cancelled) if cancelled.failed_at(checked) => {
                 Err(if cancelled.existed_at(checked) { StoreError::VersionMismatch } else { StoreError::NotFound })
             }

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{Email, TaskList, Timestamp, User, UserId};
 use todo_domain::ports::{StoreError, StoreResult, UserStore};
@@ -49,6 +49,18 @@ struct EmailGuardItem {
     #[serde(rename = "SK")]
     sk: String,
     user_id: UserId,
+}
+
+/// For a write on behalf of `user`: a `ConditionCheck` that the account still exists (not
+/// deleted while one of its access tokens still verifies), to put in the write's transaction.
+pub(crate) fn account_check(table: &str, user: UserId) -> StoreResult<TransactWriteItem> {
+    let check = ConditionCheck::builder()
+        .table_name(table)
+        .set_key(Some(key(user_pk(user), PROFILE.to_owned())))
+        .condition_expression("attribute_exists(PK)")
+        .build()
+        .map_err(StoreError::backend)?;
+    Ok(TransactWriteItem::builder().condition_check(check).build())
 }
 
 fn email_pk(email: &Email) -> String {

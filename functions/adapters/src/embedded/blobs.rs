@@ -249,4 +249,10 @@ impl BlobStore for LocalBlobs {
         .await
         .map_err(StoreError::backend)?
     }
+
+    /// Nothing to do: the local folder has no expiry rule for an upload to escape; bytes no
+    /// record names are removed by `complete_upload` (orphans) and the purge, as on S3.
+    async fn keep(&self, _key: &ObjectKey) -> StoreResult<()> {
+        Ok(())
+    }
 }

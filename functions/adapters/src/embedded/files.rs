@@ -22,10 +22,12 @@ fn pending_until_ms(file: &FileRecord) -> Option<i64> {
 impl FileStore for EmbeddedStore {
     async fn create_file(&self, list: ListId, file: &FileRecord, max_per_task: u32) -> StoreResult<()> {
         let writer = Writer::Member { user: file.uploaded_by, list };
+        let writer_account = file.uploaded_by;
         let list = list.to_string();
         let (task_id, id, status, pending_until, doc) =
             (file.task_id.to_string(), file.id.to_string(), status(file), pending_until_ms(file), to_doc(file)?);
         self.transaction(move |tx| {
+            super::users::check_account(tx, writer_account)?;
             check_writer(tx, writer)?;
             let task = tx
                 .query_row("SELECT 1 FROM tasks WHERE list_id = ?1 AND id = ?2", [&list, &task_id], |_| Ok(()))

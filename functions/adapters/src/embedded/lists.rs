@@ -89,11 +89,8 @@ impl ListStore for EmbeddedStore {
         let list = list.clone();
         let record = idempotency.map(RecordRow::of).transpose()?;
         self.transaction(move |tx| {
+            super::users::check_account(tx, list.owner)?;
             let owner = list.owner.to_string();
-            let owner_exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&owner], |_| Ok(())).optional().map_err(backend)?;
-            if owner_exists.is_none() {
-                return Err(StoreError::OwnerMissing);
-            }
             // A retry of the request that reached the limit is answered, as on DynamoDB.
             if let Some(previous) = record.map(|record| record.claim(tx, now)).transpose()?.flatten() {
                 return Ok(CreateOutcome::Replayed(Box::new(previous)));

@@ -48,13 +48,11 @@ impl NotificationStore for EmbeddedStore {
     }
 
     async fn add_notification(&self, notification: &Notification) -> StoreResult<bool> {
+        let notification_owner = notification.owner;
         let (owner, id, doc) = (notification.owner.to_string(), notification.id.to_string(), to_doc(notification)?);
         let expires_ms = notification.expires_at.unix_millis();
         self.transaction(move |tx| {
-            let owner_exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&owner], |_| Ok(())).optional().map_err(backend)?;
-            if owner_exists.is_none() {
-                return Err(StoreError::OwnerMissing);
-            }
+            super::users::check_account(tx, notification_owner)?;
             let inserted = tx
                 .execute(
                     "INSERT INTO notifications (owner, id, read, expires_ms, doc) VALUES (?1, ?2, 0, ?3, ?4) ON CONFLICT DO NOTHING",

@@ -200,6 +200,7 @@ impl SharingStore for EmbeddedStore {
     }
 
     async fn accept_invitation(&self, invitation: &Invitation, user: UserId, now: Timestamp) -> StoreResult<()> {
+        let joining = user;
         let (list, id, user, role) =
             (invitation.list_id.to_string(), invitation.id.to_string(), user.to_string(), Role::from(invitation.role).as_str());
         let invited_by = invitation.invited_by.to_string();
@@ -216,10 +217,7 @@ impl SharingStore for EmbeddedStore {
             if pending.is_none() || role_of(tx, &list, &invited_by)? != Some(Role::Owner) {
                 return Err(StoreError::NotFound);
             }
-            let account = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&user], |_| Ok(())).optional().map_err(backend)?;
-            if account.is_none() {
-                return Err(StoreError::OwnerMissing);
-            }
+            super::users::check_account(tx, joining)?;
             let member = tx
                 .query_row("SELECT 1 FROM members WHERE list_id = ?1 AND user_id = ?2", [&list, &user], |_| Ok(()))
                 .optional()

@@ -51,18 +51,24 @@ fn task_exists(tx: &rusqlite::Transaction<'_>, list: &str, id: &str) -> StoreRes
         .map_err(backend)
 }
 
+/// A member's write that creates a task (the next occurrence of a recurring one) is a
+/// create like any other: conditional on the member's account still existing.
+fn check_spawner(tx: &rusqlite::Transaction<'_>, writer: Writer, spawns: bool) -> StoreResult<()> {
+    match writer {
+        Writer::Member { user, .. } if spawns => super::users::check_account(tx, user),
+        _ => Ok(()),
+    }
+}
+
 #[async_trait]
 impl TaskStore for EmbeddedStore {
     async fn create_task(&self, task: &Task, idempotency: Option<&IdempotencyRecord>, now: Timestamp) -> StoreResult<CreateOutcome> {
         let row = TaskRow::of(task)?;
-        let creator = task.created_by.to_string();
+        let creator = task.created_by;
         let writer = Writer::Member { user: task.created_by, list: task.list_id };
         let record = idempotency.map(RecordRow::of).transpose()?;
         self.transaction(move |tx| {
-            let creator_exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [&creator], |_| Ok(())).optional().map_err(backend)?;
-            if creator_exists.is_none() {
-                return Err(StoreError::OwnerMissing);
-            }
+            super::users::check_account(tx, creator)?;
             check_writer(tx, writer)?;
             if let Some(previous) = record.map(|record| record.claim(tx, now)).transpose()?.flatten() {
                 return Ok(CreateOutcome::Replayed(Box::new(previous)));
@@ -88,6 +94,7 @@ impl TaskStore for EmbeddedStore {
         let spawned = spawned.map(TaskRow::of).transpose()?;
         writer.check_list(task.list_id)?;
         self.transaction(move |tx| {
+            check_spawner(tx, writer, spawned.is_some())?;
             check_writer(tx, writer)?;
             let changed = tx
                 .execute(
@@ -114,6 +121,7 @@ impl TaskStore for EmbeddedStore {
         let from = from.to_string();
         let destination = writer.in_list(task.list_id);
         self.transaction(move |tx| {
+            check_spawner(tx, writer, spawned.is_some())?;
             check_writer(tx, writer)?;
             check_writer(tx, destination)?;
             let changed = match tx.execute(

@@ -5,6 +5,13 @@ use todo_domain::ports::{StoreError, StoreResult, UserStore};
 
 use super::{EmbeddedStore, backend, from_doc, is_unique_violation, to_doc};
 
+/// Refuses a write on behalf of an account that no longer exists (deleted while one of its
+/// access tokens still verifies): every create checks this inside its transaction.
+pub(super) fn check_account(tx: &rusqlite::Transaction<'_>, user: UserId) -> StoreResult<()> {
+    let exists = tx.query_row("SELECT 1 FROM users WHERE id = ?1", [user.to_string()], |_| Ok(())).optional().map_err(backend)?;
+    exists.ok_or(StoreError::OwnerMissing)
+}
+
 #[async_trait]
 impl UserStore for EmbeddedStore {
     async fn insert_user(&self, user: &User, inbox: &TaskList) -> StoreResult<()> {

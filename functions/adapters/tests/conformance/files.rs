@@ -34,6 +34,18 @@ async fn task(backend: &Backend) -> (UserId, TaskId) {
     (owner.id, task.id)
 }
 
+/// Between an account's deletion and its purge (seconds), its access token still verifies:
+/// starting an upload then must fail, or its bytes could land after the purge looked.
+pub async fn a_deleted_account_starts_no_upload(backend: Backend) {
+    let (owner, task) = task(&backend).await;
+    let profile = backend.stores.users.get_user(owner).await.unwrap().unwrap();
+    backend.stores.users.delete_user(&profile, now()).await.unwrap();
+    let late = file(owner, task, "late.pdf");
+    assert!(matches!(create(&backend, &late, 20).await, Err(StoreError::OwnerMissing)));
+    assert_eq!(backend.stores.files.get_file(task, late.id).await.unwrap(), None);
+    assert!(backend.stores.files.list_files(task, PageRequest { limit: 10, after: None }).await.unwrap().items.is_empty());
+}
+
 pub async fn files_need_their_task_and_respect_the_limit(backend: Backend) {
     let files = &backend.stores.files;
     let (owner, task) = task(&backend).await;
@@ -96,6 +108,35 @@ pub async fn an_upload_is_recorded_once(backend: Backend) {
     assert_eq!(files.mark_uploaded(task, record.id, &later, now()).await.unwrap(), UploadOutcome::AlreadyAvailable(done.clone()));
     assert_eq!(files.get_file(task, record.id).await.unwrap(), Some(done), "a duplicate changes nothing");
     assert!(matches!(files.mark_uploaded(task, FileId::generate(), &info, now()).await, Err(StoreError::NotFound)));
+}
+
+/// The last net for abandoned uploads: what an upload URL uploads is marked pending (on
+/// S3, the tag the bucket's lifecycle rule expires) until its arrival is recorded, and
+/// marked again by a second upload of the same bytes until that arrival is seen too.
+pub async fn a_recorded_upload_leaves_the_abandoned_upload_net(backend: Backend) {
+    use todo_domain::usecases::files::{Arrival, complete_upload};
+    let app = backend.app();
+    let pending = || Some(vec![format!("{}={}", todo_adapters::s3::PENDING_UPLOAD_TAG.0, todo_adapters::s3::PENDING_UPLOAD_TAG.1)]);
+    let kept = if backend.is_dynamodb() { Some(Vec::new()) } else { None };
+    let (owner, task) = task(&backend).await;
+    let record = file(owner, task, "a.pdf");
+    create(&backend, &record, 20).await.unwrap();
+    let key = record.object_key();
+    let spec = todo_domain::ports::UploadSpec { content_type: "application/pdf".to_owned(), content_length: 10 };
+    let upload = backend.stores.blobs.presign_put(&key, &spec, std::time::Duration::from_secs(60), now()).await.unwrap();
+    assert_eq!(backend.execute(&upload, b"0123456789").0, 200);
+    if backend.is_dynamodb() {
+        assert_eq!(backend.object_tags(&key).await, pending(), "uploaded, not yet recorded");
+    }
+    assert_eq!(complete_upload(&app, &key).await.unwrap(), Arrival::Completed);
+    assert_eq!(backend.object_tags(&key).await, kept, "recorded: the rule must leave it");
+    assert_eq!(backend.execute(&upload, b"0123456789").0, 200, "the URL lives on");
+    if backend.is_dynamodb() {
+        assert_eq!(backend.object_tags(&key).await, pending());
+    }
+    assert_eq!(complete_upload(&app, &key).await.unwrap(), Arrival::Duplicate);
+    assert_eq!(backend.object_tags(&key).await, kept, "the same bytes again are kept again");
+    assert!(backend.stores.blobs.head(&key).await.unwrap().is_some());
 }
 
 /// A file is created only for a member who writes the list, and only on a task of that

@@ -22,8 +22,18 @@ pub struct Backend {
 
 #[derive(Clone)]
 enum Kind {
-    Embedded { dir: Arc<tempfile::TempDir>, blobs: LocalBlobs },
-    DynamoDb { client: aws_sdk_dynamodb::Client, adapter_client: aws_sdk_dynamodb::Client, table: String, calls: CallLog },
+    Embedded {
+        dir: Arc<tempfile::TempDir>,
+        blobs: LocalBlobs,
+    },
+    DynamoDb {
+        client: aws_sdk_dynamodb::Client,
+        adapter_client: aws_sdk_dynamodb::Client,
+        table: String,
+        calls: CallLog,
+        /// The bucket (named as the table) seen through the S3 SDK, behind the adapter's back.
+        s3: aws_sdk_s3::Client,
+    },
 }
 
 impl Backend {
@@ -48,9 +58,10 @@ impl Backend {
         create_table(&inspector, &table).await.expect("create table on the emulator");
         let store = Arc::new(DynamoStore::new(client.clone(), &table));
         let emulator = AwsEnv::emulator(&endpoint);
-        todo_adapters::s3::sdk_client(&emulator, true).create_bucket().bucket(&table).send().await.expect("create bucket on the emulator");
+        let s3 = todo_adapters::s3::sdk_client(&emulator, true);
+        s3.create_bucket().bucket(&table).send().await.expect("create bucket on the emulator");
         let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(&emulator, &table, true)));
-        Self { stores, kind: Kind::DynamoDb { client: inspector, adapter_client: client, table, calls } }
+        Self { stores, kind: Kind::DynamoDb { client: inspector, adapter_client: client, table, calls, s3 } }
     }
 
     /// Performs a presigned request as a client would: over HTTP against the emulator, or
@@ -102,6 +113,14 @@ impl Backend {
             Kind::DynamoDb { calls, .. } => calls.take_counts(),
             Kind::Embedded { .. } => std::collections::BTreeMap::new(),
         }
+    }
+
+    /// An object's tags as `key=value` (S3 on the emulator), for the abandoned-upload net;
+    /// `None` for the local blob folder, which has no tags.
+    pub async fn object_tags(&self, key: &ObjectKey) -> Option<Vec<String>> {
+        let Kind::DynamoDb { s3, table, .. } = &self.kind else { return None };
+        let tagging = s3.get_object_tagging().bucket(table).key(key.as_str()).send().await.expect("GetObjectTagging");
+        Some(tagging.tag_set().iter().map(|tag| format!("{}={}", tag.key(), tag.value())).collect())
     }
 
     pub fn assert_no_scan(&self) {

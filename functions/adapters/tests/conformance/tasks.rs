@@ -176,6 +176,36 @@ pub async fn a_spawned_occurrence_is_created_with_its_update_or_not_at_all(backe
     assert_eq!(tasks.get_task(inbox(ada), next.id).await.unwrap(), Some(next));
 }
 
+/// Between an account's deletion and its purge removing its memberships (seconds), its
+/// access token still verifies: completing a recurring task then must not leave a new task
+/// (a create) behind, in place or moving, while plain edits stay a member's right until the purge.
+pub async fn a_deleted_account_spawns_no_occurrence(backend: Backend) {
+    let tasks = &backend.stores.tasks;
+    let ada = owner(&backend, "ada@example.com").await;
+    let errands = crate::lists::new_list(ada, "Errands");
+    backend.stores.lists.create_list(&errands, 5, None, now()).await.unwrap();
+    let original = task(ada, "recurring");
+    tasks.create_task(&original, None, now()).await.unwrap();
+    let profile = backend.stores.users.get_user(ada).await.unwrap().unwrap();
+    backend.stores.users.delete_user(&profile, now()).await.unwrap();
+
+    let (done, _) = original.apply(TaskPatch { completed: Some(true), ..TaskPatch::default() }, now(), TaskId::generate()).unwrap();
+    let next = task(ada, "next occurrence");
+    assert!(matches!(tasks.update_task(writer(&done), &done, 1, Some(&next)).await, Err(StoreError::OwnerMissing)));
+    let mut moved = done.clone();
+    moved.list_id = errands.id;
+    let mut next_there = next.clone();
+    next_there.list_id = errands.id;
+    let refused = tasks.move_task(member(ada), &moved, inbox(ada), 1, Some(&next_there)).await;
+    assert!(matches!(refused, Err(StoreError::OwnerMissing)), "{refused:?}");
+    assert_eq!(tasks.get_task(inbox(ada), original.id).await.unwrap(), Some(original.clone()), "nothing changed");
+    assert_eq!(tasks.get_task(inbox(ada), next.id).await.unwrap(), None);
+    assert_eq!(tasks.get_task(errands.id, original.id).await.unwrap(), None);
+    assert_eq!(tasks.get_task(errands.id, next.id).await.unwrap(), None);
+    // Not a create: allowed until the purge takes the membership away.
+    tasks.update_task(writer(&done), &done, 1, None).await.unwrap();
+}
+
 pub async fn deletes_are_conditional(backend: Backend) {
     let tasks = &backend.stores.tasks;
     let ada = owner(&backend, "ada@example.com").await;

@@ -62,6 +62,7 @@ pub async fn request_upload(app: &App, principal: Principal, list: ListId, task:
         Err(StoreError::NotFound) => return Err(Error::NotFound("task")),
         Err(StoreError::AccessDenied) => return Err(access::denied(app, principal, list, "task").await),
         Err(StoreError::LimitReached) => return Err(Error::Conflict(format!("a task holds at most {} files", limits.max_files_per_task))),
+        Err(StoreError::OwnerMissing) => return Err(Error::Unauthenticated("the account no longer exists")),
         Err(other) => return Err(other.into()),
     }
     let spec = UploadSpec { content_type: file.content_type.as_str().to_owned(), content_length: size };
@@ -105,6 +106,8 @@ pub async fn complete_upload(app: &App, key: &ObjectKey) -> Result<Arrival, Erro
     };
     if file.status == FileStatus::Available {
         if file.etag.as_deref() == Some(info.etag.as_str()) {
+            // The same bytes put again came with the upload URL's pending mark again.
+            app.stores.blobs.keep(key).await?;
             return Ok(Arrival::Duplicate);
         }
         tracing::warn!(recorded = ?file.etag, arrived = %info.etag, "an available file's upload URL was used again; removing the file");
@@ -116,16 +119,21 @@ pub async fn complete_upload(app: &App, key: &ObjectKey) -> Result<Arrival, Erro
         app.stores.blobs.delete(key).await?;
         return Ok(Arrival::Rejected);
     }
-    match app.stores.files.mark_uploaded(task, id, &info, app.clock.now()).await {
-        Ok(UploadOutcome::Completed(_)) => Ok(Arrival::Completed),
-        Ok(UploadOutcome::AlreadyAvailable(_)) => Ok(Arrival::Duplicate),
+    // Recorded first, kept second: a failure in between is retried with the event, which
+    // finds the file available and keeps it then (above). Kept before that, bytes whose
+    // record never came would escape the abandoned-upload rule.
+    let arrival = match app.stores.files.mark_uploaded(task, id, &info, app.clock.now()).await {
+        Ok(UploadOutcome::Completed(_)) => Arrival::Completed,
+        Ok(UploadOutcome::AlreadyAvailable(_)) => Arrival::Duplicate,
         Err(StoreError::NotFound) => {
             // Deleted between the read and the write: its object must not linger.
             app.stores.blobs.delete(key).await?;
-            Ok(Arrival::Orphan)
+            return Ok(Arrival::Orphan);
         }
-        Err(other) => Err(other.into()),
-    }
+        Err(other) => return Err(other.into()),
+    };
+    app.stores.blobs.keep(key).await?;
+    Ok(arrival)
 }
 
 /// What giving up on a stale pending upload did.

@@ -201,6 +201,7 @@ pub async fn update_task(
             Err(StoreError::VersionMismatch) if if_match.is_some() => return Err(Error::PreconditionFailed),
             Err(StoreError::VersionMismatch) => {}
             Err(StoreError::NotFound) => return Err(Error::NotFound("task")),
+            Err(StoreError::OwnerMissing) => return Err(Error::Unauthenticated("the account no longer exists")),
             Err(other) => return Err(other.into()),
         }
     }

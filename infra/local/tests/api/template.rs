@@ -280,6 +280,51 @@ fn uploads_notify_the_completion_function_without_a_cycle() {
     assert!(policy.contains("aws:SecureTransport"), "TLS-only bucket policy");
 }
 
+/// The last net for abandoned uploads: the bucket expires objects still carrying the tag
+/// every upload URL puts on its object, late enough that no upload on its way to becoming a
+/// file (the URL's life, housekeeping's grace, then its next run) is taken; browsers may send
+/// the tag header; the signer may tag, and whoever records an arrival may untag.
+#[test]
+fn abandoned_uploads_expire_and_recorded_ones_do_not() {
+    let template = template();
+    let resources = &template["Resources"];
+    let bucket = &resources["FilesBucket"]["Properties"];
+    let (tag, value) = todo_adapters::s3::PENDING_UPLOAD_TAG;
+    let rules = bucket["LifecycleConfiguration"]["Rules"].as_sequence().unwrap();
+    let rule = rules.iter().find(|rule| rule["Id"] == "abandoned-uploads").expect("an abandoned-uploads rule");
+    assert_eq!(rule["Status"], "Enabled");
+    assert_eq!(rule["TagFilters"].as_sequence().unwrap().len(), 1);
+    assert_eq!((&rule["TagFilters"][0]["Key"], &rule["TagFilters"][0]["Value"]), (&Value::from(tag), &Value::from(value)));
+    let expires_after = rule["ExpirationInDays"].as_u64().unwrap() * 24 * 3600;
+    let limits = todo_domain::app::FileLimits::default();
+    let housekeeping = rate_seconds(template["Parameters"]["HousekeepingSchedule"]["Default"].as_str().unwrap());
+    let latest_recorded = limits.upload_url_seconds + limits.stale_upload_grace_seconds + housekeeping;
+    assert!(expires_after > latest_recorded + 12 * 3600, "{expires_after} s leaves too little room after {latest_recorded} s");
+    let allowed = bucket["CorsConfiguration"]["CorsRules"][0]["AllowedHeaders"].as_sequence().unwrap();
+    assert!(allowed.iter().any(|header| header == "x-amz-tagging"), "a browser's upload sends the tag header");
+
+    let s3_actions = |binary: &str| -> Vec<String> {
+        let (_, function) = resources
+            .as_mapping()
+            .unwrap()
+            .iter()
+            .find(|(_, resource)| resource["Metadata"]["BuildProperties"]["Binary"] == binary)
+            .unwrap_or_else(|| panic!("no function {binary}"));
+        function["Properties"]["Policies"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .flat_map(|policy| policy["Statement"].as_sequence().unwrap())
+            .flat_map(|statement| statement["Action"].as_sequence().cloned().unwrap_or_default())
+            .filter_map(|action| action.as_str().filter(|action| action.starts_with("s3:")).map(str::to_owned))
+            .collect()
+    };
+    assert!(s3_actions("file-upload-url").contains(&"s3:PutObjectTagging".to_owned()), "S3 refuses x-amz-tagging otherwise");
+    for recorder in ["file-uploaded", "housekeeping"] {
+        assert!(s3_actions(recorder).contains(&"s3:DeleteObjectTagging".to_owned()), "{recorder} keeps what it records");
+    }
+}
+
 /// `rate(N unit)` in seconds.
 fn rate_seconds(rate: &str) -> u64 {
     let (count, unit) = rate.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')).and_then(|r| r.split_once(' ')).expect("rate(N unit)");

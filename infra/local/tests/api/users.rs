@@ -245,6 +245,39 @@ async fn deleting_the_account_removes_its_tasks_and_sessions_and_frees_the_email
     assert_ne!(again.id, account.id);
 }
 
+/// Between `DELETE /users/me` and the purge (seconds: the stream or the purge loop), the
+/// account's access token still verifies. Nothing it starts then may outlive the purge: a
+/// task, a recurring task's next occurrence, an upload (whose bytes could land after the purge
+/// looked) or a list are all refused, and nothing changes.
+#[tokio::test]
+async fn before_the_purge_a_deleted_accounts_token_creates_nothing() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let rent = app
+        .create_task(&ada, json!({"title": "rent", "due": "2027-01-31T09:00:00Z", "recurrence": {"freq": "monthly", "interval": 1}}))
+        .await;
+    let rent_path = format!("/lists/{}/tasks/{}", ada.id, rent["id"].as_str().unwrap());
+    let reply = app.call(Method::DELETE, "/users/me", Some(&ada.access_token), Some(json!({"password": PASSWORD}))).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED);
+
+    let token = Some(ada.access_token.as_str());
+    let tasks = format!("/lists/{}/tasks", ada.id);
+    app.call(Method::POST, &tasks, token, Some(json!({"title": "orphan"}))).await.assert_problem(StatusCode::UNAUTHORIZED, None);
+    app.call(Method::PATCH, &rent_path, token, Some(json!({"status": "completed"}))).await.assert_problem(StatusCode::UNAUTHORIZED, None);
+    let upload = json!({"name": "late.pdf", "content_type": "application/pdf", "size": 10});
+    app.call(Method::POST, &format!("{rent_path}/files"), token, Some(upload)).await.assert_problem(StatusCode::UNAUTHORIZED, None);
+    app.call(Method::POST, "/lists", token, Some(json!({"name": "Later"}))).await.assert_problem(StatusCode::UNAUTHORIZED, None);
+
+    let user_id = UserId::parse(&ada.id).unwrap();
+    let inbox = todo_domain::model::ListId::inbox_of(user_id);
+    let left = app.app.stores.tasks.list_tasks(inbox, &TaskFilter::default(), PageRequest { limit: 100, after: None }).await.unwrap();
+    assert_eq!(left.items.len(), 1, "no task was added: {:?}", left.items);
+    assert!(!left.items[0].completion.is_completed(), "the refused completion changed nothing");
+    let rent_id = todo_domain::model::TaskId::parse(rent["id"].as_str().unwrap()).unwrap();
+    assert!(app.app.stores.files.list_files(rent_id, PageRequest { limit: 10, after: None }).await.unwrap().items.is_empty());
+    assert_eq!(app.app.stores.lists.memberships(user_id).await.unwrap().len(), 1, "only the Inbox");
+}
+
 #[tokio::test]
 async fn data_and_tokens_survive_a_restart() {
     let app = TestApp::spawn();
