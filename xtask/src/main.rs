@@ -116,6 +116,8 @@ fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
     template::check(sh, &tools_dir())?;
     let moto = emulator::Moto::start(sh, &tools_dir())?;
     let _endpoint = sh.push_env("TODO_TEST_AWS_ENDPOINT", &moto.endpoint);
+    // The fault tests start (and stop, freeze, restart) a moto of their own.
+    let _moto_python = sh.push_env("TODO_TEST_MOTO_PYTHON", emulator::python(sh, &tools_dir())?);
     let cargo_lambda = lambda_runtime::cargo_lambda(sh, &tools_dir())?;
     let _cargo_lambda = sh.push_env("TODO_TEST_CARGO_LAMBDA", &cargo_lambda);
     if cmd!(sh, "cargo nextest --version").quiet().ignore_stdout().ignore_stderr().run().is_ok() {

@@ -45,6 +45,26 @@ impl<T> std::fmt::Debug for Attempt<T> {
     }
 }
 
+/// How `with_retries` ends when every attempt met a retryable failure (a timeout, no
+/// connection, throttling, a 5xx): the service's state, not the request's fault.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} failed {attempts} times: {last:#}")]
+pub struct RetriesSpent {
+    what: String,
+    attempts: u32,
+    last: anyhow::Error,
+}
+
+/// A `with_retries` failure as the store's: `Unavailable` once the retries are spent on
+/// retryable failures, `Backend` for a refusal.
+pub fn store_error(error: anyhow::Error) -> todo_domain::ports::StoreError {
+    if error.is::<RetriesSpent>() {
+        todo_domain::ports::StoreError::unavailable(error)
+    } else {
+        todo_domain::ports::StoreError::backend(error)
+    }
+}
+
 /// Runs `attempt` until it is done or fails for good, at most `ATTEMPTS` times, each cut
 /// off after `ATTEMPT_TIMEOUT` (a timeout counts as retryable).
 pub async fn with_retries<T, F, Fut>(what: &str, mut attempt: F) -> anyhow::Result<T>
@@ -62,7 +82,7 @@ where
             Attempt::Done(value) => return Ok(value),
             Attempt::Fail(error) => return Err(error),
             // The cause in the message itself: callers print errors with `{}`.
-            Attempt::Retry(error) if made >= ATTEMPTS => return Err(anyhow::anyhow!("{what} failed {made} times: {error:#}")),
+            Attempt::Retry(last) if made >= ATTEMPTS => return Err(RetriesSpent { what: what.to_owned(), attempts: made, last }.into()),
             Attempt::Retry(_) => tokio::time::sleep(RETRY_BACKOFF * (1 << made)).await,
         }
     }

@@ -137,7 +137,7 @@ impl S3Blobs {
             if parts.status.is_server_error() { Attempt::Retry(error) } else { Attempt::Fail(error) }
         })
         .await
-        .map_err(StoreError::backend)
+        .map_err(aws_http::store_error)
     }
 }
 
@@ -358,9 +358,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unreachable_store_is_an_error_after_retries_not_a_hang() {
+    async fn an_unreachable_store_is_unavailable_after_retries_not_a_hang() {
         let blobs = S3Blobs::new(&emulator(), "bucket", true);
         let error = blobs.head(&key()).await.unwrap_err();
-        assert!(matches!(error, StoreError::Backend(_)), "{error:?}");
+        assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+        assert!(error.to_string().contains("failed 3 times"), "{error}");
     }
 }

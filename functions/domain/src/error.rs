@@ -49,10 +49,17 @@ pub enum Error {
     MethodNotAllowed,
     #[error("no route for this path")]
     RouteNotFound,
-    /// A bug or an unavailable dependency. Logged in full, answered opaquely.
+    /// A store was unavailable (`StoreError::Unavailable`): the client should retry after
+    /// `UNAVAILABLE_RETRY_AFTER_SECONDS` (with the same `Idempotency-Key`, for a create).
+    #[error("a store did not answer in time; retry shortly")]
+    Unavailable(#[source] anyhow::Error),
+    /// A bug. Logged in full, answered opaquely.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
+
+/// What `Retry-After` says with a 503: the clients' retries already spent a few seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 1;
 
 impl Error {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -63,8 +70,11 @@ impl Error {
 impl From<crate::ports::StoreError> for Error {
     fn from(error: crate::ports::StoreError) -> Self {
         // Use cases translate the conditions they expect; anything reaching this
-        // conversion is unexpected at that call site.
-        Self::Internal(anyhow::Error::new(error))
+        // conversion is unexpected at that call site, unless the store was merely unavailable.
+        match error {
+            crate::ports::StoreError::Unavailable(cause) => Self::Unavailable(cause),
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
     }
 }
 

@@ -37,6 +37,11 @@ pub enum StoreError {
     /// The item still has dependants (a task with files) and was left in place.
     #[error("the item still has dependants")]
     NotEmpty,
+    /// The store did not answer in time, or refused for load (throttling, a timeout, a lost
+    /// connection, a 5xx, contention) after the client's own retries: nothing was decided,
+    /// and the same request later may well succeed.
+    #[error("storage unavailable: {0}")]
+    Unavailable(#[source] anyhow::Error),
     #[error("storage backend failed: {0}")]
     Backend(#[source] anyhow::Error),
 }
@@ -44,6 +49,10 @@ pub enum StoreError {
 impl StoreError {
     pub fn backend(error: impl Into<anyhow::Error>) -> Self {
         Self::Backend(error.into())
+    }
+
+    pub fn unavailable(error: impl Into<anyhow::Error>) -> Self {
+        Self::Unavailable(error.into())
     }
 }
 

@@ -9,6 +9,7 @@
 
 use todo_domain::model::text::{CONTROL_CLASS, FORBIDDEN_IN_LINE_CLASS, WHITESPACE_CLASS};
 use todo_domain::model::{DisplayName, Email, FileName, ListName, Notes, Password, Tag, Tags, Title};
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
@@ -335,6 +336,11 @@ pub fn document(services: impl IntoIterator<Item = OpenApi>) -> OpenApi {
                 (true, "404", "No such resource, or not yours to see (another person's is a 404 too)."),
                 (true, "422", "A parameter or field is invalid; `errors` names each."),
                 (true, "500", "A bug; logged, answered opaquely."),
+                (
+                    true,
+                    "503",
+                    "A store did not answer in time; nothing was decided. Retry after `Retry-After` seconds (a create with the same `Idempotency-Key`).",
+                ),
                 (secured, "401", "No valid access token."),
                 (has_body, "400", "The body is not a JSON object of the expected shape."),
                 (has_body, "413", "The body is larger than 1 MiB."),
@@ -344,6 +350,13 @@ pub fn document(services: impl IntoIterator<Item = OpenApi>) -> OpenApi {
                 if applies {
                     operation.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description));
                 }
+            }
+            if let Some(RefOr::T(unavailable)) = operation.responses.responses.get_mut("503") {
+                let seconds = HeaderBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1))))
+                    .description(Some("Seconds to wait before retrying"))
+                    .build();
+                unavailable.headers.insert("Retry-After".to_owned(), seconds.into());
             }
             // A route declares its own errors by status and description only: every 4xx and
             // 5xx is a Problem.

@@ -53,6 +53,10 @@ impl IntoResponse for HttpError {
             Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),
             Error::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type"),
             Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
+            Error::Unavailable(cause) => {
+                tracing::warn!(error = format!("{cause:#}"), "a store was unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable")
+            }
             Error::Internal(cause) => {
                 tracing::error!(error = ?cause, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
@@ -76,8 +80,14 @@ impl IntoResponse for HttpError {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Bearer realm="todo-api""#));
         }
-        if let Error::TooManyAttempts { retry_after_seconds } = error {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds.max(1)));
+        match error {
+            Error::TooManyAttempts { retry_after_seconds } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds.max(1)));
+            }
+            Error::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(todo_domain::error::UNAVAILABLE_RETRY_AFTER_SECONDS));
+            }
+            _ => {}
         }
         response
     }

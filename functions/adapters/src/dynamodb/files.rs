@@ -141,7 +141,7 @@ impl FileStore for DynamoStore {
             .await;
         match result {
             Ok(output) => Ok(UploadOutcome::Completed(from_item::<FileItem>(output.attributes.unwrap_or_default())?.file)),
-            Err(error) => match error.into_service_error() {
+            Err(error) => match super::expected_error(error, UpdateItemError::is_conditional_check_failed_exception)? {
                 UpdateItemError::ConditionalCheckFailedException(failed) => match failed.item {
                     Some(item) => Ok(UploadOutcome::AlreadyAvailable(from_item::<FileItem>(item)?.file)),
                     None => Err(StoreError::NotFound),

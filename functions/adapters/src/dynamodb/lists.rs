@@ -127,7 +127,7 @@ impl DynamoStore {
                     .filter(|keys| !keys.keys.is_empty());
             }
             if pending.is_some() {
-                return Err(StoreError::backend(anyhow::anyhow!("list reads still unprocessed after retries")));
+                return Err(StoreError::unavailable(anyhow::anyhow!("list reads still unprocessed after retries")));
             }
         }
         Ok(found)

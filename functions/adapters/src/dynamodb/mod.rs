@@ -106,7 +106,7 @@ impl DynamoStore {
                 requests = output.unprocessed_items.and_then(|mut unprocessed| unprocessed.remove(&self.table)).unwrap_or_default();
             }
             if !requests.is_empty() {
-                return Err(StoreError::backend(anyhow::anyhow!("{} deletes still unprocessed after retries", requests.len())));
+                return Err(StoreError::unavailable(anyhow::anyhow!("{} deletes still unprocessed after retries", requests.len())));
             }
         }
         Ok(())
@@ -192,18 +192,19 @@ pub const MAX_ATTEMPTS: u32 = 3;
 
 /// A client from explicit settings (see `bootstrap::AwsEnv`), optionally with a call log.
 pub fn client(aws: &crate::bootstrap::AwsEnv, calls: Option<&CallLog>) -> Client {
+    client_with_timeout(aws, calls, if aws.endpoint.is_some() { EMULATOR_OPERATION_TIMEOUT } else { OPERATION_TIMEOUT })
+}
+
+/// `client` with another whole-call budget: for tests that freeze the emulator and must
+/// not wait out `EMULATOR_OPERATION_TIMEOUT`.
+pub fn client_with_timeout(aws: &crate::bootstrap::AwsEnv, calls: Option<&CallLog>, operation_timeout: std::time::Duration) -> Client {
     use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
     use aws_sdk_dynamodb::config::{BehaviorVersion, Region, retry::RetryConfig};
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(aws.region.clone()))
         .credentials_provider(aws.credentials.clone())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .operation_timeout(if aws.endpoint.is_some() { EMULATOR_OPERATION_TIMEOUT } else { OPERATION_TIMEOUT })
-                .build(),
-        )
+        .timeout_config(TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).operation_timeout(operation_timeout).build())
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .http_client(aws.http.clone());
     if let Some(endpoint) = &aws.endpoint {
@@ -281,12 +282,48 @@ pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> StoreResult<T> {
     serde_dynamo::from_item(item).map_err(StoreError::backend)
 }
 
+/// A failed call as the store's error: `Unavailable` when it was the service's state, not the
+/// request (no answer in time, no connection, throttling, a 5xx: the SDK's own retries are
+/// spent, and a later request may succeed), `Backend` otherwise (a bug).
 pub(crate) fn backend<E, R>(error: SdkError<E, R>) -> StoreError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    StoreError::backend(anyhow::anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(error)))
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
+    let transient = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(_) => error.code().is_some_and(is_transient_code),
+        _ => false,
+    };
+    let cause = anyhow::anyhow!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(error));
+    if transient { StoreError::unavailable(cause) } else { StoreError::backend(cause) }
+}
+
+/// The service's error of a failed call when `expected` picks it (a condition that failed),
+/// else the failure as a store error (`backend`: a timeout stays a timeout).
+pub(crate) fn expected_error<E, R>(error: SdkError<E, R>, expected: impl Fn(&E) -> bool) -> StoreResult<E>
+where
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match error {
+        SdkError::ServiceError(context) if expected(context.err()) => Ok(context.into_err()),
+        other => Err(backend(other)),
+    }
+}
+
+/// DynamoDB's error codes that say "not now" rather than "not this".
+fn is_transient_code(code: &str) -> bool {
+    matches!(
+        code,
+        "ThrottlingException"
+            | "ProvisionedThroughputExceededException"
+            | "RequestLimitExceeded"
+            | "InternalServerError"
+            | "ServiceUnavailable"
+            | "InternalFailure"
+    )
 }
 
 impl DynamoStore {
@@ -321,7 +358,7 @@ impl DynamoStore {
         }
         match request.send().await {
             Ok(_) => Ok(()),
-            Err(error) => match error.into_service_error() {
+            Err(error) => match expected_error(error, PutItemError::is_conditional_check_failed_exception)? {
                 PutItemError::ConditionalCheckFailedException(failed) => {
                     Err(if failed.item.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound })
                 }
@@ -377,12 +414,13 @@ impl DynamoStore {
     ) -> StoreResult<Result<(), Cancelled>> {
         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
         for attempt in 0..TRANSACTION_ATTEMPTS {
-            let error = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
-                Ok(_) => return Ok(Ok(())),
-                Err(error) => error.into_service_error(),
+            let Err(error) = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await else {
+                return Ok(Ok(()));
             };
-            let TransactWriteItemsError::TransactionCanceledException(cancelled) = error else {
-                return Err(StoreError::backend(error));
+            let TransactWriteItemsError::TransactionCanceledException(cancelled) =
+                expected_error(error, TransactWriteItemsError::is_transaction_canceled_exception)?
+            else {
+                unreachable!("expected_error let only a cancellation through")
             };
             let reasons = cancelled.cancellation_reasons.unwrap_or_default();
             if !reasons.iter().any(|reason| reason.code() == Some("TransactionConflict")) {
@@ -390,7 +428,8 @@ impl DynamoStore {
             }
             tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
         }
-        Err(StoreError::backend(anyhow::anyhow!("{what} kept conflicting with concurrent writes")))
+        // Contention, not a bug: the same request a moment later may well go through.
+        Err(StoreError::unavailable(anyhow::anyhow!("{what} kept conflicting with concurrent writes")))
     }
 }
 

@@ -78,7 +78,7 @@ impl DynamoStore {
         };
         match request.send().await {
             Ok(_) => Ok(true),
-            Err(error) => match error.into_service_error() {
+            Err(error) => match super::expected_error(error, UpdateItemError::is_conditional_check_failed_exception)? {
                 UpdateItemError::ConditionalCheckFailedException(_) => Ok(false),
                 other => Err(StoreError::backend(other)),
             },

@@ -46,7 +46,7 @@ impl SessionStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(error) => match error.into_service_error() {
+            Err(error) => match super::expected_error(error, PutItemError::is_conditional_check_failed_exception)? {
                 PutItemError::ConditionalCheckFailedException(_) => Err(StoreError::AlreadyExists),
                 other => Err(StoreError::backend(other)),
             },
@@ -84,7 +84,7 @@ impl SessionStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(error) => match error.into_service_error() {
+            Err(error) => match super::expected_error(error, UpdateItemError::is_conditional_check_failed_exception)? {
                 // Present but already revoked: done. Absent: not found.
                 UpdateItemError::ConditionalCheckFailedException(failed) => {
                     if failed.item.is_some() {

@@ -5,6 +5,7 @@ mod bad_input;
 mod blobs;
 mod contract;
 mod events;
+mod faults;
 mod files;
 mod iam;
 mod jobs;

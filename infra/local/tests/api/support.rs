@@ -18,6 +18,8 @@ pub struct TestApp {
     /// What the local server's loop works on (invitations to announce).
     embedded: todo_adapters::bootstrap::EmbeddedApp,
     dir: TempDir,
+    /// A fault test's stores fail on purpose: their 503s are answers, not bugs.
+    unavailable_expected: bool,
 }
 
 #[derive(Debug)]
@@ -78,36 +80,84 @@ impl TestApp {
             todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None, BASE_URL).expect("app on embedded store");
         let app = todo_domain::App::new(embedded.app.stores.clone(), clock, embedded.app.settings.clone());
         let embedded = todo_adapters::bootstrap::EmbeddedApp { app, ..embedded };
-        Self { router: todo_local::router(embedded.clone()), app: embedded.app.clone(), blobs: embedded.blobs.clone(), embedded, dir }
+        Self {
+            router: todo_local::router(embedded.clone()),
+            app: embedded.app.clone(),
+            blobs: embedded.blobs.clone(),
+            embedded,
+            dir,
+            unavailable_expected: false,
+        }
     }
 
     /// The same routes on DynamoDB (moto's server at `TODO_TEST_AWS_ENDPOINT`, a fresh table)
     /// instead of SQLite, with the log of the calls it makes; file bytes stay in the local
     /// folder (the background loop's store stays SQLite, unused here).
     pub async fn spawn_on_dynamodb() -> (Self, todo_adapters::dynamodb::CallLog) {
-        use todo_adapters::dynamodb::{CallLog, DynamoStore, create_table, emulator_client};
+        use todo_adapters::dynamodb::{CallLog, emulator_client};
         let endpoint = std::env::var("TODO_TEST_AWS_ENDPOINT")
             .expect("TODO_TEST_AWS_ENDPOINT is not set: run `cargo xtask test`, which starts moto's server (this test never skips)");
-        let table = format!("todo-api-{}", ulid::Ulid::new().to_string().to_lowercase());
-        create_table(&emulator_client(&endpoint, None), &table).await.expect("create table on the emulator");
         let calls = CallLog::new();
-        let store = std::sync::Arc::new(DynamoStore::new(emulator_client(&endpoint, Some(&calls)), &table));
+        let table = format!("todo-api-{}", ulid::Ulid::new().to_string().to_lowercase());
+        let app = Self::spawn_on_table(&endpoint, emulator_client(&endpoint, Some(&calls)), &table).await;
+        (app, calls)
+    }
+
+    /// The routes on a new table `table` at `endpoint`, reached through `client`.
+    pub async fn spawn_on_table(endpoint: &str, client: aws_sdk_dynamodb::Client, table: &str) -> Self {
+        use todo_adapters::dynamodb::{DynamoStore, create_table, emulator_client};
+        create_table(&emulator_client(endpoint, None), table).await.expect("create table on the emulator");
+        let store = std::sync::Arc::new(DynamoStore::new(client, table));
         let dir = tempfile::tempdir().expect("temp dir");
         let embedded =
             todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None, BASE_URL).expect("app on embedded store");
         let stores = todo_domain::app::Stores::from_one(&store, std::sync::Arc::new(embedded.blobs.clone()));
         let app = todo_domain::App::new(stores, std::sync::Arc::new(todo_domain::clock::SystemClock), embedded.app.settings.clone());
         let embedded = todo_adapters::bootstrap::EmbeddedApp { app, ..embedded };
-        let test_app =
-            Self { router: todo_local::router(embedded.clone()), app: embedded.app.clone(), blobs: embedded.blobs.clone(), embedded, dir };
-        (test_app, calls)
+        Self {
+            router: todo_local::router(embedded.clone()),
+            app: embedded.app.clone(),
+            blobs: embedded.blobs.clone(),
+            embedded,
+            dir,
+            unavailable_expected: false,
+        }
+    }
+
+    /// For fault tests: a 503 is then an answer to check, not a bug.
+    pub fn expecting_unavailable(self) -> Self {
+        Self { unavailable_expected: true, ..self }
+    }
+
+    /// The routes over the embedded store with some ports replaced by `wrap` (fault injection).
+    pub fn spawn_with_stores(wrap: impl FnOnce(todo_domain::app::Stores) -> todo_domain::app::Stores) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let embedded =
+            todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None, BASE_URL).expect("app on embedded store");
+        let app = todo_domain::App::new(wrap(embedded.app.stores.clone()), embedded.app.clock.clone(), embedded.app.settings.clone());
+        let embedded = todo_adapters::bootstrap::EmbeddedApp { app, ..embedded };
+        Self {
+            router: todo_local::router(embedded.clone()),
+            app: embedded.app.clone(),
+            blobs: embedded.blobs.clone(),
+            embedded,
+            dir,
+            unavailable_expected: false,
+        }
     }
 
     /// With `keys` as `TODO_TOKEN_SECRET` would give them (else the data dir's own key).
     fn open_with(dir: TempDir, keys: Option<todo_domain::auth::SigningKeys>) -> Self {
         let embedded =
             todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), keys, BASE_URL).expect("app on embedded store");
-        Self { router: todo_local::router(embedded.clone()), app: embedded.app.clone(), blobs: embedded.blobs.clone(), embedded, dir }
+        Self {
+            router: todo_local::router(embedded.clone()),
+            app: embedded.app.clone(),
+            blobs: embedded.blobs.clone(),
+            embedded,
+            dir,
+            unavailable_expected: false,
+        }
     }
 
     /// What the local server's loop does each second for new invitations (the table stream's
@@ -123,7 +173,7 @@ impl TestApp {
 
     /// A restart with other signing keys (a key rotation).
     pub fn restart_with(self, keys: Option<todo_domain::auth::SigningKeys>) -> Self {
-        let Self { app, router, dir, blobs, embedded } = self;
+        let Self { app, router, dir, blobs, embedded, .. } = self;
         drop((app, router, blobs, embedded));
         Self::open_with(dir, keys)
     }
@@ -138,7 +188,8 @@ impl TestApp {
         } else {
             serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        assert!(!status.is_server_error(), "5xx is a bug: {status} {body:#}");
+        let expected = self.unavailable_expected && status == StatusCode::SERVICE_UNAVAILABLE;
+        assert!(!status.is_server_error() || expected, "5xx is a bug: {status} {body:#}");
         Reply { status, headers, body }
     }
 
