@@ -14,6 +14,7 @@ mod container;
 mod emulator;
 mod fuzz;
 mod lambda_runtime;
+mod load;
 mod process;
 mod python;
 mod sam;
@@ -81,17 +82,48 @@ fn main() -> anyhow::Result<()> {
             };
             fuzz::run(&sh, &tools_dir(), &options)
         }
+        Some("load") => {
+            let number = |flag: &str| -> anyhow::Result<Option<u64>> {
+                match args.iter().position(|arg| arg == flag) {
+                    Some(at) => Ok(Some(args.get(at + 1).and_then(|n| n.parse().ok()).with_context(|| format!("{flag} needs a number"))?)),
+                    None => Ok(None),
+                }
+            };
+            let mut options = load::Options::long();
+            if args.iter().any(|arg| arg == "--debug") {
+                cmd!(sh, "cargo build -p todo-local").run().context("build failed")?;
+                options.binary = target_dir().join("debug/todo-local");
+            } else {
+                cmd!(sh, "cargo build --release -p todo-local").run().context("release build of the local server failed")?;
+            }
+            if let Some(seconds) = number("--seconds")? {
+                options.duration = std::time::Duration::from_secs(seconds);
+            }
+            if let Some(connections) = number("--connections")? {
+                options.connections = usize::try_from(connections)?;
+            }
+            if let Some(users) = number("--users")? {
+                options.users = usize::try_from(users)?;
+            }
+            load::run(&options)
+        }
         Some("ci") => {
             lint(&sh)?;
             test(&sh, &[])
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] [--out dir] | sam-local | sam-build | web | fuzz [--max-examples N]>"
+                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] [--out dir] | sam-local | sam-build | web | fuzz [--max-examples N] | load [--seconds N] [--connections N] [--users N] [--debug]>"
             );
             bail!("unknown or missing command")
         }
     }
+}
+
+/// A number no other call in this process returns (names of scratch directories).
+pub fn unique() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 fn workspace_root() -> std::path::PathBuf {
@@ -131,6 +163,9 @@ fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
         web::browser_tests(sh, &tools_dir())?;
         // Every operation against its OpenAPI document, quickly (`cargo xtask fuzz`: long).
         fuzz::run(sh, &tools_dir(), &fuzz::Options::quick())?;
+        // Load (200 connections, a mix, every acknowledged write read back) and a kill -9
+        // mid-write, briefly, on the debug build (`cargo xtask load`: long, release).
+        load::run(&load::Options::quick())?;
         // The benchmark's harness, smoke-sized (one function, a few calls, debug build), so
         // it cannot rot; its figures are not asserted.
         drop(moto);

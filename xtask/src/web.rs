@@ -46,12 +46,13 @@ fn chromium(sh: &Shell) -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(cmd!(sh, "which chromium").quiet().read()?.trim()))
 }
 
-/// The local server (`todo-local`, debug build) on a free port with a fresh data dir, stopped
-/// when dropped.
+/// The local server (`todo-local`) on a free port, stopped when dropped (or crashed).
 pub struct LocalServer {
-    child: Child,
+    child: Option<Child>,
     pub url: String,
-    data: TempDir,
+    pub data: PathBuf,
+    /// A fresh data dir the server owns (removed with it), unless the caller gave one.
+    _owned: Option<TempDir>,
 }
 
 struct TempDir(PathBuf);
@@ -66,20 +67,29 @@ impl Drop for TempDir {
 const ACCESS_TOKEN_SECONDS: &str = "2";
 
 impl LocalServer {
-    /// Access tokens live `access_token_seconds`.
+    /// The debug build on a fresh data dir; access tokens live `access_token_seconds`.
     pub fn start(access_token_seconds: &str) -> anyhow::Result<Self> {
+        let data = TempDir(std::env::temp_dir().join(format!("todo-web-test-{}-{}", std::process::id(), crate::unique())));
+        let path = data.0.clone();
+        Self::launch(&crate::target_dir().join("debug/todo-local"), &path, access_token_seconds, Some(data))
+    }
+
+    /// `binary` on the data dir `data`, which outlives the server (a restart finds it again).
+    pub fn start_on(binary: &Path, data: &Path, access_token_seconds: &str) -> anyhow::Result<Self> {
+        Self::launch(binary, data, access_token_seconds, None)
+    }
+
+    fn launch(binary: &Path, data: &Path, access_token_seconds: &str, owned: Option<TempDir>) -> anyhow::Result<Self> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let data = TempDir(std::env::temp_dir().join(format!("todo-web-test-{}-{port}", std::process::id())));
-        let binary = crate::target_dir().join("debug/todo-local");
-        let child = Command::new(&binary)
+        let child = Command::new(binary)
             .env("TODO_ADDR", format!("127.0.0.1:{port}"))
-            .env("TODO_DATA_DIR", &data.0)
+            .env("TODO_DATA_DIR", data)
             .env("TODO_ACCESS_TOKEN_SECONDS", access_token_seconds)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
             .with_context(|| format!("cannot start {}", binary.display()))?;
-        let server = Self { child, url: format!("http://127.0.0.1:{port}"), data };
+        let server = Self { child: Some(child), url: format!("http://127.0.0.1:{port}"), data: data.to_owned(), _owned: owned };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
@@ -89,11 +99,26 @@ impl LocalServer {
         }
         Ok(server)
     }
+
+    /// `host:port`, for raw connections.
+    pub fn address(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    /// SIGKILL, as a crash: no shutdown code runs.
+    pub fn crash(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 impl Drop for LocalServer {
     fn drop(&mut self) {
-        crate::process::terminate(&mut self.child, Duration::from_secs(5));
+        if let Some(child) = &mut self.child {
+            crate::process::terminate(child, Duration::from_secs(5));
+        }
     }
 }
 
@@ -111,7 +136,7 @@ pub fn browser_tests(sh: &Shell, tools_dir: &Path) -> anyhow::Result<()> {
     let _out = sh.push_env("TODO_WEB_OUT", &out);
     let _access = sh.push_env("TODO_WEB_ACCESS_TOKEN_SECONDS", ACCESS_TOKEN_SECONDS);
     let _local = sh.push_env("TODO_WEB_LOCAL_BINARY", crate::target_dir().join("debug/todo-local"));
-    let _data = sh.push_env("TODO_WEB_DATA_DIR", &server.data.0);
+    let _data = sh.push_env("TODO_WEB_DATA_DIR", &server.data);
     let tests = web_dir().join("tests");
     let files: Vec<PathBuf> = std::fs::read_dir(&tests)?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))

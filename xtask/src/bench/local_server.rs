@@ -91,25 +91,41 @@ fn load(address: &str, connections: usize, per_connection: usize) -> anyhow::Res
 }
 
 /// One keep-alive HTTP/1.1 connection.
-struct Connection {
+pub struct Connection {
     writer: TcpStream,
     reader: BufReader<TcpStream>,
 }
 
 impl Connection {
-    fn open(address: &str) -> anyhow::Result<Self> {
+    pub fn open(address: &str) -> anyhow::Result<Self> {
         let stream = TcpStream::connect(address)?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         Ok(Self { writer: stream.try_clone()?, reader: BufReader::new(stream) })
     }
 
-    fn send(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> anyhow::Result<(u16, Value)> {
+    pub fn send(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> anyhow::Result<(u16, Value)> {
+        self.send_with(method, path, token, &[], body)
+    }
+
+    /// With extra headers (`name: value` pairs).
+    pub fn send_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        use std::fmt::Write as _;
         let body = body.map(Value::to_string).unwrap_or_default();
-        let auth = token.map(|token| format!("authorization: Bearer {token}\r\n")).unwrap_or_default();
+        let mut head = token.map(|token| format!("authorization: Bearer {token}\r\n")).unwrap_or_default();
+        for (name, value) in headers {
+            write!(head, "{name}: {value}\r\n")?;
+        }
         write!(
             self.writer,
-            "{method} {path} HTTP/1.1\r\nhost: bench\r\n{auth}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nhost: bench\r\n{head}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
         )?;
         let response = read_message(&mut self.reader)?.context("the server closed the connection")?;

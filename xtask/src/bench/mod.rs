@@ -7,7 +7,7 @@
 
 mod cost;
 mod http1;
-mod local_server;
+pub(crate) mod local_server;
 mod proxy;
 mod runtime_api;
 mod scenario;
