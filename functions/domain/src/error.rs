@@ -47,6 +47,10 @@ pub enum Error {
     UnsupportedMediaType(String),
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The client did not send its request in time (the local server's front; API Gateway's
+    /// own on AWS).
+    #[error("request timeout: {0}")]
+    RequestTimeout(String),
     #[error("no route for this path")]
     RouteNotFound,
     /// A store was unavailable (`StoreError::Unavailable`): the client should retry after

@@ -53,6 +53,7 @@ impl IntoResponse for HttpError {
             Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),
             Error::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type"),
             Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
+            Error::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request-timeout", "Request timeout"),
             Error::Unavailable(cause) => {
                 tracing::warn!(error = format!("{cause:#}"), "a store was unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable")

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub mod blobs;
+pub mod front;
 
 use todo_adapters::bootstrap::EmbeddedApp;
 use todo_adapters::config::{self, Env};
@@ -86,7 +87,7 @@ pub async fn serve(env: &Env<'_>) -> anyhow::Result<()> {
         tokio::spawn(run_on_schedule(job, app.app.clone()));
     }
     tokio::spawn(follow_changes(app.clone()));
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown_signal()).await?;
+    front::serve(listener, router(app), front::Limits::DEFAULT, shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -7,6 +7,7 @@ mod contract;
 mod events;
 mod faults;
 mod files;
+mod front;
 mod iam;
 mod jobs;
 mod lambda_runtime;

@@ -124,6 +124,19 @@ impl TestApp {
         }
     }
 
+    /// The routes over real TCP on 127.0.0.1, behind the local server's front with `limits`,
+    /// until the sender is dropped or sent to.
+    pub async fn serve_over_tcp(&self, limits: todo_local::front::Limits) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let address = listener.local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let router = self.router.clone();
+        tokio::spawn(todo_local::front::serve(listener, router, limits, async move {
+            let _ = stopped.await;
+        }));
+        (address, stop)
+    }
+
     /// For fault tests: a 503 is then an answer to check, not a bug.
     pub fn expecting_unavailable(self) -> Self {
         Self { unavailable_expected: true, ..self }
