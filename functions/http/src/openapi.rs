@@ -7,7 +7,7 @@
 //! schemathesis, can tell valid input from invalid without calling the API. `tests` check
 //! each against its parser.
 
-use todo_domain::model::text::{CONTROL_CLASS, FORBIDDEN_IN_LINE_CLASS, WHITESPACE_CLASS};
+use todo_domain::model::text::{CONTROL_CLASS, FORBIDDEN_IN_LINE_CLASS, NFKC_UNSTABLE_CLASS, WHITESPACE_CLASS};
 use todo_domain::model::{DisplayName, Email, FileName, ListName, Notes, Password, Tag, Tags, Title};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
@@ -131,11 +131,15 @@ pub fn content_type() -> ObjectBuilder {
 }
 
 pub fn email() -> ObjectBuilder {
-    let part = format!("[^@{CONTROL_CLASS}{WHITESPACE_CLASS}");
+    let unstable = NFKC_UNSTABLE_CLASS.as_str();
+    let part = format!("[^@{CONTROL_CLASS}{WHITESPACE_CLASS}{unstable}");
     string()
         .max_length(Some(Email::MAX_CHARS))
         .pattern(Some(format!(r"^{part}]{{1,64}}@{part}.]{{1,63}}(\.{part}.]{{1,63}})+$")))
-        .description(Some("An email address (compared without case). No spaces, one `@`, a dotted domain."))
+        .description(Some(
+            "An email address (compared without case). No spaces, one `@`, a dotted domain; plain characters only \
+             (nothing Unicode NFKC would change, such as `ａ` or `ﬁ`).",
+        ))
         .examples(["ada@example.com"])
 }
 
@@ -449,8 +453,34 @@ mod tests {
             1 => prop::sample::select(vec![' ', '.']),
         ];
         let interesting = prop::sample::select(vec![
-            ' ', '\t', '\n', '\r', '\u{0}', '\u{7f}', '\u{85}', '\u{a0}', '\u{200b}', '\u{200d}', '\u{202e}', '\u{2066}', '\u{3000}',
-            '\u{feff}', '/', '\\', '.', '@', ',', '\u{130}',
+            ' ',
+            '\t',
+            '\n',
+            '\r',
+            '\u{0}',
+            '\u{7f}',
+            '\u{85}',
+            '\u{a0}',
+            '\u{200b}',
+            '\u{200d}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{3000}',
+            '\u{feff}',
+            '/',
+            '\\',
+            '.',
+            '@',
+            ',',
+            '\u{130}',
+            'ａ',
+            '\u{fb01}',
+            '\u{2126}',
+            '\u{301}',
+            '\u{591}',
+            '\u{592}',
+            '\u{1d400}',
+            '\u{ff20}',
         ]);
         let odd = prop_oneof![4 => interesting, 1 => any::<char>()];
         // Short strings, and strings around each length limit (32, 64, 100, 128, 200, 254, 255).

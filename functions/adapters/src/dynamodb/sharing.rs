@@ -39,7 +39,8 @@ struct InvitationItem {
 /// The invitation an item's keys name, if they are an invitee's copy's (what the table
 /// stream's `invitation-announce` is given).
 pub(crate) fn invitee_copy(pk: &str, sk: &str) -> Option<(Email, InvitationId)> {
-    let email = Email::parse(pk.strip_prefix(INVITEE_PREFIX)?).ok()?;
+    // Read back as stored (not re-parsed): a rule tightened since must not lose invitations.
+    let email = Email::try_from(pk.strip_prefix(INVITEE_PREFIX)?.to_owned()).ok()?;
     let id = InvitationId::parse(sk.strip_prefix(INVITE_PREFIX)?).ok()?;
     Some((email, id))
 }

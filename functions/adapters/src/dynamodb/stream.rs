@@ -133,13 +133,16 @@ mod tests {
             record("REMOVE", "INVITEE#bob@example.com", "INVITE#01JGGGGGGGGGGGGGGGGGGGGGGG"),
             record("MODIFY", "INVITEE#bob@example.com", "INVITE#01JGGGGGGGGGGGGGGGGGGGGGGG"),
             record("INSERT", "LIST#01JHHHHHHHHHHHHHHHHHHHHHHH", "INVITE#01JGGGGGGGGGGGGGGGGGGGGGGG"),
-            record("INSERT", "INVITEE#not an email", "INVITE#01JGGGGGGGGGGGGGGGGGGGGGGG"),
+            record("INSERT", "INVITEE#", "INVITE#01JGGGGGGGGGGGGGGGGGGGGGGG"),
             record("INSERT", "INVITEE#bob@example.com", "INVITE#not-an-id"),
+            // Written before emails refused compatibility forms: still an invitation.
+            record("INSERT", "INVITEE#ｂob@example.com", "INVITE#01JGGGGGGGGGGGGGGGGGGGGGGG"),
         ]}))
         .unwrap();
         let bob = Email::parse("bob@example.com").unwrap();
+        let old_bob = Email::try_from("ｂob@example.com".to_owned()).unwrap();
         let invitation = InvitationId::parse("01JGGGGGGGGGGGGGGGGGGGGGGG").unwrap();
-        assert_eq!(event.new_invitations(), NewInvitations { invitations: vec![(bob, invitation)], ignored: 5 });
+        assert_eq!(event.new_invitations(), NewInvitations { invitations: vec![(bob, invitation), (old_bob, invitation)], ignored: 5 });
     }
 
     #[test]

@@ -39,7 +39,9 @@ impl EmbeddedStore {
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        rows.iter().map(|(email, id)| Ok((stored_id(email, Email::parse)?, stored_id(id, InvitationId::parse)?))).collect()
+        rows.iter()
+            .map(|(email, id)| Ok((stored_id(email, |stored| Email::try_from(stored.to_owned()))?, stored_id(id, InvitationId::parse)?)))
+            .collect()
     }
 
     /// Records that an invitation was announced (or needed no announcement).

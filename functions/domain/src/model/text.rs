@@ -20,6 +20,57 @@ pub const CONTROL_CLASS: &str = r"\x00-\x1f\x7f-\x9f";
 /// `char::is_whitespace` (Unicode White_Space) as the inside of a character class.
 pub const WHITESPACE_CLASS: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
 
+/// Whether `c` is its own NFKC form in any context (Unicode's NFKC_Quick_Check = Yes): not a
+/// compatibility character (`ａ`, `ﬁ`, `²`, `Ω` the ohm sign) and not a mark that may compose
+/// with the one before it. Text made only of such characters is NFKC up to the order of its
+/// combining marks, which `nfkc` then fixes without changing its length.
+pub fn nfkc_stable(c: char) -> bool {
+    unicode_normalization::is_nfkc_quick(std::iter::once(c)) == unicode_normalization::IsNormalized::Yes
+}
+
+/// The characters that are not `nfkc_stable`, as the inside of a character class: `\uXXXX`
+/// for the Basic Multilingual Plane, the characters themselves beyond it (a class of escaped
+/// surrogate pairs would mean something else). Built from the rule, so it cannot drift.
+pub static NFKC_UNSTABLE_CLASS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use std::fmt::Write as _;
+    let write = |class: &mut String, c: char| {
+        if u32::from(c) <= 0xffff {
+            write!(class, "\\u{:04x}", u32::from(c)).expect("writing to a string");
+        } else {
+            class.push(c);
+        }
+    };
+    let mut class = String::new();
+    let mut run: Option<(char, char)> = None;
+    let flush = |class: &mut String, run: (char, char)| {
+        write(class, run.0);
+        if run.1 != run.0 {
+            class.push('-');
+            write(class, run.1);
+        }
+    };
+    for c in (0..=0x10_ffff).filter_map(char::from_u32).filter(|c| !nfkc_stable(*c)) {
+        run = match run {
+            Some((first, last)) if u32::from(last) + 1 == u32::from(c) => Some((first, c)),
+            Some(done) => {
+                flush(&mut class, done);
+                Some((c, c))
+            }
+            None => Some((c, c)),
+        };
+    }
+    if let Some(done) = run {
+        flush(&mut class, done);
+    }
+    class
+});
+
+/// NFKC: for text whose characters are all `nfkc_stable`, only the order of combining marks
+/// can change.
+pub(crate) fn nfkc(value: &str) -> String {
+    unicode_normalization::UnicodeNormalization::nfkc(value).collect()
+}
+
 /// Checks length (in characters) and control characters. `allow_newlines` admits `\n`,
 /// `\r` and `\t`, for multi-line fields.
 pub(crate) fn check_text(value: &str, min: usize, max: usize, allow_newlines: bool) -> Result<(), String> {
@@ -144,6 +195,22 @@ mod tests {
         assert_class_is(CONTROL_CLASS, char::is_control);
         assert_class_is(WHITESPACE_CLASS, char::is_whitespace);
         assert_class_is(FORBIDDEN_IN_LINE_CLASS, forbidden_in_line);
+        assert_class_is(&NFKC_UNSTABLE_CLASS, |c| !nfkc_stable(c));
+    }
+
+    /// What `Email::parse` relies on: lower-casing an NFKC-stable character gives NFKC-stable
+    /// characters (so a parsed email parses again as itself), and NFKC of stable text keeps
+    /// its length.
+    #[test]
+    fn lower_case_and_nfkc_keep_stable_text_stable() {
+        for c in (0..=0x10_ffff).filter_map(char::from_u32).filter(|c| nfkc_stable(*c)) {
+            let lower = lowercase(&c.to_string());
+            assert!(lower.chars().all(nfkc_stable), "U+{:04X} lower-cases to {lower:?}", u32::from(c));
+        }
+        for text in ["a\u{592}\u{591}b", "x\u{94d}y", "ada"] {
+            assert_eq!(nfkc(text).chars().count(), text.chars().count(), "{text:?}");
+        }
+        assert_eq!(nfkc("a\u{592}\u{591}"), "a\u{591}\u{592}", "marks are put in order");
     }
 
     #[test]

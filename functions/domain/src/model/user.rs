@@ -18,7 +18,9 @@ impl Email {
 
     /// One `@` between a local part of 1 to 64 characters and a dotted domain of labels of 1
     /// to 63; no whitespace or control characters anywhere (surrounding spaces included: a
-    /// form trims them, an API client sends what it means); at most 254 characters.
+    /// form trims them, an API client sends what it means); at most 254 characters; nothing
+    /// NFKC would change (`ａda@…` is refused, not made a second `ada@…`). Kept lower-cased
+    /// and in NFKC (combining marks in canonical order), so equal addresses are equal strings.
     pub fn parse(raw: &str) -> Result<Self, String> {
         if raw.is_empty() {
             return Err("must not be empty".to_owned());
@@ -29,6 +31,12 @@ impl Email {
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("must not contain spaces or control characters".to_owned());
         }
+        if let Some(c) = raw.chars().find(|c| !super::text::nfkc_stable(*c)) {
+            return Err(format!(
+                "must be written in plain characters (Unicode NFKC): U+{:04X} {c:?} is a compatibility or composing form",
+                u32::from(c)
+            ));
+        }
         let Some((local, domain)) = raw.split_once('@') else {
             return Err("must be an email address like name@example.com".to_owned());
         };
@@ -37,7 +45,7 @@ impl Email {
         if !within(local, 64) || !domain_ok {
             return Err("must be an email address like name@example.com".to_owned());
         }
-        Ok(Self(lowercase(raw)))
+        Ok(Self(super::text::nfkc(&lowercase(raw))))
     }
 
     pub fn as_str(&self) -> &str {
@@ -161,6 +169,25 @@ mod tests {
         let parsed = Email::parse(&longest).unwrap();
         assert_eq!(Email::parse(parsed.as_str()).unwrap(), parsed);
         assert!(Email::parse(" ada@example.com").is_err(), "surrounding spaces are refused, not trimmed");
+    }
+
+    /// Lookalikes NFKC would fold into another address are refused with a reason, never kept
+    /// as a second account; combining marks end up in one canonical order.
+    #[test]
+    fn emails_are_refused_in_compatibility_forms_and_kept_in_nfkc() {
+        for (lookalike, culprit) in [
+            ("ａda@example.com", "U+FF41"),
+            ("ﬁle@example.com", "U+FB01"),
+            ("ada@ｅxample.com", "U+FF45"),
+            ("e\u{301}@example.com", "U+0301"),
+        ] {
+            let message = Email::parse(lookalike).unwrap_err();
+            assert!(message.contains("NFKC") && message.contains(culprit), "{lookalike:?}: {message}");
+        }
+        assert_eq!(Email::parse("é@example.com").unwrap().as_str(), "é@example.com", "precomposed letters are plain");
+        let reordered = Email::parse("a\u{592}\u{591}@example.com").unwrap();
+        assert_eq!(reordered, Email::parse("a\u{591}\u{592}@example.com").unwrap());
+        assert_eq!(Email::parse(reordered.as_str()).unwrap(), reordered);
     }
 
     #[test]

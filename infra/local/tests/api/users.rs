@@ -34,6 +34,28 @@ async fn a_duplicate_email_in_any_case_is_a_conflict() {
     reply.assert_problem(StatusCode::CONFLICT, None);
 }
 
+/// `ａda@…` (fullwidth) is not a second `ada@…`: refused with the reason at sign-up, log-in
+/// and email change alike, and nothing is created.
+#[tokio::test]
+async fn an_email_in_a_compatibility_form_is_refused_by_name() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let lookalike = "ａda@example.com";
+    let reply = app.call(Method::POST, "/users", None, Some(json!({"email": lookalike, "password": PASSWORD}))).await;
+    reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("email"));
+    assert!(reply.body["errors"][0]["message"].as_str().unwrap().contains("NFKC"), "{:#}", reply.body);
+    let log_in = app.call(Method::POST, "/sessions", None, Some(json!({"email": lookalike, "password": PASSWORD}))).await;
+    log_in.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("email"));
+    let change = json!({"email": lookalike, "current_password": PASSWORD});
+    app.call(Method::PATCH, "/users/me", Some(&ada.access_token), Some(change))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, Some("email"));
+    let me = app.call(Method::GET, "/users/me", Some(&ada.access_token), None).await;
+    assert_eq!(me.body["email"], "ada@example.com");
+    let again = app.call(Method::POST, "/users", None, Some(json!({"email": "ada@example.com", "password": PASSWORD}))).await;
+    again.assert_problem(StatusCode::CONFLICT, None);
+}
+
 #[tokio::test]
 async fn concurrent_sign_ups_with_one_email_create_one_account() {
     let app = TestApp::spawn();
