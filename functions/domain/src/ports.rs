@@ -125,8 +125,11 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     /// Replaces `current` by `updated` if it is still at `current.version`:
     /// `VersionMismatch` otherwise, `AlreadyExists` if a changed email is taken, `NotFound`
     /// if the user is gone. Passing `current` lets an adapter free the old email without
-    /// reading it first.
-    async fn replace_user(&self, current: &User, updated: &User) -> StoreResult<()>;
+    /// reading it first. With `keep`, that session of the user moves to
+    /// `updated.credentials_version` in the same write, if it still exists unrevoked (else
+    /// the replacement happens alone): a password change keeps the session making it, with no
+    /// moment where the password changed and that session ended.
+    async fn replace_user(&self, current: &User, updated: &User, keep: Option<SessionId>) -> StoreResult<()>;
     /// Deletes the user and frees its email, and in the same write leaves a durable
     /// deletion marker: until `finish_deletion`, the account's leftovers (lists, memberships,
     /// sessions) are known to need removing, even if the deleting process dies. Idempotent.

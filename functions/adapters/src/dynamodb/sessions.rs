@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{SessionId, Timestamp, UserId};
 use todo_domain::ports::{Session, SessionStore, StoreError, StoreResult};
@@ -20,6 +20,22 @@ struct SessionItem {
     ttl: i64,
     #[serde(flatten)]
     session: Session,
+}
+
+/// For a password change's transaction: the session moves to `credentials_version` if it
+/// exists unrevoked (`SET` of that one attribute: a refresh racing it writes the whole item
+/// back with the old version, and that session then ends like the others — safe).
+pub(crate) fn move_to_credentials(table: &str, user: UserId, id: SessionId, credentials_version: u64) -> StoreResult<TransactWriteItem> {
+    let update = Update::builder()
+        .table_name(table)
+        .set_key(Some(key(user_pk(user), session_sk(id))))
+        .update_expression("SET credentials_version = :version")
+        .condition_expression("attribute_exists(PK) AND (attribute_not_exists(revoked_at) OR attribute_type(revoked_at, :null))")
+        .expression_attribute_values(":version", n(credentials_version))
+        .expression_attribute_values(":null", s("NULL"))
+        .build()
+        .map_err(StoreError::backend)?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 fn session_sk(id: SessionId) -> String {

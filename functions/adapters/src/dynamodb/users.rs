@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
-use todo_domain::model::{Email, TaskList, Timestamp, User, UserId};
+use todo_domain::model::{Email, SessionId, TaskList, Timestamp, User, UserId};
 use todo_domain::ports::{StoreError, StoreResult, UserStore};
 
 use super::{DynamoStore, Item, backend, from_item, key, n, s, to_item, user_pk};
@@ -120,10 +120,13 @@ impl UserStore for DynamoStore {
 
     /// One `PutItem` (same email) or one `TransactWriteItems` (profile + old guard deleted +
     /// new guard created).
-    async fn replace_user(&self, current: &User, user: &User) -> StoreResult<()> {
+    /// A conditional `PutItem`; an email change or a kept session: one `TransactWriteItems`
+    /// (profile, the old and new email guards, the session's `credentials_version`). A
+    /// session gone or revoked meanwhile is left out and the write tried again without it.
+    async fn replace_user(&self, current: &User, user: &User, keep: Option<SessionId>) -> StoreResult<()> {
         let expected_version = current.version;
         let version_condition = "attribute_exists(PK) AND version = :expected";
-        if current.email == user.email {
+        if current.email == user.email && keep.is_none() {
             return self.put_if(profile_item(user)?, version_condition, &[(":expected", n(expected_version))]).await;
         }
         let profile = Put::builder()
@@ -133,23 +136,29 @@ impl UserStore for DynamoStore {
             .expression_attribute_values(":expected", n(expected_version))
             .build()
             .map_err(StoreError::backend)?;
-        let old_guard = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(email_pk(&current.email), EMAIL.to_owned())))
-            .condition_expression("user_id = :user")
-            .expression_attribute_values(":user", s(user.id.to_string()))
-            .build()
-            .map_err(StoreError::backend)?;
-        let items = vec![
-            TransactWriteItem::builder().put(profile).build(),
-            TransactWriteItem::builder().delete(old_guard).build(),
-            put(&self.table, guard_item(user)?, "attribute_not_exists(PK)")?,
-        ];
-        match self.transact(items, "email change").await? {
+        let mut items = vec![TransactWriteItem::builder().put(profile).build()];
+        let email_changed = current.email != user.email;
+        if email_changed {
+            let old_guard = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(email_pk(&current.email), EMAIL.to_owned())))
+                .condition_expression("user_id = :user")
+                .expression_attribute_values(":user", s(user.id.to_string()))
+                .build()
+                .map_err(StoreError::backend)?;
+            items.push(TransactWriteItem::builder().delete(old_guard).build());
+            items.push(put(&self.table, guard_item(user)?, "attribute_not_exists(PK)")?);
+        }
+        let kept_at = items.len();
+        if let Some(session) = keep {
+            items.push(super::sessions::move_to_credentials(&self.table, user.id, session, user.credentials_version)?);
+        }
+        match self.transact(items, "profile change").await? {
             Ok(()) => Ok(()),
-            Err(cancelled) if cancelled.failed_at(0) || cancelled.failed_at(1) => Err(StoreError::VersionMismatch),
-            Err(cancelled) if cancelled.failed_at(2) => Err(StoreError::AlreadyExists),
-            Err(cancelled) => Err(cancelled.unexpected("email change")),
+            Err(cancelled) if cancelled.failed_at(0) || (email_changed && cancelled.failed_at(1)) => Err(StoreError::VersionMismatch),
+            Err(cancelled) if email_changed && cancelled.failed_at(2) => Err(StoreError::AlreadyExists),
+            Err(cancelled) if keep.is_some() && cancelled.failed_at(kept_at) => Box::pin(self.replace_user(current, user, None)).await,
+            Err(cancelled) => Err(cancelled.unexpected("profile change")),
         }
     }
 

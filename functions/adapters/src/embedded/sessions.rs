@@ -5,6 +5,22 @@ use todo_domain::ports::{Session, SessionStore, StoreError, StoreResult};
 
 use super::{EmbeddedStore, backend, from_doc, is_unique_violation, query_doc, to_doc};
 
+/// Moves the session to `credentials_version` if it exists unrevoked (inside the caller's
+/// transaction: the password change's).
+pub(super) fn move_to_credentials(
+    tx: &rusqlite::Transaction<'_>,
+    user: UserId,
+    id: SessionId,
+    credentials_version: u64,
+) -> StoreResult<()> {
+    let session: Option<Session> =
+        query_doc(tx, "SELECT doc FROM sessions WHERE id = ?1 AND user_id = ?2", [id.to_string(), user.to_string()])?;
+    match session {
+        Some(session) if session.revoked_at.is_none() => write(tx, &Session { credentials_version, ..session }),
+        _ => Ok(()),
+    }
+}
+
 fn write(tx: &rusqlite::Transaction<'_>, session: &Session) -> StoreResult<()> {
     tx.execute(
         "UPDATE sessions SET generation = ?2, doc = ?3 WHERE id = ?1",

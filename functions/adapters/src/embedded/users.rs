@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
-use todo_domain::model::{Email, TaskList, Timestamp, User, UserId};
+use todo_domain::model::{Email, SessionId, TaskList, Timestamp, User, UserId};
 use todo_domain::ports::{StoreError, StoreResult, UserStore};
 
 use super::{EmbeddedStore, backend, from_doc, is_unique_violation, to_doc};
@@ -43,10 +43,14 @@ impl UserStore for EmbeddedStore {
         doc.as_deref().map(from_doc).transpose()
     }
 
-    async fn replace_user(&self, current: &User, user: &User) -> StoreResult<()> {
+    async fn replace_user(&self, current: &User, user: &User, keep: Option<SessionId>) -> StoreResult<()> {
         let expected_version = current.version;
         let (id, email, version, doc) = (user.id.to_string(), user.email.as_str().to_owned(), user.version, to_doc(user)?);
+        let (user_id, credentials_version) = (user.id, user.credentials_version);
         self.transaction(move |tx| {
+            if let Some(session) = keep {
+                super::sessions::move_to_credentials(tx, user_id, session, credentials_version)?;
+            }
             let changed = match tx.execute(
                 "UPDATE users SET email = ?2, version = ?3, doc = ?4 WHERE id = ?1 AND version = ?5",
                 params![id, email, version, doc, expected_version],

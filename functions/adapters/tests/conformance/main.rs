@@ -69,6 +69,7 @@ conformance! {
     crate::blobs::delete_removes_the_object_and_is_idempotent => blobs_delete_removes_the_object_and_is_idempotent,
     crate::blobs::head_of_a_missing_object_is_none => blobs_head_of_a_missing_object_is_none,
     crate::users::insert_get_and_find_by_email => users_insert_get_and_find_by_email,
+    crate::users::a_password_change_keeps_its_session_in_the_same_write => users_a_password_change_keeps_its_session_in_the_same_write,
     crate::users::one_email_one_account_even_concurrently => users_one_email_one_account_even_concurrently,
     crate::users::replace_is_conditional_on_version => users_replace_is_conditional_on_version,
     crate::users::changing_email_moves_the_guard => users_changing_email_moves_the_guard,

@@ -1,4 +1,4 @@
-use todo_domain::model::{Email, SessionId, TaskList, UserId};
+use todo_domain::model::{Email, SessionId, TaskList, User, UserId};
 use todo_domain::ports::{PageRequest, Session, StoreError, TaskFilter};
 
 use crate::support::{Backend, inbox, now, sign_up, user};
@@ -46,16 +46,16 @@ pub async fn replace_is_conditional_on_version(backend: Backend) {
     let mut renamed = ada.clone();
     renamed.name = Some(todo_domain::model::DisplayName::parse("Ada").unwrap());
     renamed.version = 2;
-    users.replace_user(&ada, &renamed).await.unwrap();
+    users.replace_user(&ada, &renamed, None).await.unwrap();
     assert_eq!(users.get_user(ada.id).await.unwrap(), Some(renamed.clone()));
     // `ada` is now stale.
     let mut stale = ada.clone();
     stale.version = 2;
-    assert!(matches!(users.replace_user(&ada, &stale).await, Err(StoreError::VersionMismatch)));
+    assert!(matches!(users.replace_user(&ada, &stale, None).await, Err(StoreError::VersionMismatch)));
     let ghost = user("ghost@example.com");
     let mut ghost_v2 = ghost.clone();
     ghost_v2.version = 2;
-    assert!(matches!(users.replace_user(&ghost, &ghost_v2).await, Err(StoreError::NotFound | StoreError::VersionMismatch)));
+    assert!(matches!(users.replace_user(&ghost, &ghost_v2, None).await, Err(StoreError::NotFound | StoreError::VersionMismatch)));
     assert!(users.get_user(ghost.id).await.unwrap().is_none(), "a failed replace creates nothing");
 }
 
@@ -68,7 +68,7 @@ pub async fn changing_email_moves_the_guard(backend: Backend) {
     let mut moved = ada.clone();
     moved.email = Email::parse("ada@new.example").unwrap();
     moved.version = 2;
-    users.replace_user(&ada, &moved).await.unwrap();
+    users.replace_user(&ada, &moved, None).await.unwrap();
     assert_eq!(users.find_user_by_email(&moved.email).await.unwrap(), Some(moved.clone()));
     assert_eq!(users.find_user_by_email(&ada.email).await.unwrap(), None);
     // The old address is free; the new one is taken.
@@ -76,7 +76,7 @@ pub async fn changing_email_moves_the_guard(backend: Backend) {
     let mut bob_steals = bob.clone();
     bob_steals.email = moved.email.clone();
     bob_steals.version = 2;
-    assert!(matches!(users.replace_user(&bob, &bob_steals).await, Err(StoreError::AlreadyExists)));
+    assert!(matches!(users.replace_user(&bob, &bob_steals, None).await, Err(StoreError::AlreadyExists)));
     assert_eq!(users.get_user(bob.id).await.unwrap(), Some(bob));
 }
 
@@ -93,6 +93,45 @@ fn session(user_id: UserId) -> Session {
         revoked_at: None,
         credentials_version: 1,
     }
+}
+
+/// A password change moves the session making it to the new credentials version in the same
+/// write (one call on DynamoDB): never the new password with that session ended, nor the
+/// session moved without the change. A session gone or revoked meanwhile is left alone.
+pub async fn a_password_change_keeps_its_session_in_the_same_write(backend: Backend) {
+    let (users, sessions) = (&backend.stores.users, &backend.stores.sessions);
+    let ada = user("ada@example.com");
+    users.insert_user(&ada, &TaskList::inbox_of(ada.id, now())).await.unwrap();
+    let (kept, other) = (
+        Session { credentials_version: ada.credentials_version, ..session(ada.id) },
+        Session { credentials_version: ada.credentials_version, ..session(ada.id) },
+    );
+    sessions.insert_session(&kept).await.unwrap();
+    sessions.insert_session(&other).await.unwrap();
+    let changed = User { credentials_version: ada.credentials_version + 1, version: ada.version + 1, ..ada.clone() };
+
+    let stale = User { version: ada.version + 5, ..ada.clone() };
+    assert!(matches!(users.replace_user(&stale, &changed, Some(kept.id)).await, Err(StoreError::VersionMismatch)));
+    assert_eq!(sessions.get_session(ada.id, kept.id).await.unwrap(), Some(kept.clone()), "a refused change moves nothing");
+
+    backend.calls();
+    users.replace_user(&ada, &changed, Some(kept.id)).await.unwrap();
+    if backend.is_dynamodb() {
+        assert_eq!(backend.calls(), [("TransactWriteItems".to_owned(), 1)].into(), "one write");
+    }
+    assert_eq!(users.get_user(ada.id).await.unwrap(), Some(changed.clone()));
+    let moved = sessions.get_session(ada.id, kept.id).await.unwrap().unwrap();
+    assert_eq!(moved, Session { credentials_version: changed.credentials_version, ..kept.clone() });
+    assert_eq!(sessions.get_session(ada.id, other.id).await.unwrap(), Some(other.clone()), "other sessions stay behind");
+
+    sessions.revoke_session(ada.id, other.id, now()).await.unwrap();
+    let again = User { credentials_version: changed.credentials_version + 1, version: changed.version + 1, ..changed.clone() };
+    users.replace_user(&changed, &again, Some(other.id)).await.unwrap();
+    assert_eq!(users.get_user(ada.id).await.unwrap(), Some(again.clone()), "a revoked session does not stop the change");
+    assert_eq!(sessions.get_session(ada.id, other.id).await.unwrap().unwrap().credentials_version, other.credentials_version);
+    let last = User { credentials_version: again.credentials_version + 1, version: again.version + 1, ..again.clone() };
+    users.replace_user(&again, &last, Some(SessionId::generate())).await.unwrap();
+    assert_eq!(users.get_user(ada.id).await.unwrap(), Some(last), "nor does a missing one");
 }
 
 pub async fn sessions_rotate_conditionally_and_revoke(backend: Backend) {

@@ -156,20 +156,6 @@ pub async fn refresh(app: &App, presented: RefreshToken) -> Result<IssuedTokens,
     }
 }
 
-/// Moves the caller's own session to the account's new `credentials_version` (a conditional
-/// write on its generation: if it was refreshed meanwhile, it ends like the others, and the
-/// person logs in again).
-async fn keep_session(app: &App, principal: Principal, credentials_version: u64) -> Result<(), Error> {
-    let Some(session) = app.stores.sessions.get_session(principal.user_id, principal.session_id).await? else {
-        return Ok(());
-    };
-    let kept = Session { credentials_version, ..session.clone() };
-    match app.stores.sessions.rotate_session(&kept, session.generation).await {
-        Ok(()) | Err(StoreError::VersionMismatch | StoreError::NotFound) => Ok(()),
-        Err(other) => Err(other.into()),
-    }
-}
-
 /// Makes room for a new session: removes the account's sessions that can no longer refresh
 /// (logged out, expired, or from before the last password change) and, past
 /// `MAX_SESSIONS` with the new one, the oldest live ones. So the sessions a log-in reads stay
@@ -241,17 +227,16 @@ pub async fn update_profile(app: &App, principal: Principal, change: ProfileChan
     }
     updated.version = user.version + 1;
     updated.updated_at = now;
-    match app.stores.users.replace_user(&user, &updated).await {
+    // Whoever knew the old password is logged out everywhere (their sessions can no longer
+    // refresh: `credentials_version` moved on) but here: this session moves with it, in the
+    // same write.
+    let keep = password_changed.then_some(principal.session_id);
+    match app.stores.users.replace_user(&user, &updated, keep).await {
         Ok(()) => {}
         Err(StoreError::AlreadyExists) => return Err(Error::Conflict("an account with this email already exists".to_owned())),
         Err(StoreError::VersionMismatch) => return Err(Error::Conflict("the account changed concurrently; retry".to_owned())),
         Err(StoreError::NotFound) => return Err(Error::Unauthenticated("the account no longer exists")),
         Err(other) => return Err(other.into()),
-    }
-    if password_changed {
-        // Whoever knew the old password is logged out everywhere (their sessions can no
-        // longer refresh: `credentials_version` moved on) but here: this session moves with it.
-        keep_session(app, principal, updated.credentials_version).await?;
     }
     Ok(updated)
 }
