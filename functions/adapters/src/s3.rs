@@ -3,7 +3,7 @@
 //!
 //! The last net for abandoned uploads: every upload URL tags what it uploads
 //! `PENDING_UPLOAD_TAG`, the bucket's lifecycle rule (template.yaml, `abandoned-uploads`)
-//! expires objects still so tagged after two days, and `keep` removes the tag once the bytes
+//! expires objects still so tagged after three days, and `keep` removes the tag once the bytes
 //! are a file's. Bytes that no record names (an upload landing after its file, task or
 //! account went, its event lost) then go by themselves.
 //!

@@ -21,7 +21,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 /// How long a client has to send what it sends.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// From the connection's first byte of a request (or its opening) to the head's end.
+    /// From the connection's opening, or the end of its last answer, to the end of the next
+    /// request's head: so also how long an idle keep-alive connection stays open.
     pub head_timeout: Duration,
     /// The largest head (request line and headers); more is refused with 431.
     pub max_head_bytes: usize,
@@ -31,7 +32,7 @@ pub struct Limits {
 
 impl Limits {
     /// Roomy for a person on a slow network, tight for a connection hog. The body's time
-    /// allows a 100 MiB local upload at ~1 MB/s.
+    /// allows a 25 MiB upload (the file limit) at ~220 kB/s.
     pub const DEFAULT: Self =
         Self { head_timeout: Duration::from_secs(10), max_head_bytes: 64 * 1024, body_timeout: Duration::from_secs(120) };
 }

@@ -292,7 +292,10 @@ where
 {
     use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
     let transient = match &error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        // A refused or dropped connection, or a timeout; not a TLS or endpoint set-up that
+        // can never work (a bug to fix, not a moment to wait out).
+        SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
         SdkError::ServiceError(_) => error.code().is_some_and(is_transient_code),
         _ => false,
     };
@@ -406,7 +409,9 @@ const TRANSACTION_ATTEMPTS: u32 = 5;
 
 impl DynamoStore {
     /// One `TransactWriteItems`, retried with backoff while concurrent writes to the same
-    /// items cancel it (`TransactionConflict`). `Ok(Err(_))` when a condition failed.
+    /// items (`TransactionConflict`) or throttling (`ThrottlingError`,
+    /// `ProvisionedThroughputExceeded`) cancel it, then `Unavailable`. `Ok(Err(_))` when a
+    /// condition failed.
     pub(crate) async fn transact(
         &self,
         items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
@@ -423,13 +428,15 @@ impl DynamoStore {
                 unreachable!("expected_error let only a cancellation through")
             };
             let reasons = cancelled.cancellation_reasons.unwrap_or_default();
-            if !reasons.iter().any(|reason| reason.code() == Some("TransactionConflict")) {
+            let not_now =
+                |code: Option<&str>| matches!(code, Some("TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"));
+            if !reasons.iter().any(|reason| not_now(reason.code())) {
                 return Ok(Err(Cancelled(reasons)));
             }
             tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
         }
-        // Contention, not a bug: the same request a moment later may well go through.
-        Err(StoreError::unavailable(anyhow::anyhow!("{what} kept conflicting with concurrent writes")))
+        // Contention or load, not a bug: the same request a moment later may well go through.
+        Err(StoreError::unavailable(anyhow::anyhow!("{what} kept being cancelled by concurrent writes or throttling")))
     }
 }
 

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use todo_domain::model::{Email, SessionId, TaskList, Timestamp, User, UserId};
 use todo_domain::ports::{StoreError, StoreResult, UserStore};
@@ -118,8 +118,6 @@ impl UserStore for DynamoStore {
         Ok(self.get_profile(guard.user_id).await?.filter(|user| user.email == *email))
     }
 
-    /// One `PutItem` (same email) or one `TransactWriteItems` (profile + old guard deleted +
-    /// new guard created).
     /// A conditional `PutItem`; an email change or a kept session: one `TransactWriteItems`
     /// (profile, the old and new email guards, the session's `credentials_version`). A
     /// session gone or revoked meanwhile is left out and the write tried again without it.
@@ -134,6 +132,7 @@ impl UserStore for DynamoStore {
             .set_item(Some(profile_item(user)?))
             .condition_expression(version_condition)
             .expression_attribute_values(":expected", n(expected_version))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(StoreError::backend)?;
         let mut items = vec![TransactWriteItem::builder().put(profile).build()];
@@ -155,6 +154,8 @@ impl UserStore for DynamoStore {
         }
         match self.transact(items, "profile change").await? {
             Ok(()) => Ok(()),
+            // Gone (deleted while the password was checked) is not the same as changed.
+            Err(cancelled) if cancelled.failed_at(0) && !cancelled.existed_at(0) => Err(StoreError::NotFound),
             Err(cancelled) if cancelled.failed_at(0) || (email_changed && cancelled.failed_at(1)) => Err(StoreError::VersionMismatch),
             Err(cancelled) if email_changed && cancelled.failed_at(2) => Err(StoreError::AlreadyExists),
             Err(cancelled) if keep.is_some() && cancelled.failed_at(kept_at) => Box::pin(self.replace_user(current, user, None)).await,

@@ -131,7 +131,13 @@ pub async fn a_password_change_keeps_its_session_in_the_same_write(backend: Back
     assert_eq!(sessions.get_session(ada.id, other.id).await.unwrap().unwrap().credentials_version, other.credentials_version);
     let last = User { credentials_version: again.credentials_version + 1, version: again.version + 1, ..again.clone() };
     users.replace_user(&again, &last, Some(SessionId::generate())).await.unwrap();
-    assert_eq!(users.get_user(ada.id).await.unwrap(), Some(last), "nor does a missing one");
+    assert_eq!(users.get_user(ada.id).await.unwrap(), Some(last.clone()), "nor does a missing one");
+
+    // Deleted while the password was being checked: gone (401), not changed (409).
+    users.delete_user(&last, now()).await.unwrap();
+    let too_late = User { credentials_version: last.credentials_version + 1, version: last.version + 1, ..last.clone() };
+    let refused = users.replace_user(&last, &too_late, Some(kept.id)).await;
+    assert!(matches!(refused, Err(StoreError::NotFound)), "{refused:?}");
 }
 
 pub async fn sessions_rotate_conditionally_and_revoke(backend: Backend) {

@@ -119,21 +119,21 @@ pub async fn complete_upload(app: &App, key: &ObjectKey) -> Result<Arrival, Erro
         app.stores.blobs.delete(key).await?;
         return Ok(Arrival::Rejected);
     }
-    // Recorded first, kept second: a failure in between is retried with the event, which
-    // finds the file available and keeps it then (above). Kept before that, bytes whose
-    // record never came would escape the abandoned-upload rule.
-    let arrival = match app.stores.files.mark_uploaded(task, id, &info, app.clock.now()).await {
-        Ok(UploadOutcome::Completed(_)) => Arrival::Completed,
-        Ok(UploadOutcome::AlreadyAvailable(_)) => Arrival::Duplicate,
+    // Kept first, recorded second. A failure in between leaves the file pending, which the
+    // event's retry or housekeeping's `expire_upload` finishes (completing it, or removing
+    // the bytes); the other order could leave an available file's bytes tagged for expiry
+    // with nothing left to retry the untagging (housekeeping lists only pending files).
+    app.stores.blobs.keep(key).await?;
+    match app.stores.files.mark_uploaded(task, id, &info, app.clock.now()).await {
+        Ok(UploadOutcome::Completed(_)) => Ok(Arrival::Completed),
+        Ok(UploadOutcome::AlreadyAvailable(_)) => Ok(Arrival::Duplicate),
         Err(StoreError::NotFound) => {
             // Deleted between the read and the write: its object must not linger.
             app.stores.blobs.delete(key).await?;
-            return Ok(Arrival::Orphan);
+            Ok(Arrival::Orphan)
         }
-        Err(other) => return Err(other.into()),
-    };
-    app.stores.blobs.keep(key).await?;
-    Ok(arrival)
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// What giving up on a stale pending upload did.

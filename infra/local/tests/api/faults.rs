@@ -253,23 +253,26 @@ async fn an_interrupted_task_deletion_leaves_the_task_and_its_retry_finishes() {
     }
 }
 
-/// An upload's arrival is recorded, then its object kept from the abandoned-upload rule:
-/// interrupted in between, the event's retry (S3 → Lambda retries a failed run) finishes.
+/// An upload's object is kept from the abandoned-upload rule, then its arrival recorded:
+/// interrupted in between (or at either step), the file stays pending and the event's retry
+/// (S3 → Lambda retries a failed run; housekeeping's `expire_upload` later) finishes it.
 #[tokio::test]
 async fn an_interrupted_upload_completion_is_finished_by_the_events_retry() {
     use todo_domain::usecases::files::{Arrival, complete_upload};
-    let faults = Faults::default();
-    let app = faulty_app(&faults);
-    let ada = app.sign_up("ada@example.com").await;
-    faults.inject("keep", When::Before);
-    let (task, file, key) = task_with_a_file(&app, &ada).await;
-    assert_eq!(faults.pending(), 0, "the arrival's keep failed (the local PUT logs it)");
-    let record = app.app.stores.files.get_file(TaskId::parse(&task).unwrap(), FileId::parse(&file).unwrap()).await.unwrap().unwrap();
-    assert_eq!(record.status, todo_domain::model::FileStatus::Available, "recorded before the failure");
-    faults.inject("keep", When::After);
-    assert!(complete_upload(&app.app, &key).await.is_err(), "a failed keep fails the run, so it is retried");
-    assert_eq!(faults.pending(), 0);
-    assert_eq!(complete_upload(&app.app, &key).await.unwrap(), Arrival::Duplicate, "the retry keeps it and changes nothing else");
+    for (operation, when) in [("keep", When::Before), ("keep", When::After), ("mark_uploaded", When::Before)] {
+        let faults = Faults::default();
+        let app = faulty_app(&faults);
+        let ada = app.sign_up("ada@example.com").await;
+        faults.inject(operation, when);
+        let (task, file, key) = task_with_a_file(&app, &ada).await;
+        assert_eq!(faults.pending(), 0, "{operation}: the arrival failed (the local PUT logs it)");
+        let (task, file) = (TaskId::parse(&task).unwrap(), FileId::parse(&file).unwrap());
+        let record = app.app.stores.files.get_file(task, file).await.unwrap().unwrap();
+        assert_eq!(record.status, todo_domain::model::FileStatus::Pending, "{operation}: nothing recorded yet");
+        assert_eq!(complete_upload(&app.app, &key).await.unwrap(), Arrival::Completed, "{operation}: the retry completes it");
+        let record = app.app.stores.files.get_file(task, file).await.unwrap().unwrap();
+        assert_eq!(record.status, todo_domain::model::FileStatus::Available);
+    }
 }
 
 /// An account's purge interrupted part-way keeps its marker; the next run (the stream's

@@ -76,18 +76,7 @@ impl TestApp {
     /// On a clock the test moves (rules that depend on time passing).
     pub fn spawn_with_clock(clock: std::sync::Arc<dyn todo_domain::clock::Clock>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let embedded =
-            todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None, BASE_URL).expect("app on embedded store");
-        let app = todo_domain::App::new(embedded.app.stores.clone(), clock, embedded.app.settings.clone());
-        let embedded = todo_adapters::bootstrap::EmbeddedApp { app, ..embedded };
-        Self {
-            router: todo_local::router(embedded.clone()),
-            app: embedded.app.clone(),
-            blobs: embedded.blobs.clone(),
-            embedded,
-            dir,
-            unavailable_expected: false,
-        }
+        Self::assemble(dir, None, |app| App::new(app.stores.clone(), clock, app.settings.clone()))
     }
 
     /// The same routes on DynamoDB (moto's server at `TODO_TEST_AWS_ENDPOINT`, a fresh table)
@@ -109,11 +98,25 @@ impl TestApp {
         create_table(&emulator_client(endpoint, None), table).await.expect("create table on the emulator");
         let store = std::sync::Arc::new(DynamoStore::new(client, table));
         let dir = tempfile::tempdir().expect("temp dir");
+        Self::assemble(dir, None, |app| {
+            let stores = todo_domain::app::Stores::from_one(&store, app.stores.blobs.clone());
+            App::new(stores, std::sync::Arc::new(todo_domain::clock::SystemClock), app.settings.clone())
+        })
+    }
+
+    /// The routes over the embedded store with some ports replaced by `wrap` (fault injection).
+    pub fn spawn_with_stores(wrap: impl FnOnce(todo_domain::app::Stores) -> todo_domain::app::Stores) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::assemble(dir, None, |app| App::new(wrap(app.stores.clone()), app.clock.clone(), app.settings.clone()))
+    }
+
+    /// The local server's app on the data dir `dir` (`keys` as `TODO_TOKEN_SECRET` would give
+    /// them, else the data dir's own key), its `App` rebuilt by `rebuild` (other stores,
+    /// another clock).
+    fn assemble(dir: TempDir, keys: Option<todo_domain::auth::SigningKeys>, rebuild: impl FnOnce(&App) -> App) -> Self {
         let embedded =
-            todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None, BASE_URL).expect("app on embedded store");
-        let stores = todo_domain::app::Stores::from_one(&store, std::sync::Arc::new(embedded.blobs.clone()));
-        let app = todo_domain::App::new(stores, std::sync::Arc::new(todo_domain::clock::SystemClock), embedded.app.settings.clone());
-        let embedded = todo_adapters::bootstrap::EmbeddedApp { app, ..embedded };
+            todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), keys, BASE_URL).expect("app on embedded store");
+        let embedded = todo_adapters::bootstrap::EmbeddedApp { app: rebuild(&embedded.app), ..embedded };
         Self {
             router: todo_local::router(embedded.clone()),
             app: embedded.app.clone(),
@@ -142,35 +145,9 @@ impl TestApp {
         Self { unavailable_expected: true, ..self }
     }
 
-    /// The routes over the embedded store with some ports replaced by `wrap` (fault injection).
-    pub fn spawn_with_stores(wrap: impl FnOnce(todo_domain::app::Stores) -> todo_domain::app::Stores) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let embedded =
-            todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), None, BASE_URL).expect("app on embedded store");
-        let app = todo_domain::App::new(wrap(embedded.app.stores.clone()), embedded.app.clock.clone(), embedded.app.settings.clone());
-        let embedded = todo_adapters::bootstrap::EmbeddedApp { app, ..embedded };
-        Self {
-            router: todo_local::router(embedded.clone()),
-            app: embedded.app.clone(),
-            blobs: embedded.blobs.clone(),
-            embedded,
-            dir,
-            unavailable_expected: false,
-        }
-    }
-
     /// With `keys` as `TODO_TOKEN_SECRET` would give them (else the data dir's own key).
     fn open_with(dir: TempDir, keys: Option<todo_domain::auth::SigningKeys>) -> Self {
-        let embedded =
-            todo_adapters::bootstrap::embedded_app(&Env::from_fn(|_| None), dir.path(), keys, BASE_URL).expect("app on embedded store");
-        Self {
-            router: todo_local::router(embedded.clone()),
-            app: embedded.app.clone(),
-            blobs: embedded.blobs.clone(),
-            embedded,
-            dir,
-            unavailable_expected: false,
-        }
+        Self::assemble(dir, keys, App::clone)
     }
 
     /// What the local server's loop does each second for new invitations (the table stream's
