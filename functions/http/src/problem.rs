@@ -71,6 +71,8 @@ impl IntoResponse for HttpError {
                 (detail.clone(), &single)
             }
             Error::Internal(_) => ("the request could not be completed; it has been logged".to_owned(), &[]),
+            // The title already says "Conflict": the detail is the reason alone (people read it).
+            Error::Conflict(reason) => (reason.clone(), &[]),
             other => (other.to_string(), &[]),
         };
         let problem = Problem { kind: &format!("/problems/{kind}"), title, status: status.as_u16(), detail, errors };

@@ -32,6 +32,7 @@ async fn a_duplicate_email_in_any_case_is_a_conflict() {
     app.sign_up("ada@example.com").await;
     let reply = app.call(Method::POST, "/users", None, Some(json!({"email": "ADA@example.com", "password": PASSWORD}))).await;
     reply.assert_problem(StatusCode::CONFLICT, None);
+    assert_eq!(reply.body["detail"], "an account with this email already exists", "the reason alone: the title says Conflict");
 }
 
 /// `ａda@…` (fullwidth) is not a second `ada@…`: refused with the reason at sign-up, log-in
