@@ -424,3 +424,38 @@ async fn a_stopped_store_is_a_503_and_the_app_recovers_when_it_returns() {
     assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
     drop(moto);
 }
+
+/// A housekeeping step that fails (here one stale upload's HEAD) keeps none of the others
+/// from running: the other upload is given up on in the same run, which then reports the
+/// failure (retried, alarmed on); the next run finishes the rest.
+#[tokio::test]
+async fn one_failing_upload_does_not_stop_a_housekeeping_run() {
+    let faults = Faults::default();
+    let app = faulty_app(&faults);
+    let ada = app.sign_up("ada@example.com").await;
+    let mut tasks = Vec::new();
+    for n in 0..2 {
+        let task = app.create_task(&ada, json!({"title": format!("task {n}")})).await["id"].as_str().unwrap().to_owned();
+        let body = json!({"name": "never.txt", "content_type": "text/plain", "size": 5});
+        let answer = app.call(Method::POST, &format!("/lists/{}/tasks/{task}/files", ada.id), Some(&ada.access_token), Some(body)).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:#}", answer.body);
+        tasks.push(TaskId::parse(&task).unwrap());
+    }
+    let pending = || async {
+        let mut count = 0;
+        for task in &tasks {
+            count += app.app.stores.files.list_files(*task, PageRequest { limit: 10, after: None }).await.unwrap().items.len();
+        }
+        count
+    };
+    // Two days on, both uploads are stale (their URLs lived 15 minutes, the grace is a day).
+    let later = app.app.clock.now().plus(chrono::Duration::days(2));
+    faults.inject("head", When::Before);
+    let failed = todo_domain::usecases::housekeeping::run_once(&app.app, later).await;
+    assert!(failed.is_err(), "the run reports its failure");
+    assert_eq!(faults.pending(), 0);
+    assert_eq!(pending().await, 1, "the other upload was given up on in the same run");
+    let outcome = todo_domain::usecases::housekeeping::run_once(&app.app, later).await.unwrap();
+    assert_eq!((outcome.stale_uploads_removed, outcome.failures), (1, 0));
+    assert_eq!(pending().await, 0);
+}
