@@ -291,11 +291,17 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
+    use aws_smithy_types::retry::ErrorKind;
     let transient = match &error {
         SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
-        // A refused or dropped connection, or a timeout; not a TLS or endpoint set-up that
-        // can never work (a bug to fix, not a moment to wait out).
-        SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
+        // Connecting failed (refused, DNS, TLS: the client tells these apart no further), the
+        // connection dropped, or a timeout; not a request the client could not even send
+        // (a "user" error: a bug).
+        SdkError::DispatchFailure(failure) => {
+            failure.is_io()
+                || failure.is_timeout()
+                || matches!(failure.as_other(), Some(ErrorKind::TransientError | ErrorKind::ThrottlingError | ErrorKind::ServerError))
+        }
         SdkError::ServiceError(_) => error.code().is_some_and(is_transient_code),
         _ => false,
     };
@@ -430,7 +436,9 @@ impl DynamoStore {
             let reasons = cancelled.cancellation_reasons.unwrap_or_default();
             let not_now =
                 |code: Option<&str>| matches!(code, Some("TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"));
-            if !reasons.iter().any(|reason| not_now(reason.code())) {
+            // A condition that failed decides, whatever else cancelled the transaction.
+            let decided = reasons.iter().any(|reason| reason.code() == Some("ConditionalCheckFailed"));
+            if decided || !reasons.iter().any(|reason| not_now(reason.code())) {
                 return Ok(Err(Cancelled(reasons)));
             }
             tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;

@@ -126,6 +126,13 @@ pub async fn complete_upload(app: &App, key: &ObjectKey) -> Result<Arrival, Erro
     app.stores.blobs.keep(key).await?;
     match app.stores.files.mark_uploaded(task, id, &info, app.clock.now()).await {
         Ok(UploadOutcome::Completed(_)) => Ok(Arrival::Completed),
+        // Recorded meanwhile by another upload's event (the URL was used twice): other bytes
+        // than the recorded ones are a reuse, handled as above.
+        Ok(UploadOutcome::AlreadyAvailable(recorded)) if recorded.etag.as_deref() != Some(info.etag.as_str()) => {
+            tracing::warn!(recorded = ?recorded.etag, arrived = %info.etag, "an upload URL was used twice with other bytes; removing the file");
+            remove(app, Writer::System, &recorded).await?;
+            Ok(Arrival::Replaced)
+        }
         Ok(UploadOutcome::AlreadyAvailable(_)) => Ok(Arrival::Duplicate),
         Err(StoreError::NotFound) => {
             // Deleted between the read and the write: its object must not linger.

@@ -28,8 +28,9 @@ pub struct Outcome {
     pub forgotten_password_failures: u64,
     /// True when a limit was reached: the next run continues.
     pub more: bool,
-    /// Steps (or single uploads) that failed; the others still ran. The run then reports
-    /// its first failure, so it is retried and alarmed on, with everything else done.
+    /// Steps (or single uploads) that failed; the others still ran. Seen in the run's log
+    /// line: a run with failures returns its first one instead (so it is retried and
+    /// alarmed on), with everything else done.
     pub failures: u64,
 }
 

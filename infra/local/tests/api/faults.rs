@@ -459,3 +459,68 @@ async fn one_failing_upload_does_not_stop_a_housekeeping_run() {
     assert_eq!((outcome.stale_uploads_removed, outcome.failures), (1, 0));
     assert_eq!(pending().await, 0);
 }
+
+/// A file store whose `get_file` answers as it was before the file's arrival was recorded:
+/// a read that raced another event's write.
+#[derive(Debug)]
+struct BehindFiles(Arc<dyn FileStore>);
+
+#[async_trait]
+impl FileStore for BehindFiles {
+    async fn create_file(&self, list: ListId, file: &FileRecord, max_per_task: u32) -> StoreResult<()> {
+        self.0.create_file(list, file, max_per_task).await
+    }
+    async fn get_file(&self, task: TaskId, id: FileId) -> StoreResult<Option<FileRecord>> {
+        let pending = |file: FileRecord| FileRecord {
+            status: todo_domain::model::FileStatus::Pending,
+            size: None,
+            etag: None,
+            uploaded_at: None,
+            ..file
+        };
+        Ok(self.0.get_file(task, id).await?.map(pending))
+    }
+    async fn list_files(&self, task: TaskId, page: PageRequest<FileId>) -> StoreResult<Page<FileRecord, FileId>> {
+        self.0.list_files(task, page).await
+    }
+    async fn mark_uploaded(&self, task: TaskId, id: FileId, info: &ObjectInfo, at: Timestamp) -> StoreResult<UploadOutcome> {
+        self.0.mark_uploaded(task, id, info, at).await
+    }
+    async fn delete_file(&self, writer: Writer, task: TaskId, id: FileId) -> StoreResult<()> {
+        self.0.delete_file(writer, task, id).await
+    }
+    async fn stale_uploads(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<(TaskId, FileId)>> {
+        self.0.stale_uploads(before, limit).await
+    }
+}
+
+/// An upload URL used twice with different bytes, the second event reading the file while
+/// the first one's write was landing: the second finds the file recorded with other bytes
+/// than it sees and removes it (as a reuse after availability is), instead of leaving a
+/// record whose size and ETag describe bytes no longer stored.
+#[tokio::test]
+async fn a_second_upload_racing_the_first_ones_record_removes_the_file() {
+    use todo_domain::usecases::files::{Arrival, complete_upload};
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    let task = app.create_task(&ada, json!({"title": "with a file"})).await["id"].as_str().unwrap().to_owned();
+    let body = json!({"name": "a.txt", "content_type": "text/plain", "size": 5});
+    let answer = app.call(Method::POST, &format!("/lists/{}/tasks/{task}/files", ada.id), Some(&ada.access_token), Some(body)).await;
+    let (file, url) = (answer.body["file"]["id"].as_str().unwrap().to_owned(), answer.body["upload"]["url"].as_str().unwrap().to_owned());
+    let (path, query) = url.split_once('?').unwrap();
+    let key = ObjectKey::parse(path.split("/blobs/").nth(1).unwrap()).unwrap();
+    // Bytes put straight into the folder, as S3 would: the events below are what complete.
+    let put = |bytes: &[u8]| app.blobs.put(&key, query, Some("text/plain"), bytes, app.app.clock.now()).unwrap();
+    put(b"first");
+    assert_eq!(complete_upload(&app.app, &key).await.unwrap(), Arrival::Completed);
+    put(b"other");
+    let behind = todo_domain::App::new(
+        todo_domain::app::Stores { files: Arc::new(BehindFiles(app.app.stores.files.clone())), ..app.app.stores.clone() },
+        app.app.clock.clone(),
+        app.app.settings.clone(),
+    );
+    assert_eq!(complete_upload(&behind, &key).await.unwrap(), Arrival::Replaced);
+    let (task, file) = (TaskId::parse(&task).unwrap(), FileId::parse(&file).unwrap());
+    assert_eq!(app.app.stores.files.get_file(task, file).await.unwrap(), None, "the record is gone");
+    assert!(app.app.stores.blobs.head(&key).await.unwrap().is_none(), "and so are the bytes");
+}
