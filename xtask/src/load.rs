@@ -20,7 +20,7 @@ use anyhow::{Context as _, bail, ensure};
 use serde_json::json;
 
 use crate::bench::local_server::Connection;
-use crate::web::LocalServer;
+use crate::web::{LocalServer, TempDir};
 
 pub struct Options {
     pub binary: PathBuf,
@@ -237,7 +237,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn load(options: &Options) -> anyhow::Result<()> {
-    let data = ScratchDir::new("load")?;
+    let data = TempDir::new("load")?;
     let server = LocalServer::start_on(&options.binary, &data.0, TOKEN_SECONDS)?;
     let address = server.address().to_owned();
     let users = sign_up(&address, options.users)?;
@@ -325,7 +325,7 @@ fn load(options: &Options) -> anyhow::Result<()> {
 }
 
 fn crash(options: &Options) -> anyhow::Result<()> {
-    let data = ScratchDir::new("crash")?;
+    let data = TempDir::new("crash")?;
     let mut server = LocalServer::start_on(&options.binary, &data.0, TOKEN_SECONDS)?;
     let address = server.address().to_owned();
     let users = sign_up(&address, options.crash_writers.div_ceil(2))?;
@@ -383,21 +383,4 @@ fn crash(options: &Options) -> anyhow::Result<()> {
         bail!("crash test failed: {} acknowledged creates lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
     }
     Ok(())
-}
-
-/// A data dir under the system temp dir, removed when dropped.
-struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    fn new(what: &str) -> anyhow::Result<Self> {
-        let path = std::env::temp_dir().join(format!("todo-{what}-{}-{}", std::process::id(), crate::unique()));
-        std::fs::create_dir_all(&path)?;
-        Ok(Self(path))
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

@@ -55,7 +55,17 @@ pub struct LocalServer {
     _owned: Option<TempDir>,
 }
 
-struct TempDir(PathBuf);
+/// A scratch directory under the system temp dir, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A new, empty one, named after `what` and unique in this process.
+    pub fn new(what: &str) -> anyhow::Result<Self> {
+        let path = std::env::temp_dir().join(format!("todo-{what}-{}-{}", std::process::id(), crate::unique()));
+        std::fs::create_dir_all(&path)?;
+        Ok(Self(path))
+    }
+}
 
 impl Drop for TempDir {
     fn drop(&mut self) {
@@ -69,7 +79,7 @@ const ACCESS_TOKEN_SECONDS: &str = "2";
 impl LocalServer {
     /// The debug build on a fresh data dir; access tokens live `access_token_seconds`.
     pub fn start(access_token_seconds: &str) -> anyhow::Result<Self> {
-        let data = TempDir(std::env::temp_dir().join(format!("todo-web-test-{}-{}", std::process::id(), crate::unique())));
+        let data = TempDir::new("web-test")?;
         let path = data.0.clone();
         Self::launch(&crate::target_dir().join("debug/todo-local"), &path, access_token_seconds, Some(data))
     }

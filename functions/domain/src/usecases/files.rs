@@ -110,9 +110,7 @@ pub async fn complete_upload(app: &App, key: &ObjectKey) -> Result<Arrival, Erro
             app.stores.blobs.keep(key).await?;
             return Ok(Arrival::Duplicate);
         }
-        tracing::warn!(recorded = ?file.etag, arrived = %info.etag, "an available file's upload URL was used again; removing the file");
-        remove(app, Writer::System, &file).await?;
-        return Ok(Arrival::Replaced);
+        return replaced(app, &file, &info).await;
     }
     if info.size != file.declared_size || info.size > app.settings.files.max_file_bytes {
         tracing::warn!(declared = file.declared_size, actual = info.size, "upload does not match its URL; removing it");
@@ -129,9 +127,7 @@ pub async fn complete_upload(app: &App, key: &ObjectKey) -> Result<Arrival, Erro
         // Recorded meanwhile by another upload's event (the URL was used twice): other bytes
         // than the recorded ones are a reuse, handled as above.
         Ok(UploadOutcome::AlreadyAvailable(recorded)) if recorded.etag.as_deref() != Some(info.etag.as_str()) => {
-            tracing::warn!(recorded = ?recorded.etag, arrived = %info.etag, "an upload URL was used twice with other bytes; removing the file");
-            remove(app, Writer::System, &recorded).await?;
-            Ok(Arrival::Replaced)
+            replaced(app, &recorded, &info).await
         }
         Ok(UploadOutcome::AlreadyAvailable(_)) => Ok(Arrival::Duplicate),
         Err(StoreError::NotFound) => {
@@ -141,6 +137,14 @@ pub async fn complete_upload(app: &App, key: &ObjectKey) -> Result<Arrival, Erro
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// An available file whose upload URL was used again with other bytes (`Arrival::Replaced`):
+/// removed, bytes and all.
+async fn replaced(app: &App, file: &FileRecord, arrived: &crate::ports::ObjectInfo) -> Result<Arrival, Error> {
+    tracing::warn!(recorded = ?file.etag, arrived = %arrived.etag, "an available file's upload URL was used again with other bytes; removing the file");
+    remove(app, Writer::System, file).await?;
+    Ok(Arrival::Replaced)
 }
 
 /// What giving up on a stale pending upload did.
