@@ -355,7 +355,22 @@ impl Drop for OwnMoto {
 /// do not wait out the emulator's usual 30 s budget.
 const SHORT_CALL_BUDGET: Duration = Duration::from_secs(2);
 
+/// Waits until moto at `endpoint` answers a real call (a table made), not just a TCP
+/// connection: seen under a loaded test run, a socket accepted a connection and the next
+/// one was refused.
+async fn until_moto_answers(endpoint: &str) {
+    let client = todo_adapters::dynamodb::emulator_client(endpoint, None);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while let Err(error) =
+        todo_adapters::dynamodb::create_table(&client, &format!("ready-{}", ulid::Ulid::new().to_string().to_lowercase())).await
+    {
+        assert!(Instant::now() < deadline, "moto at {endpoint} never answered: {error:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn app_on(moto: &OwnMoto) -> TestApp {
+    until_moto_answers(&moto.endpoint()).await;
     let aws = todo_adapters::bootstrap::AwsEnv::emulator(&moto.endpoint());
     TestApp::spawn_on_table(&moto.endpoint(), todo_adapters::dynamodb::client_with_timeout(&aws, None, SHORT_CALL_BUDGET), TABLE)
         .await
@@ -419,6 +434,7 @@ async fn a_stopped_store_is_a_503_and_the_app_recovers_when_it_returns() {
     assert!(started.elapsed() < SHORT_CALL_BUDGET * 4, "took {:?}", started.elapsed());
 
     let moto = OwnMoto::start_on(port);
+    until_moto_answers(&moto.endpoint()).await;
     todo_adapters::dynamodb::create_table(&todo_adapters::dynamodb::emulator_client(&moto.endpoint(), None), TABLE).await.unwrap();
     let reply = app.call(Method::POST, "/users", None, Some(body)).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
