@@ -11,14 +11,16 @@ Responses go out with TCP_NODELAY: werkzeug writes a response's head and body se
 and with Nagle's algorithm the body waits for the client's delayed ACK (40 ms on Linux),
 which would add 40 ms to every call the benchmark measures (AWS's endpoints do not).
 
-`--keep-alive` (the benchmark's mode): HTTP/1.1 persistent connections, as AWS's endpoints
-keep them, served on threads (a persistent connection would otherwise hold the only one).
-Calls are then not serialised; the benchmark makes one at a time anyway.
+`--keep-alive` (the benchmarks' mode): HTTP/1.1 persistent connections, as AWS's endpoints
+keep them, served on threads (a persistent connection would otherwise hold the only one),
+and still one call at a time (a lock around the application): threaded moto fails
+concurrent calls outright ("dictionary changed size during iteration") besides racing them.
 """
 
 import os
 import socket
 import sys
+import threading
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import WSGIRequestHandler, run_simple
@@ -34,11 +36,27 @@ class KeepAliveHandler(NoDelayHandler):
     protocol_version = "HTTP/1.1"
 
 
+def one_at_a_time(app):
+    """The WSGI app behind a lock, its whole answer produced inside it."""
+    lock = threading.Lock()
+
+    def serialised(environ, start_response):
+        with lock:
+            answer = app(environ, start_response)
+            try:
+                return [b"".join(answer)]
+            finally:
+                if hasattr(answer, "close"):
+                    answer.close()
+
+    return serialised
+
+
 def main(host, port, keep_alive):
     os.environ.setdefault("MOTO_PORT", port)
     app = DomainDispatcherApplication(create_backend_app)
     if keep_alive:
-        run_simple(host, int(port), app, threaded=True, request_handler=KeepAliveHandler)
+        run_simple(host, int(port), one_at_a_time(app), threaded=True, request_handler=KeepAliveHandler)
     else:
         run_simple(host, int(port), app, threaded=False, request_handler=NoDelayHandler)
 

@@ -6,6 +6,8 @@
 //! - `sam-local`: the `sam build` + `sam local invoke` / `start-api` part of `test` alone.
 //! - `sam-build`: SAM CLI's own `sam build` of every function, as for `sam deploy` (arm64).
 //! - `web`: the web app's browser tests alone (Chromium, against the local server).
+//! - `reminders-bench`: the reminders job measured (embedded store, DynamoDB on moto) and
+//!   modelled for AWS: docs/reminders.md.
 //! - `fuzz`: schemathesis over every operation of the OpenAPI document, long (over 10,000
 //!   cases; `--max-examples N` per operation and phase); the test command runs a quick pass.
 
@@ -17,6 +19,7 @@ mod lambda_runtime;
 mod load;
 mod process;
 mod python;
+mod reminders_bench;
 mod sam;
 mod sam_local;
 mod template;
@@ -107,13 +110,17 @@ fn main() -> anyhow::Result<()> {
             }
             load::run(&options)
         }
+        Some("reminders-bench") => {
+            let options = reminders_bench::Options { smoke: args.iter().any(|arg| arg == "--smoke"), args: args[1..].to_vec() };
+            reminders_bench::run(&sh, &options)
+        }
         Some("ci") => {
             lint(&sh)?;
             test(&sh, &[])
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] [--out dir] | sam-local | sam-build | web | fuzz [--max-examples N] | load [--seconds N] [--connections N] [--users N] [--debug]>"
+                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] [--out dir] | sam-local | sam-build | web | fuzz [--max-examples N] | load [--seconds N] [--connections N] [--users N] [--debug] | reminders-bench [--smoke] [--alarms N] [--users N] [--pile N] [--scaling-alarms N]>"
             );
             bail!("unknown or missing command")
         }
@@ -166,6 +173,8 @@ fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
         // Load (200 connections, a mix, every acknowledged write read back) and a kill -9
         // mid-write, briefly, on the debug build (`cargo xtask load`: long, release).
         load::run(&load::Options::quick())?;
+        // The reminders benchmark and its model, tiny, so neither can rot.
+        reminders_bench::run(sh, &reminders_bench::Options { smoke: true, args: Vec::new() })?;
         // The benchmark's harness, smoke-sized (one function, a few calls, debug build), so
         // it cannot rot; its figures are not asserted.
         drop(moto);

@@ -98,6 +98,28 @@ pub fn settings(env: &Env<'_>, token_keys: SigningKeys) -> Result<Settings, Conf
         idempotency_seconds: env.seconds("TODO_IDEMPOTENCY_SECONDS", Settings::DEFAULT_IDEMPOTENCY_SECONDS)?,
         notification_seconds: env.seconds("TODO_NOTIFICATION_SECONDS", Settings::DEFAULT_NOTIFICATION_SECONDS)?,
         files: file_limits(env)?,
+        reminders: reminder_fairness(env)?,
+    })
+}
+
+/// How reminders workers share their passes: `TODO_REMINDER_CONCURRENCY` (alarms a worker
+/// sends at once, 1-256) and `TODO_REMINDER_PER_USER` (places one person's alarms take in a
+/// pass of 1,000); docs/reminders.md.
+pub fn reminder_fairness(env: &Env<'_>) -> Result<todo_domain::usecases::reminders::Fairness, ConfigError> {
+    let defaults = todo_domain::usecases::reminders::Fairness::default();
+    let within = |name: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
+        let value = env.parsed(name, default)?;
+        if value == 0 || value > max {
+            return Err(ConfigError { name, problem: format!("must be from 1 to {max}") });
+        }
+        Ok(value)
+    };
+    let concurrency = within("TODO_REMINDER_CONCURRENCY", defaults.concurrency as u64, 256)?;
+    let per_user = within("TODO_REMINDER_PER_USER", u64::from(defaults.per_user_per_pass), u64::from(defaults.per_pass))?;
+    Ok(todo_domain::usecases::reminders::Fairness {
+        concurrency: usize::try_from(concurrency).unwrap_or(defaults.concurrency),
+        per_user_per_pass: u32::try_from(per_user).unwrap_or(defaults.per_user_per_pass),
+        ..defaults
     })
 }
 

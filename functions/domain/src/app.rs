@@ -22,6 +22,7 @@ pub struct Settings {
     /// How long a notification stays in its owner's feed.
     pub notification_seconds: i64,
     pub files: FileLimits,
+    pub reminders: crate::usecases::reminders::Fairness,
 }
 
 /// Limits on attachments, with defaults a To-Do app can live with.
@@ -84,6 +85,7 @@ impl Settings {
             idempotency_seconds: Self::DEFAULT_IDEMPOTENCY_SECONDS,
             notification_seconds: Self::DEFAULT_NOTIFICATION_SECONDS,
             files: FileLimits::default(),
+            reminders: crate::usecases::reminders::Fairness::default(),
         }
     }
 }

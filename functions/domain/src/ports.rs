@@ -428,6 +428,24 @@ pub trait FileStore: Send + Sync + std::fmt::Debug {
     async fn stale_uploads(&self, before: Timestamp, limit: u32) -> StoreResult<Batch<(TaskId, FileId)>>;
 }
 
+/// A task's next pending alarm as the due-alarm index holds it: enough to choose fairly
+/// which to handle without reading the task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DueAlarm {
+    pub list: ListId,
+    pub task: TaskId,
+    /// Whom the notification goes to (the task's creator).
+    pub user: UserId,
+    pub alarm: crate::model::Alarm,
+}
+
+/// Alarm times from `from` (none: the oldest) to `until`, both included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DueWindow {
+    pub from: Option<Timestamp>,
+    pub until: Timestamp,
+}
+
 /// What sending one alarm's notification did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendOutcome {
@@ -442,10 +460,13 @@ pub enum SendOutcome {
 
 #[async_trait]
 pub trait NotificationStore: Send + Sync + std::fmt::Debug {
-    /// Up to `limit` tasks whose next alarm is at or before `now`, read from the due-alarm
-    /// index (never the whole table). The index may lag a write slightly: callers re-read
-    /// each task.
-    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(ListId, TaskId)>>;
+    /// How many shards the due-alarm index is split in (each read by its own worker):
+    /// shards `0..alarm_shards()`.
+    fn alarm_shards(&self) -> u32;
+    /// One page of shard `shard` of the due-alarm index: tasks whose next pending alarm is
+    /// in `window`, oldest alarm first, resuming after `page.after` (never the whole
+    /// table). The index may lag a write slightly: callers re-read each task.
+    async fn due_alarms(&self, shard: u32, window: DueWindow, page: PageRequest<DueAlarm>) -> StoreResult<Page<DueAlarm, DueAlarm>>;
     /// In one atomic write: stores `notification` unless one with its id exists, and
     /// replaces `read` (the task as read, still at its version with the same alarms) by
     /// `notified` (the same task with the alarm recorded). `TaskChanged` writes nothing.

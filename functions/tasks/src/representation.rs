@@ -23,7 +23,10 @@ fn task_status() -> ObjectBuilder {
 }
 
 fn status_filter() -> ObjectBuilder {
-    enumeration(&["open", "completed", "all"]).description(Some("Which tasks: open, completed or all (the default)."))
+    enumeration(&["open", "completed", "all"]).description(Some(
+        "Which tasks: open, completed or all (the default). `open` pages come from an index of open tasks, so they cost about a page \
+         however many tasks were completed; a write shows there within about a second.",
+    ))
 }
 
 /// "Every `interval` `freq`s", e.g. every 2 weeks.

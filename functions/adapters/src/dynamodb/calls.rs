@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::interceptors::{AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::Input;
@@ -19,6 +19,8 @@ pub struct CallLog {
     /// The IAM actions the calls need (`dynamodb:GetItem`…): a transaction's items each need
     /// their own, not the call's name.
     actions: Arc<Mutex<BTreeSet<String>>>,
+    /// Items Queries read (`ScannedCount`: before any filter), what their read units grow with.
+    items_read: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl CallLog {
@@ -34,6 +36,11 @@ impl CallLog {
     /// The IAM actions of the calls since the last `take_actions`.
     pub fn take_actions(&self) -> BTreeSet<String> {
         std::mem::take(&mut *self.actions.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Items read by Queries since the last `take_items_read` (filtered-out ones included).
+    pub fn take_items_read(&self) -> u64 {
+        self.items_read.swap(0, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Counts by operation since the last `take`.
@@ -64,6 +71,22 @@ impl Intercept for CallLog {
         let actions = iam_actions(&name, context.input());
         self.actions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(actions);
         self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(name);
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::query::QueryOutput;
+        if let Ok(output) = context.output_or_error()
+            && let Some(query) = output.downcast_ref::<QueryOutput>()
+        {
+            let scanned = u64::try_from(query.scanned_count()).unwrap_or(0);
+            self.items_read.fetch_add(scanned, std::sync::atomic::Ordering::Relaxed);
+        }
         Ok(())
     }
 }

@@ -47,6 +47,7 @@ pub use schedule::{SCHEDULE_INDEX, SHARDS};
 pub use schema::create_table;
 pub use sharing::INVITEE_PREFIX;
 pub use stream::{NewInvitations, StreamEvent};
+pub use tasks::OPEN_INDEX;
 pub use users::DELETIONS;
 
 use std::collections::HashMap;

@@ -2,12 +2,12 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
-use todo_domain::model::{ListId, Notification, NotificationId, Task, TaskId, Timestamp, UserId};
-use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
+use todo_domain::model::{Notification, NotificationId, Task, Timestamp, UserId};
+use todo_domain::ports::{DueAlarm, DueWindow, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
 
 use super::schedule::ScheduleKey;
-use super::tasks::{TASK_PREFIX, TaskItem};
-use super::{DynamoStore, Item, backend, from_item, item_ids, key, n, put_if_absent, s, to_item, user_pk};
+use super::tasks::TaskItem;
+use super::{DynamoStore, Item, backend, from_item, key, n, put_if_absent, s, to_item, user_pk};
 
 pub(crate) const NOTIFICATION_PREFIX: &str = "NOTIFICATION#";
 
@@ -89,14 +89,13 @@ impl DynamoStore {
 #[async_trait]
 impl NotificationStore for DynamoStore {
     /// One keys-only `Query` of the `schedule` index per shard.
-    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(ListId, TaskId)>> {
-        let due = self.due_alarms(now, limit).await?;
-        let items = due
-            .items
-            .iter()
-            .map(|item| item_ids(item, (super::LIST_PREFIX, ListId::parse), (TASK_PREFIX, TaskId::parse)))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Batch { items, more: due.more })
+    fn alarm_shards(&self) -> u32 {
+        super::SHARDS
+    }
+
+    /// One keys-only `Query` of the shard's partition of the `schedule` index.
+    async fn due_alarms(&self, shard: u32, window: DueWindow, page: PageRequest<DueAlarm>) -> StoreResult<Page<DueAlarm, DueAlarm>> {
+        self.due_alarms_in(shard, window, page).await
     }
 
     /// One `TransactWriteItems` (notification if absent + task if unchanged); when only the

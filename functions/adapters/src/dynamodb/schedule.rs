@@ -2,16 +2,19 @@
 //! pending alarm (`ALARM#<shard>`) and a pending upload's URL expiry (`UPLOAD#<shard>`).
 //!
 //! Its partition key is spread over `SHARDS` values by a hash of the item's id, so a busy
-//! minute is sixteen partitions, not one; its sort key is the due time (RFC 3339 with
-//! milliseconds: fixed width, so text order is time order), then what is due. The index
-//! projects keys only: a job re-reads each item consistently before acting on it, which
-//! also absorbs the index's eventual consistency.
+//! minute is sixteen partitions, not one, each read by its own reminders worker; its sort
+//! key is the due time (RFC 3339 with milliseconds: fixed width, so text order is time
+//! order), then what is due (an alarm's kind and whom it notifies, so a worker can share its
+//! passes fairly from the keys alone). The index projects keys only: a job re-reads each
+//! item consistently before acting on it, which also absorbs the index's eventual
+//! consistency.
 
 use serde::{Deserialize, Serialize};
-use todo_domain::model::{Alarm, FileRecord, FileStatus, Task, Timestamp};
-use todo_domain::ports::{Batch, StoreResult};
+use todo_domain::model::{Alarm, AlarmKind, FileRecord, FileStatus, ListId, Task, TaskId, Timestamp, UserId};
+use todo_domain::ports::{Batch, DueAlarm, DueWindow, Page, PageRequest, StoreError, StoreResult};
 
-use super::{DynamoStore, Item, backend, s};
+use super::tasks::{TASK_PREFIX, task_sk};
+use super::{DynamoStore, Item, LIST_PREFIX, backend, key, list_pk, s};
 
 pub const SCHEDULE_INDEX: &str = "schedule";
 /// How many partitions each kind of due work is spread over.
@@ -42,7 +45,7 @@ impl ScheduleKey {
     pub(crate) fn for_task(task: &Task) -> Option<Self> {
         task.next_alarm().map(|Alarm { at, kind }| Self {
             sched_pk: partition(ALARM, shard(&task.id.to_string())),
-            sched_sk: format!("{at}#{}", kind.as_str()),
+            sched_sk: alarm_sort_key(Alarm { at, kind }, task.created_by),
         })
     }
 
@@ -53,11 +56,59 @@ impl ScheduleKey {
     }
 }
 
+/// An alarm's sort key: its time, its kind, whom it notifies.
+fn alarm_sort_key(Alarm { at, kind }: Alarm, user: UserId) -> String {
+    format!("{at}#{}#{user}", kind.as_str())
+}
+
+/// A due alarm as the index names it (its base-table keys and its sort key).
+fn due_alarm(item: &Item) -> StoreResult<DueAlarm> {
+    let (list, task) = super::item_ids(item, (LIST_PREFIX, ListId::parse), (TASK_PREFIX, TaskId::parse))?;
+    let sort_key = item.get("sched_sk").and_then(|value| value.as_s().ok());
+    let parsed = sort_key.and_then(|key| {
+        let mut parts = key.splitn(3, '#');
+        let at = Timestamp::parse(parts.next()?).ok()?;
+        let kind = AlarmKind::parse(parts.next()?).ok()?;
+        let user = UserId::parse(parts.next()?).ok()?;
+        Some(DueAlarm { list, task, user, alarm: Alarm { at, kind } })
+    });
+    parsed.ok_or_else(|| StoreError::backend(anyhow::anyhow!("a due-alarm index entry has an unreadable sort key: {sort_key:?}")))
+}
+
 impl DynamoStore {
-    /// Base-table keys of alarms due at or before `now`.
-    pub(crate) async fn due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<Item>> {
-        // '~' sorts after every kind name: alarms at exactly `now` are included.
-        self.due(ALARM, "sched_sk <= :until", format!("{now}#~"), limit).await
+    /// One keys-only `Query` of one shard's alarms in `window`, oldest first.
+    pub(crate) async fn due_alarms_in(
+        &self,
+        shard: u32,
+        window: DueWindow,
+        page: PageRequest<DueAlarm>,
+    ) -> StoreResult<Page<DueAlarm, DueAlarm>> {
+        // '~' sorts after every kind name: alarms at exactly `until` are included.
+        let until = s(format!("{}#~", window.until));
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(SCHEDULE_INDEX)
+            .expression_attribute_values(":pk", s(partition(ALARM, shard)))
+            .expression_attribute_values(":until", until)
+            .limit(i32::try_from(page.limit).unwrap_or(i32::MAX));
+        request = match window.from {
+            Some(from) => request
+                .key_condition_expression("sched_pk = :pk AND sched_sk BETWEEN :from AND :until")
+                .expression_attribute_values(":from", s(from.to_string())),
+            None => request.key_condition_expression("sched_pk = :pk AND sched_sk <= :until"),
+        };
+        if let Some(after) = page.after {
+            let mut start = key(list_pk(after.list), task_sk(after.task));
+            start.insert("sched_pk".to_owned(), s(partition(ALARM, shard)));
+            start.insert("sched_sk".to_owned(), s(alarm_sort_key(after.alarm, after.user)));
+            request = request.set_exclusive_start_key(Some(start));
+        }
+        let output = request.send().await.map_err(backend)?;
+        let items = output.items.unwrap_or_default().iter().map(due_alarm).collect::<StoreResult<Vec<_>>>()?;
+        let next = output.last_evaluated_key.as_ref().map(due_alarm).transpose()?;
+        Ok(Page { items, next })
     }
 
     /// Base-table keys of pending uploads whose URL expired before `before`.

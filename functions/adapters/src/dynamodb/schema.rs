@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 /// Creates the single table (PK/SK strings, on-demand, TTL on `ttl`) and its keys-only
-/// `schedule` index.
+/// `schedule` index, and the sparse `open` index projecting whole open tasks.
 pub async fn create_table(client: &Client, table: &str) -> anyhow::Result<()> {
     let attribute = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
     let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
@@ -27,6 +27,16 @@ pub async fn create_table(client: &Client, table: &str) -> anyhow::Result<()> {
                 .key_schema(key("sched_pk", KeyType::Hash)?)
                 .key_schema(key("sched_sk", KeyType::Range)?)
                 .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+                .build()?,
+        )
+        .attribute_definitions(attribute("open_pk")?)
+        .attribute_definitions(attribute("open_sk")?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(super::OPEN_INDEX)
+                .key_schema(key("open_pk", KeyType::Hash)?)
+                .key_schema(key("open_sk", KeyType::Range)?)
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()?,
         )
         .billing_mode(BillingMode::PayPerRequest)

@@ -9,6 +9,16 @@ use super::schedule::ScheduleKey;
 use super::{Cancelled, DynamoStore, backend, from_item, key, list_pk, n, put_if_absent, s, task_pk, to_item, user_pk};
 
 pub(crate) const TASK_PREFIX: &str = "TASK#";
+/// The sparse index of open tasks: a list's open tasks in id order, whatever its history.
+pub const OPEN_INDEX: &str = "open";
+
+/// A task's place in the `open` index while it is open; absent once completed, so the
+/// index holds open tasks only and a page of them is one Query reading about a page.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct OpenKey {
+    open_pk: String,
+    open_sk: String,
+}
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct TaskItem {
@@ -22,6 +32,8 @@ pub(crate) struct TaskItem {
     /// The task's place in the due-alarm index while it has a pending alarm.
     #[serde(flatten, skip_deserializing)]
     schedule: Option<ScheduleKey>,
+    #[serde(flatten, skip_deserializing)]
+    open: Option<OpenKey>,
     #[serde(flatten)]
     task: Task,
 }
@@ -34,6 +46,7 @@ impl TaskItem {
             completed: task.completion.is_completed(),
             due_ms: task.due.map(|due| due.unix_millis()),
             schedule: ScheduleKey::for_task(task),
+            open: (!task.completion.is_completed()).then(|| OpenKey { open_pk: list_pk(task.list_id), open_sk: task_sk(task.id) }),
             task: task.clone(),
         }
     }
@@ -197,26 +210,37 @@ impl TaskStore for DynamoStore {
         }
     }
 
-    /// One `Query` per page: the key range is the list's tasks after the cursor; filters
-    /// apply to the `limit` items read, so a page may come back short (never wrong).
+    /// One `Query` per page: the key range is the list's tasks after the cursor (its open
+    /// tasks, from the `open` index, when only those are asked for: a long history of
+    /// completed tasks is never read through); the other filters apply to the `limit` items
+    /// read, so a page may come back short (never wrong).
     async fn list_tasks(&self, list: ListId, filter: &TaskFilter, page: PageRequest<TaskId>) -> StoreResult<Page<Task, TaskId>> {
         let mut conditions = Vec::new();
         let mut request = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
             .expression_attribute_values(":pk", s(list_pk(list)))
-            .expression_attribute_values(":prefix", s(TASK_PREFIX))
-            .limit(i32::try_from(page.limit).unwrap_or(i32::MAX))
-            .consistent_read(true);
-        if let Some(after) = page.after {
-            request = request.set_exclusive_start_key(Some(key(list_pk(list), task_sk(after))));
-        }
-        if let Some(completed) = filter.completed {
-            conditions.push("completed = :completed");
-            request = request.expression_attribute_values(":completed", aws_sdk_dynamodb::types::AttributeValue::Bool(completed));
-        }
+            .limit(i32::try_from(page.limit).unwrap_or(i32::MAX));
+        request = match filter.completed {
+            // An index is read eventually consistently: a task written a moment ago may
+            // show there (or leave) a moment later. Its item is the whole task.
+            Some(false) => request
+                .index_name(OPEN_INDEX)
+                .key_condition_expression("open_pk = :pk AND open_sk > :from")
+                .expression_attribute_values(":from", s(page.after.map_or_else(|| TASK_PREFIX.to_owned(), task_sk))),
+            completed => {
+                if let Some(completed) = completed {
+                    conditions.push("completed = :completed");
+                    request = request.expression_attribute_values(":completed", aws_sdk_dynamodb::types::AttributeValue::Bool(completed));
+                }
+                request
+                    .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                    .expression_attribute_values(":prefix", s(TASK_PREFIX))
+                    .set_exclusive_start_key(page.after.map(|after| key(list_pk(list), task_sk(after))))
+                    .consistent_read(true)
+            }
+        };
         if let Some(tag) = &filter.tag {
             conditions.push("contains(tags, :tag)");
             request = request.expression_attribute_values(":tag", s(tag.as_str()));
@@ -239,6 +263,7 @@ impl TaskStore for DynamoStore {
             .into_iter()
             .map(|item| from_item::<TaskItem>(item).map(|item| item.task))
             .collect::<StoreResult<Vec<_>>>()?;
+        // The last key read names the base-table key too (`SK`), index or not.
         let next = super::resume_after(output.last_evaluated_key, TASK_PREFIX, TaskId::parse);
         Ok(Page { items, next })
     }

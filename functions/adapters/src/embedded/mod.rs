@@ -193,11 +193,19 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE invitations ADD COLUMN announced INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX invitations_to_announce ON invitations (announced) WHERE announced = 0;
 ",
+    // Open tasks by list (`?status=open` never steps through completed ones), as DynamoDB's
+    // sparse `open` index.
+    r"
+    CREATE INDEX tasks_open ON tasks (list_id, id) WHERE completed = 0;
+",
 ];
 
 #[derive(Clone)]
 pub struct EmbeddedStore {
     connection: Arc<Mutex<Connection>>,
+    /// SQLite virtual-machine steps of task pages, for tests and benchmarks: what a page
+    /// cost, as DynamoDB's `ScannedCount` is (`task_page_steps`).
+    task_page_steps: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -215,7 +223,13 @@ impl EmbeddedStore {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         migrate(&mut connection, dir)?;
-        Ok(Self { connection: Arc::new(Mutex::new(connection)) })
+        Ok(Self { connection: Arc::new(Mutex::new(connection)), task_page_steps: Arc::default() })
+    }
+
+    /// The work task pages took since the last call (SQLite VM steps): grows with the rows a
+    /// page stepped through, so a page that reads through history shows it.
+    pub fn take_task_page_steps(&self) -> u64 {
+        self.task_page_steps.swap(0, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs `work` in an immediate transaction on the blocking pool; commits if it
@@ -639,8 +653,9 @@ mod tests {
             CreateOutcome::Replayed(Box::new(record))
         );
         assert_eq!(store.get_notification(ada.id, notification.id).await.unwrap(), Some(notification));
-        let due = store.tasks_with_due_alarms(at("2026-03-02T09:00:00Z"), 10).await.unwrap();
-        assert!(due.items.contains(&(inbox, adas.id)), "the due-alarm index names tasks by list: {due:?}");
+        let window = todo_domain::ports::DueWindow { from: None, until: at("2026-03-02T09:00:00Z") };
+        let due = store.due_alarms(0, window, todo_domain::ports::PageRequest { limit: 10, after: None }).await.unwrap();
+        assert!(due.items.iter().any(|due| (due.list, due.task) == (inbox, adas.id)), "the due-alarm index names tasks by list: {due:?}");
 
         todo_domain::usecases::users::finish_pending_deletions(&app, 10).await.unwrap();
         assert_eq!(store.get_task(ListId::inbox_of(ghost), ghosts.id).await.unwrap(), None, "the purge found the deleted account's task");

@@ -1,24 +1,57 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension as _, params};
-use todo_domain::model::{ListId, Notification, NotificationId, Task, TaskId, Timestamp, UserId};
-use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
+use todo_domain::model::{Alarm, AlarmKind, Notification, NotificationId, Task, Timestamp, UserId};
+use todo_domain::ports::{DueAlarm, DueWindow, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
 
 use super::tasks::TaskRow;
-use super::{EmbeddedStore, backend, batch_of, from_doc, page_of, query_doc, stored_id, to_doc};
+use super::{EmbeddedStore, backend, from_doc, page_from, page_of, query_doc, to_doc};
 
 #[async_trait]
 impl NotificationStore for EmbeddedStore {
-    /// Reads the `tasks_by_alarm` index: only tasks with a pending alarm are in it.
-    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(ListId, TaskId)>> {
-        let now = now.unix_millis();
+    /// One shard: SQLite has one writer, so more workers would only queue behind it.
+    fn alarm_shards(&self) -> u32 {
+        1
+    }
+
+    /// Reads the `tasks_by_alarm` index (only tasks with a pending alarm are in it; its
+    /// entries carry the key, so the order is alarm time, then list and task).
+    async fn due_alarms(&self, shard: u32, window: DueWindow, page: PageRequest<DueAlarm>) -> StoreResult<Page<DueAlarm, DueAlarm>> {
+        if shard != 0 {
+            return Err(StoreError::backend(anyhow::anyhow!("the embedded store has one alarm shard, not shard {shard}")));
+        }
+        let from = window.from.map(|at| at.unix_millis());
+        let until = window.until.unix_millis();
+        let after = page.after.map(|due| (due.alarm.at.unix_millis(), due.list.to_string(), due.task.to_string()));
+        let (after_ms, after_list, after_id) = after.unwrap_or((i64::MIN, String::new(), String::new()));
+        let limit = page.limit;
         let rows = self
             .read(move |c| {
-                let mut statement = c.prepare_cached("SELECT list_id, id FROM tasks WHERE alarm_ms <= ?1 ORDER BY alarm_ms LIMIT ?2")?;
-                let rows = statement.query_map(params![now, limit + 1], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+                let mut statement = c.prepare_cached(
+                    "SELECT alarm_ms, doc FROM tasks INDEXED BY tasks_by_alarm
+                     WHERE alarm_ms IS NOT NULL AND alarm_ms >= coalesce(?1, alarm_ms) AND alarm_ms <= ?2
+                       AND (alarm_ms, list_id, id) > (?3, ?4, ?5)
+                     ORDER BY alarm_ms, list_id, id
+                     LIMIT ?6",
+                )?;
+                let rows = statement.query_map(params![from, until, after_ms, after_list, after_id, limit + 1], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+                })?;
                 rows.collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        batch_of(rows, limit, |(list, id)| Ok((stored_id(&list, ListId::parse)?, stored_id(&id, TaskId::parse)?)))
+        let items = rows
+            .into_iter()
+            .map(|(alarm_ms, doc)| {
+                let task: Task = from_doc(&doc)?;
+                let at =
+                    Timestamp::from_unix_millis(alarm_ms).ok_or_else(|| StoreError::backend(anyhow::anyhow!("alarm time {alarm_ms}")))?;
+                // The index column is the time of the task's next alarm; the task says its kind.
+                let kind = task.next_alarm().map_or(AlarmKind::Reminder, |alarm| alarm.kind);
+                Ok(DueAlarm { list: task.list_id, task: task.id, user: task.created_by, alarm: Alarm { at, kind } })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let Page { items, next } = page_from(items, limit, |due: &DueAlarm| *due);
+        Ok(Page { items, next })
     }
 
     async fn send_notification(&self, read: &Task, notified: &Task, notification: &Notification) -> StoreResult<SendOutcome> {

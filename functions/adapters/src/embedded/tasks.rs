@@ -176,9 +176,20 @@ impl TaskStore for EmbeddedStore {
         let due_before = filter.due_before.map(|at| at.unix_millis());
         let due_after = filter.due_after.map(|at| at.unix_millis());
         let limit = page.limit;
+        let steps = std::sync::Arc::clone(&self.task_page_steps);
         let docs = self
             .read(move |c| {
-                let mut statement = c.prepare_cached(
+                // Open tasks come from their partial index, never stepping through completed
+                // ones; `INDEXED BY` makes the plan a promise (a prepare error otherwise).
+                let mut statement = c.prepare_cached(if completed == Some(false) {
+                    "SELECT doc FROM tasks INDEXED BY tasks_open
+                     WHERE list_id = ?1 AND id > ?2 AND completed = 0
+                       AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(tasks.doc, '$.tags') WHERE value = ?4))
+                       AND (?5 IS NULL OR due_ms < ?5)
+                       AND (?6 IS NULL OR due_ms >= ?6)
+                     ORDER BY id
+                     LIMIT ?7"
+                } else {
                     "SELECT doc FROM tasks
                      WHERE list_id = ?1 AND id > ?2
                        AND (?3 IS NULL OR completed = ?3)
@@ -186,12 +197,15 @@ impl TaskStore for EmbeddedStore {
                        AND (?5 IS NULL OR due_ms < ?5)
                        AND (?6 IS NULL OR due_ms >= ?6)
                      ORDER BY id
-                     LIMIT ?7",
-                )?;
+                     LIMIT ?7"
+                })?;
                 // One extra row tells whether another page follows.
-                let rows = statement
-                    .query_map(params![list, after, completed, tag, due_before, due_after, limit + 1], |row| row.get::<_, String>(0))?;
-                rows.collect::<Result<Vec<_>, _>>()
+                let docs = statement
+                    .query_map(params![list, after, completed, tag, due_before, due_after, limit + 1], |row| row.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let stepped = statement.reset_status(rusqlite::StatementStatus::VmStep);
+                steps.fetch_add(u64::try_from(stepped).unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+                Ok(docs)
             })
             .await?;
         page_of(&docs, limit, |task: &Task| task.id)

@@ -47,6 +47,8 @@ conformance! {
     crate::sharing::deleting_a_shared_list_leaves_no_member_or_invitation => sharing_deleting_a_shared_list_leaves_no_member_or_invitation,
     crate::notifications::reminders_are_sent_exactly_once_even_by_concurrent_runs => notifications_reminders_are_sent_exactly_once_even_by_concurrent_runs,
     crate::notifications::a_crashed_run_is_finished_by_the_next_without_repeats => notifications_a_crashed_run_is_finished_by_the_next_without_repeats,
+    crate::notifications::workers_racing_on_one_shard_send_each_alarm_once => notifications_workers_racing_on_one_shard_send_each_alarm_once,
+    crate::notifications::one_persons_pile_of_alarms_waits_behind_everyone_elses => notifications_one_persons_pile_of_alarms_waits_behind_everyone_elses,
     crate::notifications::a_notification_already_stored_is_not_sent_again => notifications_a_notification_already_stored_is_not_sent_again,
     crate::notifications::completing_first_silences_and_moving_a_reminder_re_arms_it => notifications_completing_first_silences_and_moving_a_reminder_re_arms_it,
     crate::notifications::the_feed_is_paged_newest_first_filtered_expiring_and_isolated => notifications_the_feed_is_paged_newest_first_filtered_expiring_and_isolated,
@@ -89,6 +91,7 @@ conformance! {
     crate::tasks::pages_cover_every_task_exactly_once => tasks_pages_cover_every_task_exactly_once,
     crate::tasks::filtered_pages_cover_every_match_exactly_once => tasks_filtered_pages_cover_every_match_exactly_once,
     crate::tasks::a_resume_key_never_crosses_owners => tasks_a_resume_key_never_crosses_owners,
+    crate::tasks::open_tasks_cost_a_page_whatever_the_history => tasks_open_tasks_cost_a_page_whatever_the_history,
     crate::throttle::a_burst_gets_six_checks_then_locks_double_and_counts_are_forgotten => throttle_a_burst_gets_six_checks_then_locks_double_and_counts_are_forgotten,
 }
 

@@ -9,9 +9,9 @@ use async_trait::async_trait;
 use chrono::Duration;
 use todo_domain::App;
 use todo_domain::model::{
-    AlarmKind, AlarmNotice, ListId, Notification, NotificationId, Task, TaskId, TaskList, TaskPatch, Timestamp, User, UserId,
+    AlarmKind, AlarmNotice, Notification, NotificationId, Task, TaskId, TaskList, TaskPatch, Timestamp, User, UserId,
 };
-use todo_domain::ports::{Batch, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
+use todo_domain::ports::{DueAlarm, DueWindow, NotificationStore, Page, PageRequest, SendOutcome, StoreError, StoreResult};
 use todo_domain::usecases::reminders;
 
 use crate::support::{Backend, inbox, now, user, writer};
@@ -96,14 +96,96 @@ pub async fn reminders_are_sent_exactly_once_even_by_concurrent_runs(backend: Ba
     let later = reminders::run_once(&app, now().plus(Duration::hours(3))).await.unwrap();
     assert_eq!(later.sent, 2, "{later:?}");
     if backend.is_dynamodb() {
-        // One keys-only query per shard, then per due task one read and one transaction per alarm.
+        // Per shard one keys-only query per lane (fresh, backlog), then per due task one read
+        // and one transaction per alarm.
         let calls = backend.calls();
-        let expected = [("GetItem", 1), ("Query", todo_adapters::dynamodb::SHARDS as usize), ("TransactWriteItems", 2)];
+        let expected = [("GetItem", 1), ("Query", 2 * todo_adapters::dynamodb::SHARDS as usize), ("TransactWriteItems", 2)];
         assert_eq!(calls, expected.into_iter().map(|(name, count)| (name.to_owned(), count)).collect(), "{calls:?}");
     }
     let notifications = feed(&backend, ada.id, false, at).await;
     assert_eq!(notifications.iter().filter(|n| alarm(n).task_id == future.id).count(), 2);
     assert_eq!(notifications.len(), 6);
+}
+
+/// Four workers racing on every shard at once (as overlapping minutes and retried
+/// deliveries make them on AWS) send each alarm exactly once between them.
+pub async fn workers_racing_on_one_shard_send_each_alarm_once(backend: Backend) {
+    let app = backend.app();
+    let ada = user("ada@example.com");
+    backend.stores.users.insert_user(&ada, &TaskList::inbox_of(ada.id, now())).await.unwrap();
+    let mut expected = HashSet::new();
+    for n in 0..40 {
+        let task = task_with(&backend, &ada, Some(ago(30 + n)), (n % 2 == 0).then(|| ago(20))).await;
+        expected.insert((task.id, AlarmKind::Reminder));
+        if n % 2 == 0 {
+            expected.insert((task.id, AlarmKind::Overdue));
+        }
+    }
+    let at = now();
+    let workers = (0..app.stores.notifications.alarm_shards()).flat_map(|shard| (0..4).map(move |_| shard));
+    let runs = futures::future::join_all(workers.map(|shard| reminders::run_shard(&app, shard, at))).await;
+    let sent: u64 = runs.into_iter().map(|run| run.unwrap().sent).sum();
+    assert_eq!(sent, expected.len() as u64, "each alarm sent by exactly one worker");
+    let notifications = feed(&backend, ada.id, false, at).await;
+    assert_eq!(kinds_by_task(&notifications), expected);
+    assert_eq!(notifications.len(), expected.len(), "no duplicates");
+}
+
+/// An app whose reminders workers make small passes: `per_pass` tasks, `per_user` of one
+/// person's, `backlog` places for old alarms; one pass per worker and run.
+fn small_passes(backend: &Backend, per_pass: u32, per_user: u32, backlog: u32) -> App {
+    let mut settings = backend.app().settings.clone();
+    settings.reminders = reminders::Fairness {
+        per_pass,
+        per_user_per_pass: per_user,
+        backlog_per_pass: backlog,
+        concurrency: 4,
+        run_for: std::time::Duration::ZERO,
+        ..reminders::Fairness::default()
+    };
+    App::new(backend.stores.clone(), Arc::new(todo_domain::clock::SystemClock), settings)
+}
+
+/// One person with a pile of alarms, fresh and decades old, delays nobody else's: in the
+/// first pass everyone else's are sent, theirs at most `per_user` a pass (a shard); the
+/// rest follow in later passes. And old alarms still get their places among fresh ones.
+pub async fn one_persons_pile_of_alarms_waits_behind_everyone_elses(backend: Backend) {
+    let pile = user("pile@example.com");
+    backend.stores.users.insert_user(&pile, &TaskList::inbox_of(pile.id, now())).await.unwrap();
+    let ancient = Timestamp::parse("2001-01-01T00:00:00Z").unwrap();
+    for n in 0..30 {
+        task_with(&backend, &pile, Some(ancient.plus(Duration::minutes(n))), None).await;
+        task_with(&backend, &pile, Some(ago(10)), None).await;
+    }
+    let mut others = Vec::new();
+    for n in 0..8 {
+        let other = user(&format!("other{n}@example.com"));
+        backend.stores.users.insert_user(&other, &TaskList::inbox_of(other.id, now())).await.unwrap();
+        task_with(&backend, &other, Some(ago(5)), None).await;
+        others.push(other);
+    }
+    let late = user("late@example.com");
+    backend.stores.users.insert_user(&late, &TaskList::inbox_of(late.id, now())).await.unwrap();
+    task_with(&backend, &late, Some(ancient.plus(Duration::days(3650))), None).await;
+
+    let shards = u64::from(backend.stores.notifications.alarm_shards());
+    let app = small_passes(&backend, 20, 4, 4);
+    let at = now();
+    let first = reminders::run_once(&app, at).await.unwrap();
+    assert!(first.more, "the pile is not done in one pass: {first:?}");
+    for other in &others {
+        assert_eq!(feed(&backend, other.id, false, at).await.len(), 1, "everyone else's went in the first pass");
+    }
+    assert_eq!(feed(&backend, late.id, false, at).await.len(), 1, "an old alarm behind the pile got a backlog place");
+    let piled = feed(&backend, pile.id, false, at).await.len() as u64;
+    assert!(piled >= 1 && piled <= 4 * shards, "the pile got at most its share of each pass: {piled}");
+
+    let mut runs = 0;
+    while reminders::run_once(&app, at).await.unwrap().more {
+        runs += 1;
+        assert!(runs < 100, "the pile drains");
+    }
+    assert_eq!(feed(&backend, pile.id, false, at).await.len(), 60, "all of the pile, once each");
 }
 
 /// A notification store that fails every send after the first `allowed`: a run that dies
@@ -116,8 +198,11 @@ struct FailingAfter {
 
 #[async_trait]
 impl NotificationStore for FailingAfter {
-    async fn tasks_with_due_alarms(&self, now: Timestamp, limit: u32) -> StoreResult<Batch<(ListId, TaskId)>> {
-        self.inner.tasks_with_due_alarms(now, limit).await
+    fn alarm_shards(&self) -> u32 {
+        self.inner.alarm_shards()
+    }
+    async fn due_alarms(&self, shard: u32, window: DueWindow, page: PageRequest<DueAlarm>) -> StoreResult<Page<DueAlarm, DueAlarm>> {
+        self.inner.due_alarms(shard, window, page).await
     }
     async fn send_notification(&self, read: &Task, notified: &Task, notification: &Notification) -> StoreResult<SendOutcome> {
         if self.allowed.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1)).is_err() {

@@ -25,6 +25,7 @@ enum Kind {
     Embedded {
         dir: Arc<tempfile::TempDir>,
         blobs: LocalBlobs,
+        store: Arc<EmbeddedStore>,
     },
     DynamoDb {
         client: aws_sdk_dynamodb::Client,
@@ -42,7 +43,7 @@ impl Backend {
         let store = Arc::new(EmbeddedStore::open(dir.path()).expect("open embedded store"));
         let blobs = LocalBlobs::new(dir.path().join("blobs"), LOCAL_BASE_URL, &Secret::new(vec![7; 32]).unwrap());
         let stores = Stores::from_one(&store, Arc::new(blobs.clone()));
-        Self { stores, kind: Kind::Embedded { dir: Arc::new(dir), blobs } }
+        Self { stores, kind: Kind::Embedded { dir: Arc::new(dir), blobs, store } }
     }
 
     /// A fresh table on the emulator. Panics (fails the test) when no emulator is configured.
@@ -113,6 +114,70 @@ impl Backend {
             Kind::DynamoDb { calls, .. } => calls.take_counts(),
             Kind::Embedded { .. } => std::collections::BTreeMap::new(),
         }
+    }
+
+    /// What task pages cost since the last look: items read on DynamoDB (`ScannedCount`), VM
+    /// steps on SQLite. Units differ; each grows with the rows a page reads through.
+    pub fn task_page_work(&self) -> u64 {
+        match &self.kind {
+            Kind::DynamoDb { calls, .. } => calls.take_items_read(),
+            Kind::Embedded { store, .. } => store.take_task_page_steps(),
+        }
+    }
+
+    /// Stores `count` copies of a stored task under new ids (later than any so far), behind
+    /// the ports and in bulk (BatchWriteItem; one SQLite transaction): history for cost tests.
+    pub async fn copy_task(&self, task: &Task, count: usize) -> Vec<todo_domain::model::TaskId> {
+        use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+        let ids: Vec<_> = (0..count).map(|_| todo_domain::model::TaskId::generate()).collect();
+        match &self.kind {
+            Kind::Embedded { dir, .. } => {
+                let mut connection = rusqlite::Connection::open(dir.path().join("todo.sqlite3")).unwrap();
+                let transaction = connection.transaction().unwrap();
+                for id in &ids {
+                    transaction
+                        .execute(
+                            "INSERT INTO tasks (list_id, id, version, completed, due_ms, alarm_ms, doc)
+                             SELECT list_id, ?3, version, completed, due_ms, alarm_ms, json_set(doc, '$.id', ?3)
+                             FROM tasks WHERE list_id = ?1 AND id = ?2",
+                            rusqlite::params![task.list_id.to_string(), task.id.to_string(), id.to_string()],
+                        )
+                        .unwrap();
+                }
+                transaction.commit().unwrap();
+            }
+            Kind::DynamoDb { client, table, .. } => {
+                let stored = client
+                    .get_item()
+                    .table_name(table)
+                    .key("PK", AttributeValue::S(format!("LIST#{}", task.list_id)))
+                    .key("SK", AttributeValue::S(format!("TASK#{}", task.id)))
+                    .send()
+                    .await
+                    .unwrap()
+                    .item
+                    .expect("the task is stored");
+                for chunk in ids.chunks(25) {
+                    let mut writes: Vec<WriteRequest> = chunk
+                        .iter()
+                        .map(|id| {
+                            let mut item = stored.clone();
+                            item.insert("SK".into(), AttributeValue::S(format!("TASK#{id}")));
+                            item.insert("id".into(), AttributeValue::S(id.to_string()));
+                            if item.contains_key("open_sk") {
+                                item.insert("open_sk".into(), AttributeValue::S(format!("TASK#{id}")));
+                            }
+                            WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build().unwrap()).build()
+                        })
+                        .collect();
+                    while !writes.is_empty() {
+                        let output = client.batch_write_item().request_items(table, writes).send().await.unwrap();
+                        writes = output.unprocessed_items.and_then(|mut left| left.remove(table)).unwrap_or_default();
+                    }
+                }
+            }
+        }
+        ids
     }
 
     /// An object's tags as `key=value` (S3 on the emulator), for the abandoned-upload net;
@@ -223,4 +288,23 @@ pub fn writer(task: &Task) -> Writer {
 /// Signs `user` up with their Inbox, as the sign-up use case does.
 pub async fn sign_up(users: &dyn UserStore, user: User) -> StoreResult<()> {
     users.insert_user(&user, &todo_domain::model::TaskList::inbox_of(user.id, now())).await
+}
+
+/// Every task the due-alarm index names as due at `until`, all shards, every page.
+pub async fn due_tasks(backend: &Backend, until: Timestamp) -> Vec<(ListId, todo_domain::model::TaskId)> {
+    use todo_domain::ports::{DueWindow, PageRequest};
+    let notifications = &backend.stores.notifications;
+    let mut due = Vec::new();
+    for shard in 0..notifications.alarm_shards() {
+        let mut after = None;
+        loop {
+            let page = notifications.due_alarms(shard, DueWindow { from: None, until }, PageRequest { limit: 100, after }).await.unwrap();
+            due.extend(page.items.iter().map(|alarm| (alarm.list, alarm.task)));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    due
 }

@@ -60,6 +60,12 @@ impl Timestamp {
     pub fn after(&self, duration: std::time::Duration) -> Self {
         self.plus(chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX))
     }
+
+    /// `self - duration` (saturating at the earliest time there is).
+    pub fn before(&self, duration: std::time::Duration) -> Self {
+        let duration = chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
+        Self(self.0.checked_sub_signed(duration).unwrap_or(DateTime::<Utc>::MIN_UTC))
+    }
 }
 
 impl fmt::Display for Timestamp {

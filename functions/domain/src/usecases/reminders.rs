@@ -1,23 +1,79 @@
 //! The reminders job: every open task whose reminder time or due date has passed gets one
-//! notification per alarm — exactly once, however runs overlap, crash or repeat.
+//! notification per alarm — exactly once, however runs overlap, crash or repeat — and
+//! promptly for everyone, however many alarms one person piles up.
 //!
 //! Exactly-once rests on the store, not on this process: a notification's id is derived
 //! from its task, kind and alarm time, and it is written only if absent, in the same atomic
 //! write that records the alarm on the task (conditional on the task being as read). Tasks
 //! are found through the due-alarm index, never by reading every task.
+//!
+//! Scale: the index is split in shards (`NotificationStore::alarm_shards`), each handled by
+//! its own worker (`run_shard`), which sends `Fairness::concurrency` alarms at a time and
+//! keeps going, pass after pass, until its shard is empty or its time is up. `run_once`
+//! runs every shard's worker at once.
+//!
+//! Fairness, per pass of a worker: alarms due within `fresh_window` (the *fresh lane*) go
+//! first, oldest first, and older ones (the *backlog lane*: alarms set in the past, a
+//! backlog after an outage) get `backlog_per_pass` places; nobody gets more than
+//! `per_user_per_pass` places in a pass (the rest of theirs wait for the next pass). So
+//! one person's alarms, however many and however old, put at most `per_user_per_pass`
+//! sends ahead of anyone else's in each pass (docs/reminders.md states the bound).
 
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use futures::StreamExt as _;
 use serde::Serialize;
 use tracing::instrument;
 
 use crate::app::App;
 use crate::error::Error;
-use crate::model::{ListId, Notification, TaskId, Timestamp};
-use crate::ports::SendOutcome;
+use crate::model::{ListId, Notification, TaskId, Timestamp, UserId};
+use crate::ports::{DueAlarm, DueWindow, PageRequest, SendOutcome};
+
+/// How a worker shares its passes out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fairness {
+    /// Tasks one pass handles at most.
+    pub per_pass: u32,
+    /// Places in a pass any one person's alarms can take.
+    pub per_user_per_pass: u32,
+    /// Places in a pass kept for the backlog lane (when it has alarms).
+    pub backlog_per_pass: u32,
+    /// Alarms due at most this long ago are fresh; older ones are backlog.
+    pub fresh_window: Duration,
+    /// Index keys one pass reads at most (skipped ones included): bounds the cost of
+    /// reading past one person's capped alarms.
+    pub keys_per_pass: u32,
+    /// Alarms a worker sends at once (concurrent store calls).
+    pub concurrency: usize,
+    /// How long a worker starts new passes: under the schedule's period, so consecutive
+    /// runs rarely overlap (when they do, exactly-once still holds).
+    pub run_for: Duration,
+}
+
+impl Default for Fairness {
+    fn default() -> Self {
+        Self {
+            per_pass: 1_000,
+            per_user_per_pass: 50,
+            backlog_per_pass: 100,
+            fresh_window: Duration::from_secs(15 * 60),
+            keys_per_pass: 20_000,
+            concurrency: 16,
+            run_for: Duration::from_secs(50),
+        }
+    }
+}
 
 /// What one run did (logged as one structured line, and returned to the runtime).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {
-    /// Tasks the index named as having an alarm due.
+    /// Workers run (one per shard).
+    pub shards: u32,
+    /// Passes over their shards, all workers together.
+    pub passes: u64,
+    /// Tasks the index named as having an alarm due, handled.
     pub tasks_checked: u64,
     pub sent: u64,
     /// Notifications another (overlapping or earlier, interrupted) run had already sent.
@@ -26,60 +82,209 @@ pub struct Outcome {
     pub superseded: u64,
     /// Tasks whose alarms could not be handled this run (the store failed): retried next run.
     pub failed: u64,
-    /// True when the batch limit was reached: the next run continues.
+    /// True when a worker stopped with alarms left (its time was up): the next run goes on.
     pub more: bool,
 }
 
-/// How many tasks one run handles at most.
-pub const BATCH: u32 = 500;
+impl Outcome {
+    fn add(&mut self, other: &Self) {
+        self.shards += other.shards;
+        self.passes += other.passes;
+        self.tasks_checked += other.tasks_checked;
+        self.sent += other.sent;
+        self.already_sent += other.already_sent;
+        self.superseded += other.superseded;
+        self.failed += other.failed;
+        self.more |= other.more;
+    }
+}
+
 /// A task has at most two alarms; a few more attempts absorb concurrent edits.
 const ATTEMPTS_PER_TASK: usize = 4;
 
-/// One run at `now`. Progress is durable per notification: a task that fails is skipped,
-/// and the run then returns the error to the runtime (so the schedule retries and alarms
-/// fire); the retry sends only what is still missing.
+/// One run at `now`: every shard's worker at once. Progress is durable per notification: a
+/// task that fails is skipped, and the run then returns the first error to the runtime (so
+/// the failure is retried and alarmed on); the retry sends only what is still missing.
 #[instrument(skip_all)]
 pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
-    let mut due = app.stores.notifications.tasks_with_due_alarms(now, BATCH).await?;
-    due.items.sort_unstable();
-    due.items.dedup();
-    let mut outcome = Outcome { more: due.more, ..Outcome::default() };
-    // One task failing must not starve the rest: carry on, report the failure at the end.
+    let shards = app.stores.notifications.alarm_shards();
+    let runs = futures::future::join_all((0..shards).map(|shard| run_shard(app, shard, now))).await;
+    let mut outcome = Outcome::default();
     let mut first_error = None;
-    for (list_id, task_id) in due.items {
-        outcome.tasks_checked += 1;
-        if let Err(error) = notify_task(app, list_id, task_id, now, &mut outcome).await {
-            tracing::warn!(%list_id, %task_id, %error, "could not notify a task's alarms; the next run retries");
-            outcome.failed += 1;
-            first_error.get_or_insert(error);
+    for run in runs {
+        match run {
+            Ok(run) => outcome.add(&run),
+            Err(error) => {
+                outcome.failed += 1;
+                first_error.get_or_insert(error);
+            }
         }
     }
+    log_outcome(&outcome, "reminders run finished");
+    first_error.map_or(Ok(outcome), Err)
+}
+
+/// One worker: passes over shard `shard` at `now` until it is empty or `run_for` is up.
+#[instrument(skip_all, fields(shard))]
+pub async fn run_shard(app: &App, shard: u32, now: Timestamp) -> Result<Outcome, Error> {
+    let fairness = &app.settings.reminders;
+    let started = std::time::Instant::now();
+    let mut outcome = Outcome { shards: 1, ..Outcome::default() };
+    // Tasks this worker already handled: the index may still name them for a moment.
+    let mut handled = HashSet::new();
+    let mut first_error = None;
+    loop {
+        let pass = pick(app, shard, now, &handled).await?;
+        if pass.tasks.is_empty() {
+            break;
+        }
+        outcome.passes += 1;
+        handled.extend(pass.tasks.iter().map(|due| due.task));
+        let mut sends = futures::stream::iter(pass.tasks)
+            .map(|due| async move { (due, notify_task(app, due.list, due.task, now).await) })
+            .buffer_unordered(fairness.concurrency.max(1));
+        while let Some((due, result)) = sends.next().await {
+            outcome.tasks_checked += 1;
+            match result {
+                Ok(task) => {
+                    outcome.sent += task.sent;
+                    outcome.already_sent += task.already_sent;
+                    outcome.superseded += task.superseded;
+                }
+                Err(error) => {
+                    tracing::warn!(list_id = %due.list, task_id = %due.task, %error, "could not notify a task's alarms; the next run retries");
+                    outcome.failed += 1;
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        if !pass.more {
+            break;
+        }
+        if started.elapsed() >= fairness.run_for {
+            outcome.more = true;
+            break;
+        }
+    }
+    log_outcome(&outcome, "reminders shard finished");
+    // Everything else this worker did is stored: the retry only redoes what failed.
+    first_error.map_or(Ok(outcome), Err)
+}
+
+fn log_outcome(outcome: &Outcome, message: &'static str) {
     tracing::info!(
+        shards = outcome.shards,
+        passes = outcome.passes,
         tasks_checked = outcome.tasks_checked,
         sent = outcome.sent,
         already_sent = outcome.already_sent,
         superseded = outcome.superseded,
         failed = outcome.failed,
         more = outcome.more,
-        "reminders run finished"
+        "{message}"
     );
-    match first_error {
-        // Everything else this run did is stored: the retry only redoes what failed.
-        Some(error) => Err(error),
-        None => Ok(outcome),
+}
+
+/// The tasks one pass handles.
+struct Pass {
+    tasks: Vec<DueAlarm>,
+    /// Whether the shard had due alarms this pass left (capped, or past its size).
+    more: bool,
+}
+
+/// One lane of a shard being read for a pass: where it stopped, whether it is done.
+struct Lane {
+    window: DueWindow,
+    after: Option<DueAlarm>,
+    exhausted: bool,
+}
+
+/// Chooses a pass: fresh alarms first up to what the backlog's places leave, then the
+/// backlog, then fresh again into any places the backlog left; never more than
+/// `per_user_per_pass` tasks of one person, never a task this worker handled already.
+async fn pick(app: &App, shard: u32, now: Timestamp, handled: &HashSet<TaskId>) -> Result<Pass, Error> {
+    let fairness = &app.settings.reminders;
+    let fresh_from = now.before(fairness.fresh_window);
+    let mut fresh = Lane { window: DueWindow { from: Some(fresh_from), until: now }, after: None, exhausted: false };
+    let mut backlog =
+        Lane { window: DueWindow { from: None, until: fresh_from.before(Duration::from_millis(1)) }, after: None, exhausted: false };
+    let mut picker = Picker { tasks: Vec::new(), per_user: HashMap::new(), keys_read: 0, capped: false };
+    let fresh_places = fairness.per_pass.saturating_sub(fairness.backlog_per_pass);
+    picker.fill(app, shard, &mut fresh, fresh_places, handled).await?;
+    picker.fill(app, shard, &mut backlog, fairness.per_pass, handled).await?;
+    picker.fill(app, shard, &mut fresh, fairness.per_pass, handled).await?;
+    let more = picker.capped || !fresh.exhausted || !backlog.exhausted;
+    Ok(Pass { tasks: picker.tasks, more })
+}
+
+struct Picker {
+    tasks: Vec<DueAlarm>,
+    per_user: HashMap<UserId, u32>,
+    keys_read: u32,
+    /// Someone's alarms were left for a later pass.
+    capped: bool,
+}
+
+impl Picker {
+    fn taken(&self) -> u32 {
+        u32::try_from(self.tasks.len()).unwrap_or(u32::MAX)
     }
+
+    /// Reads `lane` on from where it stopped until the pass holds `up_to` tasks, the lane
+    /// ends, or the pass has read its share of keys.
+    async fn fill(&mut self, app: &App, shard: u32, lane: &mut Lane, up_to: u32, handled: &HashSet<TaskId>) -> Result<(), Error> {
+        let fairness = &app.settings.reminders;
+        while !lane.exhausted && self.taken() < up_to && self.keys_read < fairness.keys_per_pass {
+            let limit = (up_to - self.taken()).clamp(25, 1_000).min(fairness.keys_per_pass - self.keys_read);
+            let page = app.stores.notifications.due_alarms(shard, lane.window, PageRequest { limit, after: lane.after }).await?;
+            self.keys_read = self.keys_read.saturating_add(u32::try_from(page.items.len()).unwrap_or(u32::MAX));
+            for due in &page.items {
+                if self.taken() >= up_to {
+                    // Not taken: the lane resumes here (after the last one taken) next time.
+                    return Ok(());
+                }
+                lane.after = Some(*due);
+                if handled.contains(&due.task) {
+                    continue;
+                }
+                let count = self.per_user.entry(due.user).or_default();
+                if *count >= fairness.per_user_per_pass {
+                    self.capped = true;
+                    continue;
+                }
+                *count += 1;
+                self.tasks.push(*due);
+            }
+            match page.next {
+                Some(next) => lane.after = Some(next),
+                None => lane.exhausted = true,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What handling one task did.
+#[derive(Default)]
+struct TaskOutcome {
+    sent: u64,
+    already_sent: u64,
+    superseded: u64,
 }
 
 /// Sends every alarm of one task that is due at `now`.
 /// Notifications go to the task's creator (docs/design/lists-and-sharing.md: once tasks can
 /// be assigned, to the assignee).
-async fn notify_task(app: &App, list: ListId, task_id: TaskId, now: Timestamp, outcome: &mut Outcome) -> Result<(), Error> {
+async fn notify_task(app: &App, list: ListId, task_id: TaskId, now: Timestamp) -> Result<TaskOutcome, Error> {
+    let mut outcome = TaskOutcome::default();
     let lifetime = chrono::Duration::seconds(app.settings.notification_seconds);
-    let Some(mut task) = app.stores.tasks.get_task(list, task_id).await? else { return Ok(()) };
+    let Some(mut task) = app.stores.tasks.get_task(list, task_id).await? else { return Ok(outcome) };
     for _ in 0..ATTEMPTS_PER_TASK {
         let Some(alarm) = task.next_alarm().filter(|alarm| alarm.at <= now) else { break };
         let notified = task.with_notified(alarm);
-        let notification = Notification::for_alarm(&task, alarm, now, lifetime);
+        // When it was sent: the run's time, or later when this pass started late.
+        let sent_at = now.max(app.clock.now());
+        let notification = Notification::for_alarm(&task, alarm, sent_at, lifetime);
         match app.stores.notifications.send_notification(&task, &notified, &notification).await? {
             SendOutcome::Sent => {
                 outcome.sent += 1;
@@ -98,5 +303,5 @@ async fn notify_task(app: &App, list: ListId, task_id: TaskId, now: Timestamp, o
             }
         }
     }
-    Ok(())
+    Ok(outcome)
 }

@@ -434,6 +434,38 @@ fn the_table_declares_the_schedule_index_the_adapter_queries() {
     assert_eq!(index["Projection"]["ProjectionType"], "KEYS_ONLY", "jobs re-read items consistently: the index carries keys only");
 }
 
+/// `?status=open` reads the sparse `open` index (whole tasks: no second read per page), and
+/// the two functions that page tasks may query it — nothing else may.
+#[test]
+fn the_open_tasks_index_is_declared_and_only_the_task_pages_query_it() {
+    let template = template();
+    let table = &template["Resources"]["Table"]["Properties"];
+    let index = table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|index| index["IndexName"] == todo_adapters::dynamodb::OPEN_INDEX)
+        .expect("the open index");
+    let keys: Vec<(&str, &str)> = index["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| (k["AttributeName"].as_str().unwrap(), k["KeyType"].as_str().unwrap()))
+        .collect();
+    assert_eq!(keys, [("open_pk", "HASH"), ("open_sk", "RANGE")]);
+    assert_eq!(index["Projection"]["ProjectionType"], "ALL");
+    let resource = format!("${{Table.Arn}}/index/{}", todo_adapters::dynamodb::OPEN_INDEX);
+    let mut readers = Vec::new();
+    for (name, function) in template["Resources"].as_mapping().unwrap() {
+        let text = serde_yaml::to_string(&function["Properties"]["Policies"]).unwrap();
+        if text.contains(&resource) {
+            readers.push(name.as_str().unwrap().to_owned());
+        }
+    }
+    readers.sort();
+    assert_eq!(readers, ["TaskListFunction", "TaskSearchFunction"]);
+}
+
 /// Account deletion answers 202 and leaves the cascade to `account-purge`, which the table's
 /// stream wakes for each new deletion marker (and only those), with retries and a failure
 /// queue; the request's function keeps no S3 access.
