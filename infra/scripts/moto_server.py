@@ -36,9 +36,31 @@ class KeepAliveHandler(NoDelayHandler):
     protocol_version = "HTTP/1.1"
 
 
+class FairLock:
+    """A lock taken in arrival order: `threading.Lock` lets a waiter starve behind later
+    arrivals, and with hundreds of calls in flight one can wait past the client's timeout."""
+
+    def __init__(self):
+        self._turns = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+
+    def __enter__(self):
+        with self._turns:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            while ticket != self._serving:
+                self._turns.wait()
+
+    def __exit__(self, *_):
+        with self._turns:
+            self._serving += 1
+            self._turns.notify_all()
+
+
 def one_at_a_time(app):
     """The WSGI app behind a lock, its whole answer produced inside it."""
-    lock = threading.Lock()
+    lock = FairLock()
 
     def serialised(environ, start_response):
         with lock:

@@ -7,7 +7,8 @@
 //! - `sam-build`: SAM CLI's own `sam build` of every function, as for `sam deploy` (arm64).
 //! - `web`: the web app's browser tests alone (Chromium, against the local server).
 //! - `reminders-bench`: the reminders job measured (embedded store, DynamoDB on moto) and
-//!   modelled for AWS: docs/reminders.md.
+//!   modelled for AWS: docs/reminders.md. `purge-bench`: deleting a large account, measured:
+//!   docs/bench/purge.md.
 //! - `fuzz`: schemathesis over every operation of the OpenAPI document, long (over 10,000
 //!   cases; `--max-examples N` per operation and phase); the test command runs a quick pass.
 
@@ -19,9 +20,9 @@ mod lambda_runtime;
 mod load;
 mod process;
 mod python;
-mod reminders_bench;
 mod sam;
 mod sam_local;
+mod scale_bench;
 mod template;
 mod web;
 
@@ -110,9 +111,10 @@ fn main() -> anyhow::Result<()> {
             }
             load::run(&options)
         }
-        Some("reminders-bench") => {
-            let options = reminders_bench::Options { smoke: args.iter().any(|arg| arg == "--smoke"), args: args[1..].to_vec() };
-            reminders_bench::run(&sh, &options)
+        Some(job @ ("reminders-bench" | "purge-bench")) => {
+            let smoke = args.iter().any(|arg| arg == "--smoke");
+            let options = scale_bench::Options { smoke, args: args[1..].iter().filter(|arg| *arg != "--smoke").cloned().collect() };
+            if job == "reminders-bench" { scale_bench::reminders(&sh, &options) } else { scale_bench::purge(&sh, &options) }
         }
         Some("ci") => {
             lint(&sh)?;
@@ -120,7 +122,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] [--out dir] | sam-local | sam-build | web | fuzz [--max-examples N] | load [--seconds N] [--connections N] [--users N] [--debug] | reminders-bench [--smoke] [--alarms N] [--users N] [--pile N] [--scaling-alarms N]>"
+                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] [--out dir] | sam-local | sam-build | web | fuzz [--max-examples N] | load [--seconds N] [--connections N] [--users N] [--debug] | reminders-bench [--smoke] [--alarms N] [--users N] [--pile N] [--scaling-alarms N] [--dynamodb-divisor N] | purge-bench [--smoke] [--tasks N]>"
             );
             bail!("unknown or missing command")
         }
@@ -173,8 +175,10 @@ fn test(sh: &Shell, filters: &[String]) -> anyhow::Result<()> {
         // Load (200 connections, a mix, every acknowledged write read back) and a kill -9
         // mid-write, briefly, on the debug build (`cargo xtask load`: long, release).
         load::run(&load::Options::quick())?;
-        // The reminders benchmark and its model, tiny, so neither can rot.
-        reminders_bench::run(sh, &reminders_bench::Options { smoke: true, args: Vec::new() })?;
+        // The reminders and purge benchmarks (and the model), tiny, so none can rot.
+        let smoke = scale_bench::Options { smoke: true, args: Vec::new() };
+        scale_bench::reminders(sh, &smoke)?;
+        scale_bench::purge(sh, &smoke)?;
         // The benchmark's harness, smoke-sized (one function, a few calls, debug build), so
         // it cannot rot; its figures are not asserted.
         drop(moto);

@@ -19,7 +19,8 @@ impl NotificationStore for EmbeddedStore {
         if shard != 0 {
             return Err(StoreError::backend(anyhow::anyhow!("the embedded store has one alarm shard, not shard {shard}")));
         }
-        let from = window.from.map(|at| at.unix_millis());
+        // A bound on the index column itself (`i64::MIN`: from the oldest), so SQLite seeks.
+        let from = window.from.map_or(i64::MIN, |at| at.unix_millis());
         let until = window.until.unix_millis();
         let after = page.after.map(|due| (due.alarm.at.unix_millis(), due.list.to_string(), due.task.to_string()));
         let (after_ms, after_list, after_id) = after.unwrap_or((i64::MIN, String::new(), String::new()));
@@ -28,7 +29,7 @@ impl NotificationStore for EmbeddedStore {
             .read(move |c| {
                 let mut statement = c.prepare_cached(
                     "SELECT alarm_ms, doc FROM tasks INDEXED BY tasks_by_alarm
-                     WHERE alarm_ms IS NOT NULL AND alarm_ms >= coalesce(?1, alarm_ms) AND alarm_ms <= ?2
+                     WHERE alarm_ms >= ?1 AND alarm_ms <= ?2
                        AND (alarm_ms, list_id, id) > (?3, ?4, ?5)
                      ORDER BY alarm_ms, list_id, id
                      LIMIT ?6",

@@ -279,17 +279,19 @@ async fn remove(app: &App, writer: Writer, file: &FileRecord) -> Result<(), Erro
 }
 
 /// Removes every file of a task, objects first, a page at a time: always the first page,
-/// as what was removed is no longer in it. Returns how many went.
+/// as what was removed is no longer in it, until a page says it was the last (one Query for
+/// a task with up to a page of files). Returns how many went. A file added meanwhile keeps
+/// its task: the task's deletion is conditional on its file count, and its caller retries.
 pub async fn delete_task_files(app: &App, writer: Writer, task: TaskId) -> Result<u64, Error> {
     let mut removed = 0;
     loop {
-        let files = app.stores.files.list_files(task, PageRequest { limit: MAX_PAGE_SIZE, after: None }).await?.items;
-        if files.is_empty() {
-            return Ok(removed);
-        }
-        for file in &files {
+        let page = app.stores.files.list_files(task, PageRequest { limit: MAX_PAGE_SIZE, after: None }).await?;
+        for file in &page.items {
             remove(app, writer, file).await?;
             removed += 1;
+        }
+        if page.next.is_none() {
+            return Ok(removed);
         }
     }
 }

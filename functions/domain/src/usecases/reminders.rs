@@ -15,9 +15,14 @@
 //! Fairness, per pass of a worker: alarms due within `fresh_window` (the *fresh lane*) go
 //! first, oldest first, and older ones (the *backlog lane*: alarms set in the past, a
 //! backlog after an outage) get `backlog_per_pass` places; nobody gets more than
-//! `per_user_per_pass` places in a pass (the rest of theirs wait for the next pass). So
-//! one person's alarms, however many and however old, put at most `per_user_per_pass`
-//! sends ahead of anyone else's in each pass (docs/reminders.md states the bound).
+//! `per_user_per_pass` places in a pass (the rest of theirs wait for the next pass). A pass
+//! reads at most `keys_per_place` index keys per place it fills, and the next pass of the
+//! run reads on from there. So a fresh alarm never waits behind anyone's backlog, and one
+//! person's alarms put at most `per_user_per_pass` of their sends ahead of it per pass. In
+//! the backlog lane, one person's pile of P older alarms holds yours back for at most
+//! ⌈P / (`keys_per_place` × backlog places)⌉ passes within a run; a pile bigger than a run
+//! reads (about 18,000 keys a shard when fresh alarms fill every pass) holds it over to
+//! later runs, while the pile drains at `per_user_per_pass` a pass (docs/reminders.md).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -42,9 +47,10 @@ pub struct Fairness {
     pub backlog_per_pass: u32,
     /// Alarms due at most this long ago are fresh; older ones are backlog.
     pub fresh_window: Duration,
-    /// Index keys one pass reads at most (skipped ones included): bounds the cost of
-    /// reading past one person's capped alarms.
-    pub keys_per_pass: u32,
+    /// Index keys a pass reads at most per place it still has to fill (passed-over ones
+    /// included): bounds the cost of reading past one person's capped alarms; the next pass
+    /// reads on from there.
+    pub keys_per_place: u32,
     /// Alarms a worker sends at once (concurrent store calls).
     pub concurrency: usize,
     /// How long a worker starts new passes: under the schedule's period, so consecutive
@@ -59,7 +65,7 @@ impl Default for Fairness {
             per_user_per_pass: 50,
             backlog_per_pass: 100,
             fresh_window: Duration::from_secs(15 * 60),
-            keys_per_pass: 20_000,
+            keys_per_place: 4,
             concurrency: 16,
             run_for: Duration::from_secs(50),
         }
@@ -108,34 +114,55 @@ const ATTEMPTS_PER_TASK: usize = 4;
 #[instrument(skip_all)]
 pub async fn run_once(app: &App, now: Timestamp) -> Result<Outcome, Error> {
     let shards = app.stores.notifications.alarm_shards();
-    let runs = futures::future::join_all((0..shards).map(|shard| run_shard(app, shard, now))).await;
+    let runs = futures::future::join_all((0..shards).map(|shard| work_shard(app, shard, now))).await;
     let mut outcome = Outcome::default();
     let mut first_error = None;
-    for run in runs {
-        match run {
-            Ok(run) => outcome.add(&run),
-            Err(error) => {
-                outcome.failed += 1;
-                first_error.get_or_insert(error);
-            }
+    for (run, error) in runs {
+        outcome.add(&run);
+        if let Some(error) = error {
+            first_error.get_or_insert(error);
         }
     }
     log_outcome(&outcome, "reminders run finished");
     first_error.map_or(Ok(outcome), Err)
 }
 
-/// One worker: passes over shard `shard` at `now` until it is empty or `run_for` is up.
+/// One worker: passes over shard `shard` at `now` until it is empty or `run_for` is up; the
+/// first failure (after everything else it could do), or what it did.
 #[instrument(skip_all, fields(shard))]
 pub async fn run_shard(app: &App, shard: u32, now: Timestamp) -> Result<Outcome, Error> {
+    match work_shard(app, shard, now).await {
+        (outcome, None) => Ok(outcome),
+        (_, Some(error)) => Err(error),
+    }
+}
+
+/// What one worker did, and its first failure: a task that failed is counted and skipped; a
+/// failed read of the index ends the worker (the next run goes on).
+async fn work_shard(app: &App, shard: u32, now: Timestamp) -> (Outcome, Option<Error>) {
     let fairness = &app.settings.reminders;
     let started = std::time::Instant::now();
     let mut outcome = Outcome { shards: 1, ..Outcome::default() };
     // Tasks this worker already handled: the index may still name them for a moment.
     let mut handled = HashSet::new();
     let mut first_error = None;
+    let (mut fresh, mut backlog) = lanes(fairness, now);
     loop {
-        let pass = pick(app, shard, now, &handled).await?;
+        let pass = match pick(app, shard, (&mut fresh, &mut backlog), &handled).await {
+            Ok(pass) => pass,
+            Err(error) => {
+                outcome.more = true;
+                first_error.get_or_insert(error);
+                break;
+            }
+        };
+        let out_of_time = started.elapsed() >= fairness.run_for;
         if pass.tasks.is_empty() {
+            // Only keys already handled were read: read on, unless the time is up.
+            if pass.more && !out_of_time {
+                continue;
+            }
+            outcome.more |= pass.more;
             break;
         }
         outcome.passes += 1;
@@ -168,7 +195,7 @@ pub async fn run_shard(app: &App, shard: u32, now: Timestamp) -> Result<Outcome,
     }
     log_outcome(&outcome, "reminders shard finished");
     // Everything else this worker did is stored: the retry only redoes what failed.
-    first_error.map_or(Ok(outcome), Err)
+    (outcome, first_error)
 }
 
 fn log_outcome(outcome: &Outcome, message: &'static str) {
@@ -188,41 +215,63 @@ fn log_outcome(outcome: &Outcome, message: &'static str) {
 /// The tasks one pass handles.
 struct Pass {
     tasks: Vec<DueAlarm>,
-    /// Whether the shard had due alarms this pass left (capped, or past its size).
+    /// Whether the shard may hold due alarms not yet handled (a lane not read to its end,
+    /// or one going round again for alarms it passed over).
     more: bool,
 }
 
-/// One lane of a shard being read for a pass: where it stopped, whether it is done.
+/// One lane of a shard as a worker reads it, pass after pass: where it stopped, whether it
+/// reached the end, and whether it passed over alarms (someone's over their cap). Each pass
+/// reads on from where the last stopped, so a capped pile of alarms is read once per sweep,
+/// not once per pass; at the end a lane that passed alarms over starts again.
 struct Lane {
     window: DueWindow,
     after: Option<DueAlarm>,
     exhausted: bool,
+    passed_over: bool,
+}
+
+impl Lane {
+    fn new(window: DueWindow) -> Self {
+        Self { window, after: None, exhausted: false, passed_over: false }
+    }
+
+    /// After a pass: a lane read to its end that left alarms behind goes round again.
+    fn wrap(&mut self) {
+        if self.exhausted && self.passed_over {
+            *self = Self::new(self.window);
+        }
+    }
+}
+
+/// The two lanes of one worker's shard at `now`.
+fn lanes(fairness: &Fairness, now: Timestamp) -> (Lane, Lane) {
+    let fresh_from = now.before(fairness.fresh_window);
+    let fresh = Lane::new(DueWindow { from: Some(fresh_from), until: now });
+    let backlog = Lane::new(DueWindow { from: None, until: fresh_from.before(Duration::from_millis(1)) });
+    (fresh, backlog)
 }
 
 /// Chooses a pass: fresh alarms first up to what the backlog's places leave, then the
 /// backlog, then fresh again into any places the backlog left; never more than
 /// `per_user_per_pass` tasks of one person, never a task this worker handled already.
-async fn pick(app: &App, shard: u32, now: Timestamp, handled: &HashSet<TaskId>) -> Result<Pass, Error> {
+async fn pick(app: &App, shard: u32, (fresh, backlog): (&mut Lane, &mut Lane), handled: &HashSet<TaskId>) -> Result<Pass, Error> {
     let fairness = &app.settings.reminders;
-    let fresh_from = now.before(fairness.fresh_window);
-    let mut fresh = Lane { window: DueWindow { from: Some(fresh_from), until: now }, after: None, exhausted: false };
-    let mut backlog =
-        Lane { window: DueWindow { from: None, until: fresh_from.before(Duration::from_millis(1)) }, after: None, exhausted: false };
-    let mut picker = Picker { tasks: Vec::new(), per_user: HashMap::new(), keys_read: 0, capped: false };
+    let mut picker = Picker { tasks: Vec::new(), picked: HashSet::new(), per_user: HashMap::new() };
     let fresh_places = fairness.per_pass.saturating_sub(fairness.backlog_per_pass);
-    picker.fill(app, shard, &mut fresh, fresh_places, handled).await?;
-    picker.fill(app, shard, &mut backlog, fairness.per_pass, handled).await?;
-    picker.fill(app, shard, &mut fresh, fairness.per_pass, handled).await?;
-    let more = picker.capped || !fresh.exhausted || !backlog.exhausted;
-    Ok(Pass { tasks: picker.tasks, more })
+    picker.fill(app, shard, fresh, fresh_places, handled).await?;
+    picker.fill(app, shard, backlog, fairness.per_pass, handled).await?;
+    picker.fill(app, shard, fresh, fairness.per_pass, handled).await?;
+    fresh.wrap();
+    backlog.wrap();
+    Ok(Pass { tasks: picker.tasks, more: !fresh.exhausted || !backlog.exhausted })
 }
 
 struct Picker {
     tasks: Vec<DueAlarm>,
+    /// The pass's tasks: an entry the index moved between two reads is not taken twice.
+    picked: HashSet<TaskId>,
     per_user: HashMap<UserId, u32>,
-    keys_read: u32,
-    /// Someone's alarms were left for a later pass.
-    capped: bool,
 }
 
 impl Picker {
@@ -231,28 +280,31 @@ impl Picker {
     }
 
     /// Reads `lane` on from where it stopped until the pass holds `up_to` tasks, the lane
-    /// ends, or the pass has read its share of keys.
+    /// ends, or it has read `keys_per_place` keys per place it had to fill.
     async fn fill(&mut self, app: &App, shard: u32, lane: &mut Lane, up_to: u32, handled: &HashSet<TaskId>) -> Result<(), Error> {
         let fairness = &app.settings.reminders;
-        while !lane.exhausted && self.taken() < up_to && self.keys_read < fairness.keys_per_pass {
-            let limit = (up_to - self.taken()).clamp(25, 1_000).min(fairness.keys_per_pass - self.keys_read);
+        let budget = up_to.saturating_sub(self.taken()).saturating_mul(fairness.keys_per_place.max(1));
+        let mut keys_read = 0u32;
+        while !lane.exhausted && self.taken() < up_to && keys_read < budget {
+            let limit = (up_to - self.taken()).clamp(25, 1_000).min(budget - keys_read);
             let page = app.stores.notifications.due_alarms(shard, lane.window, PageRequest { limit, after: lane.after }).await?;
-            self.keys_read = self.keys_read.saturating_add(u32::try_from(page.items.len()).unwrap_or(u32::MAX));
+            keys_read = keys_read.saturating_add(u32::try_from(page.items.len()).unwrap_or(u32::MAX));
             for due in &page.items {
                 if self.taken() >= up_to {
                     // Not taken: the lane resumes here (after the last one taken) next time.
                     return Ok(());
                 }
                 lane.after = Some(*due);
-                if handled.contains(&due.task) {
+                if handled.contains(&due.task) || self.picked.contains(&due.task) {
                     continue;
                 }
                 let count = self.per_user.entry(due.user).or_default();
                 if *count >= fairness.per_user_per_pass {
-                    self.capped = true;
+                    lane.passed_over = true;
                     continue;
                 }
                 *count += 1;
+                self.picked.insert(due.task);
                 self.tasks.push(*due);
             }
             match page.next {
