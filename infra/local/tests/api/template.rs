@@ -414,24 +414,34 @@ fn the_reminders_job_may_read_the_index_and_write_items_only() {
     }
 }
 
-#[test]
-fn the_table_declares_the_schedule_index_the_adapter_queries() {
-    let template = template();
+/// The table's index `name` as the template declares it: its key schema (attribute, key
+/// type) and its projection type.
+fn declared_index(template: &Value, name: &str) -> (Vec<(String, String)>, String) {
     let table = &template["Resources"]["Table"]["Properties"];
     let index = table["GlobalSecondaryIndexes"]
         .as_sequence()
         .unwrap()
         .iter()
-        .find(|index| index["IndexName"] == todo_adapters::dynamodb::SCHEDULE_INDEX)
-        .expect("the schedule index");
-    let keys: Vec<(&str, &str)> = index["KeySchema"]
+        .find(|index| index["IndexName"] == name)
+        .unwrap_or_else(|| panic!("the {name} index"));
+    let keys = index["KeySchema"]
         .as_sequence()
         .unwrap()
         .iter()
-        .map(|k| (k["AttributeName"].as_str().unwrap(), k["KeyType"].as_str().unwrap()))
+        .map(|k| (k["AttributeName"].as_str().unwrap().to_owned(), k["KeyType"].as_str().unwrap().to_owned()))
         .collect();
-    assert_eq!(keys, [("sched_pk", "HASH"), ("sched_sk", "RANGE")]);
-    assert_eq!(index["Projection"]["ProjectionType"], "KEYS_ONLY", "jobs re-read items consistently: the index carries keys only");
+    (keys, index["Projection"]["ProjectionType"].as_str().unwrap().to_owned())
+}
+
+fn pairs(keys: &[(&str, &str)]) -> Vec<(String, String)> {
+    keys.iter().map(|(name, kind)| ((*name).to_owned(), (*kind).to_owned())).collect()
+}
+
+#[test]
+fn the_table_declares_the_schedule_index_the_adapter_queries() {
+    let (keys, projection) = declared_index(&template(), todo_adapters::dynamodb::SCHEDULE_INDEX);
+    assert_eq!(keys, pairs(&[("sched_pk", "HASH"), ("sched_sk", "RANGE")]));
+    assert_eq!(projection, "KEYS_ONLY", "jobs re-read items consistently: the index carries keys only");
 }
 
 /// `?status=open` reads the sparse `open` index (whole tasks: no second read per page), and
@@ -439,21 +449,9 @@ fn the_table_declares_the_schedule_index_the_adapter_queries() {
 #[test]
 fn the_open_tasks_index_is_declared_and_only_the_task_pages_query_it() {
     let template = template();
-    let table = &template["Resources"]["Table"]["Properties"];
-    let index = table["GlobalSecondaryIndexes"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|index| index["IndexName"] == todo_adapters::dynamodb::OPEN_INDEX)
-        .expect("the open index");
-    let keys: Vec<(&str, &str)> = index["KeySchema"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .map(|k| (k["AttributeName"].as_str().unwrap(), k["KeyType"].as_str().unwrap()))
-        .collect();
-    assert_eq!(keys, [("open_pk", "HASH"), ("open_sk", "RANGE")]);
-    assert_eq!(index["Projection"]["ProjectionType"], "ALL");
+    let (keys, projection) = declared_index(&template, todo_adapters::dynamodb::OPEN_INDEX);
+    assert_eq!(keys, pairs(&[("open_pk", "HASH"), ("open_sk", "RANGE")]));
+    assert_eq!(projection, "ALL");
     let resource = format!("${{Table.Arn}}/index/{}", todo_adapters::dynamodb::OPEN_INDEX);
     let mut readers = Vec::new();
     for (name, function) in template["Resources"].as_mapping().unwrap() {
