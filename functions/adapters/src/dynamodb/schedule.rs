@@ -84,30 +84,23 @@ impl DynamoStore {
         page: PageRequest<DueAlarm>,
     ) -> StoreResult<Page<DueAlarm, DueAlarm>> {
         // '~' sorts after every kind name: alarms at exactly `until` are included.
-        let until = s(format!("{}#~", window.until));
-        let mut request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(SCHEDULE_INDEX)
-            .expression_attribute_values(":pk", s(partition(ALARM, shard)))
-            .expression_attribute_values(":until", until)
-            .limit(i32::try_from(page.limit).unwrap_or(i32::MAX));
-        request = match window.from {
-            Some(from) => request
-                .key_condition_expression("sched_pk = :pk AND sched_sk BETWEEN :from AND :until")
-                .expression_attribute_values(":from", s(from.to_string())),
-            None => request.key_condition_expression("sched_pk = :pk AND sched_sk <= :until"),
+        let mut values = vec![(":until", format!("{}#~", window.until))];
+        let condition = match window.from {
+            Some(from) => {
+                values.push((":from", from.to_string()));
+                "sched_sk BETWEEN :from AND :until"
+            }
+            None => "sched_sk <= :until",
         };
-        if let Some(after) = page.after {
+        let start = page.after.map(|after| {
             let mut start = key(list_pk(after.list), task_sk(after.task));
             start.insert("sched_pk".to_owned(), s(partition(ALARM, shard)));
             start.insert("sched_sk".to_owned(), s(alarm_sort_key(after.alarm, after.user)));
-            request = request.set_exclusive_start_key(Some(start));
-        }
-        let output = request.send().await.map_err(backend)?;
-        let items = output.items.unwrap_or_default().iter().map(due_alarm).collect::<StoreResult<Vec<_>>>()?;
-        let next = output.last_evaluated_key.as_ref().map(due_alarm).transpose()?;
+            start
+        });
+        let (items, last) = self.due_in_shard(ALARM, shard, condition, &values, page.limit, start).await?;
+        let items = items.iter().map(due_alarm).collect::<StoreResult<Vec<_>>>()?;
+        let next = last.as_ref().map(due_alarm).transpose()?;
         Ok(Page { items, next })
     }
 
@@ -124,7 +117,7 @@ impl DynamoStore {
         let mut keys = Vec::new();
         let mut unfinished: Vec<(u32, Item)> = Vec::new();
         for shard in 0..SHARDS {
-            let (items, rest) = self.due_in_shard(kind, shard, condition, &until, share, None).await?;
+            let (items, rest) = self.due_in_shard(kind, shard, condition, &[(":until", until.clone())], share, None).await?;
             keys.extend(items);
             unfinished.extend(rest.map(|start| (shard, start)));
         }
@@ -135,36 +128,37 @@ impl DynamoStore {
                 more = true;
                 break;
             }
-            let (items, rest) = self.due_in_shard(kind, shard, condition, &until, room, Some(start)).await?;
+            let (items, rest) = self.due_in_shard(kind, shard, condition, &[(":until", until.clone())], room, Some(start)).await?;
             keys.extend(items);
             more |= rest.is_some();
         }
         Ok(Batch { items: keys, more })
     }
 
-    /// Up to `limit` due keys of one shard, and where to resume if it holds more.
+    /// Up to `limit` due keys of one shard whose sort key meets `condition` (over `values`),
+    /// and where to resume if it holds more.
     async fn due_in_shard(
         &self,
         kind: &str,
         shard: u32,
         condition: &str,
-        until: &str,
+        values: &[(&str, String)],
         limit: u32,
         start: Option<Item>,
     ) -> StoreResult<(Vec<Item>, Option<Item>)> {
-        let output = self
+        let mut request = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(SCHEDULE_INDEX)
             .key_condition_expression(format!("sched_pk = :pk AND {condition}"))
             .expression_attribute_values(":pk", s(partition(kind, shard)))
-            .expression_attribute_values(":until", s(until))
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(backend)?;
+            .set_exclusive_start_key(start);
+        for (name, value) in values {
+            request = request.expression_attribute_values(*name, s(value));
+        }
+        let output = request.send().await.map_err(backend)?;
         Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
     }
 }

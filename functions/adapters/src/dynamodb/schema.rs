@@ -12,6 +12,15 @@ use aws_sdk_dynamodb::types::{
 pub async fn create_table(client: &Client, table: &str) -> anyhow::Result<()> {
     let attribute = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
     let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    // A global index on two string keys.
+    let index = |name: &str, (partition, sort): (&str, &str), projection: ProjectionType| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(partition, KeyType::Hash)?)
+            .key_schema(key(sort, KeyType::Range)?)
+            .projection(Projection::builder().projection_type(projection).build())
+            .build()
+    };
     client
         .create_table()
         .table_name(table)
@@ -21,24 +30,10 @@ pub async fn create_table(client: &Client, table: &str) -> anyhow::Result<()> {
         .key_schema(key("SK", KeyType::Range)?)
         .attribute_definitions(attribute("sched_pk")?)
         .attribute_definitions(attribute("sched_sk")?)
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(super::SCHEDULE_INDEX)
-                .key_schema(key("sched_pk", KeyType::Hash)?)
-                .key_schema(key("sched_sk", KeyType::Range)?)
-                .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
-                .build()?,
-        )
+        .global_secondary_indexes(index(super::SCHEDULE_INDEX, ("sched_pk", "sched_sk"), ProjectionType::KeysOnly)?)
         .attribute_definitions(attribute("open_pk")?)
         .attribute_definitions(attribute("open_sk")?)
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(super::OPEN_INDEX)
-                .key_schema(key("open_pk", KeyType::Hash)?)
-                .key_schema(key("open_sk", KeyType::Range)?)
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                .build()?,
-        )
+        .global_secondary_indexes(index(super::OPEN_INDEX, ("open_pk", "open_sk"), ProjectionType::All)?)
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
