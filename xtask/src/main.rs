@@ -38,7 +38,11 @@ fn main() -> anyhow::Result<()> {
         Some("lint") => lint(&sh),
         Some("bench") => {
             let options = if args.iter().any(|arg| arg == "--smoke") { bench::Options::smoke() } else { bench::Options::full() };
-            let options = bench::Options { no_build: args.iter().any(|arg| arg == "--no-build"), ..options };
+            let options = bench::Options {
+                no_build: args.iter().any(|arg| arg == "--no-build"),
+                instructions: args.iter().any(|arg| arg == "--instructions"),
+                ..options
+            };
             let options = match args.iter().position(|arg| arg == "--only") {
                 Some(at) => bench::Options {
                     functions: args.get(at + 1).context("--only needs a comma-separated list")?.split(',').map(str::to_owned).collect(),
@@ -50,6 +54,10 @@ fn main() -> anyhow::Result<()> {
                 Some(at) => bench::Options { out_dir: args.get(at + 1).context("--out needs a directory")?.into(), ..options },
                 None => options,
             };
+            // The pages re-rendered from the JSON of the last run (the model or prices changed).
+            if args.iter().any(|arg| arg == "--rerender") {
+                return bench::report::rerender(&options.out_dir);
+            }
             if args.iter().any(|arg| arg == "--arm64-sizes") {
                 return bench::arm64_sizes(&sh, &options);
             }
@@ -122,7 +130,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--arm64-sizes] [--only f1,f2] [--out dir] | sam-local | sam-build | web | fuzz [--max-examples N] | load [--seconds N] [--connections N] [--users N] [--debug] | reminders-bench [--smoke] [--alarms N] [--users N] [--pile N] [--scaling-alarms N] [--dynamodb-divisor N] | purge-bench [--smoke] [--tasks N]>"
+                "usage: cargo xtask <test [nextest filters...] | lint | ci | bench [--smoke] [--no-build] [--instructions] [--rerender] [--arm64-sizes] [--only f1,f2] [--out dir] | sam-local | sam-build | web | fuzz [--max-examples N] | load [--seconds N] [--connections N] [--users N] [--debug] | reminders-bench [--smoke] [--alarms N] [--users N] [--pile N] [--scaling-alarms N] [--dynamodb-divisor N] | purge-bench [--smoke] [--tasks N]>"
             );
             bail!("unknown or missing command")
         }

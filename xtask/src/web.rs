@@ -17,20 +17,25 @@ fn web_dir() -> PathBuf {
 
 /// `node_modules` with the pinned tools, installed once per change of `package.json`.
 pub fn node_modules(sh: &Shell, tools_dir: &Path) -> anyhow::Result<PathBuf> {
-    let dir = tools_dir.join("web-node");
-    let manifest = std::fs::read_to_string(web_dir().join("package.json"))?;
-    let stamp = dir.join("installed-package.json");
+    npm_install(sh, &web_dir(), &tools_dir.join("web-node"))
+}
+
+/// Installs the pinned packages of `package_dir/package.json` into `into` (outside the
+/// clone), again only when the manifest changed; returns `into/node_modules`.
+pub fn npm_install(sh: &Shell, package_dir: &Path, into: &Path) -> anyhow::Result<PathBuf> {
+    let manifest = std::fs::read_to_string(package_dir.join("package.json"))?;
+    let stamp = into.join("installed-package.json");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(manifest.as_str()) {
-        eprintln!("installing the web app's npm tools into {}", dir.display());
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("package.json"), &manifest)?;
-        let _dir = sh.push_dir(&dir);
+        eprintln!("installing the npm packages of {} into {}", package_dir.display(), into.display());
+        std::fs::create_dir_all(into)?;
+        std::fs::write(into.join("package.json"), &manifest)?;
+        let _dir = sh.push_dir(into);
         cmd!(sh, "npm install --no-audit --no-fund --ignore-scripts --loglevel=error")
             .run()
-            .context("npm install of the web tools failed")?;
+            .with_context(|| format!("npm install of {} failed", package_dir.display()))?;
         std::fs::write(&stamp, &manifest)?;
     }
-    Ok(dir.join("node_modules"))
+    Ok(into.join("node_modules"))
 }
 
 /// `tsc --checkJs --noEmit` over the app's modules (`functions/web/tsconfig.json`).

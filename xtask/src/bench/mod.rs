@@ -5,10 +5,13 @@
 //! Prints a Markdown table and writes it, with the raw figures as JSON, to `docs/bench/`
 //! (or `target/bench-smoke/` for the smoke run the test command does).
 
+pub(crate) mod capacity;
 mod cost;
 mod http1;
+mod instructions;
 pub(crate) mod local_server;
 mod proxy;
+pub(crate) mod report;
 mod runtime_api;
 mod scenario;
 
@@ -29,6 +32,7 @@ use runtime_api::{Invocation, RuntimeApi};
 /// Every function, in the order the table lists them; the floor comes first.
 pub const FUNCTIONS: &[&str] = &[
     FLOOR,
+    NODE_REFERENCE,
     "user-signup",
     "session-create",
     "session-refresh",
@@ -85,6 +89,38 @@ fn today() -> anyhow::Result<String> {
 /// The runtime-only binary every function's init is compared with.
 const FLOOR: &str = "runtime-floor";
 
+/// Node 20 with the AWS SDK for JavaScript v3 reading a task (`infra/bench-node`): the
+/// reference the functions' CPU per warm call is compared with, measured in the same run.
+pub const NODE_REFERENCE: &str = "node20-task-get";
+
+/// The Node reference's script, beside its installed `node_modules` (ES modules resolve
+/// packages from the script's folder up), and the `node` to run it with.
+static NODE: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
+
+/// Installs the Node reference's pinned SDK (once per change of its `package.json`) under
+/// the tools dir, never in the clone.
+fn install_node_reference(sh: &Shell) -> anyhow::Result<()> {
+    let source = crate::workspace_root().join("infra/bench-node");
+    let into = crate::tools_dir().join("bench-node");
+    crate::web::npm_install(sh, &source, &into)?;
+    std::fs::copy(source.join("bootstrap.mjs"), into.join("bootstrap.mjs"))?;
+    let node = PathBuf::from(cmd!(sh, "which node").quiet().read().context("no node on PATH")?.trim());
+    let _ = NODE.set((node, into.join("bootstrap.mjs")));
+    Ok(())
+}
+
+/// The process a cold start runs: the function's binary, or `node` with the reference's script.
+fn function_command(fixture: &Fixture, binary: &str) -> anyhow::Result<Command> {
+    if binary == NODE_REFERENCE {
+        let (node, script) = NODE.get().context("the Node reference is not installed")?;
+        let mut command = Command::new(node);
+        command.arg(script);
+        Ok(command)
+    } else {
+        Ok(Command::new(fixture.bins.join(binary)))
+    }
+}
+
 const PACKAGES: &[&str] = &[
     "runtime-floor",
     "todo-users",
@@ -97,6 +133,7 @@ const PACKAGES: &[&str] = &[
     "todo-web",
 ];
 
+#[derive(Clone)]
 pub struct Options {
     pub functions: Vec<String>,
     pub cold_starts: usize,
@@ -105,6 +142,11 @@ pub struct Options {
     pub debug: bool,
     /// Measure the release binaries already built (for comparing builds).
     pub no_build: bool,
+    /// Count the instructions of the warm calls under callgrind instead (`--instructions`):
+    /// the profiling build, no cold starts, a table on stdout and callgrind's reports kept
+    /// for `callgrind_annotate`. CPU time on this VM varies ±20% between runs; instruction
+    /// counts repeat, so they compare builds.
+    pub instructions: bool,
     pub out_dir: PathBuf,
 }
 
@@ -116,6 +158,7 @@ impl Options {
             warm: 200,
             debug: false,
             no_build: false,
+            instructions: false,
             out_dir: crate::workspace_root().join("docs/bench"),
         }
     }
@@ -124,11 +167,12 @@ impl Options {
     pub fn smoke() -> Self {
         let target = crate::target_dir();
         Self {
-            functions: vec![FLOOR.to_owned(), "task-get".to_owned()],
+            functions: vec![FLOOR.to_owned(), NODE_REFERENCE.to_owned(), "task-get".to_owned()],
             cold_starts: 2,
             warm: 5,
             debug: true,
             no_build: false,
+            instructions: false,
             out_dir: target.join("bench-smoke"),
         }
     }
@@ -168,24 +212,40 @@ impl Instance {
 
     /// Starts with `extra` environment on top of the fixture's.
     pub fn start_with(fixture: &Fixture, binary: &str, extra: &[(String, String)]) -> anyhow::Result<Self> {
+        Self::spawn(fixture, binary, extra, function_command(fixture, binary)?, Duration::from_secs(20))
+    }
+
+    /// Starts `command` as `binary`'s process, waiting up to `patience` for it to ask for work.
+    fn spawn(
+        fixture: &Fixture,
+        binary: &str,
+        extra: &[(String, String)],
+        mut command: Command,
+        patience: Duration,
+    ) -> anyhow::Result<Self> {
         let api = RuntimeApi::start()?;
-        let path = fixture.bins.join(binary);
+        // Node reads extra roots from its own variable, not the SDK's `AWS_CA_BUNDLE`.
+        let node_roots = extra
+            .iter()
+            .filter(|(k, _)| k == "AWS_CA_BUNDLE" && binary == NODE_REFERENCE)
+            .map(|(_, v)| ("NODE_EXTRA_CA_CERTS", v.as_str()));
         let spawned = Instant::now();
         // Only what Lambda would set: this machine's environment (SSL_CERT_DIR, AWS_CA_BUNDLE, ...)
         // would otherwise change what a cold start does.
-        let child = Command::new(&path)
+        let child = command
             .env_clear()
             .envs(fixture.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .envs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(node_roots)
             .env("AWS_LAMBDA_RUNTIME_API", &api.address)
             .env("AWS_LAMBDA_FUNCTION_NAME", binary)
             .stdin(Stdio::null())
             .stdout(function_log(binary)?)
             .stderr(function_log(binary)?)
             .spawn()
-            .with_context(|| format!("cannot start {}", path.display()))?;
+            .with_context(|| format!("cannot start {binary}"))?;
         let mut instance = Self { child, api, init: Duration::ZERO, invocations: 0 };
-        let ready = instance.api.wait_for_next(Duration::from_secs(20)).with_context(|| format!("{binary} did not start"))?;
+        let ready = instance.api.wait_for_next(patience).with_context(|| format!("{binary} did not start"))?;
         instance.init = ready - spawned;
         Ok(instance)
     }
@@ -260,12 +320,15 @@ struct Figures {
     first_tls: Vec<Duration>,
     warm: Vec<Duration>,
     cpu_per_warm: Duration,
+    /// With `--instructions`: the warm calls' instructions (all of them) and callgrind's report.
+    instructions: Option<(u64, PathBuf)>,
     peak_rss_kib: u64,
     calls_per_invocation: BTreeMap<String, f64>,
     /// DynamoDB round trips per warm call: calls issued together count once (proxy.rs).
     dynamodb_round_trips: f64,
-    binary_bytes: u64,
-    zip_bytes: u64,
+    /// The stripped binary and its zip (none for the Node reference).
+    binary_bytes: Option<u64>,
+    zip_bytes: Option<u64>,
 }
 
 /// What every function process gets, as Lambda and the template would set it: the signing
@@ -342,17 +405,30 @@ impl Drop for TlsRelay {
 /// Measures `options.functions`, each against its own emulator from `start_emulator`.
 pub fn run(sh: &Shell, options: &Options, start_emulator: &dyn Fn() -> anyhow::Result<crate::emulator::Moto>) -> anyhow::Result<()> {
     let target = crate::target_dir();
+    if options.instructions {
+        return instructions::run(sh, options, start_emulator);
+    }
     let bins = if options.debug {
         target.join("debug")
     } else if options.no_build {
         target.join("release")
     } else {
         let packages = package_args();
+        // Only the binaries measured, with every package selected all the same, so that
+        // features unify as in a full build.
+        let bins: Vec<String> = if options.functions.len() == FUNCTIONS.len() {
+            vec!["--bins".to_owned()]
+        } else {
+            options.functions.iter().filter(|f| *f != NODE_REFERENCE).flat_map(|f| ["--bin".to_owned(), f.clone()]).collect()
+        };
         let started = Instant::now();
-        cmd!(sh, "cargo build --release --bins {packages...}").run().context("release build failed")?;
+        cmd!(sh, "cargo build --release {packages...} {bins...}").run().context("release build failed")?;
         eprintln!("release build of the function binaries: {:.0} s", started.elapsed().as_secs_f64());
         target.join("release")
     };
+    if options.functions.iter().any(|f| f == NODE_REFERENCE) {
+        install_node_reference(sh)?;
+    }
     let invocations = options.cold_starts * 2 + 1 + options.warm;
     let mut results = Vec::new();
     let mut failures = Vec::new();
@@ -448,10 +524,14 @@ fn measure(
             }
         }
     }
-    let mut instance = Instance::start(fixture, &binary)?;
+    let mut instance =
+        if options.instructions { instructions::start_under_callgrind(fixture, &binary)? } else { Instance::start(fixture, &binary)? };
     let warm_up = instance.invoke(&scenario.event(options.cold_starts * 2))?;
     scenario.learn(&answer(&warm_up)?);
     proxy.take();
+    if options.instructions {
+        instructions::zero(instance.pid())?;
+    }
     let cpu_before = cpu_time(instance.pid())?;
     let mut warm = Vec::with_capacity(options.warm);
     for j in 0..options.warm {
@@ -460,13 +540,17 @@ fn measure(
         warm.push(invocation.latency);
     }
     let cpu = cpu_time(instance.pid())?.saturating_sub(cpu_before);
+    let instructions = if options.instructions { Some(instructions::dump(instance.pid(), &binary)?) } else { None };
     let peak_rss_kib = peak_rss_kib(instance.pid())?;
     let round_trips = proxy.take_round_trips();
     let calls = proxy.take();
     drop(instance);
-    let path = fixture.bins.join(&binary);
-    let binary_bytes = std::fs::metadata(&path)?.len();
-    let zip_bytes = zipped_size(sh, &path)?;
+    let (binary_bytes, zip_bytes) = if binary == NODE_REFERENCE {
+        (None, None)
+    } else {
+        let path = fixture.bins.join(&binary);
+        (Some(std::fs::metadata(&path)?.len()), Some(zipped_size(sh, &path)?))
+    };
     #[allow(clippy::cast_precision_loss)]
     let calls_per_invocation = calls.into_iter().map(|(name, count)| (name, count as f64 / options.warm as f64)).collect();
     Ok(Figures {
@@ -478,6 +562,7 @@ fn measure(
         first_tls,
         warm,
         cpu_per_warm: cpu / u32::try_from(options.warm).unwrap_or(u32::MAX),
+        instructions,
         peak_rss_kib,
         calls_per_invocation,
         #[allow(clippy::cast_precision_loss)]
@@ -487,10 +572,18 @@ fn measure(
     })
 }
 
-/// The process's CPU time so far (user + system, nanosecond resolution from the scheduler).
+/// The process's CPU time so far, all its threads (user + system, nanosecond resolution
+/// from the scheduler). `/proc/<pid>/schedstat` alone is the main thread's: it missed the
+/// password hashes (tokio's blocking pool) and Node's helper threads. A thread that exited
+/// takes its time with it; tokio's blocking threads live 10 s idle, and the warm calls run
+/// back to back, so none exits during the measurement.
 fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).context("reading /proc/<pid>/schedstat (Linux only)")?;
-    let nanos: u64 = stat.split_whitespace().next().context("empty schedstat")?.parse()?;
+    let mut nanos = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).context("reading /proc/<pid>/task (Linux only)")? {
+        // A thread may end between listing and reading.
+        let Ok(stat) = std::fs::read_to_string(task?.path().join("schedstat")) else { continue };
+        nanos += stat.split_whitespace().next().context("empty schedstat")?.parse::<u64>()?;
+    }
     Ok(Duration::from_nanos(nanos))
 }
 
@@ -562,101 +655,39 @@ fn check(results: &[Figures]) -> anyhow::Result<Vec<String>> {
     Ok(violations)
 }
 
+/// The run's figures as `functions.json` holds them, then rendered (`report.rs`).
 fn report(results: &[Figures], local: &local_server::Throughput, options: &Options) -> anyhow::Result<()> {
-    use std::fmt::Write as _;
-    let machine = machine_description();
-    let date = today()?;
-    let mut markdown = format!(
-        "# Function benchmark\n\n{date}, {machine}; {} build, x86-64 (the arm64 artifacts' sizes are in arm64.md); {} cold starts and {} warm invocations per function, each beside a cold start of the runtime-only floor, alternately before and after it (init / floor compares the medians of these neighbours); stores and the signing keys' secret: moto's server on loopback, over plain HTTP or through a TLS relay (\"TLS\" columns: as on AWS, a cold start then includes a TLS handshake; HTTP functions read the secret during init, event functions never do).\n\n",
-        if options.debug { "debug" } else { "release" },
-        options.cold_starts,
-        options.warm
-    );
-    markdown.push_str("| function | init p50 (min-max) ms | init / floor | init p50 ms over TLS | first call p50 ms (HTTP / TLS) | warm p50 / p99 ms | CPU per warm call ms | peak RSS MiB | AWS calls per call | binary MiB | zip MiB |\n");
-    markdown.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
-    let mut json_rows = Vec::new();
-    for figures in results {
-        let init = percentile(&figures.init, 0.5);
-        let floor = if figures.binary == FLOOR { init } else { percentile(&figures.floor_init, 0.5) };
-        let ratio = init.as_secs_f64() / floor.as_secs_f64();
-        let mut calls = figures.calls_per_invocation.iter().map(|(name, n)| format!("{name} {n:.2}")).collect::<Vec<_>>().join(", ");
-        if figures.dynamodb_round_trips > 0.0 {
-            let _ = write!(calls, " ({:.2} DynamoDB round trips)", figures.dynamodb_round_trips);
-        }
-        #[allow(clippy::cast_precision_loss)]
-        let (binary_mib, zip_mib, rss_mib) =
-            (figures.binary_bytes as f64 / 1_048_576.0, figures.zip_bytes as f64 / 1_048_576.0, figures.peak_rss_kib as f64 / 1024.0);
-        let _ = writeln!(
-            markdown,
-            "| {} | {:.2} ({:.2}-{:.2}) | {ratio:.2}× | {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.3} | {rss_mib:.1} | {} | {binary_mib:.2} | {zip_mib:.2} |",
-            figures.binary,
-            ms(init),
-            ms(*figures.init.iter().min().unwrap_or(&Duration::ZERO)),
-            ms(*figures.init.iter().max().unwrap_or(&Duration::ZERO)),
-            ms(percentile(&figures.init_tls, 0.5)),
-            ms(percentile(&figures.first, 0.5)),
-            ms(percentile(&figures.first_tls, 0.5)),
-            ms(percentile(&figures.warm, 0.5)),
-            ms(percentile(&figures.warm, 0.99)),
-            ms(figures.cpu_per_warm),
-            if calls.is_empty() { "none".to_owned() } else { calls },
-        );
-        json_rows.push(json!({
-            "function": figures.binary,
-            "init_ms": figures.init.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
-            "init_tls_ms": figures.init_tls.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
-            "floor_init_ms": figures.floor_init.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
-            "init_over_floor": ratio,
-            "first_call_ms": figures.first.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
-            "first_call_tls_ms": figures.first_tls.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
-            "warm_p50_ms": ms(percentile(&figures.warm, 0.5)),
-            "warm_p99_ms": ms(percentile(&figures.warm, 0.99)),
-            "cpu_per_warm_call_ms": ms(figures.cpu_per_warm),
-            "peak_rss_kib": figures.peak_rss_kib,
-            "aws_calls_per_call": figures.calls_per_invocation,
-            "dynamodb_round_trips_per_call": figures.dynamodb_round_trips,
-            "binary_bytes": figures.binary_bytes,
-            "zip_bytes": figures.zip_bytes,
-        }));
-    }
-    markdown.push_str(
-        "\n## Cost per million calls (model)\n\nBilled duration = measured CPU per warm call + AWS calls × an assumed 6 ms each (rounded up to 1 ms); 128 MB arm64 Lambda; see docs/bench/README.md for the prices and unit assumptions.\n\n| function | billed ms | Lambda $ | API Gateway $ | DynamoDB $ | S3 $ | total $ |\n|---|---|---|---|---|---|---|\n",
-    );
-    for figures in results.iter().filter(|figures| figures.binary != FLOOR) {
-        let http =
-            !matches!(figures.binary.as_str(), "file-uploaded" | "reminders" | "housekeeping" | "account-purge" | "invitation-announce");
-        let cost = cost::per_million(ms(figures.cpu_per_warm), &figures.calls_per_invocation, http);
-        let _ = writeln!(
-            markdown,
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | **{:.2}** |",
-            figures.binary,
-            cost.billed_ms,
-            cost.lambda,
-            cost.api,
-            cost.dynamodb,
-            cost.s3,
-            cost.total()
-        );
-    }
-    let _ = write!(
-        markdown,
-        "\n## Local server (`cargo run`, embedded SQLite store)\n\n`GET /lists/{{list_id}}/tasks/{{task_id}}` over {} keep-alive loopback connections, {} requests: **{:.0} requests/s**, latency p50 {:.3} ms, p99 {:.3} ms (client-side, including HTTP on loopback).\n",
-        local.connections,
-        local.requests,
-        local.requests_per_second,
-        ms(local.p50),
-        ms(local.p99)
-    );
-    println!("{markdown}");
-    std::fs::create_dir_all(&options.out_dir)?;
-    std::fs::write(options.out_dir.join("functions.md"), &markdown)?;
-    let json = json!({
-        "date": date,
-        "machine": machine,
+    let rows: Vec<Value> = results
+        .iter()
+        .map(|figures| {
+            let init = percentile(&figures.init, 0.5);
+            let floor = if figures.binary == FLOOR { init } else { percentile(&figures.floor_init, 0.5) };
+            json!({
+                "function": figures.binary,
+                "init_ms": figures.init.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+                "init_tls_ms": figures.init_tls.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+                "floor_init_ms": figures.floor_init.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+                "init_over_floor": init.as_secs_f64() / floor.as_secs_f64(),
+                "first_call_ms": figures.first.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+                "first_call_tls_ms": figures.first_tls.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+                "warm_p50_ms": ms(percentile(&figures.warm, 0.5)),
+                "warm_p99_ms": ms(percentile(&figures.warm, 0.99)),
+                "cpu_per_warm_call_ms": ms(figures.cpu_per_warm),
+                "peak_rss_kib": figures.peak_rss_kib,
+                "aws_calls_per_call": figures.calls_per_invocation,
+                "dynamodb_round_trips_per_call": figures.dynamodb_round_trips,
+                "binary_bytes": figures.binary_bytes,
+                "zip_bytes": figures.zip_bytes,
+            })
+        })
+        .collect();
+    let mut document = json!({
+        "date": today()?,
+        "machine": machine_description(),
         "debug_build": options.debug,
         "cold_starts": options.cold_starts,
         "warm": options.warm,
-        "functions": json_rows,
+        "functions": rows,
         "local_server": {
             "connections": local.connections,
             "requests": local.requests,
@@ -665,9 +696,7 @@ fn report(results: &[Figures], local: &local_server::Throughput, options: &Optio
             "p99_ms": ms(local.p99),
         },
     });
-    std::fs::write(options.out_dir.join("functions.json"), serde_json::to_string_pretty(&json)?)?;
-    eprintln!("written to {}", options.out_dir.display());
-    Ok(())
+    report::write(&mut document, &options.out_dir)
 }
 
 fn machine_description() -> String {
@@ -679,12 +708,13 @@ fn machine_description() -> String {
     format!("{cpu}, {cores} cores")
 }
 
-/// A DynamoDB table (keys, the `schedule` index, as `template.yaml` declares) and an S3
+/// A DynamoDB table (keys, the `schedule` and `open` indexes, as `template.yaml` declares) and an S3
 /// bucket on the emulator, created with plain HTTP calls (moto does not check signatures).
 pub fn create_table_and_bucket(endpoint: &str, table: &str, bucket: &str) -> anyhow::Result<()> {
     let key = |name: &str, kind: &str| json!({"AttributeName": name, "KeyType": kind});
-    let attributes: Vec<Value> =
-        ["PK", "SK", "sched_pk", "sched_sk"].map(|name| json!({"AttributeName": name, "AttributeType": "S"})).to_vec();
+    let attributes: Vec<Value> = ["PK", "SK", "sched_pk", "sched_sk", "open_pk", "open_sk"]
+        .map(|name| json!({"AttributeName": name, "AttributeType": "S"}))
+        .to_vec();
     let definition = json!({
         "TableName": table,
         "BillingMode": "PAY_PER_REQUEST",
@@ -694,6 +724,10 @@ pub fn create_table_and_bucket(endpoint: &str, table: &str, bucket: &str) -> any
             "IndexName": "schedule",
             "KeySchema": [key("sched_pk", "HASH"), key("sched_sk", "RANGE")],
             "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }, {
+            "IndexName": "open",
+            "KeySchema": [key("open_pk", "HASH"), key("open_sk", "RANGE")],
+            "Projection": {"ProjectionType": "ALL"},
         }],
     });
     let headers = [

@@ -24,6 +24,8 @@ pub const SAMPLE_LIST_ID: &str = "01JHHHHHHHHHHHHHHHHHHHHHHH";
 const PER_LIST: usize = 40;
 
 pub fn sample(binary: &str) -> anyhow::Result<String> {
+    // The Node reference reads what task-get reads.
+    let binary = if binary == super::NODE_REFERENCE { "task-get" } else { binary };
     let path = crate::workspace_root().join(format!("infra/events/{binary}.json"));
     std::fs::read_to_string(&path).with_context(|| format!("no sample event {}", path.display()))
 }

@@ -200,21 +200,67 @@ pub fn client(aws: &crate::bootstrap::AwsEnv, calls: Option<&CallLog>) -> Client
 /// not wait out `EMULATOR_OPERATION_TIMEOUT`.
 pub fn client_with_timeout(aws: &crate::bootstrap::AwsEnv, calls: Option<&CallLog>, operation_timeout: std::time::Duration) -> Client {
     use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Region, retry::RetryConfig};
+    use aws_sdk_dynamodb::config::{BehaviorVersion, IdentityCache, Region, StalledStreamProtectionConfig, retry::RetryConfig};
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(aws.region.clone()))
         .credentials_provider(aws.credentials.clone())
+        // The credentials are fixed for the life of the process (Lambda's environment, or an
+        // emulator's dummies): caching them only adds a lock, a clock read and a timer to
+        // every call.
+        .identity_cache(IdentityCache::no_cache())
+        // Bodies here are a few KB, and the operation timeout already bounds a stalled
+        // response; the protection wraps every body in a throughput monitor with timers.
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .timeout_config(TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).operation_timeout(operation_timeout).build())
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .http_client(aws.http.clone());
     if let Some(endpoint) = &aws.endpoint {
         config = config.endpoint_url(endpoint);
     }
+    if let Some(endpoint) = ResolvedOnce::new(&aws.region, aws.endpoint.as_deref()) {
+        config = config.endpoint_resolver(endpoint);
+    }
     if let Some(calls) = calls {
         config = config.interceptor(calls.clone());
     }
     Client::from_conf(config.build())
+}
+
+/// The endpoint every call goes to, resolved once per client by the SDK's own rules. The
+/// SDK would evaluate its rule set on every call; here nothing a call carries changes the
+/// answer (tables are named, not ARNs, and the credentials carry no account id).
+#[derive(Debug)]
+struct ResolvedOnce(aws_sdk_dynamodb::config::endpoint::Endpoint);
+
+impl ResolvedOnce {
+    /// `None` if the rules refuse the settings: the SDK then reports that on every call.
+    fn new(region: &str, endpoint: Option<&str>) -> Option<Self> {
+        use aws_sdk_dynamodb::config::endpoint::{DefaultResolver, Params, ResolveEndpoint as _};
+        let params = Params::builder()
+            .region(region)
+            .set_endpoint(endpoint.map(str::to_owned))
+            .use_fips(false)
+            .use_dual_stack(false)
+            .build()
+            .ok()?;
+        let resolver = DefaultResolver::new();
+        let mut resolving = std::pin::pin!(resolver.resolve_endpoint(&params));
+        // The default resolver answers at once (no I/O): one poll.
+        match resolving.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+            std::task::Poll::Ready(answer) => answer.ok().map(Self),
+            std::task::Poll::Pending => None,
+        }
+    }
+}
+
+impl aws_sdk_dynamodb::config::endpoint::ResolveEndpoint for ResolvedOnce {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_dynamodb::config::endpoint::Params,
+    ) -> aws_sdk_dynamodb::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_dynamodb::config::endpoint::EndpointFuture::ready(Ok(self.0.clone()))
+    }
 }
 
 /// A client for a local emulator at `endpoint` (moto's server): fixed region, dummy
@@ -452,4 +498,17 @@ impl DynamoStore {
 /// Whether a cancelled transaction failed on the condition of item `index`.
 pub(crate) fn condition_failed_at(reasons: &[aws_sdk_dynamodb::types::CancellationReason], index: usize) -> bool {
     reasons.get(index).and_then(|reason| reason.code()) == Some("ConditionalCheckFailed")
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::ResolvedOnce;
+
+    #[test]
+    fn the_endpoint_resolved_once_is_the_one_the_rules_give() {
+        assert_eq!(ResolvedOnce::new("us-east-1", None).unwrap().0.url(), "https://dynamodb.us-east-1.amazonaws.com");
+        assert_eq!(ResolvedOnce::new("cn-north-1", None).unwrap().0.url(), "https://dynamodb.cn-north-1.amazonaws.com.cn");
+        assert_eq!(ResolvedOnce::new("us-east-1", Some("http://127.0.0.1:5123")).unwrap().0.url(), "http://127.0.0.1:5123");
+        assert!(ResolvedOnce::new("not a region!", None).is_none(), "the SDK reports a bad region on each call instead");
+    }
 }

@@ -602,3 +602,35 @@ fn the_api_logs_requests_and_holds_password_floods_at_the_gateway() {
         assert!(format.get(field).is_some(), "access log lacks {field}");
     }
 }
+
+/// Each function's memory is the size `cargo xtask bench` chose for it from its measured CPU
+/// and round trips (docs/bench/functions.json, `memory_mb`): re-run the benchmark, then set
+/// the template to what it reports.
+#[test]
+fn every_functions_memory_is_the_size_the_benchmark_chose() {
+    let template = template();
+    let measured: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("docs/bench/functions.json")).expect("docs/bench/functions.json"))
+            .expect("functions.json parses");
+    let chosen: BTreeMap<&str, u64> = measured["functions"]
+        .as_array()
+        .expect("functions")
+        .iter()
+        .filter_map(|row| Some((row["function"].as_str()?, row["memory_mb"].as_u64()?)))
+        .collect();
+    let default = template["Globals"]["Function"]["MemorySize"].as_u64().expect("a default MemorySize");
+    let mut mismatches = Vec::new();
+    for (id, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let declared = resource["Properties"]["MemorySize"].as_u64().unwrap_or(default);
+        match chosen.get(binary) {
+            Some(size) if *size == declared => {}
+            Some(size) => mismatches.push(format!("{id:?} ({binary}): {declared} MB, the benchmark chose {size}")),
+            None => mismatches.push(format!("{id:?} ({binary}): not measured by the last full `cargo xtask bench`")),
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}
