@@ -44,8 +44,11 @@ fn main() -> anyhow::Result<()> {
                 ..options
             };
             let options = match args.iter().position(|arg| arg == "--only") {
+                // A partial run never overwrites the committed full one (the template test
+                // reads every function's memory from it).
                 Some(at) => bench::Options {
                     functions: args.get(at + 1).context("--only needs a comma-separated list")?.split(',').map(str::to_owned).collect(),
+                    out_dir: target_dir().join("bench-partial"),
                     ..options
                 },
                 None => options,

@@ -21,19 +21,28 @@ pub fn node_modules(sh: &Shell, tools_dir: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Installs the pinned packages of `package_dir/package.json` into `into` (outside the
-/// clone), again only when the manifest changed; returns `into/node_modules`.
+/// clone), again only when the manifest (or its lockfile) changed; returns
+/// `into/node_modules`. With a `package-lock.json` beside the manifest, exactly the locked
+/// tree (`npm ci`).
 pub fn npm_install(sh: &Shell, package_dir: &Path, into: &Path) -> anyhow::Result<PathBuf> {
     let manifest = std::fs::read_to_string(package_dir.join("package.json"))?;
+    let lock = std::fs::read_to_string(package_dir.join("package-lock.json")).ok();
+    let wanted = format!("{manifest}{}", lock.as_deref().unwrap_or_default());
     let stamp = into.join("installed-package.json");
-    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(manifest.as_str()) {
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
         eprintln!("installing the npm packages of {} into {}", package_dir.display(), into.display());
         std::fs::create_dir_all(into)?;
         std::fs::write(into.join("package.json"), &manifest)?;
         let _dir = sh.push_dir(into);
-        cmd!(sh, "npm install --no-audit --no-fund --ignore-scripts --loglevel=error")
-            .run()
-            .with_context(|| format!("npm install of {} failed", package_dir.display()))?;
-        std::fs::write(&stamp, &manifest)?;
+        let installed = match &lock {
+            Some(lock) => {
+                std::fs::write(into.join("package-lock.json"), lock)?;
+                cmd!(sh, "npm ci --no-audit --no-fund --ignore-scripts --loglevel=error").run()
+            }
+            None => cmd!(sh, "npm install --no-audit --no-fund --ignore-scripts --loglevel=error").run(),
+        };
+        installed.with_context(|| format!("npm install of {} failed", package_dir.display()))?;
+        std::fs::write(&stamp, &wanted)?;
     }
     Ok(into.join("node_modules"))
 }

@@ -69,6 +69,8 @@ const PEAK_SECOND_FACTOR: f64 = 2.0;
 const TABLE_KB_PER_PERSON: f64 = 300.0;
 const FILES_MB_PER_PERSON: f64 = 20.0;
 const DAYS_A_MONTH: f64 = 30.0;
+/// A reminders run sends for 50 s of its minute (usecases/reminders.rs).
+const SENDING_S_PER_RUN: f64 = 50.0;
 
 /// Prices (us-east-1, on-demand, public price pages) beyond the per-call ones in `cost.rs`.
 const DYNAMODB_GB_MONTH: f64 = 0.25;
@@ -96,7 +98,7 @@ const LAMBDA: &str = "Lambda concurrent executions";
 const HTTP_API: &str = "HTTP API requests/s per account";
 const TABLE_WRITES: &str = "DynamoDB write units/s per table";
 const TABLE_READS: &str = "DynamoDB read units/s per table";
-const REMINDERS: &str = "reminders delivered per second (one invocation a run)";
+const REMINDERS: &str = "reminders delivered per run (one invocation)";
 
 fn remedy(limit: &str) -> &'static str {
     match limit {
@@ -288,15 +290,19 @@ pub fn render(functions: &Value, reminders: &Value) -> anyhow::Result<String> {
         peaks.push((people, api_peak, concurrency, read_units_peak, write_units_peak, alarms_peak_minute, alarm_rate));
     }
 
-    // One invocation's deliveries a second: CPU-bound at a full vCPU (docs/reminders.md).
+    // One invocation's deliveries a second: CPU-bound at a full vCPU (docs/reminders.md's
+    // model adds the round trips and gets a little less), for the 50 s of each minute a run
+    // sends.
     let alarm_capacity = if alarm.cpu_ms > 0.0 { 1000.0 / alarm.cpu_ms } else { f64::INFINITY };
+    let alarms_per_run = alarm_capacity * SENDING_S_PER_RUN;
     let _ = write!(
         page,
-        "\n## Peaks against quotas\n\nDefault quotas per account and region: Lambda concurrency {}, HTTP API {} requests/s; DynamoDB on-demand {} read and {} write units/s per table. The template's own stage throttle: {throttle:.0} requests/s (`DefaultRouteSettings`). The reminders job today: one invocation a run delivering about {alarm_capacity:.0} alarms/s (1,000 ms ÷ its CPU per alarm at a full vCPU). Lambda concurrency by Little's law (peak rate × modelled duration at the chosen memory), plus the reminders run (one invocation today).\n\n| active people | peak API requests/s (÷ stage throttle, ÷ account quota) | peak Lambda concurrency (÷ quota) | alarm peak: alarms in the minute, per s (÷ one invocation's rate) | peak DynamoDB read units/s (÷ table quota) | peak write units/s, requests + alarms (÷ table quota) | first limit reached |\n|---|---|---|---|---|---|---|\n",
+        "\n## Peaks against quotas\n\nDefault quotas per account and region: Lambda concurrency {}, HTTP API {} requests/s; DynamoDB on-demand {} read and {} write units/s per table. The template's own stage throttle: {throttle:.0} requests/s (`DefaultRouteSettings`). The reminders job today: one invocation a run delivering at most about {alarm_capacity:.0} alarms/s (1,000 ms ÷ its CPU per alarm at a full vCPU; docs/reminders.md's model, with round trips, a little less) for the 50 s of each minute it sends: {} alarms a run. Lambda concurrency by Little's law (peak rate × modelled duration at the chosen memory), plus the reminders run (one invocation today).\n\n| active people | peak API requests/s (÷ stage throttle, ÷ account quota) | peak Lambda concurrency (÷ quota) | alarm peak: alarms in the minute, per s (÷ one run's deliveries) | peak DynamoDB read units/s (÷ table quota) | peak write units/s, requests + alarms (÷ table quota) | first limit reached |\n|---|---|---|---|---|---|---|\n",
         thousands(LAMBDA_CONCURRENCY),
         thousands(HTTP_API_ACCOUNT_RPS),
         thousands(DYNAMODB_TABLE_UNITS_PER_S),
         thousands(DYNAMODB_TABLE_UNITS_PER_S),
+        thousands(alarms_per_run),
     );
     let mut last_limits = None;
     for (people, api_peak, concurrency, reads, writes, alarms_minute, alarm_rate) in &peaks {
@@ -309,7 +315,7 @@ pub fn render(functions: &Value, reminders: &Value) -> anyhow::Result<String> {
             (HTTP_API, api_peak / HTTP_API_ACCOUNT_RPS),
             (TABLE_WRITES, writes / DYNAMODB_TABLE_UNITS_PER_S),
             (TABLE_READS, reads / DYNAMODB_TABLE_UNITS_PER_S),
-            (REMINDERS, alarm_rate / alarm_capacity),
+            (REMINDERS, alarms_minute / alarms_per_run),
         ];
         limits.sort_by(|a, b| b.1.total_cmp(&a.1));
         let over: Vec<String> = limits.iter().filter(|(_, used)| *used >= 1.0).map(|(name, used)| format!("{name} ({used:.1}×)")).collect();
@@ -325,7 +331,7 @@ pub fn render(functions: &Value, reminders: &Value) -> anyhow::Result<String> {
             concurrency / LAMBDA_CONCURRENCY,
             thousands(*alarms_minute),
             thousands(*alarm_rate),
-            alarm_rate / alarm_capacity,
+            alarms_minute / alarms_per_run,
             thousands(reads),
             reads / DYNAMODB_TABLE_UNITS_PER_S,
             thousands(writes),

@@ -126,10 +126,35 @@ pub enum Elsewhere {
     /// Another function's choice: the benchmark's calls take a cheaper path than the one
     /// that sizes the function.
     As(&'static str, &'static str),
+    /// `purge_memory_mb` of the purge benchmark's CPU per task on DynamoDB.
+    LargeAccountPurge,
+}
+
+/// The large account the purge is sized for (issue 15), its function's timeout (template.yaml
+/// `AccountPurgeFunction`), and the share of it one run may plan to use.
+pub const LARGE_ACCOUNT_TASKS: f64 = 20_000.0;
+pub const PURGE_TIMEOUT_S: f64 = 300.0;
+pub const PURGE_TIMEOUT_SHARE: f64 = 0.6;
+
+/// The smallest size at which a large account's purge (CPU-bound: `cpu_ms_per_task` on a
+/// full core, measured by `cargo xtask purge-bench` on moto) fits in one run with headroom.
+/// A run that times out resumes, so this buys a bounded wait for the last deletion, not
+/// correctness.
+pub fn purge_memory_mb(cpu_ms_per_task: f64) -> u32 {
+    let budget_ms = PURGE_TIMEOUT_S * PURGE_TIMEOUT_SHARE * 1000.0;
+    MEMORY_SIZES_MB
+        .iter()
+        .copied()
+        .find(|m| LARGE_ACCOUNT_TASKS * cpu_ms_per_task * (FULL_VCPU_MB / f64::from(*m)).max(1.0) <= budget_ms)
+        .unwrap_or(MEMORY_SIZES_MB[MEMORY_SIZES_MB.len() - 1])
 }
 
 pub fn memory_set_elsewhere(binary: &str) -> Option<Elsewhere> {
     match binary {
+        // One call on a small account says little: a large account's purge decides.
+        "account-purge" => Some(Elsewhere::LargeAccountPurge),
+        // It finishes the purges the stream's runs left unfinished.
+        "housekeeping" => Some(Elsewhere::As("account-purge", "finishes interrupted account purges")),
         // A run delivers thousands of alarms: its throughput, not one empty run, decides.
         "reminders" => Some(Elsewhere::Fixed(1769, "throughput of a run, docs/reminders.md")),
         // The benchmark edits the name; a password change hashes as sign-up does.
@@ -154,6 +179,14 @@ mod tests {
         assert_eq!(hashing.chosen_memory_mb(), 1769);
         let event = Work { http: false, ..hashing };
         assert_eq!(event.chosen_memory_mb(), 128, "nobody waits: the cheapest");
+    }
+
+    #[test]
+    fn a_large_accounts_purge_fits_one_run() {
+        // 2.6 ms a task: 52 s at a full vCPU; 20,000 × 2.6 × 1769 / 512 = 180 s, the budget.
+        assert_eq!(purge_memory_mb(2.6), 512);
+        assert_eq!(purge_memory_mb(0.2), 128);
+        assert_eq!(purge_memory_mb(100.0), 1769, "the largest size when nothing fits");
     }
 
     #[test]

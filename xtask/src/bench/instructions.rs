@@ -13,21 +13,6 @@ use xshell::{Shell, cmd};
 
 use super::{Fixture, Instance, NODE_REFERENCE, Options};
 
-/// The functions `Fixture::prepare` and the scenarios call to make their data.
-const FIXTURE_FUNCTIONS: &[&str] = &[
-    "user-signup",
-    "task-create",
-    "task-update",
-    "file-upload-url",
-    "file-uploaded",
-    "notification-list",
-    "reminders",
-    "list-create",
-    "invitation-create",
-    "invitation-accept",
-    "user-me-delete",
-];
-
 /// Where callgrind's reports go: `<binary>.<pid>.<dump number>`.
 fn reports_dir() -> PathBuf {
     crate::target_dir().join("bench-instructions")
@@ -38,7 +23,7 @@ pub fn run(sh: &Shell, options: &Options, start_emulator: &dyn Fn() -> anyhow::R
     let functions: Vec<&String> = options.functions.iter().filter(|f| *f != NODE_REFERENCE).collect();
     let packages = super::package_args();
     // The measured functions and those the fixtures are made with.
-    let mut wanted: Vec<&str> = functions.iter().map(|f| f.as_str()).chain(FIXTURE_FUNCTIONS.iter().copied()).collect();
+    let mut wanted: Vec<&str> = functions.iter().map(|f| f.as_str()).chain(super::FIXTURE_FUNCTIONS.iter().copied()).collect();
     wanted.sort_unstable();
     wanted.dedup();
     let bins: Vec<String> = wanted.iter().flat_map(|f| ["--bin".to_owned(), (*f).to_owned()]).collect();

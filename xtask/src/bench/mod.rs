@@ -86,6 +86,21 @@ fn today() -> anyhow::Result<String> {
     Ok(String::from_utf8(Command::new("date").arg("-u").arg("+%Y-%m-%d").output()?.stdout)?.trim().to_owned())
 }
 
+/// The functions `Fixture::prepare` and the scenarios call to make their data.
+pub(crate) const FIXTURE_FUNCTIONS: &[&str] = &[
+    "user-signup",
+    "task-create",
+    "task-update",
+    "file-upload-url",
+    "file-uploaded",
+    "notification-list",
+    "reminders",
+    "list-create",
+    "invitation-create",
+    "invitation-accept",
+    "user-me-delete",
+];
+
 /// The runtime-only binary every function's init is compared with.
 const FLOOR: &str = "runtime-floor";
 
@@ -105,6 +120,8 @@ fn install_node_reference(sh: &Shell) -> anyhow::Result<()> {
     crate::web::npm_install(sh, &source, &into)?;
     std::fs::copy(source.join("bootstrap.mjs"), into.join("bootstrap.mjs"))?;
     let node = PathBuf::from(cmd!(sh, "which node").quiet().read().context("no node on PATH")?.trim());
+    let version = cmd!(sh, "{node} --version").quiet().read()?;
+    ensure!(version.starts_with("v20."), "the reference is Node 20; {} is {version}", node.display());
     let _ = NODE.set((node, into.join("bootstrap.mjs")));
     Ok(())
 }
@@ -419,7 +436,19 @@ pub fn run(sh: &Shell, options: &Options, start_emulator: &dyn Fn() -> anyhow::R
         let bins: Vec<String> = if options.functions.len() == FUNCTIONS.len() {
             vec!["--bins".to_owned()]
         } else {
-            options.functions.iter().filter(|f| *f != NODE_REFERENCE).flat_map(|f| ["--bin".to_owned(), f.clone()]).collect()
+            // The measured ones, the floor started beside each cold start, and those the
+            // fixtures are made with.
+            let mut wanted: Vec<&str> = options
+                .functions
+                .iter()
+                .map(String::as_str)
+                .filter(|f| *f != NODE_REFERENCE)
+                .chain([FLOOR])
+                .chain(FIXTURE_FUNCTIONS.iter().copied())
+                .collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            wanted.iter().flat_map(|f| ["--bin".to_owned(), (*f).to_owned()]).collect()
         };
         let started = Instant::now();
         cmd!(sh, "cargo build --release {packages...} {bins...}").run().context("release build failed")?;

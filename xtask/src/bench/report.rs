@@ -29,7 +29,7 @@ fn percentile(row: &Value, key: &str, p: f64) -> f64 {
 /// Writes `functions.md`, `functions.json` (with the memory choices) and `capacity.md` into
 /// `out_dir`.
 pub fn write(document: &mut Value, out_dir: &Path) -> anyhow::Result<()> {
-    let markdown = render(document)?;
+    let markdown = render(document, out_dir)?;
     println!("{markdown}");
     std::fs::create_dir_all(out_dir)?;
     std::fs::write(out_dir.join("functions.md"), &markdown)?;
@@ -47,7 +47,19 @@ pub fn rerender(dir: &Path) -> anyhow::Result<()> {
     write(&mut document, dir)
 }
 
-fn render(document: &mut Value) -> anyhow::Result<String> {
+/// CPU per task of the purge benchmark's DynamoDB run (`purge.json` in `dir`, else the
+/// committed one).
+fn purge_cpu_ms_per_task(dir: &Path) -> Option<f64> {
+    let read = |path: std::path::PathBuf| std::fs::read_to_string(path).ok().and_then(|text| serde_json::from_str::<Value>(&text).ok());
+    let runs = read(dir.join("purge.json")).or_else(|| read(crate::workspace_root().join("docs/bench/purge.json")))?;
+    runs.as_array()?
+        .iter()
+        .find(|run| run["store"].as_str().is_some_and(|store| store.starts_with("dynamodb")))?
+        .get("cpu_ms_per_task")?
+        .as_f64()
+}
+
+fn render(document: &mut Value, out_dir: &Path) -> anyhow::Result<String> {
     let mut markdown = format!(
         "# Function benchmark\n\n{}, {}; {} build, x86-64 (the arm64 artifacts' sizes are in arm64.md); {} cold starts and {} warm invocations per function, each beside a cold start of the runtime-only floor, alternately before and after it (init / floor compares the medians of these neighbours); stores and the signing keys' secret: moto's server on loopback, over plain HTTP or through a TLS relay (\"TLS\" columns: as on AWS, a cold start then includes a TLS handshake; HTTP functions read the secret during init, event functions never do).\n\n",
         document["date"].as_str().unwrap_or("undated"),
@@ -110,7 +122,7 @@ fn render(document: &mut Value) -> anyhow::Result<String> {
             reads.len()
         );
     }
-    markdown.push_str(&memory_section(rows));
+    markdown.push_str(&memory_section(rows, purge_cpu_ms_per_task(out_dir)));
     let local = &document["local_server"];
     let _ = write!(
         markdown,
@@ -126,7 +138,7 @@ fn render(document: &mut Value) -> anyhow::Result<String> {
 
 /// Each function's memory chosen from the model, and what a million calls cost at it; the
 /// choice and the modelled durations go into the function's row.
-fn memory_section(rows: &mut [Value]) -> String {
+fn memory_section(rows: &mut [Value], purge_cpu_ms_per_task: Option<f64>) -> String {
     let mut markdown = String::new();
     let sizes = cost::MEMORY_SIZES_MB.iter().map(|m| format!("{m} MB ms")).collect::<Vec<_>>().join(" | ");
     let _ = write!(
@@ -155,8 +167,24 @@ fn memory_section(rows: &mut [Value]) -> String {
         let (memory, why) = match cost::memory_set_elsewhere(&binary) {
             Some(cost::Elsewhere::Fixed(memory, why)) => (memory, format!(" ({why})")),
             Some(cost::Elsewhere::As(other, why)) => {
-                (chosen.get(other).copied().unwrap_or_else(|| work.chosen_memory_mb()), format!(" ({why})"))
+                let other = match cost::memory_set_elsewhere(other) {
+                    Some(cost::Elsewhere::LargeAccountPurge) => purge_cpu_ms_per_task.map(cost::purge_memory_mb),
+                    _ => chosen.get(other).copied(),
+                };
+                (other.unwrap_or_else(|| work.chosen_memory_mb()), format!(" ({why})"))
             }
+            Some(cost::Elsewhere::LargeAccountPurge) => match purge_cpu_ms_per_task {
+                Some(cpu) => (
+                    cost::purge_memory_mb(cpu),
+                    format!(
+                        " ({} tasks at {cpu:.2} ms each within {:.0}% of one {:.0} s run: purge.json)",
+                        cost::LARGE_ACCOUNT_TASKS,
+                        cost::PURGE_TIMEOUT_SHARE * 100.0,
+                        cost::PURGE_TIMEOUT_S
+                    ),
+                ),
+                None => (chosen[&binary], " (no purge.json: from its own calls)".to_owned()),
+            },
             None => (chosen[&binary], String::new()),
         };
         let cost = work.cost(memory);

@@ -229,7 +229,8 @@ pub fn client_with_timeout(aws: &crate::bootstrap::AwsEnv, calls: Option<&CallLo
 
 /// The endpoint every call goes to, resolved once per client by the SDK's own rules. The
 /// SDK would evaluate its rule set on every call; here nothing a call carries changes the
-/// answer (tables are named, not ARNs, and the credentials carry no account id).
+/// answer (tables are named, not ARNs, and the credentials carry no account id). Supporting
+/// FIPS or dual-stack endpoints, table ARNs or account-id endpoints means passing them here.
 #[derive(Debug)]
 struct ResolvedOnce(aws_sdk_dynamodb::config::endpoint::Endpoint);
 

@@ -625,7 +625,10 @@ fn every_functions_memory_is_the_size_the_benchmark_chose() {
             continue;
         }
         let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
-        let declared = resource["Properties"]["MemorySize"].as_u64().unwrap_or(default);
+        let declared = match &resource["Properties"]["MemorySize"] {
+            Value::Null => default,
+            size => size.as_u64().unwrap_or_else(|| panic!("{id:?}: MemorySize must be a number, not {size:?}")),
+        };
         match chosen.get(binary) {
             Some(size) if *size == declared => {}
             Some(size) => mismatches.push(format!("{id:?} ({binary}): {declared} MB, the benchmark chose {size}")),
