@@ -109,7 +109,8 @@ fn number(value: &Value, path: &[&str]) -> f64 {
     path.iter().fold(value, |value, key| &value[key]).as_f64().unwrap_or(0.0)
 }
 
-fn thousands(n: f64) -> String {
+/// `n` rounded, with thousands separated by commas.
+pub(crate) fn thousands(n: f64) -> String {
     let digits = format!("{n:.0}");
     let mut out = String::new();
     for (index, digit) in digits.chars().enumerate() {

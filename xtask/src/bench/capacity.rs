@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use serde_json::Value;
 
 use super::cost;
+use crate::scale_bench::thousands;
 
 /// Requests one active person makes a day, by function (assumed: a person who opens the app
 /// about twice a day, works through their lists, and finishes a few tasks).
@@ -192,18 +193,6 @@ fn template_throttle() -> anyhow::Result<f64> {
         .find(|resource| resource["Type"] == "AWS::Serverless::HttpApi")
         .context("no HttpApi")?;
     api["Properties"]["DefaultRouteSettings"]["ThrottlingRateLimit"].as_f64().context("no ThrottlingRateLimit")
-}
-
-fn thousands(n: f64) -> String {
-    let digits = format!("{:.0}", n.round());
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 && digit != '-' {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// The page, from the two benchmarks' JSON.
