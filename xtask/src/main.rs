@@ -26,7 +26,7 @@ mod scale_bench;
 mod template;
 mod web;
 
-use anyhow::{Context as _, bail};
+use anyhow::{Context as _, bail, ensure};
 use xshell::{Shell, cmd};
 
 fn main() -> anyhow::Result<()> {
@@ -59,6 +59,7 @@ fn main() -> anyhow::Result<()> {
             };
             // The pages re-rendered from the JSON of the last run (the model or prices changed).
             if args.iter().any(|arg| arg == "--rerender") {
+                ensure!(args.len() == 2, "--rerender takes no other options: it re-renders docs/bench from its JSON");
                 return bench::report::rerender(&options.out_dir);
             }
             if args.iter().any(|arg| arg == "--arm64-sizes") {

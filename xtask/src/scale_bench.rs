@@ -53,6 +53,8 @@ pub fn reminders(sh: &Shell, options: &Options) -> anyhow::Result<()> {
         std::fs::write(root.join("docs/bench/reminders.json"), serde_json::to_string_pretty(&figures)?)?;
         std::fs::write(root.join("docs/reminders.md"), page)?;
         eprintln!("wrote docs/reminders.md and docs/bench/reminders.json");
+        // The capacity page follows these figures.
+        crate::bench::report::rerender(&root.join("docs/bench"))?;
     }
     Ok(())
 }
@@ -82,6 +84,8 @@ pub fn purge(sh: &Shell, options: &Options) -> anyhow::Result<()> {
         std::fs::write(root.join("docs/bench/purge.json"), serde_json::to_string_pretty(&figures)?)?;
         std::fs::write(root.join("docs/bench/purge.md"), page)?;
         eprintln!("wrote docs/bench/purge.md and docs/bench/purge.json");
+        // account-purge's memory (functions.md) and the capacity page follow these figures.
+        crate::bench::report::rerender(&root.join("docs/bench"))?;
     }
     Ok(())
 }

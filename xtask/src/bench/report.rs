@@ -150,12 +150,12 @@ fn memory_section(rows: &mut [Value], purge_cpu_ms_per_task: Option<f64>) -> Str
         cost::RSS_HEADROOM,
         "---|".repeat(cost::MEMORY_SIZES_MB.len()),
     );
-    // Choices first: a function may take another's (`cost::memory_follows`).
-    let mut chosen = BTreeMap::new();
+    // Each function's own choice first: a function may take another's (`Elsewhere::As`).
+    let mut own = BTreeMap::new();
     for row in rows.iter() {
         let Some(binary) = row["function"].as_str() else { continue };
         let calls: BTreeMap<String, f64> = serde_json::from_value(row["aws_calls_per_call"].clone()).unwrap_or_default();
-        chosen.insert(binary.to_owned(), work(row, &calls).chosen_memory_mb());
+        own.insert(binary.to_owned(), work(row, &calls).chosen_memory_mb());
     }
     for row in rows.iter_mut() {
         let binary = row["function"].as_str().unwrap_or_default().to_owned();
@@ -164,28 +164,9 @@ fn memory_section(rows: &mut [Value], purge_cpu_ms_per_task: Option<f64>) -> Str
         }
         let calls: BTreeMap<String, f64> = serde_json::from_value(row["aws_calls_per_call"].clone()).unwrap_or_default();
         let work = work(row, &calls);
-        let (memory, why) = match cost::memory_set_elsewhere(&binary) {
-            Some(cost::Elsewhere::Fixed(memory, why)) => (memory, format!(" ({why})")),
-            Some(cost::Elsewhere::As(other, why)) => {
-                let other = match cost::memory_set_elsewhere(other) {
-                    Some(cost::Elsewhere::LargeAccountPurge) => purge_cpu_ms_per_task.map(cost::purge_memory_mb),
-                    _ => chosen.get(other).copied(),
-                };
-                (other.unwrap_or_else(|| work.chosen_memory_mb()), format!(" ({why})"))
-            }
-            Some(cost::Elsewhere::LargeAccountPurge) => match purge_cpu_ms_per_task {
-                Some(cpu) => (
-                    cost::purge_memory_mb(cpu),
-                    format!(
-                        " ({} tasks at {cpu:.2} ms each within {:.0}% of one {:.0} s run: purge.json)",
-                        cost::LARGE_ACCOUNT_TASKS,
-                        cost::PURGE_TIMEOUT_SHARE * 100.0,
-                        cost::PURGE_TIMEOUT_S
-                    ),
-                ),
-                None => (chosen[&binary], " (no purge.json: from its own calls)".to_owned()),
-            },
-            None => (chosen[&binary], String::new()),
+        let (memory, why) = match resolve(&binary, &own, purge_cpu_ms_per_task) {
+            Some((memory, why)) => (memory, format!(" ({why})")),
+            None => (work.chosen_memory_mb(), String::new()),
         };
         let cost = work.cost(memory);
         let durations = cost::MEMORY_SIZES_MB.iter().map(|m| format!("{:.1}", work.duration_ms(*m))).collect::<Vec<_>>().join(" | ");
@@ -209,6 +190,32 @@ fn memory_section(rows: &mut [Value], purge_cpu_ms_per_task: Option<f64>) -> Str
         });
     }
     markdown
+}
+
+/// The memory of a function sized otherwise than by its own calls (`cost::memory_set_elsewhere`),
+/// and why; `None` when its own calls decide (or what would decide was not measured).
+fn resolve(binary: &str, own: &BTreeMap<String, u32>, purge_cpu_ms_per_task: Option<f64>) -> Option<(u32, String)> {
+    match cost::memory_set_elsewhere(binary)? {
+        cost::Elsewhere::Fixed(memory, why) => Some((memory, why.to_owned())),
+        cost::Elsewhere::LargeAccountPurge => purge_cpu_ms_per_task.map(|cpu| {
+            (
+                cost::purge_memory_mb(cpu),
+                format!(
+                    "{} tasks at {cpu:.2} ms each within {:.0}% of one {:.0} s run: purge.json",
+                    crate::scale_bench::thousands(cost::LARGE_ACCOUNT_TASKS),
+                    cost::PURGE_TIMEOUT_SHARE * 100.0,
+                    cost::PURGE_TIMEOUT_S
+                ),
+            )
+        }),
+        cost::Elsewhere::As(other, why) => {
+            let memory = match resolve(other, own, purge_cpu_ms_per_task) {
+                Some((memory, _)) => memory,
+                None => *own.get(other)?,
+            };
+            Some((memory, why.to_owned()))
+        }
+    }
 }
 
 /// A row's measured work per call.
