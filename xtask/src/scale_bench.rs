@@ -109,7 +109,8 @@ fn reminders_memory_mb() -> anyhow::Result<f64> {
 /// A worker starts passes for 50 s of each 60.
 const DUTY: f64 = 50.0 / 60.0;
 
-fn number(value: &Value, path: &[&str]) -> f64 {
+/// The number at `path` in `value`, 0 where there is none.
+pub(crate) fn number(value: &Value, path: &[&str]) -> f64 {
     path.iter().fold(value, |value, key| &value[key]).as_f64().unwrap_or(0.0)
 }
 

@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use serde_json::Value;
 
 use super::cost;
-use crate::scale_bench::thousands;
+use crate::scale_bench::{number, thousands};
 
 /// Requests one active person makes a day, by function (assumed: a person who opens the app
 /// about twice a day, works through their lists, and finishes a few tasks).
@@ -135,7 +135,6 @@ struct PerCall {
 }
 
 fn per_call(functions: &Value) -> BTreeMap<String, PerCall> {
-    let number = |row: &Value, path: &[&str]| path.iter().fold(row, |value, key| &value[key]).as_f64().unwrap_or(0.0);
     functions["functions"]
         .as_array()
         .into_iter()
