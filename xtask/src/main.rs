@@ -59,7 +59,11 @@ fn main() -> anyhow::Result<()> {
             };
             // The pages re-rendered from the JSON of the last run (the model or prices changed).
             if args.iter().any(|arg| arg == "--rerender") {
-                ensure!(args.len() == 2, "--rerender takes no other options: it re-renders docs/bench from its JSON");
+                ensure!(
+                    args.len() == 2,
+                    "--rerender takes no other options: it re-renders docs/bench and docs/reminders.md from their JSON"
+                );
+                scale_bench::rerender_reminders()?;
                 return bench::report::rerender(&options.out_dir);
             }
             if args.iter().any(|arg| arg == "--arm64-sizes") {

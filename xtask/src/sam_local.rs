@@ -31,12 +31,14 @@ pub const FUNCTIONS: &[&str] = &[
     "InvitationCreateFunction",
     "InvitationAnnounceFunction",
     "RemindersFunction",
+    "ReminderShardFunction",
     "WebFunction",
 ];
 
 const TABLE: &str = "todo-local";
 const BUCKET: &str = "todo-local-files";
 const SIGNING_KEYS_SECRET: &str = "todo-local-token-keys";
+const SHARDS_QUEUE: &str = "todo-local-reminder-shards";
 
 /// Builds `FUNCTIONS` with `sam build` (x86_64, this machine's architecture) and runs them
 /// with `samconfig.toml`'s `local` settings, as the README tells a developer to.
@@ -49,9 +51,11 @@ pub fn run(sh: &Shell, tools_dir: &Path, sam: &Sam) -> anyhow::Result<()> {
     crate::bench::create_table_and_bucket(&moto.endpoint, TABLE, BUCKET)?;
     // The functions read their signing keys from this secret, as on AWS.
     crate::bench::create_secret(&moto.endpoint, SIGNING_KEYS_SECRET, crate::bench::LOCAL_SIGNING_KEY)?;
+    // The reminders job's shards go to this queue, as to the template's on AWS.
+    let shards_queue = crate::bench::create_queue(&moto.endpoint, SHARDS_QUEUE)?;
     let env_file = tools_dir.join("sam-local-env.json");
-    std::fs::write(&env_file, local_env(&moto.endpoint)?.to_string())?;
-    let local = Local { sh, sam, env_file: env_file.to_str().context("a UTF-8 tools path")?.to_owned() };
+    std::fs::write(&env_file, local_env(&moto.endpoint, &shards_queue)?.to_string())?;
+    let local = Local { sh, sam, env_file: env_file.to_str().context("a UTF-8 tools path")?.to_owned(), shards_queue };
     let started = Instant::now();
     local.scenario(&moto.endpoint).context("sam local invoke")?;
     eprintln!("sam local invoke: {} functions checked in {:.0} s", FUNCTIONS.len(), started.elapsed().as_secs_f64());
@@ -61,8 +65,8 @@ pub fn run(sh: &Shell, tools_dir: &Path, sam: &Sam) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `infra/events/env.json` with the emulator's real address in place of the sample's.
-fn local_env(endpoint: &str) -> anyhow::Result<Value> {
+/// `infra/events/env.json` with the emulator's real address (and queue) in place of the sample's.
+fn local_env(endpoint: &str, shards_queue: &str) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(crate::workspace_root().join("infra/events/env.json"))?;
     let mut env: Value = serde_json::from_str(&text)?;
     let parameters = env["Parameters"].as_object_mut().context("env.json has Parameters")?;
@@ -73,6 +77,12 @@ fn local_env(endpoint: &str) -> anyhow::Result<Value> {
         "env.json names another table, bucket or secret"
     );
     parameters.insert("AWS_ENDPOINT_URL".to_owned(), json!(endpoint));
+    let reminders = env["RemindersFunction"].as_object_mut().context("env.json has the RemindersFunction's queue")?;
+    ensure!(
+        reminders["TODO_REMINDER_QUEUE_URL"].as_str().is_some_and(|url| url.ends_with(&format!("/{SHARDS_QUEUE}"))),
+        "env.json names another shards queue"
+    );
+    reminders.insert("TODO_REMINDER_QUEUE_URL".to_owned(), json!(shards_queue));
     Ok(env)
 }
 
@@ -80,6 +90,7 @@ struct Local<'a> {
     sh: &'a Shell,
     sam: &'a Sam,
     env_file: String,
+    shards_queue: String,
 }
 
 /// A sample event with the placeholders the README names replaced.
@@ -190,10 +201,18 @@ impl Local<'_> {
         ensure!(file["status"] == "available" && file["size"] == bytes.len(), "the upload event did not complete the file: {file}");
         ensure!(file["download"]["url"].as_str().is_some_and(|url| url.starts_with(moto)), "no download URL: {file}");
 
-        let outcome = self.invoke("RemindersFunction", &event("reminders", &[])?)?;
-        ensure!(outcome["sent"] == 1, "one passed reminder, one notification: {outcome}");
-        let again = self.invoke("RemindersFunction", &event("reminders", &[])?)?;
-        ensure!(again["sent"] == 0, "a second run sends nothing more: {again}");
+        // The schedule's function puts a message per shard on the queue; the workers, given
+        // them (all in one event here), send the notification once; a second minute nothing.
+        for expected in [1, 0] {
+            let dispatched = self.invoke("RemindersFunction", &event("reminders", &[])?)?;
+            let shards = dispatched["shards"].as_u64().with_context(|| format!("no shards dispatched: {dispatched}"))?;
+            let messages = crate::bench::shards_event(moto, &self.shards_queue, shards)?;
+            let worked = self.invoke("ReminderShardFunction", &serde_json::from_str(&messages)?)?;
+            ensure!(
+                worked["batchItemFailures"] == json!([]) && worked["outcome"]["shards"] == shards && worked["outcome"]["sent"] == expected,
+                "{expected} notification(s) from this minute's shards: {worked}"
+            );
+        }
         let feed = self.call("NotificationListFunction", &event("notification-list", &auth)?, 200)?;
         let items = feed["items"].as_array().context("a list")?;
         ensure!(

@@ -15,4 +15,5 @@ pub mod embedded;
 pub mod lambda;
 pub mod s3;
 pub mod secrets;
+pub mod sqs;
 pub mod telemetry;

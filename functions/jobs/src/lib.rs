@@ -1,6 +1,9 @@
-//! Scheduled jobs. Each is a `run_once(now)` use case in the domain crate, run by its
-//! Lambda binary on an EventBridge schedule, by the local server on the same schedule, and
-//! on demand with `cargo run -- job <name>`.
+//! Scheduled jobs. Each is a `run_once(now)` use case in the domain crate, run by the local
+//! server on the job's schedule and on demand with `cargo run -- job <name>`. On AWS an
+//! EventBridge schedule invokes the job's function: `housekeeping` runs `run_once`;
+//! `reminders` fans out instead, a worker invocation per shard (`fan_out`).
+
+pub mod fan_out;
 
 use std::time::Duration;
 
@@ -28,8 +31,8 @@ impl Job {
         JOBS.into_iter().find(|job| job.name == name)
     }
 
-    /// Runs the job once at the app's current time; the outcome as JSON (what the Lambda
-    /// returns and `cargo run -- job` prints).
+    /// Runs the job once at the app's current time, in this process; the outcome as JSON (what
+    /// `cargo run -- job` prints and the housekeeping function returns).
     pub async fn run_once(&self, app: &App) -> Result<serde_json::Value, Error> {
         let now = app.clock.now();
         let outcome = match self.name {

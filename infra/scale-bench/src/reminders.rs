@@ -1,6 +1,7 @@
-//! `scale-bench reminders`: loads due alarms and runs the reminders job as production runs it
-//! (`reminders::run_once` — every shard's worker at once — again and again, as the schedule
-//! would, until nothing is left), on the embedded store and on DynamoDB (moto's server at
+//! `scale-bench reminders`: loads due alarms and runs the reminders job's workers
+//! (`reminders::run_once` — every shard's worker at once, in one process as the local server
+//! runs them; on AWS each is its own invocation of the same `run_shard` — again and again, as
+//! the schedule would, until nothing is left), on the embedded store and on DynamoDB (moto's server at
 //! `--endpoint`). Prints alarms delivered per second (per worker too), lateness, what one
 //! person's pile of ancient alarms does to everyone else's, and DynamoDB calls per alarm;
 //! `--out FILE` also writes the figures as JSON (`cargo xtask reminders-bench` runs this

@@ -99,7 +99,7 @@ const LAMBDA: &str = "Lambda concurrent executions";
 const HTTP_API: &str = "HTTP API requests/s per account";
 const TABLE_WRITES: &str = "DynamoDB write units/s per table";
 const TABLE_READS: &str = "DynamoDB read units/s per table";
-const REMINDERS: &str = "reminders delivered per run (one invocation)";
+const REMINDERS: &str = "reminders delivered per run (one invocation per shard)";
 
 fn remedy(limit: &str) -> &'static str {
     match limit {
@@ -117,7 +117,7 @@ fn remedy(limit: &str) -> &'static str {
             "Service Quotas, DynamoDB \"Table-level read throughput limit\" for on-demand tables, and warm throughput before a launch."
         }
         REMINDERS => {
-            "not a quota: the job's design. Today one invocation runs every shard's worker, CPU-bound at a full vCPU; one invocation per shard (a message per shard, not built yet) multiplies it by the shard count. docs/reminders.md models the lateness and the settings that keep p99 under 60 s at 1M alarms a minute."
+            "not a quota: the job's design. Each shard's worker is its own invocation, CPU-bound at a full vCPU, so a run delivers the shard count times one worker's alarms: raise the shard count (`dynamodb::SHARDS` and the queue's `MaximumConcurrency` together) and the worker concurrency. docs/reminders.md models the lateness and the settings that keep p99 under 60 s at 1M alarms a minute."
         }
         _ => "",
     }
@@ -184,10 +184,12 @@ fn per_alarm(reminders: &Value) -> PerAlarm {
     }
 }
 
+fn template() -> anyhow::Result<serde_yaml::Value> {
+    Ok(serde_yaml::from_str(&std::fs::read_to_string(crate::workspace_root().join("template.yaml"))?)?)
+}
+
 /// The template's default stage throttle (requests a second).
-fn template_throttle() -> anyhow::Result<f64> {
-    let text = std::fs::read_to_string(crate::workspace_root().join("template.yaml"))?;
-    let template: serde_yaml::Value = serde_yaml::from_str(&text)?;
+fn template_throttle(template: &serde_yaml::Value) -> anyhow::Result<f64> {
     let api = template["Resources"]
         .as_mapping()
         .context("Resources")?
@@ -197,12 +199,22 @@ fn template_throttle() -> anyhow::Result<f64> {
     api["Properties"]["DefaultRouteSettings"]["ThrottlingRateLimit"].as_f64().context("no ThrottlingRateLimit")
 }
 
+/// The reminders workers that run at once: the shards queue mapping's `MaximumConcurrency`
+/// (one per shard; a test holds it equal to the shard count).
+fn template_reminder_workers(template: &serde_yaml::Value) -> anyhow::Result<f64> {
+    template["Resources"]["ReminderShardsMapping"]["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+        .as_f64()
+        .context("ReminderShardsMapping has no MaximumConcurrency")
+}
+
 /// The page, from the two benchmarks' JSON.
 pub fn render(functions: &Value, reminders: &Value) -> anyhow::Result<String> {
     let calls = per_call(functions);
     let alarm = per_alarm(reminders);
-    let throttle = template_throttle()?;
-    let reminders_gb = match cost::memory_set_elsewhere("reminders") {
+    let template = template()?;
+    let throttle = template_throttle(&template)?;
+    let workers = template_reminder_workers(&template)?;
+    let reminders_gb = match cost::memory_set_elsewhere("reminders-shard") {
         Some(cost::Elsewhere::Fixed(mb, _)) => f64::from(mb),
         _ => cost::FULL_VCPU_MB,
     } / 1024.0;
@@ -282,23 +294,26 @@ pub fn render(functions: &Value, reminders: &Value) -> anyhow::Result<String> {
         peaks.push((people, api_peak, concurrency, read_units_peak, write_units_peak, alarms_peak_minute, alarm_rate));
     }
 
-    // One invocation's deliveries a second: CPU-bound at a full vCPU (docs/reminders.md's
-    // model adds the round trips and gets a little less), for the 50 s of each minute a run
-    // sends.
-    let alarm_capacity = if alarm.cpu_ms > 0.0 { 1000.0 / alarm.cpu_ms } else { f64::INFINITY };
-    let alarms_per_run = alarm_capacity * SENDING_S_PER_RUN;
+    // One worker's deliveries a second: CPU-bound at a full vCPU (docs/reminders.md's model
+    // adds the round trips and gets a little less), for the 50 s of each minute a run sends;
+    // a run is one worker per shard, side by side (the index spreads alarms evenly over them).
+    // At most its index partition's write limit, whatever the CPU allows.
+    let alarm_capacity =
+        (if alarm.cpu_ms > 0.0 { 1000.0 / alarm.cpu_ms } else { f64::INFINITY }).min(crate::scale_bench::SHARD_ALARMS_PER_S);
+    let alarms_per_run = alarm_capacity * SENDING_S_PER_RUN * workers;
     let _ = write!(
         page,
-        "\n## Peaks against quotas\n\nDefault quotas per account and region: Lambda concurrency {}, HTTP API {} requests/s; DynamoDB on-demand {} read and {} write units/s per table. The template's own stage throttle: {throttle:.0} requests/s (`DefaultRouteSettings`). The reminders job today: one invocation a run delivering at most about {alarm_capacity:.0} alarms/s (1,000 ms ÷ its CPU per alarm at a full vCPU, as docs/reminders.md's model has it) for the 50 s of each minute it sends: {} alarms a run. Lambda concurrency by Little's law (peak rate × modelled duration at the chosen memory), plus the reminders run (one invocation today).\n\n| active people | peak API requests/s (÷ stage throttle, ÷ account quota) | peak Lambda concurrency (÷ quota) | alarm peak: alarms in the minute, per s (÷ one run's deliveries) | peak DynamoDB read units/s (÷ table quota) | peak write units/s, requests + alarms (÷ table quota) | first limit reached |\n|---|---|---|---|---|---|---|\n",
+        "\n## Peaks against quotas\n\nDefault quotas per account and region: Lambda concurrency {}, HTTP API {} requests/s; DynamoDB on-demand {} read and {} write units/s per table. The template's own stage throttle: {throttle:.0} requests/s (`DefaultRouteSettings`). The reminders job: {workers:.0} workers a run (one invocation per shard), each delivering at most about {alarm_capacity:.0} alarms/s (1,000 ms ÷ its CPU per alarm at a full vCPU, and at most its index partition's {} alarms/s, as docs/reminders.md's model has it) for the 50 s of each minute it sends: {} alarms a run. Lambda concurrency by Little's law (peak rate × modelled duration at the chosen memory), plus the reminders workers ({workers:.0}).\n\n| active people | peak API requests/s (÷ stage throttle, ÷ account quota) | peak Lambda concurrency (÷ quota) | alarm peak: alarms in the minute, per s (÷ one run's deliveries) | peak DynamoDB read units/s (÷ table quota) | peak write units/s, requests + alarms (÷ table quota) | first limit reached |\n|---|---|---|---|---|---|---|\n",
         thousands(LAMBDA_CONCURRENCY),
         thousands(HTTP_API_ACCOUNT_RPS),
         thousands(DYNAMODB_TABLE_UNITS_PER_S),
         thousands(DYNAMODB_TABLE_UNITS_PER_S),
+        thousands(crate::scale_bench::SHARD_ALARMS_PER_S),
         thousands(alarms_per_run),
     );
     let mut last_limits = None;
     for (people, api_peak, concurrency, reads, writes, alarms_minute, alarm_rate) in &peaks {
-        let concurrency = concurrency + 1.0;
+        let concurrency = concurrency + workers;
         let reads = reads + alarm_rate * alarm.read_units;
         let writes = writes + alarm_rate * alarm.write_units;
         let mut limits = [

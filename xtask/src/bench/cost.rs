@@ -116,7 +116,7 @@ impl Cost {
 
 /// Functions no person waits on: events and schedules (everything else is an HTTP route).
 pub fn is_http(binary: &str) -> bool {
-    !matches!(binary, "file-uploaded" | "reminders" | "housekeeping" | "account-purge" | "invitation-announce")
+    !matches!(binary, "file-uploaded" | "reminders" | "reminders-shard" | "housekeeping" | "account-purge" | "invitation-announce")
 }
 
 /// Where a function's memory comes from when not from its own calls' figures.
@@ -155,8 +155,8 @@ pub fn memory_set_elsewhere(binary: &str) -> Option<Elsewhere> {
         "account-purge" => Some(Elsewhere::LargeAccountPurge),
         // It finishes the purges the stream's runs left unfinished.
         "housekeeping" => Some(Elsewhere::As("account-purge", "finishes interrupted account purges")),
-        // A run delivers thousands of alarms: its throughput, not one empty run, decides.
-        "reminders" => Some(Elsewhere::Fixed(1769, "throughput of a run, docs/reminders.md")),
+        // A worker delivers thousands of alarms: its throughput, not one empty shard, decides.
+        "reminders-shard" => Some(Elsewhere::Fixed(1769, "throughput of a shard's worker, docs/reminders.md")),
         // The benchmark edits the name; a password change hashes as sign-up does.
         "user-me-update" => Some(Elsewhere::As("user-signup", "a password change hashes as user-signup does")),
         _ => None,

@@ -68,6 +68,7 @@ pub const FUNCTIONS: &[&str] = &[
     "invitation-announce",
     "list-delete",
     "reminders",
+    "reminders-shard",
     "housekeeping",
     "user-me-delete",
     "account-purge",
@@ -94,7 +95,7 @@ pub(crate) const FIXTURE_FUNCTIONS: &[&str] = &[
     "file-upload-url",
     "file-uploaded",
     "notification-list",
-    "reminders",
+    "reminders-shard",
     "list-create",
     "invitation-create",
     "invitation-accept",
@@ -349,9 +350,11 @@ struct Figures {
 }
 
 /// What every function process gets, as Lambda and the template would set it: the signing
-/// keys are in the secret `table` (read at cold start, through the relay, like the stores).
-fn function_env(table: &str, endpoint: &str) -> Vec<(String, String)> {
+/// keys are in the secret `table` (read at cold start, through the relay, like the stores);
+/// the reminders job's shards go to the queue at `shards_queue`.
+fn function_env(table: &str, endpoint: &str, shards_queue: &str) -> Vec<(String, String)> {
     [
+        ("TODO_REMINDER_QUEUE_URL", shards_queue),
         ("TODO_STORE", "dynamodb"),
         ("TABLE_NAME", table),
         ("BUCKET_NAME", table),
@@ -510,7 +513,8 @@ fn measure_alone(
     let table = format!("bench-{nonce}");
     create_table_and_bucket(&moto.endpoint, &table, &table)?;
     create_secret(&moto.endpoint, &table, LOCAL_SIGNING_KEY)?;
-    let mut fixture = Fixture::prepare(bins.to_path_buf(), function_env(&table, &proxy.endpoint), nonce)?;
+    let shards_queue = create_queue(&moto.endpoint, &table)?;
+    let mut fixture = Fixture::prepare(bins.to_path_buf(), function_env(&table, &proxy.endpoint, &shards_queue), nonce)?;
     let mut scenario =
         scenario::scenario(binary, &mut fixture, invocations).with_context(|| format!("preparing the fixture of {binary}"))?;
     proxy.take();
@@ -792,6 +796,43 @@ pub fn create_secret(endpoint: &str, name: &str, value: &str) -> anyhow::Result<
     Ok(())
 }
 
+/// An SQS queue `name` on the emulator (a plain call); its URL.
+pub fn create_queue(endpoint: &str, name: &str) -> anyhow::Result<String> {
+    let headers = [
+        ("x-amz-target", "AmazonSQS.CreateQueue"),
+        ("content-type", "application/x-amz-json-1.0"),
+        ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0"),
+    ];
+    let (status, answer) = http(endpoint, "POST", "/", &headers, json!({"QueueName": name}).to_string().as_bytes())?;
+    ensure!(status == 200, "create queue {name}: {status} {}", String::from_utf8_lossy(&answer));
+    let answer: Value = serde_json::from_slice(&answer)?;
+    Ok(answer["QueueUrl"].as_str().context("CreateQueue answered no QueueUrl")?.to_owned())
+}
+
+/// The `count` messages the reminders job put on the emulator's queue at `queue_url` (each
+/// received, so hidden for five minutes; not deleted), as the SQS event the queue would hand
+/// a worker: one minute's shards in one event.
+pub fn shards_event(endpoint: &str, queue_url: &str, count: u64) -> anyhow::Result<String> {
+    let headers = [
+        ("x-amz-target", "AmazonSQS.ReceiveMessage"),
+        ("content-type", "application/x-amz-json-1.0"),
+        ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0"),
+    ];
+    let receive = json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 300}).to_string();
+    let mut records = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while (records.len() as u64) < count {
+        ensure!(std::time::Instant::now() < deadline, "{} of {count} shard messages arrived on {queue_url}", records.len());
+        let (status, answer) = http(endpoint, "POST", "/", &headers, receive.as_bytes())?;
+        ensure!(status == 200, "receive from {queue_url}: {status} {}", String::from_utf8_lossy(&answer));
+        let answer: Value = serde_json::from_slice(&answer)?;
+        for message in answer["Messages"].as_array().into_iter().flatten() {
+            records.push(json!({"messageId": message["MessageId"], "body": message["Body"], "eventSource": "aws:sqs"}));
+        }
+    }
+    Ok(json!({ "Records": records }).to_string())
+}
+
 /// PUTs `body` to an upload answer's `{url, headers}` (the API's `upload` object) on a
 /// plain-HTTP emulator, with exactly the headers it names; the answer's status.
 pub fn put_upload(upload: &Value, body: &[u8]) -> anyhow::Result<u16> {
@@ -869,12 +910,26 @@ impl Fixture {
             .replace(scenario::SAMPLE_TASK_ID, &fixture.task_id)
             .replace(scenario::SAMPLE_FILE_ID, &fixture.file_id);
         Instance::start(&fixture, "file-uploaded")?.call(&uploaded)?;
-        Instance::start(&fixture, "reminders")?.call(&scenario::sample("reminders")?)?;
+        // The reminders job as on AWS: a message per shard, then the workers given them.
+        let dispatched = Instance::start(&fixture, "reminders")?.call(&scenario::sample("reminders")?)?;
+        let shards = dispatched["shards"].as_u64().context("the reminders job dispatched no shards")?;
+        let queue = fixture.env("TODO_REMINDER_QUEUE_URL")?;
+        let sent = Instance::start(&fixture, "reminders-shard")?.call(&shards_event(&fixture.env("AWS_ENDPOINT_URL")?, &queue, shards)?)?;
+        ensure!(sent["outcome"]["sent"] == 1, "the fixture's reminder was not sent: {sent}");
         let feed =
             Instance::start(&fixture, "notification-list")?.call(&fixture.replace_tokens(&scenario::sample("notification-list")?))?;
         // The sample lists unread notifications: the reminder just sent.
         feed["items"][0]["id"].as_str().context("a notification")?.clone_into(&mut fixture.notification_id);
         Ok(fixture)
+    }
+
+    /// The value of `name` in the functions' environment.
+    fn env(&self, name: &str) -> anyhow::Result<String> {
+        self.env
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .with_context(|| format!("no {name} in the functions' environment"))
     }
 
     /// The fixture user's tokens, and their Inbox (whose id is theirs) as the samples' list.

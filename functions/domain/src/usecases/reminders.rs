@@ -93,7 +93,8 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn add(&mut self, other: &Self) {
+    /// Adds what another worker did.
+    pub fn add(&mut self, other: &Self) {
         self.shards += other.shards;
         self.passes += other.passes;
         self.tasks_checked += other.tasks_checked;

@@ -71,9 +71,13 @@ async fn every_background_function_calls_only_what_its_policy_allows() {
     assert_eq!(announced.sent, 1, "{announced:?}");
     run("invitation-announce", calls.take_actions());
 
-    let reminded = todo_jobs::REMINDERS.run_once(&app.app).await.unwrap();
-    assert_eq!(reminded["sent"], 1, "{reminded}");
-    run("reminders", calls.take_actions());
+    // The queue's worker, given every shard's message (the dispatcher only sends to SQS).
+    let records = (0..todo_adapters::dynamodb::SHARDS)
+        .map(|shard| json!({"messageId": format!("m{shard}"), "body": json!({"shard": shard}).to_string()}))
+        .collect::<Vec<_>>();
+    let reminded = todo_jobs::fan_out::run_shards(&app.app, serde_json::from_value(json!({"Records": records})).unwrap()).await;
+    assert_eq!((reminded.outcome.sent, reminded.batch_item_failures.len()), (1, 0), "{reminded:?}");
+    run("reminders-shard", calls.take_actions());
 
     let deleted =
         app.call(http::Method::DELETE, "/users/me", Some(&bob.access_token), Some(json!({"password": crate::support::PASSWORD}))).await;

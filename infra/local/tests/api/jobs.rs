@@ -1,6 +1,7 @@
 //! Scheduled jobs on the local store: the housekeeping job finishes what an interrupted
 //! account deletion left, purges what the embedded store has no TTL for, and `cargo run --
-//! job housekeeping` runs it against a data dir.
+//! job housekeeping` runs it against a data dir; a reminders worker's answer to the
+//! messages it is handed.
 
 use std::process::Command;
 
@@ -13,6 +14,33 @@ use crate::support::TestApp;
 
 fn now() -> Timestamp {
     Timestamp::from_datetime(chrono::Utc::now())
+}
+
+/// What the queue's worker answers (`reminders-shard`): a message it cannot run is reported
+/// failed (only it goes back to the queue, and on to the failed-runs queue), a stale one is
+/// skipped, and a good one runs its shard.
+#[tokio::test]
+async fn a_reminders_worker_reports_the_messages_it_cannot_run_and_skips_stale_ones() {
+    let app = TestApp::spawn();
+    let ada = app.sign_up("ada@example.com").await;
+    app.create_task(&ada, json!({"title": "reminded", "reminder_at": "2026-01-01T09:00:00Z"})).await;
+    let now_ms = now().unix_millis();
+    let record =
+        |id: &str, body: &str, sent_ms: i64| json!({"messageId": id, "body": body, "attributes": {"SentTimestamp": sent_ms.to_string()}});
+    let stale_ms = now_ms - i64::try_from(todo_jobs::fan_out::STALE_AFTER.as_millis()).unwrap() - 1_000;
+    let event = json!({"Records": [
+        record("not-a-shard-message", "shard 0", now_ms),
+        // The embedded store has one shard.
+        record("no-such-shard", r#"{"shard": 1}"#, now_ms),
+        record("stale", r#"{"shard": 0}"#, stale_ms),
+        record("due", r#"{"shard": 0}"#, now_ms),
+    ]});
+    let answer = todo_jobs::fan_out::run_shards(&app.app, serde_json::from_value(event).unwrap()).await;
+    let failed: Vec<&str> = answer.batch_item_failures.iter().map(|failure| failure.item_identifier.as_str()).collect();
+    assert_eq!(failed, ["not-a-shard-message", "no-such-shard"], "{answer:?}");
+    assert_eq!((answer.stale, answer.outcome.shards, answer.outcome.sent), (1, 1, 1), "{answer:?}");
+    let response = serde_json::to_value(&answer).unwrap();
+    assert_eq!(response["batchItemFailures"][1], json!({"itemIdentifier": "no-such-shard"}), "Lambda's partial-batch answer");
 }
 
 #[tokio::test]

@@ -153,6 +153,16 @@ fn every_variable_of_the_local_env_file_is_declared_for_every_function() {
     for name in parameters.keys() {
         assert!(globals.contains_key(name.as_str()), "env.json sets {name}, which the template does not declare: SAM would drop it");
     }
+    // A function's own section: variables that function declares.
+    for (function, variables) in env.as_object().unwrap().iter().filter(|(key, _)| *key != "Parameters") {
+        let declared = &template["Resources"][function.as_str()]["Properties"]["Environment"]["Variables"];
+        for name in variables.as_object().unwrap_or_else(|| panic!("env.json's {function} is not an object")).keys() {
+            assert!(
+                declared.get(name.as_str()).is_some(),
+                "env.json sets {name} for {function}, which does not declare it: SAM would drop it"
+            );
+        }
+    }
     // Declared empty: the config code reads an empty value as unset, so AWS is unaffected.
     assert_eq!(globals["AWS_ENDPOINT_URL"], "");
     assert_eq!(globals["TODO_S3_PATH_STYLE"], "false");
@@ -393,9 +403,9 @@ fn failed_upload_events_are_retried_then_kept() {
 }
 
 #[test]
-fn the_reminders_job_may_read_the_index_and_write_items_only() {
+fn the_reminders_worker_may_read_the_index_and_write_items_only() {
     let template = template();
-    let policy = &template["Resources"]["RemindersFunction"]["Properties"]["Policies"][0]["Statement"];
+    let policy = &template["Resources"]["ReminderShardFunction"]["Properties"]["Policies"][0]["Statement"];
     let statements: Vec<(Vec<&str>, String)> = policy
         .as_sequence()
         .unwrap()
@@ -407,11 +417,78 @@ fn the_reminders_job_may_read_the_index_and_write_items_only() {
         .collect();
     let index = format!("/index/{}", todo_adapters::dynamodb::SCHEDULE_INDEX);
     assert!(statements.iter().any(|(actions, resource)| actions == &["dynamodb:Query"] && resource.contains(&index)), "{statements:?}");
-    for (actions, resource) in &statements {
+    // (Its queue's polling actions are held to its queue in the fan-out test.)
+    for (actions, resource) in statements.iter().filter(|(actions, _)| actions.iter().all(|action| action.starts_with("dynamodb:"))) {
         if !resource.contains(&index) {
             assert_eq!(actions, &["dynamodb:GetItem", "dynamodb:PutItem"], "table access beyond get + conditional put: {actions:?}");
         }
     }
+}
+
+/// The reminders job fans out: its scheduled function may only send to the shards queue,
+/// whose every message invokes one worker, once (a failed shard goes to the failed-runs
+/// queue, the next minute retries it), and every shard runs at once.
+#[test]
+fn the_reminders_job_sends_one_message_per_shard_to_its_own_workers() {
+    let template = template();
+    let resources = &template["Resources"];
+    let dispatcher = &resources["RemindersFunction"]["Properties"];
+    assert_eq!(
+        serde_yaml::to_string(&dispatcher["Environment"]["Variables"]["TODO_REMINDER_QUEUE_URL"]).unwrap().trim(),
+        "!Ref ReminderShardsQueue"
+    );
+    let statements = dispatcher["Policies"][0]["Statement"].as_sequence().unwrap();
+    assert_eq!(statements.len(), 1, "the dispatcher reads and writes no table: {statements:?}");
+    assert_eq!(statements[0]["Action"].as_sequence().unwrap(), &[Value::from("sqs:SendMessage")]);
+    assert_eq!(failure_queue(&statements[0]["Resource"]), "ReminderShardsQueue");
+
+    let queue = &resources["ReminderShardsQueue"]["Properties"];
+    assert_eq!(failure_queue(&queue["RedrivePolicy"]["deadLetterTargetArn"]), "FailedRunsQueue");
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 1, "the next minute's message is the retry");
+    let worker = &resources["ReminderShardFunction"]["Properties"];
+    let timeout = worker["Timeout"].as_u64().unwrap();
+    let visibility = queue["VisibilityTimeout"].as_u64().unwrap();
+    assert!(visibility >= timeout, "Lambda refuses a queue that hides a message for less than the function's timeout");
+    // A failed message moves to the failed-runs queue only when received again, after its
+    // visibility timeout: it must still be kept then, well past the age a worker skips.
+    let retention = queue["MessageRetentionPeriod"].as_u64().unwrap();
+    assert!(retention >= visibility + todo_jobs::fan_out::STALE_AFTER.as_secs() * 2, "retention {retention} s");
+    assert!(timeout > todo_domain::usecases::reminders::Fairness::default().run_for.as_secs() + 20, "a worker's passes fit its timeout");
+    assert!(worker.get("Events").is_none(), "the mapping below feeds it (a SAM SQS event attaches a poller policy for every queue)");
+    let mapping = &resources["ReminderShardsMapping"];
+    assert_eq!(mapping["Type"], "AWS::Lambda::EventSourceMapping");
+    let shards = &mapping["Properties"];
+    assert_eq!(failure_queue(&shards["EventSourceArn"]), "ReminderShardsQueue");
+    assert_eq!(
+        serde_yaml::to_string(&shards["FunctionName"]).unwrap().trim(),
+        "!Ref ReminderShardFunction.Alias",
+        "the live alias, as SAM's events use"
+    );
+    let polls: Vec<String> = worker["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|statement| serde_yaml::to_string(&statement["Action"]).unwrap().contains("sqs:"))
+        .map(|statement| {
+            assert_eq!(failure_queue(&statement["Resource"]), "ReminderShardsQueue", "polling on its own queue only");
+            serde_yaml::to_string(&statement["Action"]).unwrap()
+        })
+        .collect();
+    assert_eq!(polls.len(), 1, "{polls:?}");
+    for action in ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"] {
+        assert!(polls[0].contains(action), "the mapping polls with {action}");
+    }
+    assert!(
+        worker.get("ReservedConcurrentExecutions").is_none(),
+        "MaximumConcurrency caps the workers; a smaller reservation would throttle shards"
+    );
+    assert_eq!(shards["BatchSize"], 1, "one shard per invocation");
+    assert_eq!(shards["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+    assert_eq!(
+        shards["ScalingConfig"]["MaximumConcurrency"].as_u64(),
+        Some(u64::from(todo_adapters::dynamodb::SHARDS)),
+        "every shard's worker at once"
+    );
 }
 
 /// The table's index `name` as the template declares it: its key schema (attribute, key
@@ -565,8 +642,14 @@ fn every_function_is_in_its_service_alarms() {
                 assert_eq!(properties["Threshold"].as_u64(), Some(timeout_ms * 8 / 10), "{id}");
             }
         }
-        let reserved = serde_yaml::to_string(&resource["Properties"]["ReservedConcurrentExecutions"]).unwrap();
-        assert!(reserved.contains(&format!("Reserve{service}")) && reserved.contains(&format!("{service}Concurrency")), "{id}: {reserved}");
+        // The reminders workers are capped by their queue's mapping instead (tested above).
+        if id != "ReminderShardFunction" {
+            let reserved = serde_yaml::to_string(&resource["Properties"]["ReservedConcurrentExecutions"]).unwrap();
+            assert!(
+                reserved.contains(&format!("Reserve{service}")) && reserved.contains(&format!("{service}Concurrency")),
+                "{id}: {reserved}"
+            );
+        }
     }
     let globals = &template["Globals"]["Function"];
     assert_eq!(globals["AutoPublishAlias"], "live");
