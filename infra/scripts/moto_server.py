@@ -7,6 +7,8 @@ conformance suite's concurrency tests (one email, one idempotent create, one If-
 winner) test the adapter's conditions rather than the emulator's races. Requests from
 concurrent clients still interleave between calls, as they do on AWS.
 
+A deep listen backlog (below): one request at a time means connections wait in it.
+
 Responses go out with TCP_NODELAY: werkzeug writes a response's head and body separately,
 and with Nagle's algorithm the body waits for the client's delayed ACK (40 ms on Linux),
 which would add 40 ms to every call the benchmark measures (AWS's endpoints do not).
@@ -23,7 +25,12 @@ import sys
 import threading
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import WSGIRequestHandler, run_simple
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, run_simple
+
+# One request at a time, so connections queue in the listen backlog: werkzeug's 128 overflows
+# when the racing-workers tests open a thousand at once, and a dropped SYN is retried after
+# a second, past the functions' 1 s connect timeout. The kernel caps it (somaxconn, 4096).
+BaseWSGIServer.request_queue_size = 4096
 
 
 class NoDelayHandler(WSGIRequestHandler):

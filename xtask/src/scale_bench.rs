@@ -289,7 +289,7 @@ The `embedded + 8 ms a call` rows add an AWS-like round trip to each of the job'
     match best {
         Some((shards, memory, in_flight)) => writeln!(
             page,
-            "At 1,000,000 alarms a minute the model's cheapest settings for p99 under 60 s (last row): {shards} shards (`dynamodb::SHARDS`, with the shards queue's `MaximumConcurrency` raised to match; raising it is safe, lowering it strands the entries of shards no longer read), {in_flight} alarms in flight per worker (`TODO_REMINDER_CONCURRENCY`), {memory} MB.",
+            "At 1,000,000 alarms a minute the model's cheapest settings for p99 under 60 s (last row): {shards} shards (`TODO_ALARM_SHARDS` in template.yaml, up to 128, with the shards queue mapping's `MaximumConcurrency` raised to match; raising it is safe, lowering it strands the entries of shards no longer read), {in_flight} alarms in flight per worker (`TODO_REMINDER_CONCURRENCY`), {memory} MB.",
         )?,
         None => page.push_str("No setting the model tries keeps p99 under 60 s at 1,000,000 alarms a minute.\n"),
     }

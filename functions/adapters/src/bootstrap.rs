@@ -183,7 +183,7 @@ fn https_client(roots: &TrustedRoots) -> SharedHttpClient {
 
 /// An app on DynamoDB and S3, clients built once (no network until the first request).
 pub fn aws_app(env: &Env<'_>, aws: &AwsEnv, table: &str, bucket: &str, path_style: bool, keys: SigningKeys) -> anyhow::Result<App> {
-    let store = Arc::new(DynamoStore::new(crate::dynamodb::client(aws, None), table));
+    let store = Arc::new(DynamoStore::new(crate::dynamodb::client(aws, None), table).with_alarm_shards(config::alarm_shards(env)?));
     let stores = Stores::from_one(&store, Arc::new(S3Blobs::new(aws, bucket, path_style)));
     Ok(App::new(stores, Arc::new(SystemClock), config::settings(env, keys)?))
 }

@@ -102,6 +102,18 @@ pub fn settings(env: &Env<'_>, token_keys: SigningKeys) -> Result<Settings, Conf
     })
 }
 
+/// `TODO_ALARM_SHARDS`: how many partitions of the `schedule` index due alarms and uploads
+/// are spread over, each read by its own reminders worker (1 to
+/// `dynamodb::MAX_SHARDS`; 16 unless set). Raise it, never lower it (docs/reminders.md).
+pub fn alarm_shards(env: &Env<'_>) -> Result<u32, ConfigError> {
+    let name = "TODO_ALARM_SHARDS";
+    let shards = env.parsed(name, crate::dynamodb::DEFAULT_SHARDS)?;
+    if !(1..=crate::dynamodb::MAX_SHARDS).contains(&shards) {
+        return Err(ConfigError { name, problem: format!("must be from 1 to {}", crate::dynamodb::MAX_SHARDS) });
+    }
+    Ok(shards)
+}
+
 /// How reminders workers share their passes: `TODO_REMINDER_CONCURRENCY` (alarms a worker
 /// sends at once, 1-256) and `TODO_REMINDER_PER_USER` (places one person's alarms take in a
 /// pass of 1,000); docs/reminders.md.
@@ -177,6 +189,16 @@ mod tests {
         );
         let keys = token_keys(&Env::from_fn(move |name| (name == TOKEN_SECRET).then(|| rotating.clone()))).unwrap().unwrap();
         assert_eq!(keys.all().map(|key| key.id.as_str().to_owned()).collect::<Vec<_>>(), ["k1", "k0"]);
+    }
+
+    #[test]
+    fn the_shard_count_is_bounded() {
+        assert_eq!(alarm_shards(&env(&[])).unwrap(), crate::dynamodb::DEFAULT_SHARDS);
+        assert_eq!(alarm_shards(&env(&[("TODO_ALARM_SHARDS", "64")])).unwrap(), 64);
+        for bad in ["0", "129", "-1", "sixteen"] {
+            let pairs: &'static [(&'static str, &'static str)] = Box::leak(Box::new([("TODO_ALARM_SHARDS", bad)]));
+            assert_eq!(alarm_shards(&env(pairs)).unwrap_err().name, "TODO_ALARM_SHARDS", "{bad}");
+        }
     }
 
     #[test]

@@ -117,7 +117,7 @@ fn remedy(limit: &str) -> &'static str {
             "Service Quotas, DynamoDB \"Table-level read throughput limit\" for on-demand tables, and warm throughput before a launch."
         }
         REMINDERS => {
-            "not a quota: the job's design. Each shard's worker is its own invocation, CPU-bound at a full vCPU, so a run delivers the shard count times one worker's alarms: raise the shard count (`dynamodb::SHARDS` and the queue's `MaximumConcurrency` together) and the worker concurrency. docs/reminders.md models the lateness and the settings that keep p99 under 60 s at 1M alarms a minute."
+            "not a quota: the job's design. Each shard's worker is its own invocation, CPU-bound at a full vCPU, so a run delivers the shard count times one worker's alarms: raise the shard count (`TODO_ALARM_SHARDS` and the queue mapping's `MaximumConcurrency` together, up to 128) and the worker concurrency. docs/reminders.md models the lateness and the settings that keep p99 under 60 s at 1M alarms a minute."
         }
         _ => "",
     }

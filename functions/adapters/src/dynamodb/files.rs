@@ -79,7 +79,7 @@ impl FileStore for DynamoStore {
             .expression_attribute_values(":max", n(max_per_task))
             .build()
             .map_err(StoreError::backend)?;
-        let item = FileItem { pk, sk: file_sk(file.id), schedule: ScheduleKey::for_file(file), file: file.clone() };
+        let item = FileItem { pk, sk: file_sk(file.id), schedule: ScheduleKey::for_file(file, self.alarm_shards), file: file.clone() };
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&item)?))

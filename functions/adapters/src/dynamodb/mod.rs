@@ -43,7 +43,7 @@ mod throttle;
 mod users;
 
 pub use calls::CallLog;
-pub use schedule::{SCHEDULE_INDEX, SHARDS};
+pub use schedule::{DEFAULT_SHARDS, MAX_SHARDS, SCHEDULE_INDEX};
 pub use schema::create_table;
 pub use sharing::INVITEE_PREFIX;
 pub use stream::{NewInvitations, StreamEvent};
@@ -68,11 +68,22 @@ pub const MAX_BATCH_WRITE: usize = 25;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// The `schedule` index's shards (`TODO_ALARM_SHARDS`).
+    alarm_shards: u32,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), alarm_shards: DEFAULT_SHARDS }
+    }
+
+    /// The store with its due work spread over `shards` partitions of the `schedule` index
+    /// (1 to `MAX_SHARDS`). Every process writing or reading the table must use one count,
+    /// or a raised one: an entry in a shard beyond a reader's count waits, unread, until its
+    /// item is written again.
+    pub fn with_alarm_shards(self, shards: u32) -> Self {
+        assert!((1..=MAX_SHARDS).contains(&shards), "{shards} shards: from 1 to {MAX_SHARDS}");
+        Self { alarm_shards: shards, ..self }
     }
 
     pub fn client(&self) -> &Client {

@@ -46,9 +46,9 @@ fn notification_sk(id: NotificationId) -> String {
 /// each of its writes moves the task's index entry, so the pair names one state.
 fn unchanged(task: &Task) -> (String, Vec<(&'static str, AttributeValue)>) {
     let mut values = vec![(":version", n(task.version))];
-    let condition = match ScheduleKey::for_task(task) {
-        Some(schedule) => {
-            values.push((":sched_sk", s(schedule.sched_sk)));
+    let condition = match ScheduleKey::sort_key_for_task(task) {
+        Some(sched_sk) => {
+            values.push((":sched_sk", s(sched_sk)));
             "version = :version AND sched_sk = :sched_sk"
         }
         None => "version = :version AND attribute_not_exists(sched_sk)",
@@ -90,7 +90,7 @@ impl DynamoStore {
 impl NotificationStore for DynamoStore {
     /// One keys-only `Query` of the `schedule` index per shard.
     fn alarm_shards(&self) -> u32 {
-        super::SHARDS
+        self.alarm_shards
     }
 
     /// One keys-only `Query` of the shard's partition of the `schedule` index.
@@ -102,7 +102,7 @@ impl NotificationStore for DynamoStore {
     /// notification existed, one more conditional `PutItem` records it on the task.
     async fn send_notification(&self, read: &Task, notified: &Task, notification: &Notification) -> StoreResult<SendOutcome> {
         let item = NotificationItem::of(notification);
-        let task_item: Item = to_item(&TaskItem::of(notified))?;
+        let task_item: Item = to_item(&TaskItem::of(notified, self.alarm_shards))?;
         let (condition, values) = unchanged(read);
         let mut put_task = Put::builder().table_name(&self.table).set_item(Some(task_item.clone())).condition_expression(&condition);
         for (name, value) in &values {

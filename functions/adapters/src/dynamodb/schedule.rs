@@ -1,8 +1,9 @@
 //! The `schedule` index: a sparse GSI naming items with work due at a time — a task's next
 //! pending alarm (`ALARM#<shard>`) and a pending upload's URL expiry (`UPLOAD#<shard>`).
 //!
-//! Its partition key is spread over `SHARDS` values by a hash of the item's id, so a busy
-//! minute is sixteen partitions, not one, each read by its own reminders worker; its sort
+//! Its partition key is spread over the store's shard count (`TODO_ALARM_SHARDS`, 16 unless
+//! set) by a hash of the item's id, so a busy minute is that many partitions, not one, each
+//! read by its own reminders worker; its sort
 //! key is the due time (RFC 3339 with milliseconds: fixed width, so text order is time
 //! order), then what is due (an alarm's kind and whom it notifies, so a worker can share its
 //! passes fairly from the keys alone). The index projects keys only: a job re-reads each
@@ -17,8 +18,14 @@ use super::tasks::{TASK_PREFIX, task_sk};
 use super::{DynamoStore, Item, LIST_PREFIX, backend, key, list_pk, s};
 
 pub const SCHEDULE_INDEX: &str = "schedule";
-/// How many partitions each kind of due work is spread over.
-pub const SHARDS: u32 = 16;
+/// How many partitions each kind of due work is spread over unless `TODO_ALARM_SHARDS` says
+/// otherwise. Each is read by its own reminders worker (an invocation of its own on AWS) and
+/// takes about 333 alarms a second (a partition's 1,000 write units, up to 3 an alarm).
+pub const DEFAULT_SHARDS: u32 = 16;
+/// The most `TODO_ALARM_SHARDS` may be. Past 40 shards (40 × 1,000 write units a second) the
+/// table's default write quota, not the shard count, limits the alarm peak, and every shard
+/// costs a worker invocation and two Queries a minute even when nothing is due.
+pub const MAX_SHARDS: u32 = 128;
 
 const ALARM: &str = "ALARM";
 const UPLOAD: &str = "UPLOAD";
@@ -30,10 +37,11 @@ pub(crate) struct ScheduleKey {
     pub(crate) sched_sk: String,
 }
 
-/// FNV-1a: stable across processes and releases (unlike the standard library's hasher).
-fn shard(id: &str) -> u32 {
+/// The shard of `id` among `shards`. FNV-1a: stable across processes and releases (unlike
+/// the standard library's hasher).
+fn shard(id: &str, shards: u32) -> u32 {
     let hash = id.bytes().fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193));
-    hash % SHARDS
+    hash % shards
 }
 
 fn partition(kind: &str, shard: u32) -> String {
@@ -41,18 +49,22 @@ fn partition(kind: &str, shard: u32) -> String {
 }
 
 impl ScheduleKey {
-    /// Where a task waits for its next alarm, if it has one.
-    pub(crate) fn for_task(task: &Task) -> Option<Self> {
-        task.next_alarm().map(|Alarm { at, kind }| Self {
-            sched_pk: partition(ALARM, shard(&task.id.to_string())),
-            sched_sk: alarm_sort_key(Alarm { at, kind }, task.created_by),
-        })
+    /// Where a task waits for its next alarm, if it has one, among `shards`.
+    pub(crate) fn for_task(task: &Task, shards: u32) -> Option<Self> {
+        Self::sort_key_for_task(task).map(|sched_sk| Self { sched_pk: partition(ALARM, shard(&task.id.to_string(), shards)), sched_sk })
     }
 
-    /// Where a pending upload waits to be given up on.
-    pub(crate) fn for_file(file: &FileRecord) -> Option<Self> {
-        (file.status == FileStatus::Pending)
-            .then(|| Self { sched_pk: partition(UPLOAD, shard(&file.id.to_string())), sched_sk: file.upload_expires_at.to_string() })
+    /// The sort key of a task's place in the index (whatever the shard count), if it has one.
+    pub(crate) fn sort_key_for_task(task: &Task) -> Option<String> {
+        task.next_alarm().map(|alarm| alarm_sort_key(alarm, task.created_by))
+    }
+
+    /// Where a pending upload waits to be given up on, among `shards`.
+    pub(crate) fn for_file(file: &FileRecord, shards: u32) -> Option<Self> {
+        (file.status == FileStatus::Pending).then(|| Self {
+            sched_pk: partition(UPLOAD, shard(&file.id.to_string(), shards)),
+            sched_sk: file.upload_expires_at.to_string(),
+        })
     }
 }
 
@@ -113,10 +125,10 @@ impl DynamoStore {
     /// one shard never starves the others), then the shards that had more, from where they
     /// stopped, while room is left.
     async fn due(&self, kind: &str, condition: &str, until: String, limit: u32) -> StoreResult<Batch<Item>> {
-        let share = limit.div_ceil(SHARDS).max(1);
+        let share = limit.div_ceil(self.alarm_shards).max(1);
         let mut keys = Vec::new();
         let mut unfinished: Vec<(u32, Item)> = Vec::new();
-        for shard in 0..SHARDS {
+        for shard in 0..self.alarm_shards {
             let (items, rest) = self.due_in_shard(kind, shard, condition, &[(":until", until.clone())], share, None).await?;
             keys.extend(items);
             unfinished.extend(rest.map(|start| (shard, start)));
@@ -169,11 +181,40 @@ mod tests {
 
     #[test]
     fn shards_spread_ids_evenly_enough() {
-        let mut counts = [0u32; SHARDS as usize];
+        let mut counts = [0u32; DEFAULT_SHARDS as usize];
         for _ in 0..1600 {
-            counts[shard(&todo_domain::model::TaskId::generate().to_string()) as usize] += 1;
+            counts[shard(&todo_domain::model::TaskId::generate().to_string(), DEFAULT_SHARDS) as usize] += 1;
         }
         assert!(counts.iter().all(|count| (50..=150).contains(count)), "{counts:?}");
+    }
+
+    #[test]
+    fn a_task_waits_in_one_of_the_stores_shards() {
+        use todo_domain::model::{ListId, NewTask, Tags, Title};
+        let new = NewTask {
+            title: Title::parse("call").unwrap(),
+            notes: None,
+            due: None,
+            priority: None,
+            tags: Tags::default(),
+            recurrence: None,
+            reminder_at: Some(Timestamp::parse("2026-01-01T09:00:00Z").unwrap()),
+        };
+        let owner = UserId::generate();
+        let at = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        for shards in [1, 4, DEFAULT_SHARDS, MAX_SHARDS] {
+            let mut seen = std::collections::BTreeSet::new();
+            for _ in 0..2_000 {
+                let task = Task::create(TaskId::generate(), ListId::inbox_of(owner), owner, new.clone(), at).unwrap();
+                let key = ScheduleKey::for_task(&task, shards).expect("a pending reminder");
+                let number: u32 = key.sched_pk.strip_prefix("ALARM#").unwrap().parse().unwrap();
+                assert!(number < shards, "{} with {shards} shards", key.sched_pk);
+                assert_eq!(Some(key.sched_sk), ScheduleKey::sort_key_for_task(&task), "the sort key does not depend on the shards");
+                seen.insert(number);
+            }
+            // 2,000 ids reach every one of up to 128 shards (the chance of missing one is tiny).
+            assert_eq!(seen.len(), shards as usize, "{seen:?}");
+        }
     }
 
     #[test]

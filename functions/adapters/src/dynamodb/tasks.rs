@@ -39,13 +39,14 @@ pub(crate) struct TaskItem {
 }
 
 impl TaskItem {
-    pub(crate) fn of(task: &Task) -> Self {
+    /// The task's item, its place in the due-alarm index among `shards`.
+    pub(crate) fn of(task: &Task, shards: u32) -> Self {
         Self {
             pk: list_pk(task.list_id),
             sk: task_sk(task.id),
             completed: task.completion.is_completed(),
             due_ms: task.due.map(|due| due.unix_millis()),
-            schedule: ScheduleKey::for_task(task),
+            schedule: ScheduleKey::for_task(task, shards),
             open: (!task.completion.is_completed()).then(|| OpenKey { open_pk: list_pk(task.list_id), open_sk: task_sk(task.id) }),
             task: task.clone(),
         }
@@ -73,7 +74,7 @@ impl TaskStore for DynamoStore {
         let creator_check = super::users::account_check(&self.table, task.created_by)?;
         let member_check =
             writer_check(&self.table, Writer::Member { user: task.created_by, list: task.list_id })?.expect("a member's check");
-        let items = vec![creator_check, member_check, put_if_absent(&self.table, to_item(&TaskItem::of(task))?)?];
+        let items = vec![creator_check, member_check, put_if_absent(&self.table, to_item(&TaskItem::of(task, self.alarm_shards))?)?];
         let refused = |cancelled: &Cancelled| {
             if cancelled.failed_at(0) {
                 Some(StoreError::OwnerMissing)
@@ -99,7 +100,7 @@ impl TaskStore for DynamoStore {
     async fn update_task(&self, writer: Writer, task: &Task, expected_version: u64, spawned: Option<&Task>) -> StoreResult<()> {
         writer.check_list(task.list_id)?;
         let condition = "version = :expected";
-        let item = to_item(&TaskItem::of(task))?;
+        let item = to_item(&TaskItem::of(task, self.alarm_shards))?;
         let check = writer_check(&self.table, writer)?;
         if check.is_none() && spawned.is_none() {
             return self.put_if(item, condition, &[(":expected", n(expected_version))]).await;
@@ -118,7 +119,7 @@ impl TaskStore for DynamoStore {
         let mut items: Vec<TransactWriteItem> = account.into_iter().chain(check).collect();
         items.push(TransactWriteItem::builder().put(put).build());
         if let Some(spawned) = spawned {
-            items.push(put_if_absent(&self.table, to_item(&TaskItem::of(spawned))?)?);
+            items.push(put_if_absent(&self.table, to_item(&TaskItem::of(spawned, self.alarm_shards))?)?);
         }
         match self.transact(items, "task update").await? {
             Ok(()) => Ok(()),
@@ -154,9 +155,9 @@ impl TaskStore for DynamoStore {
             .map_err(StoreError::backend)?;
         let mut items = checks;
         items.push(TransactWriteItem::builder().delete(old).build());
-        items.push(put_if_absent(&self.table, to_item(&TaskItem::of(task))?)?);
+        items.push(put_if_absent(&self.table, to_item(&TaskItem::of(task, self.alarm_shards))?)?);
         if let Some(spawned) = spawned {
-            items.push(put_if_absent(&self.table, to_item(&TaskItem::of(spawned))?)?);
+            items.push(put_if_absent(&self.table, to_item(&TaskItem::of(spawned, self.alarm_shards))?)?);
         }
         match self.transact(items, "task move").await? {
             Ok(()) => Ok(()),

@@ -99,7 +99,7 @@ pub async fn reminders_are_sent_exactly_once_even_by_concurrent_runs(backend: Ba
         // Per shard one keys-only query per lane (fresh, backlog), then per due task one read
         // and one transaction per alarm.
         let calls = backend.calls();
-        let expected = [("GetItem", 1), ("Query", 2 * todo_adapters::dynamodb::SHARDS as usize), ("TransactWriteItems", 2)];
+        let expected = [("GetItem", 1), ("Query", 2 * app.stores.notifications.alarm_shards() as usize), ("TransactWriteItems", 2)];
         assert_eq!(calls, expected.into_iter().map(|(name, count)| (name.to_owned(), count)).collect(), "{calls:?}");
     }
     let notifications = feed(&backend, ada.id, false, at).await;

@@ -72,7 +72,7 @@ async fn every_background_function_calls_only_what_its_policy_allows() {
     run("invitation-announce", calls.take_actions());
 
     // The queue's worker, given every shard's message (the dispatcher only sends to SQS).
-    let records = (0..todo_adapters::dynamodb::SHARDS)
+    let records = (0..app.app.stores.notifications.alarm_shards())
         .map(|shard| json!({"messageId": format!("m{shard}"), "body": json!({"shard": shard}).to_string()}))
         .collect::<Vec<_>>();
     let reminded = todo_jobs::fan_out::run_shards(&app.app, serde_json::from_value(json!({"Records": records})).unwrap()).await;

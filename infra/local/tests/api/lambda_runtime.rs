@@ -91,6 +91,8 @@ impl Runtime {
                 .env("TODO_S3_PATH_STYLE", "true")
                 .env("TODO_TOKEN_SECRET_ID", &self.table)
                 .env("TODO_REMINDER_QUEUE_URL", &self.shards_queue)
+                // Not the default: the count every function writes and reads the index with.
+                .env("TODO_ALARM_SHARDS", ALARM_SHARDS.to_string())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -108,6 +110,9 @@ impl Runtime {
         serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{binary}: {e}: {}", String::from_utf8_lossy(&output.stdout)))
     }
 }
+
+/// The functions' `TODO_ALARM_SHARDS` here.
+const ALARM_SHARDS: u32 = 5;
 
 fn event(binary: &str) -> String {
     std::fs::read_to_string(workspace_root().join(format!("infra/events/{binary}.json"))).unwrap()
@@ -198,7 +203,7 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
     for _minute in 0..2 {
         let dispatched = runtime.invoke_raw("reminders", &event("reminders"));
         let shards = dispatched["shards"].as_u64().expect("the shards dispatched");
-        assert_eq!(shards, u64::from(todo_adapters::dynamodb::SHARDS), "{dispatched}");
+        assert_eq!(shards, u64::from(ALARM_SHARDS), "one message per shard of TODO_ALARM_SHARDS: {dispatched}");
         let messages = receive_shard_messages(&runtime.endpoint, &runtime.shards_queue, shards);
         let worked = runtime.invoke_raw("reminders-shard", &serde_json::json!({ "Records": messages }).to_string());
         assert_eq!(worked["batchItemFailures"], serde_json::json!([]), "{worked}");
