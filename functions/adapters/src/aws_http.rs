@@ -1,7 +1,7 @@
 //! Signed HTTPS calls to AWS services without their SDKs (S3's four object operations,
-//! Secrets Manager's one read): the SDK's own signer (`aws-sigv4`), a hyper client trusting
-//! the process's roots, and one retry policy whose worst case fits the shortest function
-//! timeout.
+//! Secrets Manager's one read, SQS's batch send): the SDK's own signer (`aws-sigv4`), a hyper
+//! client trusting the process's roots, one reading of JSON protocol errors, and one retry
+//! policy whose worst case fits the shortest function timeout.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -86,6 +86,29 @@ where
             Attempt::Retry(_) => tokio::time::sleep(RETRY_BACKOFF * (1 << made)).await,
         }
     }
+}
+
+/// A failed AWS JSON protocol answer (`{"__type": "...#Kind", "message": ...}`) from
+/// `service`: throttling and 5xx are worth another attempt, anything else is refused.
+pub fn json_error<T>(service: &str, status: http::StatusCode, body: &[u8]) -> Attempt<T> {
+    #[derive(serde::Deserialize)]
+    struct Failure {
+        #[serde(rename = "__type")]
+        error_type: Option<String>,
+        #[serde(alias = "Message")]
+        message: Option<String>,
+    }
+    let parsed: Option<Failure> = serde_json::from_slice(body).ok();
+    let (error_type, message) = parsed.map_or((None, None), |failure| {
+        (failure.error_type.map(|kind| kind.rsplit('#').next().unwrap_or_default().to_owned()), failure.message)
+    });
+    let error = anyhow::anyhow!(
+        "{service} answered {status}: {} {}",
+        error_type.as_deref().unwrap_or("(no error type)"),
+        message.unwrap_or_default()
+    );
+    let throttled = error_type.as_deref().is_some_and(|kind| kind.contains("Throttl") || kind == "InternalServiceError");
+    if status.is_server_error() || throttled { Attempt::Retry(error) } else { Attempt::Fail(error) }
 }
 
 /// Sends `request` and reads the whole answer. Its errors (a refused or dropped

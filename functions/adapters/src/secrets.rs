@@ -68,28 +68,14 @@ fn answer(status: StatusCode, body: &[u8]) -> Attempt<String> {
     struct Answer {
         #[serde(rename = "SecretString")]
         secret_string: Option<String>,
-        #[serde(rename = "__type")]
-        error_type: Option<String>,
-        #[serde(alias = "Message")]
-        message: Option<String>,
     }
-    let parsed: Option<Answer> = serde_json::from_slice(body).ok();
-    if status.is_success() {
-        return match parsed.and_then(|answer| answer.secret_string) {
-            Some(text) => Attempt::Done(text),
-            None => Attempt::Fail(anyhow::anyhow!("the secret has no SecretString (a binary secret cannot hold signing keys)")),
-        };
+    if !status.is_success() {
+        return aws_http::json_error("Secrets Manager", status, body);
     }
-    let (error_type, message) = parsed.map_or((None, None), |answer| {
-        (answer.error_type.map(|kind| kind.rsplit('#').next().unwrap_or_default().to_owned()), answer.message)
-    });
-    let error = anyhow::anyhow!(
-        "Secrets Manager answered {status}: {} {}",
-        error_type.as_deref().unwrap_or("(no error type)"),
-        message.unwrap_or_default()
-    );
-    let throttled = error_type.as_deref().is_some_and(|kind| kind.contains("Throttl") || kind == "InternalServiceError");
-    if status.is_server_error() || throttled { Attempt::Retry(error) } else { Attempt::Fail(error) }
+    match serde_json::from_slice::<Answer>(body).ok().and_then(|answer| answer.secret_string) {
+        Some(text) => Attempt::Done(text),
+        None => Attempt::Fail(anyhow::anyhow!("the secret has no SecretString (a binary secret cannot hold signing keys)")),
+    }
 }
 
 #[cfg(test)]

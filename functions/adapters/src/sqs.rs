@@ -164,33 +164,22 @@ fn batch_answer(status: StatusCode, body: &[u8]) -> Attempt<Vec<FailedEntry>> {
     struct Answer {
         #[serde(rename = "Failed", default)]
         failed: Vec<Failed>,
-        #[serde(rename = "__type")]
-        error_type: Option<String>,
-        #[serde(alias = "Message")]
-        message: Option<String>,
     }
-    let parsed: Option<Answer> = serde_json::from_slice(body).ok();
-    if status.is_success() {
-        return match parsed {
-            Some(answer) => answer
-                .failed
-                .into_iter()
-                .map(|failed| {
-                    let id = failed.id.parse().map_err(|_| anyhow::anyhow!("SQS named an entry {:?}, which was not sent", failed.id))?;
-                    Ok(FailedEntry { id, sender_fault: failed.sender_fault, reason: format!("{}: {}", failed.code, failed.message) })
-                })
-                .collect::<anyhow::Result<_>>()
-                .map_or_else(Attempt::Fail, Attempt::Done),
-            None => Attempt::Retry(anyhow::anyhow!("SQS answered {status} with an unreadable body")),
-        };
+    if !status.is_success() {
+        return aws_http::json_error("SQS", status, body);
     }
-    let (error_type, message) = parsed.map_or((None, None), |answer| {
-        (answer.error_type.map(|kind| kind.rsplit('#').next().unwrap_or_default().to_owned()), answer.message)
-    });
-    let error =
-        anyhow::anyhow!("SQS answered {status}: {} {}", error_type.as_deref().unwrap_or("(no error type)"), message.unwrap_or_default());
-    let throttled = error_type.as_deref().is_some_and(|kind| kind.contains("Throttl"));
-    if status.is_server_error() || throttled { Attempt::Retry(error) } else { Attempt::Fail(error) }
+    match serde_json::from_slice::<Answer>(body) {
+        Ok(answer) => answer
+            .failed
+            .into_iter()
+            .map(|failed| {
+                let id = failed.id.parse().map_err(|_| anyhow::anyhow!("SQS named an entry {:?}, which was not sent", failed.id))?;
+                Ok(FailedEntry { id, sender_fault: failed.sender_fault, reason: format!("{}: {}", failed.code, failed.message) })
+            })
+            .collect::<anyhow::Result<_>>()
+            .map_or_else(Attempt::Fail, Attempt::Done),
+        Err(_) => Attempt::Retry(anyhow::anyhow!("SQS answered {status} with an unreadable body")),
+    }
 }
 
 #[cfg(test)]
