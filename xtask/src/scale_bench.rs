@@ -112,9 +112,21 @@ pub(crate) const SHARD_ALARMS_PER_S: f64 = 333.0;
 const VCPU_PER_MB: f64 = 1.0 / 1769.0;
 /// A reminders worker's memory in template.yaml (`ReminderShardFunction`), in MB.
 fn reminders_memory_mb() -> anyhow::Result<f64> {
-    let text = std::fs::read_to_string(crate::workspace_root().join("template.yaml"))?;
-    let template: serde_yaml::Value = serde_yaml::from_str(&text)?;
-    template["Resources"]["ReminderShardFunction"]["Properties"]["MemorySize"].as_f64().context("ReminderShardFunction has no MemorySize")
+    template()?["Resources"]["ReminderShardFunction"]["Properties"]["MemorySize"]
+        .as_f64()
+        .context("ReminderShardFunction has no MemorySize")
+}
+
+/// The deployed shard count: template.yaml's `TODO_ALARM_SHARDS`.
+fn deployed_shards() -> anyhow::Result<f64> {
+    template()?["Globals"]["Function"]["Environment"]["Variables"]["TODO_ALARM_SHARDS"]
+        .as_str()
+        .and_then(|shards| shards.parse().ok())
+        .context("template.yaml sets no TODO_ALARM_SHARDS")
+}
+
+fn template() -> anyhow::Result<serde_yaml::Value> {
+    Ok(serde_yaml::from_str(&std::fs::read_to_string(crate::workspace_root().join("template.yaml"))?)?)
 }
 /// A worker starts passes for 50 s of each 60.
 const DUTY: f64 = 50.0 / 60.0;
@@ -252,9 +264,10 @@ The `embedded + 8 ms a call` rows add an AWS-like round trip to each of the job'
     page.push_str("Lateness of *N* alarms due evenly within one minute (a burst; alarm → stored notification, the minute's wait for its run included), oldest first, one invocation per shard:\n\n");
     page.push_str("| alarms due in the minute | shards | in flight per worker | memory (MB) | sent /s, all shards | keeps up with N a minute | p50 (s) | p99 (s) | max (s) |\n|---|---|---|---|---|---|---|---|---|\n");
     let memory_mb = reminders_memory_mb()?;
+    let deployed = deployed_shards()?;
     let mut rows = Vec::new();
     for alarms in [10_000.0, 100_000.0, 1_000_000.0] {
-        rows.push((alarms, 16.0, concurrency, memory_mb));
+        rows.push((alarms, deployed, concurrency, memory_mb));
     }
     // The cheapest settings that keep up with 1,000,000 a minute (and so p99 ≈ 59.4 s):
     // memory held by the workers (one invocation per shard) times shards read.

@@ -55,45 +55,48 @@ impl Queue {
         &self.url
     }
 
-    /// Sends every message in `bodies`, ten to a call; entries SQS could not take for a
-    /// passing reason (throttling, its own failure) are sent again, each call retried as
-    /// every AWS call here is (`aws_http::with_retries`). Fails on the first message that
+    /// Sends every message in `bodies`, ten to a call, the calls side by side (so a dispatch
+    /// of 128 shards takes one call's time, retries included, not thirteen); entries SQS
+    /// could not take for a passing reason (throttling, its own failure) are sent again, each
+    /// call retried as every AWS call here is (`aws_http::with_retries`). Fails if a message
     /// cannot go.
     pub async fn send_all(&self, bodies: &[String]) -> anyhow::Result<()> {
-        for chunk in bodies.chunks(BATCH) {
-            // What is still to send, by index in the chunk: a retry resends only these.
-            let pending = std::sync::Mutex::new((0..chunk.len()).collect::<Vec<_>>());
-            aws_http::with_retries("SQS SendMessageBatch", || async {
-                let entries: Vec<(usize, &str)> =
-                    pending.lock().expect("never poisoned").iter().map(|&index| (index, chunk[index].as_str())).collect();
-                let request = match self.send_message_batch_request(&entries, SystemTime::now()) {
-                    Ok(request) => request,
-                    Err(error) => return Attempt::Fail(error),
-                };
-                let failed = match aws_http::exchange(&self.http, request).await {
-                    Ok((parts, body)) => match batch_answer(parts.status, &body) {
-                        Attempt::Done(failed) => failed,
-                        Attempt::Retry(error) => return Attempt::Retry(error),
-                        Attempt::Fail(error) => return Attempt::Fail(error),
-                    },
-                    Err(error) => return Attempt::Retry(error),
-                };
-                let mut pending = pending.lock().expect("never poisoned");
-                match still_pending(&pending, &failed) {
-                    Attempt::Done(rest) if rest.is_empty() => Attempt::Done(()),
-                    Attempt::Done(rest) => {
-                        let error =
-                            anyhow::anyhow!("SQS could not take {} of {} messages: {}", rest.len(), entries.len(), failed[0].reason);
-                        *pending = rest;
-                        Attempt::Retry(error)
-                    }
-                    Attempt::Retry(error) => Attempt::Retry(error),
-                    Attempt::Fail(error) => Attempt::Fail(error),
-                }
-            })
-            .await?;
-        }
+        futures::future::try_join_all(bodies.chunks(BATCH).map(|chunk| self.send_batch(chunk))).await?;
         Ok(())
+    }
+
+    /// One `SendMessageBatch` of at most ten messages, and its retries.
+    async fn send_batch(&self, chunk: &[String]) -> anyhow::Result<()> {
+        // What is still to send, by index in the chunk: a retry resends only these.
+        let pending = std::sync::Mutex::new((0..chunk.len()).collect::<Vec<_>>());
+        aws_http::with_retries("SQS SendMessageBatch", || async {
+            let entries: Vec<(usize, &str)> =
+                pending.lock().expect("never poisoned").iter().map(|&index| (index, chunk[index].as_str())).collect();
+            let request = match self.send_message_batch_request(&entries, SystemTime::now()) {
+                Ok(request) => request,
+                Err(error) => return Attempt::Fail(error),
+            };
+            let failed = match aws_http::exchange(&self.http, request).await {
+                Ok((parts, body)) => match batch_answer(parts.status, &body) {
+                    Attempt::Done(failed) => failed,
+                    Attempt::Retry(error) => return Attempt::Retry(error),
+                    Attempt::Fail(error) => return Attempt::Fail(error),
+                },
+                Err(error) => return Attempt::Retry(error),
+            };
+            let mut pending = pending.lock().expect("never poisoned");
+            match still_pending(&pending, &failed) {
+                Attempt::Done(rest) if rest.is_empty() => Attempt::Done(()),
+                Attempt::Done(rest) => {
+                    let error = anyhow::anyhow!("SQS could not take {} of {} messages: {}", rest.len(), entries.len(), failed[0].reason);
+                    *pending = rest;
+                    Attempt::Retry(error)
+                }
+                Attempt::Retry(error) => Attempt::Retry(error),
+                Attempt::Fail(error) => Attempt::Fail(error),
+            }
+        })
+        .await
     }
 
     /// The `SendMessageBatch` request for `entries` (their ids are their indexes), signed at

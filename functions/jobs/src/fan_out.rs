@@ -19,7 +19,6 @@ use todo_domain::{App, Error};
 
 /// A message of the shards queue: which shard a worker is to handle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ShardMessage {
     pub shard: u32,
 }
@@ -92,6 +91,20 @@ pub struct ItemFailure {
     pub item_identifier: String,
 }
 
+/// What `reminders-shard` answers: `run_shards`'s answer, or an error when every message of
+/// the event failed, so that Lambda counts a failed invocation (the error alarm, and a
+/// deployment's rollback, see it; a partial answer alone would not). With the mapping's one
+/// message a call, the queue treats both the same: the message goes back, then to the
+/// failed-runs queue.
+pub async fn handle(app: &App, event: SqsEvent) -> Result<ShardsAnswer, Error> {
+    let messages = event.records.len();
+    let answer = run_shards(app, event).await;
+    if messages > 0 && answer.batch_item_failures.len() == messages {
+        return Err(Error::Internal(anyhow::anyhow!("every shard of this event failed ({messages}); see the log")));
+    }
+    Ok(answer)
+}
+
 /// Runs the worker of each message's shard, all at once (the queue hands over one message a
 /// call in production; `sam local invoke` may pass several). A message that names no shard
 /// of this deployment, or whose shard failed, is reported failed; one older than
@@ -107,9 +120,11 @@ pub async fn run_shards(app: &App, event: SqsEvent) -> ShardsAnswer {
             return Ok(None);
         }
         let shard = match serde_json::from_str::<ShardMessage>(&record.body) {
-            Ok(ShardMessage { shard }) if shard < shards => shard,
+            // A shard beyond this worker's count is still read: during a deploy that raises
+            // the count, a new dispatcher's messages reach workers of the old version.
+            Ok(ShardMessage { shard }) if shard < shards.max(todo_adapters::dynamodb::MAX_SHARDS) => shard,
             Ok(ShardMessage { shard }) => {
-                tracing::error!(shard, shards, message_id = record.message_id, "a message names a shard this deployment does not have");
+                tracing::error!(shard, shards, message_id = record.message_id, "a message names a shard past the ceiling");
                 return Err(());
             }
             Err(error) => {
@@ -138,10 +153,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_shard_message_is_one_number_and_nothing_else() {
+    fn a_shard_message_names_a_shard() {
         assert_eq!(serde_json::from_str::<ShardMessage>(r#"{"shard": 3}"#).unwrap(), ShardMessage { shard: 3 });
         assert!(serde_json::from_str::<ShardMessage>(r#"{"shard": -1}"#).is_err());
-        assert!(serde_json::from_str::<ShardMessage>(r#"{"shard": 3, "extra": 1}"#).is_err());
+        assert!(serde_json::from_str::<ShardMessage>(r#"{"count": 3}"#).is_err());
+        // A field a later dispatcher adds does not fail an older worker.
+        assert_eq!(serde_json::from_str::<ShardMessage>(r#"{"shard": 3, "extra": 1}"#).unwrap(), ShardMessage { shard: 3 });
         assert_eq!(serde_json::to_string(&ShardMessage { shard: 15 }).unwrap(), r#"{"shard":15}"#);
     }
 
@@ -152,6 +169,7 @@ mod tests {
         assert!(!event.records.is_empty());
         for record in event.records {
             serde_json::from_str::<ShardMessage>(&record.body).unwrap();
+            assert!(record.attributes.sent_timestamp.is_none(), "a dated sample would go stale and be skipped");
         }
     }
 }

@@ -820,14 +820,19 @@ pub fn shards_event(endpoint: &str, queue_url: &str, count: u64) -> anyhow::Resu
     ];
     let receive = json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 300}).to_string();
     let mut records = Vec::new();
+    let mut shards = std::collections::BTreeSet::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while (records.len() as u64) < count {
-        ensure!(std::time::Instant::now() < deadline, "{} of {count} shard messages arrived on {queue_url}", records.len());
+    while (shards.len() as u64) < count {
+        ensure!(std::time::Instant::now() < deadline, "{} of {count} shards' messages arrived on {queue_url}", shards.len());
         let (status, answer) = http(endpoint, "POST", "/", &headers, receive.as_bytes())?;
         ensure!(status == 200, "receive from {queue_url}: {status} {}", String::from_utf8_lossy(&answer));
         let answer: Value = serde_json::from_slice(&answer)?;
         for message in answer["Messages"].as_array().into_iter().flatten() {
-            records.push(json!({"messageId": message["MessageId"], "body": message["Body"], "eventSource": "aws:sqs"}));
+            // A retried send may put a shard's message twice: the event carries each once.
+            let body: Value = serde_json::from_str(message["Body"].as_str().context("a message body")?)?;
+            if shards.insert(body["shard"].as_u64().context("a shard message")?) {
+                records.push(json!({"messageId": message["MessageId"], "body": message["Body"], "eventSource": "aws:sqs"}));
+            }
         }
     }
     Ok(json!({ "Records": records }).to_string())

@@ -197,6 +197,20 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
     let remind = with_task("task-update").replace(r#"{\"status\": \"completed\"}"#, r#"{\"reminder_at\": \"2026-01-01T09:00:00Z\"}"#);
     let (status, reminded) = runtime.invoke("task-update", &remind);
     assert_eq!((status, reminded["reminder_at"].as_str()), (200, Some("2026-01-01T09:00:00.000Z")), "{reminded}");
+    // Every function put the task in one of ALARM_SHARDS partitions of the due-alarm index
+    // (the file's upload went through one of them too).
+    let index = aws_json(
+        &runtime.endpoint,
+        "dynamodb",
+        "DynamoDB_20120810.Scan",
+        &serde_json::json!({"TableName": runtime.table, "IndexName": "schedule"}),
+    );
+    let partitions: Vec<&str> = index["Items"].as_array().unwrap().iter().filter_map(|item| item["sched_pk"]["S"].as_str()).collect();
+    assert!(partitions.iter().any(|pk| pk.starts_with("ALARM#")), "the reminder is in the index: {partitions:?}");
+    for pk in &partitions {
+        let shard: u32 = pk.split_once('#').unwrap().1.parse().unwrap();
+        assert!(shard < ALARM_SHARDS, "{pk}: outside TODO_ALARM_SHARDS={ALARM_SHARDS}");
+    }
     // The schedule's function sends a message per shard; the queue's worker, given them all,
     // sends the notification; a second minute sends nothing more.
     let mut sent = Vec::new();
@@ -300,8 +314,8 @@ fn http(method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> (
 
 /// One call of an AWS JSON protocol (moto reads the service from the credential scope).
 fn aws_json(endpoint: &str, service: &str, target: &str, body: &Value) -> Value {
-    // SQS speaks AWS JSON 1.0, Secrets Manager 1.1.
-    let version = if service == "sqs" { "1.0" } else { "1.1" };
+    // SQS and DynamoDB speak AWS JSON 1.0, Secrets Manager 1.1.
+    let version = if service == "sqs" || service == "dynamodb" { "1.0" } else { "1.1" };
     let headers = [
         ("x-amz-target".to_owned(), target.to_owned()),
         ("content-type".to_owned(), format!("application/x-amz-json-{version}")),
@@ -347,10 +361,12 @@ fn receive_shard_messages(endpoint: &str, queue_url: &str, count: u64) -> Vec<Va
             sqs(endpoint, "ReceiveMessage", &serde_json::json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": 1}));
         for message in received["Messages"].as_array().into_iter().flatten() {
             let body = message["Body"].as_str().unwrap();
-            // A retried send may put a shard's message twice: harmless (exactly once holds).
-            shards.insert(serde_json::from_str::<todo_jobs::fan_out::ShardMessage>(body).unwrap().shard);
             sqs(endpoint, "DeleteMessage", &serde_json::json!({"QueueUrl": queue_url, "ReceiptHandle": message["ReceiptHandle"]}));
-            records.push(serde_json::json!({"messageId": message["MessageId"], "body": body, "eventSource": "aws:sqs"}));
+            // A retried send may put a shard's message twice (harmless: exactly once holds);
+            // the event carries each shard once.
+            if shards.insert(serde_json::from_str::<todo_jobs::fan_out::ShardMessage>(body).unwrap().shard) {
+                records.push(serde_json::json!({"messageId": message["MessageId"], "body": body, "eventSource": "aws:sqs"}));
+            }
         }
     }
     assert_eq!(shards, (0..u32::try_from(count).unwrap()).collect(), "one message per shard");
