@@ -58,11 +58,10 @@ impl Queue {
     /// Sends every message in `bodies`, ten to a call, the calls side by side (so a dispatch
     /// of 128 shards takes one call's time, retries included, not thirteen); entries SQS
     /// could not take for a passing reason (throttling, its own failure) are sent again, each
-    /// call retried as every AWS call here is (`aws_http::with_retries`). Fails if a message
-    /// cannot go.
+    /// call retried as every AWS call here is (`aws_http::with_retries`). Every batch that can
+    /// go goes; then the first failure, if a message could not.
     pub async fn send_all(&self, bodies: &[String]) -> anyhow::Result<()> {
-        futures::future::try_join_all(bodies.chunks(BATCH).map(|chunk| self.send_batch(chunk))).await?;
-        Ok(())
+        futures::future::join_all(bodies.chunks(BATCH).map(|chunk| self.send_batch(chunk))).await.into_iter().collect()
     }
 
     /// One `SendMessageBatch` of at most ten messages, and its retries.

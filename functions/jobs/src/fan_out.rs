@@ -46,9 +46,19 @@ pub async fn dispatch(app: &App, queue: &Queue) -> Result<Dispatched, Error> {
     Ok(Dispatched { shards })
 }
 
-/// A message older than this is skipped: the minutes since have sent their own for its shard
-/// (the queue keeps messages longer, so that a failed one lives to reach the failed-runs queue).
-pub const STALE_AFTER: Duration = Duration::from_secs(2 * 60);
+/// A message older than this is skipped: the minutes since have sent their own for its shard.
+/// Longer than the queue's visibility timeout (180 s), so an invocation Lambda retries after
+/// a throttle still runs; the queue keeps messages longer still, so that a failed one lives
+/// to reach the failed-runs queue. A message this old has already tripped the queue's age
+/// alarm (240 s): nobody was taking them.
+pub const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// Whether a worker runs `shard`: any under the ceiling, its own count or not. During a deploy
+/// that raises the count, a new dispatcher's messages reach workers of the old version; a
+/// task they notify moves to a shard under the old count, which both versions read.
+fn runs(shard: u32) -> bool {
+    shard < todo_adapters::dynamodb::MAX_SHARDS
+}
 
 /// An SQS event as Lambda delivers it (the fields the worker reads).
 #[derive(Debug, Deserialize)]
@@ -91,23 +101,10 @@ pub struct ItemFailure {
     pub item_identifier: String,
 }
 
-/// What `reminders-shard` answers: `run_shards`'s answer, or an error when every message of
-/// the event failed, so that Lambda counts a failed invocation (the error alarm, and a
-/// deployment's rollback, see it; a partial answer alone would not). With the mapping's one
-/// message a call, the queue treats both the same: the message goes back, then to the
-/// failed-runs queue.
-pub async fn handle(app: &App, event: SqsEvent) -> Result<ShardsAnswer, Error> {
-    let messages = event.records.len();
-    let answer = run_shards(app, event).await;
-    if messages > 0 && answer.batch_item_failures.len() == messages {
-        return Err(Error::Internal(anyhow::anyhow!("every shard of this event failed ({messages}); see the log")));
-    }
-    Ok(answer)
-}
-
 /// Runs the worker of each message's shard, all at once (the queue hands over one message a
 /// call in production; `sam local invoke` may pass several). A message that names no shard
-/// of this deployment, or whose shard failed, is reported failed; one older than
+/// under the ceiling, or whose shard failed, is reported failed (the answer, not an error: a
+/// function error would make Lambda slow the mapping down for every shard); one older than
 /// `STALE_AFTER` is skipped; the others succeed.
 pub async fn run_shards(app: &App, event: SqsEvent) -> ShardsAnswer {
     let shards = app.stores.notifications.alarm_shards();
@@ -120,9 +117,7 @@ pub async fn run_shards(app: &App, event: SqsEvent) -> ShardsAnswer {
             return Ok(None);
         }
         let shard = match serde_json::from_str::<ShardMessage>(&record.body) {
-            // A shard beyond this worker's count is still read: during a deploy that raises
-            // the count, a new dispatcher's messages reach workers of the old version.
-            Ok(ShardMessage { shard }) if shard < shards.max(todo_adapters::dynamodb::MAX_SHARDS) => shard,
+            Ok(ShardMessage { shard }) if runs(shard) => shard,
             Ok(ShardMessage { shard }) => {
                 tracing::error!(shard, shards, message_id = record.message_id, "a message names a shard past the ceiling");
                 return Err(());
@@ -160,6 +155,13 @@ mod tests {
         // A field a later dispatcher adds does not fail an older worker.
         assert_eq!(serde_json::from_str::<ShardMessage>(r#"{"shard": 3, "extra": 1}"#).unwrap(), ShardMessage { shard: 3 });
         assert_eq!(serde_json::to_string(&ShardMessage { shard: 15 }).unwrap(), r#"{"shard":15}"#);
+    }
+
+    #[test]
+    fn a_worker_runs_shards_past_its_own_count_up_to_the_ceiling() {
+        use todo_adapters::dynamodb::{DEFAULT_SHARDS, MAX_SHARDS};
+        assert!(runs(0) && runs(DEFAULT_SHARDS) && runs(DEFAULT_SHARDS * 2) && runs(MAX_SHARDS - 1));
+        assert!(!runs(MAX_SHARDS));
     }
 
     #[test]

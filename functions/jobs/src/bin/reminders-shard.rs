@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    todo_adapters::lambda::serve_events(|app, event| async move { todo_jobs::fan_out::handle(&app, event).await }).await
+    todo_adapters::lambda::serve_events(|app, event| async move { Ok(todo_jobs::fan_out::run_shards(&app, event).await) }).await
 }

@@ -197,8 +197,14 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
     let remind = with_task("task-update").replace(r#"{\"status\": \"completed\"}"#, r#"{\"reminder_at\": \"2026-01-01T09:00:00Z\"}"#);
     let (status, reminded) = runtime.invoke("task-update", &remind);
     assert_eq!((status, reminded["reminder_at"].as_str()), (200, Some("2026-01-01T09:00:00.000Z")), "{reminded}");
-    // Every function put the task in one of ALARM_SHARDS partitions of the due-alarm index
-    // (the file's upload went through one of them too).
+    // Tasks with a due date (the sample's, next year) wait in the due-alarm index too: with
+    // five more beside the reminded one, a writer ignoring TODO_ALARM_SHARDS (16 by default)
+    // would almost surely put one outside the setting's 5 partitions.
+    for probe in 0..5 {
+        let create = with_tokens("task-create").replace("sample-event-task-create", &format!("shard-probe-{probe}"));
+        let (status, created) = runtime.invoke("task-create", &create);
+        assert_eq!(status, 201, "{created}");
+    }
     let index = aws_json(
         &runtime.endpoint,
         "dynamodb",
@@ -206,7 +212,7 @@ async fn every_function_binary_boots_under_a_lambda_runtime_and_answers_its_even
         &serde_json::json!({"TableName": runtime.table, "IndexName": "schedule"}),
     );
     let partitions: Vec<&str> = index["Items"].as_array().unwrap().iter().filter_map(|item| item["sched_pk"]["S"].as_str()).collect();
-    assert!(partitions.iter().any(|pk| pk.starts_with("ALARM#")), "the reminder is in the index: {partitions:?}");
+    assert_eq!(partitions.iter().filter(|pk| pk.starts_with("ALARM#")).count(), 6, "the six tasks are in the index: {partitions:?}");
     for pk in &partitions {
         let shard: u32 = pk.split_once('#').unwrap().1.parse().unwrap();
         assert!(shard < ALARM_SHARDS, "{pk}: outside TODO_ALARM_SHARDS={ALARM_SHARDS}");

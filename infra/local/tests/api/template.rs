@@ -452,7 +452,15 @@ fn the_reminders_job_sends_one_message_per_shard_to_its_own_workers() {
     // A failed message moves to the failed-runs queue only when received again, after its
     // visibility timeout: it must still be kept then, well past the age a worker skips.
     let retention = queue["MessageRetentionPeriod"].as_u64().unwrap();
-    assert!(retention >= visibility + todo_jobs::fan_out::STALE_AFTER.as_secs() * 2, "retention {retention} s");
+    let stale = todo_jobs::fan_out::STALE_AFTER.as_secs();
+    assert!(retention >= visibility + stale * 2, "retention {retention} s");
+    assert!(stale > visibility, "a throttled invocation Lambda retries within the visibility timeout runs, not skipped");
+    let age_alarm = &resources["ReminderShardsAgeAlarm"]["Properties"];
+    let threshold = age_alarm["Threshold"].as_u64().unwrap();
+    assert!(
+        threshold > visibility && threshold < stale,
+        "the age alarm sees a message nobody takes before it is skipped, and never a failed one in flight"
+    );
     assert!(timeout > todo_domain::usecases::reminders::Fairness::default().run_for.as_secs() + 20, "a worker's passes fit its timeout");
     assert!(worker.get("Events").is_none(), "the mapping below feeds it (a SAM SQS event attaches a poller policy for every queue)");
     let mapping = &resources["ReminderShardsMapping"];
