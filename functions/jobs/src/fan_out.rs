@@ -109,9 +109,9 @@ pub struct ItemFailure {
 pub async fn run_shards(app: &App, event: SqsEvent) -> ShardsAnswer {
     let shards = app.stores.notifications.alarm_shards();
     let now = app.clock.now();
+    let stale_ms = i64::try_from(STALE_AFTER.as_millis()).expect("minutes fit in i64 milliseconds");
     let runs = futures::future::join_all(event.records.iter().map(|record| async move {
         let sent_ms = record.attributes.sent_timestamp.as_deref().and_then(|ms| ms.parse::<i64>().ok());
-        let stale_ms = i64::try_from(STALE_AFTER.as_millis()).expect("minutes fit in i64 milliseconds");
         if sent_ms.is_some_and(|sent| now.unix_millis() - sent > stale_ms) {
             tracing::warn!(message_id = record.message_id, sent_ms, "a stale shard message, skipped: later minutes covered its shard");
             return Ok(None);
